@@ -1,0 +1,259 @@
+//! The error taxonomy: every failure the core reports has a stable code, a
+//! message, a suggestion and a recoverable flag.
+//!
+//! Messages and suggestions pass through [`crate::redact::redact`] when the
+//! error is built, so nothing that looks like a secret can leave through an
+//! error, whatever a caller embedded in it.
+
+use serde::Serialize;
+use std::fmt;
+
+use crate::redact::redact;
+
+/// Result with the core [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident => $code:literal, user: $user:literal, recoverable: $rec:literal, suggestion: $sugg:literal; )*) => {
+        /// Stable, machine-readable error codes (`area.reason`). Fronts branch
+        /// on these, never on message text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for exhaustive tests.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The dotted code, e.g. `vault.wrong_passphrase`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// Caused by the user's input or choice (CLI exit status 2), as
+            /// opposed to the environment or a bug (exit status 1).
+            pub fn is_user_error(self) -> bool {
+                match self { $(ErrorCode::$variant => $user,)* }
+            }
+
+            /// The user can fix it and try again without losing anything.
+            pub fn is_recoverable(self) -> bool {
+                match self { $(ErrorCode::$variant => $rec,)* }
+            }
+
+            /// What to do about it, when the error carries no better advice.
+            pub fn default_suggestion(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $sugg,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The operation needs an unlocked vault.
+    VaultLocked => "vault.locked", user: true, recoverable: true,
+        suggestion: "Unlock the profile with its passphrase first.";
+    /// The passphrase did not open the vault.
+    VaultWrongPassphrase => "vault.wrong_passphrase", user: true, recoverable: true,
+        suggestion: "Check the passphrase (and keyboard layout) and try again. A lost passphrase cannot be recovered.";
+    /// Too many failed unlocks: wait before the next attempt.
+    VaultThrottled => "vault.throttled", user: true, recoverable: true,
+        suggestion: "Wait until the delay has passed, then try again.";
+    /// A vault or index file is damaged or not what it should be.
+    VaultCorruption => "vault.corruption", user: false, recoverable: false,
+        suggestion: "The vault file is damaged or was replaced. Restore the profile folder from a backup.";
+    /// No profile with that name.
+    ProfileNotFound => "profile.not_found", user: true, recoverable: true,
+        suggestion: "List profiles with `keyclave profile list`, or create one with `keyclave profile create NAME`.";
+    /// A profile with that name exists already (names are case-insensitive).
+    ProfileAlreadyExists => "profile.already_exists", user: true, recoverable: true,
+        suggestion: "Choose another name, or rename the existing profile.";
+    /// The profile name is empty, too long or has control characters.
+    ProfileInvalidName => "profile.invalid_name", user: true, recoverable: true,
+        suggestion: "Use 1 to 64 printable characters.";
+    /// Several profiles exist and none was chosen.
+    ProfileNotSelected => "profile.not_selected", user: true, recoverable: true,
+        suggestion: "Pass --profile NAME (or set KEYCLAVE_PROFILE).";
+    /// The new passphrase is too short.
+    PassphraseTooShort => "passphrase.too_short", user: true, recoverable: true,
+        suggestion: "Use at least 8 characters; a few random words are stronger than a short complex password.";
+    /// The two entries of a new passphrase differ.
+    PassphraseMismatch => "passphrase.mismatch", user: true, recoverable: true,
+        suggestion: "Type the same passphrase twice.";
+    /// No secret matches.
+    SecretNotFound => "secret.not_found", user: true, recoverable: true,
+        suggestion: "List secrets with `keyclave secret list`.";
+    /// The key name exists for several providers.
+    SecretAmbiguous => "secret.ambiguous", user: true, recoverable: true,
+        suggestion: "Name the provider with --provider ID.";
+    /// The key name is not a valid environment variable name.
+    SecretInvalidKeyName => "secret.invalid_key_name", user: true, recoverable: true,
+        suggestion: "Use letters, digits and underscores, not starting with a digit (upper case recommended, e.g. OPENAI_API_KEY).";
+    /// An empty secret value.
+    SecretEmptyValue => "secret.empty_value", user: true, recoverable: true,
+        suggestion: "Provide a non-empty value (from --value-file or standard input).";
+    /// A secret with that provider and key name exists already.
+    ImportConflict => "import.conflict", user: true, recoverable: true,
+        suggestion: "Edit the existing secret, delete it first, or use another provider or key name.";
+    /// Unknown provider id.
+    ProviderNotFound => "provider.not_found", user: true, recoverable: true,
+        suggestion: "List provider ids with `keyclave providers`.";
+    /// Some input was not acceptable (a value out of range, a bad option).
+    InputInvalid => "input.invalid", user: true, recoverable: true,
+        suggestion: "Check the input and try again.";
+    /// The key derivation could not run (for example, not enough memory).
+    CryptoKdfFailed => "crypto.kdf_failed", user: false, recoverable: false,
+        suggestion: "Close other programs to free memory and try again.";
+    /// Reading or writing a file failed.
+    StorageIo => "storage.io", user: false, recoverable: true,
+        suggestion: "Check disk space and permissions of the KeyClave data folder.";
+    /// The database reported an error.
+    StorageDatabase => "storage.database", user: false, recoverable: true,
+        suggestion: "Try again; if it persists, another KeyClave may be using the profile.";
+    /// A bug: an invariant of KeyClave itself did not hold.
+    Internal => "internal", user: false, recoverable: false,
+        suggestion: "This is a bug in KeyClave; please report it (without any secret).";
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A core error: code, redacted message, suggestion.
+#[derive(Clone, Serialize)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+    suggestion: String,
+    recoverable: bool,
+    /// Seconds to wait before retrying (only for `vault.throttled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
+}
+
+impl Error {
+    /// An error with the code's default suggestion. The message is redacted.
+    pub fn new(code: ErrorCode, message: impl AsRef<str>) -> Self {
+        Error {
+            code,
+            message: redact(message.as_ref()).into_owned(),
+            suggestion: code.default_suggestion().to_owned(),
+            recoverable: code.is_recoverable(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// Replace the suggestion (redacted too).
+    pub fn with_suggestion(mut self, suggestion: impl AsRef<str>) -> Self {
+        self.suggestion = redact(suggestion.as_ref()).into_owned();
+        self
+    }
+
+    /// Attach a retry delay (for throttling).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The (redacted) message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What the user can do about it.
+    pub fn suggestion(&self) -> &str {
+        &self.suggestion
+    }
+
+    /// Whether the user can fix it and retry.
+    pub fn is_recoverable(&self) -> bool {
+        self.recoverable
+    }
+
+    /// Seconds to wait before retrying, when throttled.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
+    /// Shorthand for [`ErrorCode::VaultCorruption`].
+    pub fn corruption(message: impl AsRef<str>) -> Self {
+        Error::new(ErrorCode::VaultCorruption, message)
+    }
+
+    /// Shorthand for [`ErrorCode::Internal`].
+    pub fn internal(message: impl AsRef<str>) -> Self {
+        Error::new(ErrorCode::Internal, message)
+    }
+
+    /// Shorthand for [`ErrorCode::InputInvalid`].
+    pub fn invalid(message: impl AsRef<str>) -> Self {
+        Error::new(ErrorCode::InputInvalid, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+// Hand-written so that Debug output is as safe as Display.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error[{}]: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode as Sql;
+        match e.sqlite_error_code() {
+            Some(Sql::NotADatabase) | Some(Sql::DatabaseCorrupt) => {
+                Error::corruption(format!("database file is not readable: {e}"))
+            }
+            Some(Sql::DatabaseBusy) | Some(Sql::DatabaseLocked) => Error::new(
+                ErrorCode::StorageDatabase,
+                "the database is busy (another KeyClave process is using it)",
+            ),
+            Some(Sql::DiskFull) => Error::new(ErrorCode::StorageIo, "the disk is full"),
+            _ => Error::new(ErrorCode::StorageDatabase, format!("database error: {e}")),
+        }
+    }
+}
+
+impl From<rusqlite_migration::Error> for Error {
+    fn from(e: rusqlite_migration::Error) -> Self {
+        match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } => err.into(),
+            other => Error::corruption(format!("database schema migration failed: {other}")),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorCode::StorageIo, format!("file operation failed: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::corruption(format!("stored JSON is invalid: {e}"))
+    }
+}

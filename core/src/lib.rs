@@ -1,0 +1,30 @@
+//! KeyClave core: every rule of the product, shared by the CLI and the
+//! desktop app.
+//!
+//! Fronts are thin: they parse input, call one function here and map the
+//! result. Crypto, SQL, parsing, policy and redaction live in this crate.
+//!
+//! Entry point: [`KeyClave`] (profiles, before unlock) and [`Vault`] (one
+//! unlocked profile).
+
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod backoff;
+pub mod crypto;
+pub mod error;
+pub mod index;
+pub mod keyclave;
+pub mod migrations;
+pub mod paths;
+pub mod profile;
+pub mod providers;
+pub mod redact;
+pub mod secrets;
+pub mod settings;
+pub mod time;
+pub mod vault;
+
+pub use error::{Error, ErrorCode, Result};
+pub use keyclave::KeyClave;
+pub use vault::Vault;

@@ -1,0 +1,129 @@
+//! Where KeyClave keeps its files.
+//!
+//! The root is per OS (Linux `~/.local/share/keyclave`, macOS
+//! `~/Library/Application Support/KeyClave`, Windows
+//! `%LOCALAPPDATA%\KeyClave`), or `$KEYCLAVE_HOME` when set.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// Environment variable that overrides the root data directory.
+pub const HOME_ENV: &str = "KEYCLAVE_HOME";
+
+/// The root data directory and the layout beneath it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    dir: PathBuf,
+}
+
+impl Root {
+    /// A root at an explicit directory (tests, `--home`).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Root { dir: dir.into() }
+    }
+
+    /// `explicit` if given, else `$KEYCLAVE_HOME`, else the per-OS default.
+    pub fn resolve(explicit: Option<PathBuf>) -> Result<Self> {
+        if let Some(dir) = explicit {
+            return Ok(Root::at(dir));
+        }
+        if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            return Ok(Root::at(dir));
+        }
+        Self::os_default()
+    }
+
+    fn os_default() -> Result<Self> {
+        let base = directories::BaseDirs::new().ok_or_else(|| {
+            Error::new(ErrorCode::StorageIo, "cannot find the home directory")
+                .with_suggestion(format!("Set {HOME_ENV} to a folder for KeyClave's data."))
+        })?;
+        let dir = if cfg!(target_os = "windows") {
+            base.data_local_dir().join("KeyClave")
+        } else if cfg!(target_os = "macos") {
+            base.data_dir().join("KeyClave")
+        } else {
+            base.data_dir().join("keyclave")
+        };
+        Ok(Root::at(dir))
+    }
+
+    /// The root directory itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `index.db`: the profile list (not encrypted).
+    pub fn index_db(&self) -> PathBuf {
+        self.dir.join("index.db")
+    }
+
+    /// `profiles/`: one folder per profile.
+    pub fn profiles_dir(&self) -> PathBuf {
+        self.dir.join("profiles")
+    }
+
+    /// `profiles/<id>/`.
+    pub fn profile_dir(&self, profile_id: &str) -> PathBuf {
+        self.profiles_dir().join(profile_id)
+    }
+
+    /// `profiles/<id>/vault.db`.
+    pub fn vault_db(&self, profile_id: &str) -> PathBuf {
+        self.profile_dir(profile_id).join("vault.db")
+    }
+
+    /// Where a PVK rotation writes the re-encrypted vault before switching.
+    pub fn rotating_vault_db(&self, profile_id: &str) -> PathBuf {
+        self.profile_dir(profile_id).join("vault.db.rotating")
+    }
+
+    /// `reference_library/manifest.db`.
+    pub fn reference_library_manifest(&self) -> PathBuf {
+        self.dir.join("reference_library").join("manifest.db")
+    }
+
+    /// `logs/`: operational logs (redacted).
+    pub fn logs_dir(&self) -> PathBuf {
+        self.dir.join("logs")
+    }
+}
+
+/// Create a directory (and parents) readable only by the user.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// fsync a directory so a rename inside it is durable (no-op off Unix).
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_root_wins_and_layout_is_under_it() {
+        let r = Root::resolve(Some(PathBuf::from("/tmp/kc"))).expect("resolves");
+        assert_eq!(r.index_db(), PathBuf::from("/tmp/kc/index.db"));
+        assert_eq!(r.vault_db("abc"), PathBuf::from("/tmp/kc/profiles/abc/vault.db"));
+        assert_eq!(
+            r.reference_library_manifest(),
+            PathBuf::from("/tmp/kc/reference_library/manifest.db")
+        );
+    }
+}
