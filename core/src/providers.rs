@@ -156,7 +156,11 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["ANTHROPIC_KEY", "CLAUDE_API_KEY"],
         value_prefixes: &["sk-ant-"],
         markdown_names: &["Anthropic", "Anthropic API", "Claude", "Claude API"],
-        domains: &["anthropic.com", "api.anthropic.com", "console.anthropic.com"],
+        domains: &[
+            "anthropic.com",
+            "api.anthropic.com",
+            "console.anthropic.com",
+        ],
         validation: get_with(
             "https://api.anthropic.com/v1/models",
             AuthStyle::Header("x-api-key"),
@@ -211,7 +215,11 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["AZURE_OPENAI_KEY", "AZURE_API_KEY"],
         value_prefixes: &[],
         markdown_names: &["Azure OpenAI", "Azure OpenAI Service"],
-        domains: &["openai.azure.com", "azure.microsoft.com", "portal.azure.com"],
+        domains: &[
+            "openai.azure.com",
+            "azure.microsoft.com",
+            "portal.azure.com",
+        ],
         // The endpoint host depends on the user's resource name.
         validation: Validation::Unverifiable,
         dashboard_supported: false,
@@ -387,7 +395,7 @@ static PROVIDERS: &[Provider] = &[
         dashboard_supported: false,
         playbook: &[
             "Sign in at gitlab.com (or your instance).",
-            "Open Edit profile > Access tokens and click Add new token.",
+            "Open Edit profile > Personal access tokens and add a new token.",
             "Set a name, an expiry date and the minimum scopes (e.g. read_api).",
             "Copy the glpat-… token (shown once) into KeyClave as GITLAB_TOKEN.",
         ],
@@ -408,7 +416,11 @@ static PROVIDERS: &[Provider] = &[
             "GCP",
             "Google Maps Platform",
         ],
-        domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
+        domains: &[
+            "cloud.google.com",
+            "console.cloud.google.com",
+            "googleapis.com",
+        ],
         // An API key is valid only for the APIs enabled on its project; there
         // is no API-independent read-only check.
         validation: Validation::Unverifiable,
@@ -514,7 +526,12 @@ static PROVIDERS: &[Provider] = &[
         ],
         value_prefixes: &["pk.eyJ", "sk.eyJ", "tk.eyJ"],
         markdown_names: &["Mapbox", "Mapbox GL", "Mapbox API"],
-        domains: &["mapbox.com", "api.mapbox.com", "account.mapbox.com", "docs.mapbox.com"],
+        domains: &[
+            "mapbox.com",
+            "api.mapbox.com",
+            "account.mapbox.com",
+            "docs.mapbox.com",
+        ],
         // Retrieve-a-token: 200 for a live token, 401 for a deleted one.
         validation: get_with(
             "https://api.mapbox.com/tokens/v2",
@@ -539,7 +556,12 @@ static PROVIDERS: &[Provider] = &[
         aliases: &[],
         value_prefixes: &[],
         markdown_names: &["Mistral", "Mistral AI", "La Plateforme"],
-        domains: &["mistral.ai", "api.mistral.ai", "console.mistral.ai", "docs.mistral.ai"],
+        domains: &[
+            "mistral.ai",
+            "api.mistral.ai",
+            "console.mistral.ai",
+            "docs.mistral.ai",
+        ],
         validation: get_bearer("https://api.mistral.ai/v1/models"),
         dashboard_supported: false,
         playbook: &[
@@ -581,7 +603,12 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["NOTION_TOKEN", "NOTION_INTEGRATION_TOKEN"],
         value_prefixes: &["ntn_"],
         markdown_names: &["Notion", "Notion API"],
-        domains: &["notion.com", "notion.so", "api.notion.com", "developers.notion.com"],
+        domains: &[
+            "notion.com",
+            "notion.so",
+            "api.notion.com",
+            "developers.notion.com",
+        ],
         // Also needs the `Notion-Version` header.
         validation: get_bearer("https://api.notion.com/v1/users/me"),
         dashboard_supported: false,
@@ -669,8 +696,16 @@ static PROVIDERS: &[Provider] = &[
         aliases: &[],
         value_prefixes: &["pcsk_"],
         markdown_names: &["Pinecone"],
-        domains: &["pinecone.io", "app.pinecone.io", "api.pinecone.io", "docs.pinecone.io"],
-        validation: get_with("https://api.pinecone.io/indexes", AuthStyle::Header("Api-Key")),
+        domains: &[
+            "pinecone.io",
+            "app.pinecone.io",
+            "api.pinecone.io",
+            "docs.pinecone.io",
+        ],
+        validation: get_with(
+            "https://api.pinecone.io/indexes",
+            AuthStyle::Header("Api-Key"),
+        ),
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.pinecone.io and select the project.",
@@ -687,10 +722,18 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://account.postmarkapp.com/servers"),
         api_base_url: Some("https://api.postmarkapp.com"),
         env_var: "POSTMARK_SERVER_TOKEN",
-        aliases: &["POSTMARK_API_TOKEN", "POSTMARK_API_KEY", "POSTMARK_ACCOUNT_TOKEN"],
+        aliases: &[
+            "POSTMARK_API_TOKEN",
+            "POSTMARK_API_KEY",
+            "POSTMARK_ACCOUNT_TOKEN",
+        ],
         value_prefixes: &[],
         markdown_names: &["Postmark"],
-        domains: &["postmarkapp.com", "api.postmarkapp.com", "account.postmarkapp.com"],
+        domains: &[
+            "postmarkapp.com",
+            "api.postmarkapp.com",
+            "account.postmarkapp.com",
+        ],
         // Server tokens only; also needs `Accept: application/json`.
         validation: get_with(
             "https://api.postmarkapp.com/server",
@@ -841,7 +884,12 @@ static PROVIDERS: &[Provider] = &[
         // `whsec_` is left out: Svix-based services use it too.
         value_prefixes: &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         markdown_names: &["Stripe", "Stripe API"],
-        domains: &["stripe.com", "api.stripe.com", "dashboard.stripe.com", "docs.stripe.com"],
+        domains: &[
+            "stripe.com",
+            "api.stripe.com",
+            "dashboard.stripe.com",
+            "docs.stripe.com",
+        ],
         // Restricted keys need the Balance read permission.
         validation: get_with("https://api.stripe.com/v1/balance", AuthStyle::Basic),
         dashboard_supported: false,
@@ -1135,8 +1183,14 @@ mod tests {
         );
         assert_eq!(for_key_name("STRIPE_KEY").map(|p| p.id), Some("stripe"));
         assert_eq!(for_key_name("AWS_ACCESS_KEY_ID").map(|p| p.id), Some("aws"));
-        assert_eq!(for_key_name("GOOGLE_API_KEY").map(|p| p.id), Some("google_cloud"));
-        assert_eq!(for_key_name("GEMINI_API_KEY").map(|p| p.id), Some("google_gemini"));
+        assert_eq!(
+            for_key_name("GOOGLE_API_KEY").map(|p| p.id),
+            Some("google_cloud")
+        );
+        assert_eq!(
+            for_key_name("GEMINI_API_KEY").map(|p| p.id),
+            Some("google_gemini")
+        );
         assert!(for_key_name("MY_THING").is_none());
         assert!(for_key_name(" GH_TOKEN").is_none());
     }
@@ -1276,9 +1330,10 @@ mod tests {
         assert_eq!(v["validation"]["auth"], "bearer");
         let v = serde_json::to_value(get("aws").unwrap()).unwrap();
         assert_eq!(v["validation"]["kind"], "unverifiable");
-        assert_eq!(v["dashboard_url"], serde_json::json!(
-            "https://console.aws.amazon.com/iam/home#/security_credentials"
-        ));
+        assert_eq!(
+            v["dashboard_url"],
+            serde_json::json!("https://console.aws.amazon.com/iam/home#/security_credentials")
+        );
         assert!(v["api_base_url"].is_null());
     }
 
@@ -1382,8 +1437,11 @@ mod tests {
         let v0 = version();
         seed_tx("2025-02-01T00:00:00Z");
         assert_eq!(version(), v0, "no-op re-seed modified the file");
-        conn.execute("UPDATE providers SET display_name = 'x' WHERE id = 'npm'", [])
-            .unwrap();
+        conn.execute(
+            "UPDATE providers SET display_name = 'x' WHERE id = 'npm'",
+            [],
+        )
+        .unwrap();
         seed_tx("2025-03-01T00:00:00Z");
         assert_ne!(version(), v0, "probe must see real writes");
     }

@@ -59,6 +59,11 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static redaction pattern is valid")
 });
 
+static UUID_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+        .expect("static redaction pattern is valid")
+});
+
 /// Words that mark a key as holding a secret even when it is not a known
 /// provider env var (`DB_PASSWORD`, `client_secret`, `auth_token`).
 const SECRET_WORDS: &[&str] = &[
@@ -164,7 +169,10 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if LONG_TOKEN.is_match(&out) {
         let replaced = LONG_TOKEN.replace_all(&out, |c: &Captures<'_>| {
             let token = &c[0];
-            if token.contains(MASK) || !looks_random(token) {
+            // Our own ids inside a token (a path like `profiles/<uuid>/vault`)
+            // are not secret; judge what is left without them.
+            let without_ids = UUID_ANYWHERE.replace_all(token, "");
+            if token.contains(MASK) || without_ids.len() < 24 || !looks_random(&without_ids) {
                 token.to_string()
             } else {
                 MASK.to_string()
@@ -254,6 +262,8 @@ mod tests {
         let s = "profile 3f2b8c1e-9a4d-4e2b-8f1a-0c9d8e7f6a5b not found at /home/user/projects/keyclave";
         assert_eq!(redact(s), s);
         assert_eq!(redact("PORT=8080 DEBUG=true"), "PORT=8080 DEBUG=true");
+        let p = "cannot open /tmp/tmp.AbC123xyZ9/profiles/7dc9128f-1a91-41c3-b2a7-b012fa422be4/vault.db";
+        assert_eq!(redact(p), p);
     }
 
     #[test]

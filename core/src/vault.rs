@@ -134,6 +134,19 @@ pub(crate) fn remove_rotation_leftovers(root: &Root, profile_id: &str) -> Result
     Ok(())
 }
 
+/// Create an empty file readable only by the user.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?;
+    Ok(())
+}
+
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     let mut s = p.as_os_str().to_owned();
     s.push(suffix);
@@ -339,6 +352,8 @@ impl Vault {
         remove_rotation_leftovers(&root, &id)?;
         let rotating = root.rotating_vault_db(&id);
         let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        // ATTACH cannot create files on a connection opened without CREATE.
+        create_private_file(&rotating)?;
         let attach = Zeroizing::new(format!(
             "ATTACH DATABASE ?1 AS rotated KEY \"{}\";",
             new_pvk.db_key().pragma_value().as_str()

@@ -1,0 +1,63 @@
+//! One module per subcommand group, plus what they share.
+
+pub mod audit;
+pub mod profile;
+pub mod providers;
+pub mod secret;
+
+use keyclave_core::crypto::{KdfParams, SecretString};
+use keyclave_core::paths::Root;
+use keyclave_core::{KeyClave, Result, Vault};
+use std::path::PathBuf;
+
+use crate::args::{Cli, KdfArgs};
+use crate::input;
+
+/// What every subcommand needs: the data root and the global options.
+pub struct Context {
+    pub keyclave: KeyClave,
+    pub profile: Option<String>,
+    pub passphrase_file: Option<PathBuf>,
+    pub json: bool,
+}
+
+impl Context {
+    pub fn new(cli: &Cli) -> Result<Self> {
+        let root = Root::resolve(cli.home.clone())?;
+        Ok(Context {
+            keyclave: KeyClave::open(root)?,
+            profile: cli.profile.clone(),
+            passphrase_file: cli.passphrase_file.clone(),
+            json: cli.json,
+        })
+    }
+
+    /// Ask for the selected profile's passphrase and unlock it.
+    pub fn unlock(&self) -> Result<Vault> {
+        Ok(self.unlock_keeping_passphrase()?.0)
+    }
+
+    /// Unlock, and keep the passphrase for an operation that re-checks it
+    /// (passphrase change, KDF change, key rotation).
+    pub fn unlock_keeping_passphrase(&self) -> Result<(Vault, SecretString)> {
+        let rec = self.keyclave.select_profile(self.profile.as_deref())?;
+        let pass = input::passphrase(
+            self.passphrase_file.as_deref(),
+            &format!("Passphrase for {}: ", rec.display_name),
+        )?;
+        let vault = self.keyclave.unlock_profile(rec, &pass)?;
+        Ok((vault, pass))
+    }
+}
+
+/// KDF parameters from flags, starting from `base`.
+pub fn kdf_params(base: KdfParams, args: &KdfArgs) -> KdfParams {
+    KdfParams {
+        m_kib: args
+            .kdf_memory_kib
+            .or(args.kdf_memory_mib.map(|m| m.saturating_mul(1024)))
+            .unwrap_or(base.m_kib),
+        t: args.kdf_iterations.unwrap_or(base.t),
+        p: args.kdf_parallelism.unwrap_or(base.p),
+    }
+}

@@ -1,0 +1,132 @@
+//! `keyclave profile …`
+
+use indicatif::{ProgressBar, ProgressStyle};
+use keyclave_core::crypto::KdfParams;
+use keyclave_core::vault::RotationStep;
+use keyclave_core::{Error, Result};
+use serde_json::json;
+
+use super::{Context, kdf_params};
+use crate::args::ProfileCmd;
+use crate::{input, output};
+
+pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
+    match cmd {
+        ProfileCmd::Create { name, kdf } => create(ctx, &name, kdf_params(KdfParams::DEFAULT, &kdf)),
+        ProfileCmd::List => list(&ctx),
+        ProfileCmd::Rename { old, new } => {
+            let rec = ctx.keyclave.rename_profile(&old, &new)?;
+            if ctx.json {
+                output::json(&rec);
+            } else {
+                println!("Renamed '{old}' to '{}'.", rec.display_name);
+            }
+            Ok(())
+        }
+        ProfileCmd::Delete { name } => {
+            let pass = input::passphrase(ctx.passphrase_file.as_deref(), &format!("Passphrase for {name} (to delete it): "))?;
+            ctx.keyclave.delete_profile(&name, &pass)?;
+            if ctx.json {
+                output::json(&json!({ "deleted": name }));
+            } else {
+                println!("Deleted profile '{name}' and all its data.");
+            }
+            Ok(())
+        }
+        ProfileCmd::Passwd { new_passphrase_file } => {
+            let (mut vault, current) = ctx.unlock_keeping_passphrase()?;
+            let new = input::new_passphrase(new_passphrase_file.as_deref(), "New passphrase: ")?;
+            vault.change_passphrase(&current, &new)?;
+            vault.lock()?;
+            println!("Passphrase changed.");
+            Ok(())
+        }
+        ProfileCmd::RotateKey => rotate(ctx),
+        ProfileCmd::Kdf { upgrade, kdf } => {
+            let (mut vault, pass) = ctx.unlock_keeping_passphrase()?;
+            let current = vault.kdf_params()?;
+            let wanted = if upgrade { KdfParams::DEFAULT } else { kdf_params(current, &kdf) };
+            let result = if wanted != current {
+                vault.upgrade_kdf(&pass, wanted)?
+            } else {
+                current
+            };
+            vault.lock()?;
+            if ctx.json {
+                output::json(&json!({ "previous": current, "current": result }));
+            } else {
+                println!("KDF: Argon2id m={} MiB t={} p={}", result.m_kib / 1024, result.t, result.p);
+                if result.weaker_than_default() {
+                    output::warn("these parameters are weaker than the default (128 MiB, t=4); `keyclave profile kdf --upgrade` fixes that");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn create(mut ctx: Context, name: &str, params: KdfParams) -> Result<()> {
+    let pass = input::new_passphrase(ctx.passphrase_file.as_deref(), &format!("Passphrase for {name}: "))?;
+    if params.weaker_than_default() && !ctx.json {
+        output::warn("KDF parameters are weaker than the default (128 MiB, t=4, p=1)");
+    }
+    let rec = ctx.keyclave.create_profile(name, &pass, params)?;
+    if ctx.json {
+        output::json(&rec);
+    } else {
+        println!("Created profile '{}'. Keep the passphrase safe: it cannot be recovered.", rec.display_name);
+    }
+    Ok(())
+}
+
+fn list(ctx: &Context) -> Result<()> {
+    let profiles = ctx.keyclave.profiles()?;
+    if ctx.json {
+        output::json(&profiles);
+    } else if profiles.is_empty() {
+        println!("No profiles yet. Create one with `keyclave profile create NAME`.");
+    } else {
+        let rows: Vec<Vec<String>> = profiles
+            .iter()
+            .map(|p| vec![p.display_name.clone(), p.created_at.clone(), p.id.clone()])
+            .collect();
+        output::table(&["NAME", "CREATED", "ID"], &rows);
+    }
+    Ok(())
+}
+
+fn rotate(ctx: Context) -> Result<()> {
+    let (vault, pass) = ctx.unlock_keeping_passphrase()?;
+    let bar = if ctx.json { ProgressBar::hidden() } else { ProgressBar::new(6) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} rotating key [{bar:30}] {pos}/{len} {msg}")
+            .map_err(|e| Error::internal(format!("progress template: {e}")))?
+            .progress_chars("=> "),
+    );
+    let mut observer = |step: RotationStep| -> Result<()> {
+        match step {
+            RotationStep::Started => bar.set_message("copying the vault"),
+            RotationStep::Exported => bar.set_message("re-sealing values"),
+            RotationStep::Resealed { done, total } => {
+                bar.set_length(6 + total as u64);
+                bar.set_position(1 + done as u64);
+                return Ok(());
+            }
+            RotationStep::Synced => bar.set_message("switching"),
+            RotationStep::Prepared | RotationStep::Switched => {}
+            RotationStep::Committed => bar.set_message("done"),
+        }
+        bar.inc(1);
+        Ok(())
+    };
+    let vault = vault.rotate_key(&pass, &mut observer)?;
+    bar.finish_and_clear();
+    let version = vault.rotation_version();
+    vault.lock()?;
+    if ctx.json {
+        output::json(&json!({ "rotation_version": version }));
+    } else {
+        println!("Rotated the vault key (version {version}); every value was re-sealed.");
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! `keyclave secret …`
+
+use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
+use keyclave_core::Result;
+use serde_json::json;
+
+use super::Context;
+use crate::args::SecretCmd;
+use crate::{input, output};
+
+fn env(s: Option<String>) -> Result<Option<Environment>> {
+    s.map(|e| e.parse()).transpose()
+}
+
+pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
+    match cmd {
+        SecretCmd::Add { key_name, provider, environment, notes, tags, value_file } => {
+            let environment = env(environment)?;
+            keyclave_core::secrets::validate_key_name(&key_name)?;
+            let mut vault = ctx.unlock()?;
+            let value = input::value(value_file.as_deref(), &key_name)?;
+            let saved = vault.add_secret(NewSecret {
+                key_name,
+                value,
+                provider_id: provider,
+                environment,
+                notes,
+                tags,
+                provenance: Provenance::manual(),
+            })?;
+            vault.lock()?;
+            for w in &saved.warnings {
+                output::warn(w);
+            }
+            if ctx.json {
+                output::json(&saved.secret);
+            } else {
+                println!("Added {} ({}).", saved.secret.key_name, saved.secret.provider_id);
+            }
+            Ok(())
+        }
+        SecretCmd::List { provider, environment, search, limit } => {
+            let query = SecretQuery { provider_id: provider, environment: env(environment)?, search, offset: 0, limit };
+            let vault = ctx.unlock()?;
+            let page = vault.list_secrets(&query);
+            let total_in_vault = vault.secret_count();
+            vault.lock()?;
+            if ctx.json {
+                output::json(&page);
+            } else if page.items.is_empty() {
+                if total_in_vault == 0 {
+                    println!("No secrets yet. Add one with `keyclave secret add KEY_NAME`.");
+                } else {
+                    println!("No secret matches.");
+                }
+            } else {
+                let rows: Vec<Vec<String>> = page
+                    .items
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.key_name.clone(),
+                            s.provider_id.clone(),
+                            s.environment.map(|e| e.as_str().to_owned()).unwrap_or_else(|| "-".into()),
+                            "••••••••".into(),
+                            s.tags.join(","),
+                            s.updated_at.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["KEY", "PROVIDER", "ENV", "VALUE", "TAGS", "UPDATED"], &rows);
+                if page.total > page.items.len() {
+                    println!("({} of {} shown)", page.items.len(), page.total);
+                }
+            }
+            Ok(())
+        }
+        SecretCmd::Reveal { key_name, provider } => {
+            let vault = ctx.unlock()?;
+            let value = vault.reveal_secret(&key_name, provider.as_deref())?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&json!({ "key_name": key_name, "value": value.expose_secret() }));
+            } else {
+                println!("{}", value.expose_secret());
+            }
+            Ok(())
+        }
+        SecretCmd::Edit {
+            key_name,
+            provider,
+            set_provider,
+            environment,
+            clear_env,
+            notes,
+            tags,
+            clear_tags,
+            value_file,
+            value_stdin,
+        } => {
+            let mut edit = SecretEdit {
+                provider_id: set_provider,
+                environment: if clear_env { Some(None) } else { env(environment)?.map(Some) },
+                notes: notes.map(|n| Some(n).filter(|n| !n.is_empty())),
+                tags: if clear_tags { Some(Vec::new()) } else { Some(tags).filter(|t| !t.is_empty()) },
+                value: None,
+            };
+            let mut vault = ctx.unlock()?;
+            if value_file.is_some() || value_stdin {
+                edit.value = Some(input::value(value_file.as_deref(), &key_name)?);
+            }
+            let saved = vault.edit_secret(&key_name, provider.as_deref(), edit)?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&saved.secret);
+            } else {
+                println!("Updated {} ({}).", saved.secret.key_name, saved.secret.provider_id);
+            }
+            Ok(())
+        }
+        SecretCmd::Rm { key_name, provider } => {
+            let mut vault = ctx.unlock()?;
+            let removed = vault.delete_secret(&key_name, provider.as_deref())?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&removed);
+            } else {
+                println!("Removed {} ({}).", removed.key_name, removed.provider_id);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Printing results: human tables or `--json`, and errors on stderr.
+
+use keyclave_core::Error;
+use serde::Serialize;
+
+/// Print a value as pretty JSON on stdout.
+pub fn json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error[internal]: cannot format output: {e}"),
+    }
+}
+
+/// Report an error: `error[code]: message` and a hint, or a JSON object.
+pub fn error(e: &Error, as_json: bool) {
+    if as_json {
+        match serde_json::to_string(e) {
+            Ok(s) => eprintln!("{s}"),
+            Err(_) => eprintln!("{{\"code\":\"{}\"}}", e.code()),
+        }
+    } else {
+        eprintln!("error[{}]: {}", e.code(), e.message());
+        eprintln!("  hint: {}", e.suggestion());
+    }
+}
+
+/// Print rows as left-aligned columns under a header.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// Print advice on stderr.
+pub fn warn(msg: &str) {
+    eprintln!("warning: {msg}");
+}
