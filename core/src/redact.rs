@@ -169,10 +169,14 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if LONG_TOKEN.is_match(&out) {
         let replaced = LONG_TOKEN.replace_all(&out, |c: &Captures<'_>| {
             let token = &c[0];
-            // Our own ids inside a token (a path like `profiles/<uuid>/vault`)
-            // are not secret; judge what is left without them.
-            let without_ids = UUID_ANYWHERE.replace_all(token, "");
-            if token.contains(MASK) || without_ids.len() < 24 || !looks_random(&without_ids) {
+            // A token holding one of our ids is a path (`profiles/<uuid>/…`):
+            // judge its segments, not the whole.
+            let random = if UUID_ANYWHERE.is_match(token) {
+                token.split('/').any(|seg| seg.len() >= 24 && looks_random(seg))
+            } else {
+                looks_random(token)
+            };
+            if token.contains(MASK) || !random {
                 token.to_string()
             } else {
                 MASK.to_string()
@@ -229,7 +233,7 @@ mod tests {
 
     #[test]
     fn masks_known_shapes_and_keeps_prefix() {
-        let r = redact(&format!("token {GH} failed"));
+        let r = redact(&format!("token {GH} failed")).into_owned();
         assert!(!r.contains(GH));
         assert!(r.contains("ghp_[REDACTED]"), "{r}");
         for s in [
@@ -240,7 +244,7 @@ mod tests {
             "xoxb-1234567890-abcdefghij",
             "github_pat_11ABCDEFG0123456789_abcdefXYZ",
         ] {
-            let r = redact(&format!("value was {s}."));
+            let r = redact(&format!("value was {s}.")).into_owned();
             assert!(!r.contains(s), "{s} leaked: {r}");
             assert!(r.contains(MASK));
         }
@@ -269,7 +273,7 @@ mod tests {
     #[test]
     fn masks_high_entropy_tokens() {
         let t = "Zx9Qw3Er7Ty1Ui5Op2As6Df4Gh8Jk0Lm";
-        let r = redact(&format!("got {t}"));
+        let r = redact(&format!("got {t}")).into_owned();
         assert!(!r.contains(t), "{r}");
     }
 

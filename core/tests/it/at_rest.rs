@@ -1,0 +1,104 @@
+//! Nothing secret is readable in the files on disk.
+
+use crate::common::*;
+use keyclave_core::crypto::Pvk;
+use rusqlite::Connection;
+use std::path::Path;
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    memchr::memmem::find(hay, needle.as_bytes()).is_some()
+}
+
+fn read_or_empty(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_default()
+}
+
+#[test]
+fn vault_wal_and_shm_hold_no_values_names_or_notes() {
+    let f = Fixture::new();
+    let mut vault = f.unlock();
+    let added = add_secrets(&mut vault, 200);
+    let db = vault.db_path();
+    let wal = db.with_extension("db-wal");
+    let shm = db.with_extension("db-shm");
+    // While the vault is open the WAL holds the recent writes.
+    assert!(wal.exists(), "expected a WAL file while unlocked");
+    let check = |label: &str| {
+        let files = [read_or_empty(&db), read_or_empty(&wal), read_or_empty(&shm), read_or_empty(&f.dir.path().join("index.db"))];
+        for (k, v, n) in &added {
+            for file in &files {
+                assert!(!contains(file, v), "{label}: value {v} found in a file");
+                assert!(!contains(file, k), "{label}: key name {k} found in a file");
+                assert!(!contains(file, n), "{label}: note found in a file");
+            }
+        }
+        assert!(!files.iter().any(|f| contains(f, PASS)), "{label}: passphrase in a file");
+    };
+    check("unlocked");
+    vault.lock().expect("lock");
+    check("locked");
+    // Nothing else beside the vault (no journal, no temp file).
+    let profile_dir = db.parent().expect("dir");
+    for entry in std::fs::read_dir(profile_dir).expect("read dir") {
+        let name = entry.expect("entry").file_name().into_string().expect("utf8");
+        assert!(name.starts_with("vault.db"), "unexpected file {name}");
+    }
+}
+
+#[test]
+fn vault_file_cannot_be_read_without_the_right_key() {
+    let f = Fixture::new();
+    let mut vault = f.unlock();
+    add_secrets(&mut vault, 3);
+    let path = vault.db_path();
+    vault.lock().expect("lock");
+
+    let plain = Connection::open(&path).expect("open as plain sqlite");
+    let err = plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(rusqlite::ffi::ErrorCode::NotADatabase), "{err}");
+
+    let wrong = Connection::open(&path).expect("open");
+    let key = Pvk::generate().db_key();
+    wrong.execute_batch(&format!("PRAGMA key = \"{}\";", key.pragma_value().as_str())).expect("pragma key");
+    let err = wrong.query_row("SELECT count(*) FROM secrets", [], |r| r.get::<_, i64>(0)).unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(rusqlite::ffi::ErrorCode::NotADatabase), "{err}");
+}
+
+#[test]
+fn values_are_sealed_inside_the_database_too() {
+    let f = Fixture::new();
+    let mut vault = f.unlock();
+    let added = add_secrets(&mut vault, 5);
+    let conn = vault.connection();
+    let mut stmt = conn.prepare("SELECT key_name, secret_value_enc FROM secrets").expect("prepare");
+    let rows: Vec<(String, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(rows.len(), 5);
+    for (k, blob) in rows {
+        let (_, v, _) = added.iter().find(|(kk, _, _)| *kk == k).expect("known key");
+        assert!(!contains(&blob, v), "sealed blob holds the plaintext");
+        assert_eq!(blob[0], 1, "sealed blobs are versioned");
+    }
+}
+
+#[test]
+fn swapped_sealed_blobs_do_not_open() {
+    let f = Fixture::new();
+    let mut vault = f.unlock();
+    add_secrets(&mut vault, 2);
+    let (a, b) = (secret(0).0, secret(1).0);
+    // Move A's blob onto B: AAD binds each blob to its row.
+    vault
+        .connection()
+        .execute(
+            "UPDATE secrets SET secret_value_enc = (SELECT secret_value_enc FROM secrets WHERE key_name = ?1) WHERE key_name = ?2",
+            [&a, &b],
+        )
+        .expect("swap");
+    let err = vault.reveal_secret(&b, None).unwrap_err();
+    assert_eq!(err.code(), keyclave_core::ErrorCode::VaultCorruption);
+    assert!(vault.reveal_secret(&a, None).is_ok());
+}
