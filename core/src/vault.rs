@@ -68,6 +68,9 @@ fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
             .with_suggestion("Restore the profile folder from a backup, or delete the profile."));
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    // SQLCipher logs a failed key check to stderr itself; we report it as a
+    // structured error instead.
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(())).or_else(ignore_no_rows)?;
     let pragma = Zeroizing::new(format!("PRAGMA key = \"{}\";", key.pragma_value().as_str()));
     conn.execute_batch(&pragma)?;
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
@@ -83,6 +86,13 @@ fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
         "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
     )?;
     Ok(Probe::Opens(conn))
+}
+
+fn ignore_no_rows(e: rusqlite::Error) -> rusqlite::Result<()> {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(()),
+        other => Err(other),
+    }
 }
 
 /// Open an existing vault file whose key is known to be right (it was

@@ -1069,8 +1069,11 @@ const FOREIGN_KEYS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// Column overrides of a fixture row: (column, SQL literal).
+type Overrides = &'static [(&'static str, &'static str)];
+
 /// Unique keys, behaviourally: two rows with these overrides collide.
-const UNIQUE_KEYS: &[(&str, &[(&str, &str)], c_int)] = &[
+const UNIQUE_KEYS: &[(&str, Overrides, c_int)] = &[
     (
         "app_profiles",
         &[("display_name", "'Work'")],
@@ -1379,7 +1382,11 @@ fn insert(
 
 /// Inserts the parents, then one row in every other table, keeping only
 /// the tables `include` accepts; returns the tables filled.
-fn insert_fixture(conn: &Connection, db: &Db, include: impl Fn(&str) -> bool) -> Vec<&'static str> {
+fn insert_fixture(
+    conn: &Connection,
+    db: &Db,
+    include: impl Fn(&'static str) -> bool,
+) -> Vec<&'static str> {
     let mut filled = Vec::new();
     for &(table, key) in db.parents {
         if include(table) {
@@ -1414,6 +1421,13 @@ fn db_for(table: &str) -> &'static Db {
     DBS.iter()
         .find(|d| d.tables.iter().any(|t| t.name == table) || d.virtual_tables.contains(&table))
         .unwrap_or_else(|| panic!("table {table} is in no spec'd database"))
+}
+
+/// Position in [`DBS`] of the database holding `table`, to pick its
+/// connection out of one opened per database.
+fn db_index(table: &str) -> usize {
+    let db = db_for(table);
+    DBS.iter().position(|d| d.dir == db.dir).expect("db in DBS")
 }
 
 fn spec(table: &str) -> &'static Table {
@@ -1831,7 +1845,7 @@ fn every_earlier_version_upgrades_in_place_keeping_rows() {
                 );
             }
             // The upgraded schema takes rows in every newer table too.
-            let new = insert_fixture(&conn, db, |t| !old.iter().any(|&o| o == t));
+            let new = insert_fixture(&conn, db, |t| !old.contains(&t));
             assert_eq!(old.len() + new.len(), db.tables.len(), "{ctx}");
             assert!(
                 strings(&conn, "SELECT \"table\" FROM pragma_foreign_key_check").is_empty(),
@@ -1992,10 +2006,7 @@ fn fixture_rows_fill_exactly_the_required_columns() {
 fn defaults_match_the_data_model_and_seed() {
     let conns: Vec<Connection> = DBS.iter().map(open_with_fixture).collect();
     for &(table, column, value) in DEFAULTS {
-        let i = DBS
-            .iter()
-            .position(|d| std::ptr::eq(d, db_for(table)))
-            .expect("db");
+        let i = db_index(table);
         assert_eq!(
             quoted_values(&conns[i], table, column),
             [value],
@@ -2066,10 +2077,7 @@ fn every_enum_check_in_the_schema_is_listed() {
 fn value_checks_accept_allowed_values_and_reject_others() {
     let conns: Vec<Connection> = DBS.iter().map(open_with_parents).collect();
     for check in value_checks() {
-        let i = DBS
-            .iter()
-            .position(|d| std::ptr::eq(d, db_for(check.table)))
-            .expect("db");
+        let i = db_index(check.table);
         let conn = &conns[i];
         let (table, column) = (check.table, check.column.as_str());
         for ok in &check.ok {
@@ -2250,10 +2258,7 @@ fn every_specified_index_exists() {
 fn unique_keys_refuse_a_second_row() {
     let conns: Vec<Connection> = DBS.iter().map(open_with_parents).collect();
     for &(table, overrides, code) in UNIQUE_KEYS {
-        let i = DBS
-            .iter()
-            .position(|d| std::ptr::eq(d, db_for(table)))
-            .expect("db");
+        let i = db_index(table);
         probe(&conns[i], |conn| {
             insert(conn, table, "u1", overrides)
                 .unwrap_or_else(|e| panic!("{table}: first row: {e}"));
@@ -2307,10 +2312,7 @@ fn foreign_keys_are_enforced() {
         assert!(on, "foreign_keys must be ON");
     }
     for (table, column, parent, _, _) in foreign_keys() {
-        let i = DBS
-            .iter()
-            .position(|d| std::ptr::eq(d, db_for(table)))
-            .expect("db");
+        let i = db_index(table);
         probe(&conns[i], |conn| {
             assert_violation(
                 insert(conn, table, "t1", &[(column, "'missing'")]),
