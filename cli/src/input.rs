@@ -18,9 +18,8 @@ fn strip_newline(mut s: String) -> String {
 }
 
 fn read_file(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Error::invalid(format!("cannot read the {what} file {}: {e}", path.display()))
-    })
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid(format!("cannot read the {what} file {}: {e}", path.display())))
 }
 
 /// First line of a passphrase file.

@@ -19,7 +19,8 @@ impl Home {
     fn with_profile() -> Self {
         let h = Home { dir: tempfile::tempdir().expect("tempdir") };
         std::fs::write(h.pass_file(), format!("{PASS}\n")).expect("write pass file");
-        let out = h.run(&["profile", "create", "Work", "--kdf-memory-kib", "256", "--kdf-iterations", "1"], None);
+        let out =
+            h.run(&["profile", "create", "Work", "--kdf-memory-kib", "256", "--kdf-iterations", "1"], None);
         assert_ok(&out);
         h
     }
@@ -98,7 +99,8 @@ fn stdout(out: &Output) -> String {
 fn add_list_reveal_edit_rm_round_trip() {
     let h = Home::with_profile();
     let token = "ghp_CliRoundTrip0123456789abcdefghijklmn";
-    let out = h.run(&["secret", "add", "GH_TOKEN", "--env", "dev", "--notes", "ci bot", "--tag", "ci"], Some(token));
+    let out = h
+        .run(&["secret", "add", "GH_TOKEN", "--env", "dev", "--notes", "ci bot", "--tag", "ci"], Some(token));
     assert_ok(&out);
     let vf = h.file("openai.txt", "sk-proj-fromfile123\n");
     assert_ok(&h.run(&["secret", "add", "OPENAI_API_KEY", "--value-file", vf.to_str().expect("utf8")], None));
@@ -118,13 +120,23 @@ fn add_list_reveal_edit_rm_round_trip() {
     let reveal = h.run(&["secret", "reveal", "GH_TOKEN"], None);
     assert_ok(&reveal);
     assert_eq!(stdout(&reveal), format!("{token}\n"), "reveal prints the value alone");
-    assert_eq!(stdout(&h.run(&["secret", "reveal", "OPENAI_API_KEY"], None)), "sk-proj-fromfile123\n", "one trailing newline dropped");
+    assert_eq!(
+        stdout(&h.run(&["secret", "reveal", "OPENAI_API_KEY"], None)),
+        "sk-proj-fromfile123\n",
+        "one trailing newline dropped"
+    );
 
     let searched = h.json(&["secret", "list", "--search", "BOT"]);
     assert_eq!(searched["total"], 1);
 
-    assert_ok(&h.run(&["secret", "edit", "GH_TOKEN", "--value-stdin", "--env", "prod", "--tag", "deploy"], Some("ghp_new_value_0000")));
-    assert_eq!(stdout(&h.run(&["secret", "reveal", "GH_TOKEN", "--provider", "github"], None)), "ghp_new_value_0000\n");
+    assert_ok(&h.run(
+        &["secret", "edit", "GH_TOKEN", "--value-stdin", "--env", "prod", "--tag", "deploy"],
+        Some("ghp_new_value_0000"),
+    ));
+    assert_eq!(
+        stdout(&h.run(&["secret", "reveal", "GH_TOKEN", "--provider", "github"], None)),
+        "ghp_new_value_0000\n"
+    );
     let list = h.json(&["secret", "list", "--env", "prod"]);
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["tags"], serde_json::json!(["deploy"]));
@@ -135,8 +147,17 @@ fn add_list_reveal_edit_rm_round_trip() {
     assert_eq!((code, err["code"].as_str()), (2, Some("secret.not_found")));
 
     let audit = h.json(&["audit", "--limit", "200"]);
-    let types: Vec<&str> = audit.as_array().expect("array").iter().filter_map(|e| e["event_type"].as_str()).collect();
-    for t in ["profile.create", "secret.add", "secret.reveal", "secret.edit", "secret.delete", "vault.unlock", "vault.lock"] {
+    let types: Vec<&str> =
+        audit.as_array().expect("array").iter().filter_map(|e| e["event_type"].as_str()).collect();
+    for t in [
+        "profile.create",
+        "secret.add",
+        "secret.reveal",
+        "secret.edit",
+        "secret.delete",
+        "vault.unlock",
+        "vault.lock",
+    ] {
         assert!(types.contains(&t), "missing {t} in {types:?}");
     }
     assert!(!audit.to_string().contains(token));
@@ -249,4 +270,3 @@ fn providers_lists_the_registry() {
         assert!(ids.contains(&id), "{id}");
     }
 }
-

@@ -186,7 +186,9 @@ mod tests {
 
     #[test]
     fn metadata_is_redacted() {
-        let s = prepare_metadata(serde_json::json!({"key_name": "GITHUB_TOKEN", "value": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}));
+        let s = prepare_metadata(
+            serde_json::json!({"key_name": "GITHUB_TOKEN", "value": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}),
+        );
         assert!(s.contains("GITHUB_TOKEN"), "{s}");
         assert!(!s.contains("abcdefghijklmnop"), "{s}");
     }

@@ -301,10 +301,7 @@ fn aead_open(key: &[u8; KEY_LEN], blob: &[u8], aad: &[u8]) -> Option<Zeroizing<V
     }
     let cipher = XChaCha20Poly1305::new(Key::from_slice(key));
     let nonce = XNonce::from_slice(&blob[1..1 + NONCE_LEN]);
-    cipher
-        .decrypt(nonce, Payload { msg: &blob[1 + NONCE_LEN..], aad })
-        .ok()
-        .map(Zeroizing::new)
+    cipher.decrypt(nonce, Payload { msg: &blob[1 + NONCE_LEN..], aad }).ok().map(Zeroizing::new)
 }
 
 impl FieldKey {
@@ -317,10 +314,7 @@ impl FieldKey {
     /// is reported as corruption.
     pub fn open(&self, blob: &[u8], ctx: SealContext<'_>) -> Result<Zeroizing<Vec<u8>>> {
         aead_open(&self.0, blob, &ctx.aad()).ok_or_else(|| {
-            Error::corruption(format!(
-                "a sealed field ({}.{}) does not authenticate",
-                ctx.table, ctx.column
-            ))
+            Error::corruption(format!("a sealed field ({}.{}) does not authenticate", ctx.table, ctx.column))
         })
     }
 
@@ -382,7 +376,10 @@ mod tests {
             KdfParams { m_kib: 64, t: 0, p: 1 },
             KdfParams { m_kib: KdfParams::MAX_M_KIB + 1, t: 1, p: 1 },
         ] {
-            assert_eq!(derive_kek(b"x", b"0123456789abcdef", bad).unwrap_err().code(), ErrorCode::InputInvalid);
+            assert_eq!(
+                derive_kek(b"x", b"0123456789abcdef", bad).unwrap_err().code(),
+                ErrorCode::InputInvalid
+            );
         }
     }
 

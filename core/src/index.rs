@@ -115,10 +115,7 @@ impl Index {
 
     /// Whether a name is taken (case-insensitive).
     pub fn name_exists(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM app_profiles WHERE display_name = ?1")?
-            .exists([name])?)
+        Ok(self.conn.prepare_cached("SELECT 1 FROM app_profiles WHERE display_name = ?1")?.exists([name])?)
     }
 
     /// Insert a new profile with its key metadata, in one transaction.
@@ -282,7 +279,12 @@ impl Index {
 
     /// Record an audit event while the profile is locked (or gone). It is
     /// moved into the vault's audit log at the next unlock.
-    pub fn push_event(&self, profile_id: &str, event: audit::EventType, metadata: serde_json::Value) -> Result<()> {
+    pub fn push_event(
+        &self,
+        profile_id: &str,
+        event: audit::EventType,
+        metadata: serde_json::Value,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO app_audit_events (id, profile_id, event_type, created_at, metadata_json_redacted)
              VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -60,16 +60,25 @@ impl KeyClave {
     /// Create a profile: a random PVK wrapped under a key derived from the
     /// passphrase with `params` (falling back to 64 MiB if memory runs out),
     /// and a new encrypted vault.
-    pub fn create_profile(&mut self, name: &str, passphrase: &SecretString, params: KdfParams) -> Result<ProfileRecord> {
+    pub fn create_profile(
+        &mut self,
+        name: &str,
+        passphrase: &SecretString,
+        params: KdfParams,
+    ) -> Result<ProfileRecord> {
         let name = profile::validate_name(name)?;
         profile::validate_new_passphrase(passphrase)?;
         params.validate()?;
         if self.index.name_exists(&name)? {
-            return Err(Error::new(ErrorCode::ProfileAlreadyExists, format!("a profile named '{name}' already exists")));
+            return Err(Error::new(
+                ErrorCode::ProfileAlreadyExists,
+                format!("a profile named '{name}' already exists"),
+            ));
         }
         let id = uuid::Uuid::new_v4().to_string();
         let salt: [u8; crypto::SALT_LEN] = crypto::random_bytes();
-        let (kek, used) = crypto::derive_kek_with_fallback(passphrase.expose_secret().as_bytes(), &salt, params)?;
+        let (kek, used) =
+            crypto::derive_kek_with_fallback(passphrase.expose_secret().as_bytes(), &salt, params)?;
         let pvk = Pvk::generate();
         let wrapped = crypto::wrap_pvk(&kek, &pvk, &id, 1);
         drop(kek);
@@ -115,10 +124,17 @@ impl KeyClave {
             Err(e) => return Err(e),
         };
         if taken_by_other {
-            return Err(Error::new(ErrorCode::ProfileAlreadyExists, format!("a profile named '{new}' already exists")));
+            return Err(Error::new(
+                ErrorCode::ProfileAlreadyExists,
+                format!("a profile named '{new}' already exists"),
+            ));
         }
         self.index.rename(&rec.id, &new)?;
-        self.index.push_event(&rec.id, EventType::ProfileRename, json!({ "from": rec.display_name, "to": new }))?;
+        self.index.push_event(
+            &rec.id,
+            EventType::ProfileRename,
+            json!({ "from": rec.display_name, "to": new }),
+        )?;
         self.index.find_by_name(&new)
     }
 
@@ -136,7 +152,11 @@ impl KeyClave {
         self.index.delete(&rec.id)?;
         // Never delivered (the vault is gone): it stays in index.db as an
         // app-level record of the deletion.
-        self.index.push_event(&rec.id, EventType::ProfileDelete, json!({ "display_name": rec.display_name }))?;
+        self.index.push_event(
+            &rec.id,
+            EventType::ProfileDelete,
+            json!({ "display_name": rec.display_name }),
+        )?;
         if doomed.exists() {
             std::fs::remove_dir_all(&doomed)?;
         }
@@ -195,7 +215,13 @@ impl KeyClave {
 
     /// Finish or roll back a PVK rotation that stopped part-way. Returns the
     /// key and version that open `vault.db`.
-    fn recover_rotation(&self, rec: &ProfileRecord, kek: &Kek, meta: &VaultMeta, current: Pvk) -> Result<(Pvk, u64)> {
+    fn recover_rotation(
+        &self,
+        rec: &ProfileRecord,
+        kek: &Kek,
+        meta: &VaultMeta,
+        current: Pvk,
+    ) -> Result<(Pvk, u64)> {
         let Some((pending_wrapped, pending_version)) = &meta.pending else {
             // Stopped before index.db knew of it: the copy is garbage.
             vault::remove_rotation_leftovers(&self.root, &rec.id)?;

@@ -8,6 +8,7 @@
 //! unlocked profile).
 
 #![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod audit;
 pub mod backoff;

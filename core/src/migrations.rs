@@ -17,10 +17,7 @@ pub struct MigrationFile {
 
 macro_rules! migration {
     ($dir:literal, $name:literal) => {
-        MigrationFile {
-            name: $name,
-            sql: include_str!(concat!("../../migrations/", $dir, "/", $name)),
-        }
+        MigrationFile { name: $name, sql: include_str!(concat!("../../migrations/", $dir, "/", $name)) }
     };
 }
 
@@ -28,14 +25,11 @@ macro_rules! migration {
 pub const INDEX_FILES: &[MigrationFile] = &[migration!("index", "0001_init.sql")];
 
 /// `profiles/<id>/vault.db`: everything about one profile (SQLCipher).
-pub const VAULT_FILES: &[MigrationFile] = &[
-    migration!("vault", "0001_core.sql"),
-    migration!("vault", "0002_automation.sql"),
-];
+pub const VAULT_FILES: &[MigrationFile] =
+    &[migration!("vault", "0001_core.sql"), migration!("vault", "0002_automation.sql")];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).
-pub const REFERENCE_LIBRARY_FILES: &[MigrationFile] =
-    &[migration!("reference_library", "0001_manifest.sql")];
+pub const REFERENCE_LIBRARY_FILES: &[MigrationFile] = &[migration!("reference_library", "0001_manifest.sql")];
 
 fn build(files: &'static [MigrationFile]) -> Migrations<'static> {
     Migrations::new(files.iter().map(|f| M::up(f.sql)).collect())

@@ -121,9 +121,6 @@ mod tests {
         let r = Root::resolve(Some(PathBuf::from("/tmp/kc"))).expect("resolves");
         assert_eq!(r.index_db(), PathBuf::from("/tmp/kc/index.db"));
         assert_eq!(r.vault_db("abc"), PathBuf::from("/tmp/kc/profiles/abc/vault.db"));
-        assert_eq!(
-            r.reference_library_manifest(),
-            PathBuf::from("/tmp/kc/reference_library/manifest.db")
-        );
+        assert_eq!(r.reference_library_manifest(), PathBuf::from("/tmp/kc/reference_library/manifest.db"));
     }
 }

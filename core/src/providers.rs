@@ -107,19 +107,11 @@ pub struct Provider {
 pub const GENERIC_ID: &str = "generic";
 
 const fn get_bearer(url: &'static str) -> Validation {
-    Validation::Endpoint {
-        method: "GET",
-        url,
-        auth: AuthStyle::Bearer,
-    }
+    Validation::Endpoint { method: "GET", url, auth: AuthStyle::Bearer }
 }
 
 const fn get_with(url: &'static str, auth: AuthStyle) -> Validation {
-    Validation::Endpoint {
-        method: "GET",
-        url,
-        auth,
-    }
+    Validation::Endpoint { method: "GET", url, auth }
 }
 
 /// The registry: `generic` first, then alphabetical by id.
@@ -156,15 +148,8 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["ANTHROPIC_KEY", "CLAUDE_API_KEY"],
         value_prefixes: &["sk-ant-"],
         markdown_names: &["Anthropic", "Anthropic API", "Claude", "Claude API"],
-        domains: &[
-            "anthropic.com",
-            "api.anthropic.com",
-            "console.anthropic.com",
-        ],
-        validation: get_with(
-            "https://api.anthropic.com/v1/models",
-            AuthStyle::Header("x-api-key"),
-        ),
+        domains: &["anthropic.com", "api.anthropic.com", "console.anthropic.com"],
+        validation: get_with("https://api.anthropic.com/v1/models", AuthStyle::Header("x-api-key")),
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.anthropic.com.",
@@ -215,11 +200,7 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["AZURE_OPENAI_KEY", "AZURE_API_KEY"],
         value_prefixes: &[],
         markdown_names: &["Azure OpenAI", "Azure OpenAI Service"],
-        domains: &[
-            "openai.azure.com",
-            "azure.microsoft.com",
-            "portal.azure.com",
-        ],
+        domains: &["openai.azure.com", "azure.microsoft.com", "portal.azure.com"],
         // The endpoint host depends on the user's resource name.
         validation: Validation::Unverifiable,
         dashboard_supported: false,
@@ -285,20 +266,12 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://app.datadoghq.com/organization-settings/api-keys"),
         api_base_url: Some("https://api.datadoghq.com"),
         env_var: "DD_API_KEY",
-        aliases: &[
-            "DATADOG_API_KEY",
-            "DD_APP_KEY",
-            "DD_APPLICATION_KEY",
-            "DATADOG_APP_KEY",
-        ],
+        aliases: &["DATADOG_API_KEY", "DD_APP_KEY", "DD_APPLICATION_KEY", "DATADOG_APP_KEY"],
         value_prefixes: &[],
         markdown_names: &["Datadog", "Datadog API"],
         domains: &["datadoghq.com", "app.datadoghq.com", "api.datadoghq.com"],
         // US1 site; other sites use their own host (datadoghq.eu, …).
-        validation: get_with(
-            "https://api.datadoghq.com/api/v1/validate",
-            AuthStyle::Header("DD-API-KEY"),
-        ),
+        validation: get_with("https://api.datadoghq.com/api/v1/validate", AuthStyle::Header("DD-API-KEY")),
         dashboard_supported: false,
         playbook: &[
             "Sign in to Datadog (on your site, e.g. app.datadoghq.com).",
@@ -318,11 +291,7 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_API_TOKEN"],
         value_prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"],
         markdown_names: &["DigitalOcean", "DigitalOcean API"],
-        domains: &[
-            "digitalocean.com",
-            "cloud.digitalocean.com",
-            "api.digitalocean.com",
-        ],
+        domains: &["digitalocean.com", "cloud.digitalocean.com", "api.digitalocean.com"],
         validation: get_bearer("https://api.digitalocean.com/v2/account"),
         dashboard_supported: false,
         playbook: &[
@@ -410,17 +379,8 @@ static PROVIDERS: &[Provider] = &[
         env_var: "GOOGLE_API_KEY",
         aliases: &["GOOGLE_CLOUD_API_KEY", "GCP_API_KEY", "GOOGLE_MAPS_API_KEY"],
         value_prefixes: &["AIza"],
-        markdown_names: &[
-            "Google Cloud",
-            "Google Cloud Platform",
-            "GCP",
-            "Google Maps Platform",
-        ],
-        domains: &[
-            "cloud.google.com",
-            "console.cloud.google.com",
-            "googleapis.com",
-        ],
+        markdown_names: &["Google Cloud", "Google Cloud Platform", "GCP", "Google Maps Platform"],
+        domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
         // An API key is valid only for the APIs enabled on its project; there
         // is no API-independent read-only check.
         validation: Validation::Unverifiable,
@@ -446,11 +406,7 @@ static PROVIDERS: &[Provider] = &[
         // owned by `google_cloud`.
         value_prefixes: &[],
         markdown_names: &["Gemini", "Gemini API", "Google AI Studio"],
-        domains: &[
-            "ai.google.dev",
-            "aistudio.google.com",
-            "generativelanguage.googleapis.com",
-        ],
+        domains: &["ai.google.dev", "aistudio.google.com", "generativelanguage.googleapis.com"],
         validation: get_with(
             "https://generativelanguage.googleapis.com/v1beta/models",
             AuthStyle::Header("x-goog-api-key"),
@@ -518,25 +474,12 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://account.mapbox.com/access-tokens/"),
         api_base_url: Some("https://api.mapbox.com"),
         env_var: "MAPBOX_ACCESS_TOKEN",
-        aliases: &[
-            "MAPBOX_TOKEN",
-            "MAPBOX_API_KEY",
-            "MAPBOX_SECRET_TOKEN",
-            "MAPBOX_DOWNLOADS_TOKEN",
-        ],
+        aliases: &["MAPBOX_TOKEN", "MAPBOX_API_KEY", "MAPBOX_SECRET_TOKEN", "MAPBOX_DOWNLOADS_TOKEN"],
         value_prefixes: &["pk.eyJ", "sk.eyJ", "tk.eyJ"],
         markdown_names: &["Mapbox", "Mapbox GL", "Mapbox API"],
-        domains: &[
-            "mapbox.com",
-            "api.mapbox.com",
-            "account.mapbox.com",
-            "docs.mapbox.com",
-        ],
+        domains: &["mapbox.com", "api.mapbox.com", "account.mapbox.com", "docs.mapbox.com"],
         // Retrieve-a-token: 200 for a live token, 401 for a deleted one.
-        validation: get_with(
-            "https://api.mapbox.com/tokens/v2",
-            AuthStyle::Query("access_token"),
-        ),
+        validation: get_with("https://api.mapbox.com/tokens/v2", AuthStyle::Query("access_token")),
         dashboard_supported: false,
         playbook: &[
             "Sign in at account.mapbox.com.",
@@ -556,12 +499,7 @@ static PROVIDERS: &[Provider] = &[
         aliases: &[],
         value_prefixes: &[],
         markdown_names: &["Mistral", "Mistral AI", "La Plateforme"],
-        domains: &[
-            "mistral.ai",
-            "api.mistral.ai",
-            "console.mistral.ai",
-            "docs.mistral.ai",
-        ],
+        domains: &["mistral.ai", "api.mistral.ai", "console.mistral.ai", "docs.mistral.ai"],
         validation: get_bearer("https://api.mistral.ai/v1/models"),
         dashboard_supported: false,
         playbook: &[
@@ -603,12 +541,7 @@ static PROVIDERS: &[Provider] = &[
         aliases: &["NOTION_TOKEN", "NOTION_INTEGRATION_TOKEN"],
         value_prefixes: &["ntn_"],
         markdown_names: &["Notion", "Notion API"],
-        domains: &[
-            "notion.com",
-            "notion.so",
-            "api.notion.com",
-            "developers.notion.com",
-        ],
+        domains: &["notion.com", "notion.so", "api.notion.com", "developers.notion.com"],
         // Also needs the `Notion-Version` header.
         validation: get_bearer("https://api.notion.com/v1/users/me"),
         dashboard_supported: false,
@@ -696,16 +629,8 @@ static PROVIDERS: &[Provider] = &[
         aliases: &[],
         value_prefixes: &["pcsk_"],
         markdown_names: &["Pinecone"],
-        domains: &[
-            "pinecone.io",
-            "app.pinecone.io",
-            "api.pinecone.io",
-            "docs.pinecone.io",
-        ],
-        validation: get_with(
-            "https://api.pinecone.io/indexes",
-            AuthStyle::Header("Api-Key"),
-        ),
+        domains: &["pinecone.io", "app.pinecone.io", "api.pinecone.io", "docs.pinecone.io"],
+        validation: get_with("https://api.pinecone.io/indexes", AuthStyle::Header("Api-Key")),
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.pinecone.io and select the project.",
@@ -722,18 +647,10 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://account.postmarkapp.com/servers"),
         api_base_url: Some("https://api.postmarkapp.com"),
         env_var: "POSTMARK_SERVER_TOKEN",
-        aliases: &[
-            "POSTMARK_API_TOKEN",
-            "POSTMARK_API_KEY",
-            "POSTMARK_ACCOUNT_TOKEN",
-        ],
+        aliases: &["POSTMARK_API_TOKEN", "POSTMARK_API_KEY", "POSTMARK_ACCOUNT_TOKEN"],
         value_prefixes: &[],
         markdown_names: &["Postmark"],
-        domains: &[
-            "postmarkapp.com",
-            "api.postmarkapp.com",
-            "account.postmarkapp.com",
-        ],
+        domains: &["postmarkapp.com", "api.postmarkapp.com", "account.postmarkapp.com"],
         // Server tokens only; also needs `Accept: application/json`.
         validation: get_with(
             "https://api.postmarkapp.com/server",
@@ -875,21 +792,11 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://dashboard.stripe.com/apikeys"),
         api_base_url: Some("https://api.stripe.com/v1"),
         env_var: "STRIPE_SECRET_KEY",
-        aliases: &[
-            "STRIPE_API_KEY",
-            "STRIPE_KEY",
-            "STRIPE_RESTRICTED_KEY",
-            "STRIPE_WEBHOOK_SECRET",
-        ],
+        aliases: &["STRIPE_API_KEY", "STRIPE_KEY", "STRIPE_RESTRICTED_KEY", "STRIPE_WEBHOOK_SECRET"],
         // `whsec_` is left out: Svix-based services use it too.
         value_prefixes: &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         markdown_names: &["Stripe", "Stripe API"],
-        domains: &[
-            "stripe.com",
-            "api.stripe.com",
-            "dashboard.stripe.com",
-            "docs.stripe.com",
-        ],
+        domains: &["stripe.com", "api.stripe.com", "dashboard.stripe.com", "docs.stripe.com"],
         // Restricted keys need the Balance read permission.
         validation: get_with("https://api.stripe.com/v1/balance", AuthStyle::Basic),
         dashboard_supported: false,
@@ -1014,8 +921,7 @@ pub fn for_key_name(key_name: &str) -> Option<&'static Provider> {
         return None;
     }
     PROVIDERS.iter().filter(|p| p.id != GENERIC_ID).find(|p| {
-        p.env_var.eq_ignore_ascii_case(key_name)
-            || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(key_name))
+        p.env_var.eq_ignore_ascii_case(key_name) || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(key_name))
     })
 }
 
@@ -1032,11 +938,9 @@ pub fn for_value(value: &str) -> Option<&'static Provider> {
 
 /// Every canonical env var and alias of every provider.
 pub fn known_env_vars() -> impl Iterator<Item = &'static str> {
-    PROVIDERS.iter().flat_map(|p| {
-        std::iter::once(p.env_var)
-            .filter(|v| !v.is_empty())
-            .chain(p.aliases.iter().copied())
-    })
+    PROVIDERS
+        .iter()
+        .flat_map(|p| std::iter::once(p.env_var).filter(|v| !v.is_empty()).chain(p.aliases.iter().copied()))
 }
 
 /// Upsert statement used by [`seed`]: inserts new providers, refreshes
@@ -1177,20 +1081,11 @@ mod tests {
         assert_eq!(for_key_name("GH_TOKEN").map(|p| p.id), Some("github"));
         assert_eq!(for_key_name("gh_token").map(|p| p.id), Some("github"));
         assert_eq!(for_key_name("GITHUB_TOKEN").map(|p| p.id), Some("github"));
-        assert_eq!(
-            for_key_name("Anthropic_Api_Key").map(|p| p.id),
-            Some("anthropic")
-        );
+        assert_eq!(for_key_name("Anthropic_Api_Key").map(|p| p.id), Some("anthropic"));
         assert_eq!(for_key_name("STRIPE_KEY").map(|p| p.id), Some("stripe"));
         assert_eq!(for_key_name("AWS_ACCESS_KEY_ID").map(|p| p.id), Some("aws"));
-        assert_eq!(
-            for_key_name("GOOGLE_API_KEY").map(|p| p.id),
-            Some("google_cloud")
-        );
-        assert_eq!(
-            for_key_name("GEMINI_API_KEY").map(|p| p.id),
-            Some("google_gemini")
-        );
+        assert_eq!(for_key_name("GOOGLE_API_KEY").map(|p| p.id), Some("google_cloud"));
+        assert_eq!(for_key_name("GEMINI_API_KEY").map(|p| p.id), Some("google_gemini"));
         assert!(for_key_name("MY_THING").is_none());
         assert!(for_key_name(" GH_TOKEN").is_none());
     }
@@ -1271,12 +1166,7 @@ mod tests {
             }
         }
         for p in all() {
-            assert!(
-                (3..=6).contains(&p.playbook.len()),
-                "{}: playbook has {} steps",
-                p.id,
-                p.playbook.len()
-            );
+            assert!((3..=6).contains(&p.playbook.len()), "{}: playbook has {} steps", p.id, p.playbook.len());
             assert!(p.playbook.iter().all(|s| !s.is_empty()));
         }
     }
@@ -1309,13 +1199,7 @@ mod tests {
             }
         );
         let stripe = get("stripe").unwrap();
-        assert!(matches!(
-            stripe.validation,
-            Validation::Endpoint {
-                auth: AuthStyle::Basic,
-                ..
-            }
-        ));
+        assert!(matches!(stripe.validation, Validation::Endpoint { auth: AuthStyle::Basic, .. }));
         assert_eq!(get("aws").unwrap().validation, Validation::Unverifiable);
     }
 
@@ -1371,9 +1255,7 @@ mod tests {
     fn seed_inserts_every_provider() {
         let conn = test_db();
         seed(&conn, "2025-01-01T00:00:00Z").unwrap();
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM providers", [], |r| r.get(0))
-            .unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM providers", [], |r| r.get(0)).unwrap();
         assert_eq!(usize::try_from(n).unwrap(), all().len());
         let (name, discovery, created, updated) = row(&conn, "github");
         assert_eq!(name, "GitHub");
@@ -1429,19 +1311,11 @@ mod tests {
         // `data_version` seen by another connection changes only when a
         // commit actually modified the database file.
         let probe = Connection::open(&path).unwrap();
-        let version = || -> i64 {
-            probe
-                .query_row("PRAGMA data_version", [], |r| r.get(0))
-                .unwrap()
-        };
+        let version = || -> i64 { probe.query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap() };
         let v0 = version();
         seed_tx("2025-02-01T00:00:00Z");
         assert_eq!(version(), v0, "no-op re-seed modified the file");
-        conn.execute(
-            "UPDATE providers SET display_name = 'x' WHERE id = 'npm'",
-            [],
-        )
-        .unwrap();
+        conn.execute("UPDATE providers SET display_name = 'x' WHERE id = 'npm'", []).unwrap();
         seed_tx("2025-03-01T00:00:00Z");
         assert_ne!(version(), v0, "probe must see real writes");
     }
@@ -1456,25 +1330,16 @@ mod tests {
             [],
         )
         .unwrap();
-        conn.execute("DELETE FROM providers WHERE id = 'stripe'", [])
-            .unwrap();
+        conn.execute("DELETE FROM providers WHERE id = 'stripe'", []).unwrap();
         let before = conn.total_changes();
         seed(&conn, "2025-02-01T00:00:00Z").unwrap();
-        assert_eq!(
-            conn.total_changes() - before,
-            2,
-            "exactly the tampered and the missing row are written"
-        );
+        assert_eq!(conn.total_changes() - before, 2, "exactly the tampered and the missing row are written");
         let (name, _, created, updated) = row(&conn, "github");
         assert_eq!(name, "GitHub");
         assert_eq!(created, "2025-01-01T00:00:00Z");
         assert_eq!(updated, "2025-02-01T00:00:00Z");
         let base: Option<String> = conn
-            .query_row(
-                "SELECT api_base_url FROM providers WHERE id = 'github'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT api_base_url FROM providers WHERE id = 'github'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(base.as_deref(), Some("https://api.github.com"));
         assert_eq!(row(&conn, "stripe").2, "2025-02-01T00:00:00Z");
@@ -1485,18 +1350,12 @@ mod tests {
     fn reseed_keeps_user_discovery_choice() {
         let conn = test_db();
         seed(&conn, "2025-01-01T00:00:00Z").unwrap();
-        conn.execute(
-            "UPDATE providers SET discovery_enabled = 0 WHERE id IN ('slack', 'github')",
-            [],
-        )
-        .unwrap();
+        conn.execute("UPDATE providers SET discovery_enabled = 0 WHERE id IN ('slack', 'github')", [])
+            .unwrap();
         // Also force an update of one of them: the choice must survive both
         // the no-op path and the update path.
-        conn.execute(
-            "UPDATE providers SET docs_url = 'https://old.example' WHERE id = 'github'",
-            [],
-        )
-        .unwrap();
+        conn.execute("UPDATE providers SET docs_url = 'https://old.example' WHERE id = 'github'", [])
+            .unwrap();
         seed(&conn, "2025-02-01T00:00:00Z").unwrap();
         assert_eq!(row(&conn, "slack").1, 0);
         assert_eq!(row(&conn, "github").1, 0);

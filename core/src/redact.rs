@@ -20,9 +20,33 @@ pub const MASK: &str = "[REDACTED]";
 /// can tell which kind of key was masked.
 static PREFIXED: LazyLock<Regex> = LazyLock::new(|| {
     let mut prefixes: Vec<String> = [
-        "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "sk_live_", "sk_test_",
-        "rk_live_", "rk_test_", "pk_live_", "pk_test_", "xoxb-", "xoxp-", "xoxa-", "xoxo-",
-        "xoxr-", "xoxs-", "AKIA", "ASIA", "hf_", "r8_", "AIza", "SG.", "glpat-", "npm_",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "sk-",
+        "sk_live_",
+        "sk_test_",
+        "rk_live_",
+        "rk_test_",
+        "pk_live_",
+        "pk_test_",
+        "xoxb-",
+        "xoxp-",
+        "xoxa-",
+        "xoxo-",
+        "xoxr-",
+        "xoxs-",
+        "AKIA",
+        "ASIA",
+        "hf_",
+        "r8_",
+        "AIza",
+        "SG.",
+        "glpat-",
+        "npm_",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -34,10 +58,7 @@ static PREFIXED: LazyLock<Regex> = LazyLock::new(|| {
     prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
     prefixes.dedup();
     let alternation: Vec<String> = prefixes.iter().map(|p| regex::escape(p)).collect();
-    let pattern = format!(
-        r"(?:^|[^A-Za-z0-9])((?:{})[A-Za-z0-9_\-./+=]{{8,}})",
-        alternation.join("|")
-    );
+    let pattern = format!(r"(?:^|[^A-Za-z0-9])((?:{})[A-Za-z0-9_\-./+=]{{8,}})", alternation.join("|"));
     Regex::new(&pattern).expect("static redaction pattern is valid")
 });
 
@@ -50,9 +71,8 @@ static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Candidates for the high-entropy rule.
-static LONG_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9_\-+/=]{24,}").expect("static redaction pattern is valid")
-});
+static LONG_TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9_\-+/=]{24,}").expect("static redaction pattern is valid"));
 
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -83,9 +103,8 @@ const SECRET_WORDS: &[&str] = &[
     "DSN",
 ];
 
-const METADATA_SUFFIXES: &[&str] = &[
-    "_NAME", "_NAMES", "_ID", "_IDS", "_COUNT", "_TYPE", "_AT", "_URL", "_LABEL", "_VERSION",
-];
+const METADATA_SUFFIXES: &[&str] =
+    &["_NAME", "_NAMES", "_ID", "_IDS", "_COUNT", "_TYPE", "_AT", "_URL", "_LABEL", "_VERSION"];
 
 /// Whether a key name (env var, JSON field) conventionally holds a secret.
 pub fn is_secret_key_name(name: &str) -> bool {
@@ -176,11 +195,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
             } else {
                 looks_random(token)
             };
-            if token.contains(MASK) || !random {
-                token.to_string()
-            } else {
-                MASK.to_string()
-            }
+            if token.contains(MASK) || !random { token.to_string() } else { MASK.to_string() }
         });
         if let Cow::Owned(s) = replaced {
             out = Cow::Owned(s);

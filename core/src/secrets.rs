@@ -240,7 +240,8 @@ pub fn validate_key_name(name: &str) -> Result<Vec<String>> {
     }
     let mut warnings = Vec::new();
     if name.bytes().any(|b| b.is_ascii_lowercase()) {
-        warnings.push(format!("{name}: upper-case key names are recommended ({})", name.to_ascii_uppercase()));
+        warnings
+            .push(format!("{name}: upper-case key names are recommended ({})", name.to_ascii_uppercase()));
     }
     Ok(warnings)
 }
@@ -470,7 +471,9 @@ impl Vault {
             Error::new(ErrorCode::SecretNotFound, format!("no secret named {key_name}{which}"))
         };
         match provider_id {
-            Some(p) => named.iter().find(|e| e.secret.provider_id == p).map(|e| &e.secret).ok_or_else(not_found),
+            Some(p) => {
+                named.iter().find(|e| e.secret.provider_id == p).map(|e| &e.secret).ok_or_else(not_found)
+            }
             None => match named {
                 [] => Err(not_found()),
                 [one] => Ok(&one.secret),
@@ -494,7 +497,8 @@ impl Vault {
         };
         let now = crate::time::now();
         let id = uuid::Uuid::new_v4().to_string();
-        let sealed = self.field_key().seal(new.value.expose_secret().as_bytes(), value_ctx(&self.profile().id, &id));
+        let sealed =
+            self.field_key().seal(new.value.expose_secret().as_bytes(), value_ctx(&self.profile().id, &id));
         let imported_at = (new.provenance.source_type != SourceType::Manual).then(|| now.clone());
         let summary = SecretSummary {
             id,
@@ -586,7 +590,12 @@ impl Vault {
     }
 
     /// Change a secret's value, provider, environment, notes or tags.
-    pub fn edit_secret(&mut self, key_name: &str, provider_id: Option<&str>, edit: SecretEdit) -> Result<Saved> {
+    pub fn edit_secret(
+        &mut self,
+        key_name: &str,
+        provider_id: Option<&str>,
+        edit: SecretEdit,
+    ) -> Result<Saved> {
         let old = self.find_secret(key_name, provider_id)?.clone();
         let mut new = old.clone();
         if let Some(p) = edit.provider_id.as_deref() {
@@ -604,7 +613,10 @@ impl Vault {
         let sealed = match &edit.value {
             Some(v) => {
                 check_value(v)?;
-                Some(self.field_key().seal(v.expose_secret().as_bytes(), value_ctx(&self.profile().id, &old.id)))
+                Some(
+                    self.field_key()
+                        .seal(v.expose_secret().as_bytes(), value_ctx(&self.profile().id, &old.id)),
+                )
             }
             None => None,
         };
@@ -699,7 +711,10 @@ mod tests {
 
     #[test]
     fn tags_are_trimmed_and_deduplicated() {
-        assert_eq!(clean_tags(vec![" a ".into(), "a".into(), "".into(), "b".into()]).expect("ok"), ["a", "b"]);
+        assert_eq!(
+            clean_tags(vec![" a ".into(), "a".into(), "".into(), "b".into()]).expect("ok"),
+            ["a", "b"]
+        );
         assert!(clean_tags(vec!["x".repeat(65)]).is_err());
     }
 }

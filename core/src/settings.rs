@@ -42,10 +42,26 @@ impl Settings {
         let check = |ok: bool, what: &str, range: &str| {
             if ok { Ok(()) } else { Err(Error::invalid(format!("{what} must be {range}"))) }
         };
-        check((5..=86_400).contains(&self.auto_lock_timeout_seconds), "auto-lock timeout", "between 5 and 86400 seconds")?;
-        check((5..=3_600).contains(&self.clipboard_auto_clear_seconds), "clipboard clear delay", "between 5 and 3600 seconds")?;
-        check((100..=10_000_000).contains(&self.audit_retention_max_count), "audit retention count", "between 100 and 10000000")?;
-        check((1..=36_500).contains(&self.audit_retention_max_days), "audit retention age", "between 1 and 36500 days")?;
+        check(
+            (5..=86_400).contains(&self.auto_lock_timeout_seconds),
+            "auto-lock timeout",
+            "between 5 and 86400 seconds",
+        )?;
+        check(
+            (5..=3_600).contains(&self.clipboard_auto_clear_seconds),
+            "clipboard clear delay",
+            "between 5 and 3600 seconds",
+        )?;
+        check(
+            (100..=10_000_000).contains(&self.audit_retention_max_count),
+            "audit retention count",
+            "between 100 and 10000000",
+        )?;
+        check(
+            (1..=36_500).contains(&self.audit_retention_max_days),
+            "audit retention age",
+            "between 1 and 36500 days",
+        )?;
         Ok(())
     }
 }

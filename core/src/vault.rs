@@ -82,9 +82,7 @@ fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
     }
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Keep temporary tables and sort spills in memory: no plaintext temp files.
-    conn.execute_batch(
-        "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
-    )?;
+    conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")?;
     Ok(Probe::Opens(conn))
 }
 
@@ -103,7 +101,9 @@ fn open_vault_db(path: &Path, key: &DbKey) -> Result<Connection> {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             Ok(conn)
         }
-        Probe::WrongKey => Err(Error::corruption("the vault file cannot be decrypted with the profile's key")),
+        Probe::WrongKey => {
+            Err(Error::corruption("the vault file cannot be decrypted with the profile's key"))
+        }
     }
 }
 
@@ -185,7 +185,13 @@ impl std::fmt::Debug for Vault {
 impl Vault {
     /// Open the vault of an authenticated profile: migrate, seed providers,
     /// load settings and the in-memory catalog of secret names.
-    pub(crate) fn open(root: Root, index: Index, profile: ProfileRecord, pvk: Pvk, rotation_version: u64) -> Result<Vault> {
+    pub(crate) fn open(
+        root: Root,
+        index: Index,
+        profile: ProfileRecord,
+        pvk: Pvk,
+        rotation_version: u64,
+    ) -> Result<Vault> {
         let mut conn = open_vault_db(&root.vault_db(&profile.id), &pvk.db_key())?;
         crate::migrations::vault().to_latest(&mut conn)?;
         {
@@ -328,10 +334,7 @@ impl Vault {
     pub fn upgrade_kdf(&mut self, passphrase: &SecretString, params: KdfParams) -> Result<KdfParams> {
         let old = self.kdf_params()?;
         let used = self.rewrap(passphrase, passphrase, params)?;
-        self.record(
-            EventType::KdfUpgrade,
-            json!({ "from": old, "to": used }),
-        )?;
+        self.record(EventType::KdfUpgrade, json!({ "from": old, "to": used }))?;
         Ok(used)
     }
 
@@ -350,7 +353,8 @@ impl Vault {
         observer: &mut dyn FnMut(RotationStep) -> Result<()>,
     ) -> Result<Vault> {
         let (kek, _) = self.verify_passphrase(passphrase)?;
-        let Vault { root, index, profile, conn, pvk: old_pvk, field_key: old_fk, rotation_version, .. } = self;
+        let Vault { root, index, profile, conn, pvk: old_pvk, field_key: old_fk, rotation_version, .. } =
+            self;
         let id = profile.id.clone();
         let new_pvk = Pvk::generate();
         let new_version = rotation_version + 1;
@@ -370,7 +374,9 @@ impl Vault {
         ));
         conn.execute(&attach, [rotating.to_string_lossy()])?;
         conn.query_row("SELECT sqlcipher_export('rotated')", [], |_| Ok(()))?;
-        conn.execute_batch(&format!("PRAGMA rotated.user_version = {user_version}; DETACH DATABASE rotated;"))?;
+        conn.execute_batch(&format!(
+            "PRAGMA rotated.user_version = {user_version}; DETACH DATABASE rotated;"
+        ))?;
         observer(RotationStep::Exported)?;
 
         // 2. Re-seal every sealed field in the copy, in one transaction.
@@ -382,7 +388,8 @@ impl Vault {
             let tx = new_conn.transaction()?;
             let mut rows: Vec<(&str, &str, &str, String, Vec<u8>)> = Vec::new();
             for &(table, column, id_col) in SEALED_COLUMNS {
-                let mut stmt = tx.prepare(&format!("SELECT {id_col}, {column} FROM {table} WHERE {column} IS NOT NULL"))?;
+                let mut stmt = tx
+                    .prepare(&format!("SELECT {id_col}, {column} FROM {table} WHERE {column} IS NOT NULL"))?;
                 let found = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
                 for row in found {
                     let (row_id, blob) = row?;
@@ -394,7 +401,10 @@ impl Vault {
                 let ctx = SealContext { profile_id: &id, table, column, row_id: &row_id };
                 let plain = old_fk.open(&blob, ctx)?;
                 let sealed = new_fk.seal(&plain, ctx);
-                tx.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {id_col} = ?2"), params![sealed, row_id])?;
+                tx.execute(
+                    &format!("UPDATE {table} SET {column} = ?1 WHERE {id_col} = ?2"),
+                    params![sealed, row_id],
+                )?;
                 observer(RotationStep::Resealed { done: done + 1, total })?;
             }
             audit::record(&tx, &id, EventType::KeyRotation, json!({ "rotation_version": new_version }))?;

@@ -24,7 +24,10 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             Ok(())
         }
         ProfileCmd::Delete { name } => {
-            let pass = input::passphrase(ctx.passphrase_file.as_deref(), &format!("Passphrase for {name} (to delete it): "))?;
+            let pass = input::passphrase(
+                ctx.passphrase_file.as_deref(),
+                &format!("Passphrase for {name} (to delete it): "),
+            )?;
             ctx.keyclave.delete_profile(&name, &pass)?;
             if ctx.json {
                 output::json(&json!({ "deleted": name }));
@@ -46,18 +49,16 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             let (mut vault, pass) = ctx.unlock_keeping_passphrase()?;
             let current = vault.kdf_params()?;
             let wanted = if upgrade { KdfParams::DEFAULT } else { kdf_params(current, &kdf) };
-            let result = if wanted != current {
-                vault.upgrade_kdf(&pass, wanted)?
-            } else {
-                current
-            };
+            let result = if wanted != current { vault.upgrade_kdf(&pass, wanted)? } else { current };
             vault.lock()?;
             if ctx.json {
                 output::json(&json!({ "previous": current, "current": result }));
             } else {
                 println!("KDF: Argon2id m={} MiB t={} p={}", result.m_kib / 1024, result.t, result.p);
                 if result.weaker_than_default() {
-                    output::warn("these parameters are weaker than the default (128 MiB, t=4); `keyclave profile kdf --upgrade` fixes that");
+                    output::warn(
+                        "these parameters are weaker than the default (128 MiB, t=4); `keyclave profile kdf --upgrade` fixes that",
+                    );
                 }
             }
             Ok(())

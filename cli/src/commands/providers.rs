@@ -12,7 +12,9 @@ pub fn run(ctx: &Context) -> Result<()> {
     } else {
         let rows: Vec<Vec<String>> = all
             .iter()
-            .map(|p| vec![p.id.to_owned(), p.display_name.to_owned(), p.env_var.to_owned(), p.aliases.join(",")])
+            .map(|p| {
+                vec![p.id.to_owned(), p.display_name.to_owned(), p.env_var.to_owned(), p.aliases.join(",")]
+            })
             .collect();
         output::table(&["ID", "NAME", "ENV VAR", "ALIASES"], &rows);
     }

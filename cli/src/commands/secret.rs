@@ -1,7 +1,7 @@
 //! `keyclave secret …`
 
-use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
 use keyclave_core::Result;
+use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
 use serde_json::json;
 
 use super::Context;
@@ -40,7 +40,13 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             Ok(())
         }
         SecretCmd::List { provider, environment, search, limit } => {
-            let query = SecretQuery { provider_id: provider, environment: env(environment)?, search, offset: 0, limit };
+            let query = SecretQuery {
+                provider_id: provider,
+                environment: env(environment)?,
+                search,
+                offset: 0,
+                limit,
+            };
             let vault = ctx.unlock()?;
             let page = vault.list_secrets(&query);
             let total_in_vault = vault.secret_count();

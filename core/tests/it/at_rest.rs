@@ -24,7 +24,12 @@ fn vault_wal_and_shm_hold_no_values_names_or_notes() {
     // While the vault is open the WAL holds the recent writes.
     assert!(wal.exists(), "expected a WAL file while unlocked");
     let check = |label: &str| {
-        let files = [read_or_empty(&db), read_or_empty(&wal), read_or_empty(&shm), read_or_empty(&f.dir.path().join("index.db"))];
+        let files = [
+            read_or_empty(&db),
+            read_or_empty(&wal),
+            read_or_empty(&shm),
+            read_or_empty(&f.dir.path().join("index.db")),
+        ];
         for (k, v, n) in &added {
             for file in &files {
                 assert!(!contains(file, v), "{label}: value {v} found in a file");

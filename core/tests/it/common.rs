@@ -41,11 +41,7 @@ impl Fixture {
 
 /// A secret with distinctive name, value and notes.
 pub fn secret(i: usize) -> (String, String, String) {
-    (
-        format!("ZQXKEY_{i:05}"),
-        format!("zqxvalue-{i:05}-7f3a9c1e5b"),
-        format!("zqxnote {i:05} for testing"),
-    )
+    (format!("ZQXKEY_{i:05}"), format!("zqxvalue-{i:05}-7f3a9c1e5b"), format!("zqxnote {i:05} for testing"))
 }
 
 pub fn add_secrets(vault: &mut Vault, n: usize) -> Vec<(String, String, String)> {

@@ -1,6 +1,9 @@
 //! Integration tests of keyclave-core against real SQLCipher files in
 //! temporary directories, one module per feature.
 
+// A failed unwrap in a test is a failed test, which is what we want.
+#![allow(clippy::unwrap_used)]
+
 mod at_rest;
 mod common;
 mod errors;

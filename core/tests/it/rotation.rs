@@ -36,11 +36,12 @@ fn rotation_changes_the_key_and_keeps_every_secret() {
     let path = v.db_path();
     let before = std::fs::read(&path).expect("read");
     let mut steps = Vec::new();
-    let v = v.rotate_key(&pass(), &mut |s| {
-        steps.push(s);
-        Ok(())
-    })
-    .expect("rotate");
+    let v = v
+        .rotate_key(&pass(), &mut |s| {
+            steps.push(s);
+            Ok(())
+        })
+        .expect("rotate");
     assert_eq!(v.rotation_version(), 2);
     assert_eq!(steps.first(), Some(&RotationStep::Started));
     assert_eq!(steps.last(), Some(&RotationStep::Committed));
@@ -90,12 +91,11 @@ fn rotation_survives_a_crash_at_every_step() {
         let switched = matches!(crash_at, RotationStep::Switched | RotationStep::Committed);
         assert_eq!(version, if switched { 2 } else { 1 }, "{crash_at:?}");
         assert!(leftovers(&f).is_empty(), "{crash_at:?}: leftovers {:?}", leftovers(&f));
-        let pending: Option<Vec<u8>> = f
-            .kc
-            .index()
-            .connection()
-            .query_row("SELECT pending_wrapped_pvk FROM profile_vault_meta", [], |r| r.get(0))
-            .expect("meta");
+        let pending: Option<Vec<u8>> =
+            f.kc.index()
+                .connection()
+                .query_row("SELECT pending_wrapped_pvk FROM profile_vault_meta", [], |r| r.get(0))
+                .expect("meta");
         assert!(pending.is_none(), "{crash_at:?}: recovery clears the pending key");
 
         // And the next rotation completes.

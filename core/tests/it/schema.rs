@@ -164,13 +164,7 @@ const VAULT_TABLES: &[Table] = &[
     Table {
         name: "dotenv_targets",
         pk: "id",
-        columns: &[
-            "id",
-            "project_id",
-            "path",
-            "last_written_at?",
-            "last_diff_summary_json?",
-        ],
+        columns: &["id", "project_id", "path", "last_written_at?", "last_diff_summary_json?"],
     },
     Table {
         name: "secrets",
@@ -208,13 +202,7 @@ const VAULT_TABLES: &[Table] = &[
     Table {
         name: "audit_events",
         pk: "id",
-        columns: &[
-            "id",
-            "profile_id",
-            "event_type",
-            "created_at",
-            "metadata_json_redacted",
-        ],
+        columns: &["id", "profile_id", "event_type", "created_at", "metadata_json_redacted"],
     },
     // seed 003 §3.1–3.9
     Table {
@@ -340,15 +328,7 @@ const VAULT_TABLES: &[Table] = &[
     Table {
         name: "automation_execution_events",
         pk: "id",
-        columns: &[
-            "id",
-            "execution_id",
-            "seq",
-            "created_at",
-            "level",
-            "message_redacted",
-            "data_json?",
-        ],
+        columns: &["id", "execution_id", "seq", "created_at", "level", "message_redacted", "data_json?"],
     },
     Table {
         name: "hitl_checkpoints",
@@ -466,42 +446,16 @@ const RUN_STATUS: &[&str] = &["success", "partial", "failed"];
 
 /// Every enum column with its exact allowed values.
 const ENUMS: &[(&str, &str, &[&str])] = &[
-    (
-        "app_profiles",
-        "vault_storage_mode",
-        &["passphrase_only", "os_keychain_optional"],
-    ),
+    ("app_profiles", "vault_storage_mode", &["passphrase_only", "os_keychain_optional"]),
     ("profile_vault_meta", "kdf_alg", &["argon2id"]),
     ("secrets", "environment", &["dev", "stage", "prod"]),
-    (
-        "secrets",
-        "source_type",
-        &[
-            "manual",
-            "paste",
-            "file_import",
-            "dotenv_patch",
-            "export_bundle_import",
-        ],
-    ),
+    ("secrets", "source_type", &["manual", "paste", "file_import", "dotenv_patch", "export_bundle_import"]),
     ("project_requirements", "user_status", USER_STATUS),
-    (
-        "validations",
-        "status",
-        &["unknown", "valid", "invalid", "unverifiable", "error"],
-    ),
-    (
-        "dashboard_snapshots",
-        "collection_method",
-        &["api", "scrape", "cached"],
-    ),
+    ("validations", "status", &["unknown", "valid", "invalid", "unverifiable", "error"]),
+    ("dashboard_snapshots", "collection_method", &["api", "scrape", "cached"]),
     ("dashboard_snapshots", "collection_status", RUN_STATUS),
     ("dashboard_snapshots", "health_status", HEALTH),
-    (
-        "dashboard_snapshots",
-        "service_status",
-        &["operational", "degraded", "outage", "unknown"],
-    ),
+    ("dashboard_snapshots", "service_status", &["operational", "degraded", "outage", "unknown"]),
     ("dashboard_daily_summaries", "health_summary", HEALTH),
     (
         "discovery_findings",
@@ -515,21 +469,9 @@ const ENUMS: &[(&str, &str, &[&str])] = &[
             "service_modification",
         ],
     ),
-    (
-        "discovery_findings",
-        "urgency",
-        &["informational", "advisory", "action_needed", "critical"],
-    ),
-    (
-        "discovery_findings",
-        "user_status",
-        &["new", "reviewed", "dismissed", "actioned"],
-    ),
-    (
-        "discovery_search_log",
-        "trigger_type",
-        &["scheduled", "on_demand", "launch_catchup"],
-    ),
+    ("discovery_findings", "urgency", &["informational", "advisory", "action_needed", "critical"]),
+    ("discovery_findings", "user_status", &["new", "reviewed", "dismissed", "actioned"]),
+    ("discovery_search_log", "trigger_type", &["scheduled", "on_demand", "launch_catchup"]),
     ("discovery_search_log", "status", RUN_STATUS),
     (
         "automation_scripts",
@@ -543,59 +485,22 @@ const ENUMS: &[(&str, &str, &[&str])] = &[
             "custom",
         ],
     ),
-    (
-        "automation_scripts",
-        "approval_status",
-        &["pending", "approved", "rejected"],
-    ),
-    (
-        "automation_scripts",
-        "last_execution_status",
-        &["success", "failure", "aborted"],
-    ),
+    ("automation_scripts", "approval_status", &["pending", "approved", "rejected"]),
+    ("automation_scripts", "last_execution_status", &["success", "failure", "aborted"]),
     (
         "automation_executions",
         "status",
-        &[
-            "running",
-            "success",
-            "failure",
-            "aborted",
-            "paused_at_checkpoint",
-        ],
+        &["running", "success", "failure", "aborted", "paused_at_checkpoint"],
     ),
-    (
-        "automation_execution_events",
-        "level",
-        &["debug", "info", "warning", "error"],
-    ),
+    ("automation_execution_events", "level", &["debug", "info", "warning", "error"]),
     (
         "hitl_checkpoints",
         "checkpoint_type",
-        &[
-            "financial",
-            "account",
-            "irreversible",
-            "api_key",
-            "billing",
-            "script_review",
-        ],
+        &["financial", "account", "irreversible", "api_key", "billing", "script_review"],
     ),
-    (
-        "hitl_checkpoints",
-        "decision",
-        &["approved", "rejected", "modified"],
-    ),
-    (
-        "provider_selectors",
-        "selector_type",
-        &["css", "xpath", "json_path"],
-    ),
-    (
-        "provider_selectors",
-        "verification_status",
-        &["verified", "unverified", "broken"],
-    ),
+    ("hitl_checkpoints", "decision", &["approved", "rejected", "modified"]),
+    ("provider_selectors", "selector_type", &["css", "xpath", "json_path"]),
+    ("provider_selectors", "verification_status", &["verified", "unverified", "broken"]),
     ("service_recommendations", "user_status", USER_STATUS),
 ];
 
@@ -623,165 +528,45 @@ const HOUR_BAD: &[&str] = &["-1", "24"];
 
 /// Other value CHECKs: (table, column, accepted literals, rejected literals).
 const RANGES: &[(&str, &str, &[&str], &[&str])] = &[
-    (
-        "profile_vault_meta",
-        "rotation_version",
-        &["1", "2"],
-        &["0"],
-    ),
-    (
-        "profile_vault_meta",
-        "failed_unlock_count",
-        &["0", "5"],
-        &["-1"],
-    ),
-    (
-        "profile_settings",
-        "auto_lock_timeout_seconds",
-        &["0", "300"],
-        &["-1"],
-    ),
-    (
-        "profile_settings",
-        "audit_retention_max_count",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "profile_settings",
-        "audit_retention_max_days",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "profile_settings",
-        "clipboard_auto_clear_seconds",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "profile_settings",
-        "discovery_schedule_hour",
-        HOUR_OK,
-        HOUR_BAD,
-    ),
-    (
-        "profile_settings",
-        "dashboard_quiet_hours_start",
-        HOUR_OK,
-        HOUR_BAD,
-    ),
-    (
-        "profile_settings",
-        "dashboard_quiet_hours_end",
-        HOUR_OK,
-        HOUR_BAD,
-    ),
-    (
-        "profile_settings",
-        "dashboard_refresh_interval_seconds",
-        &["1", "3600"],
-        &["0"],
-    ),
-    (
-        "profile_settings",
-        "automation_max_retries",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "profile_settings",
-        "discovery_retention_days",
-        &["1"],
-        &["0"],
-    ),
+    ("profile_vault_meta", "rotation_version", &["1", "2"], &["0"]),
+    ("profile_vault_meta", "failed_unlock_count", &["0", "5"], &["-1"]),
+    ("profile_settings", "auto_lock_timeout_seconds", &["0", "300"], &["-1"]),
+    ("profile_settings", "audit_retention_max_count", &["0"], &["-1"]),
+    ("profile_settings", "audit_retention_max_days", &["0"], &["-1"]),
+    ("profile_settings", "clipboard_auto_clear_seconds", &["0"], &["-1"]),
+    ("profile_settings", "discovery_schedule_hour", HOUR_OK, HOUR_BAD),
+    ("profile_settings", "dashboard_quiet_hours_start", HOUR_OK, HOUR_BAD),
+    ("profile_settings", "dashboard_quiet_hours_end", HOUR_OK, HOUR_BAD),
+    ("profile_settings", "dashboard_refresh_interval_seconds", &["1", "3600"], &["0"]),
+    ("profile_settings", "automation_max_retries", &["0"], &["-1"]),
+    ("profile_settings", "discovery_retention_days", &["1"], &["0"]),
     ("project_requirements", "confidence", SCORE_OK, SCORE_BAD),
     ("discovery_findings", "relevance_score", SCORE_OK, SCORE_BAD),
-    (
-        "service_recommendations",
-        "match_score",
-        SCORE_OK,
-        SCORE_BAD,
-    ),
-    (
-        "secrets",
-        "tags_json",
-        &["'[]'", "'[\"prod\", \"ci\"]'"],
-        &["'{}'", "'\"ci\"'", "'[oops'"],
-    ),
+    ("service_recommendations", "match_score", SCORE_OK, SCORE_BAD),
+    ("secrets", "tags_json", &["'[]'", "'[\"prod\", \"ci\"]'"], &["'{}'", "'\"ci\"'", "'[oops'"]),
     (
         "dashboard_daily_summaries",
         "summary_date",
         &["'2026-02-06'"],
         &["'2026-02-30'", "'2026-02-06T00:00:00Z'", "'06/02/2026'"],
     ),
-    (
-        "dashboard_daily_summaries",
-        "avg_usage_percent",
-        &["0.0", "150.0"],
-        &["-1.0"],
-    ),
-    (
-        "dashboard_daily_summaries",
-        "max_usage_percent",
-        &["0.0", "150.0"],
-        &["-1.0"],
-    ),
-    (
-        "dashboard_daily_summaries",
-        "total_cost",
-        &["0.0", "12.5"],
-        &["-0.01"],
-    ),
-    (
-        "dashboard_daily_summaries",
-        "collection_success_count",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "dashboard_daily_summaries",
-        "collection_failure_count",
-        &["0"],
-        &["-1"],
-    ),
+    ("dashboard_daily_summaries", "avg_usage_percent", &["0.0", "150.0"], &["-1.0"]),
+    ("dashboard_daily_summaries", "max_usage_percent", &["0.0", "150.0"], &["-1.0"]),
+    ("dashboard_daily_summaries", "total_cost", &["0.0", "12.5"], &["-0.01"]),
+    ("dashboard_daily_summaries", "collection_success_count", &["0"], &["-1"]),
+    ("dashboard_daily_summaries", "collection_failure_count", &["0"], &["-1"]),
     ("discovery_search_log", "queries_executed", &["0"], &["-1"]),
     ("discovery_search_log", "results_found", &["0"], &["-1"]),
-    (
-        "discovery_search_log",
-        "findings_generated",
-        &["0"],
-        &["-1"],
-    ),
+    ("discovery_search_log", "findings_generated", &["0"], &["-1"]),
     ("automation_scripts", "version", &["1", "2"], &["0"]),
     ("automation_scripts", "execution_count", &["0"], &["-1"]),
-    (
-        "automation_executions",
-        "checkpoints_reached",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "automation_executions",
-        "checkpoints_approved",
-        &["0"],
-        &["-1"],
-    ),
-    (
-        "automation_executions",
-        "checkpoints_rejected",
-        &["0"],
-        &["-1"],
-    ),
+    ("automation_executions", "checkpoints_reached", &["0"], &["-1"]),
+    ("automation_executions", "checkpoints_approved", &["0"], &["-1"]),
+    ("automation_executions", "checkpoints_rejected", &["0"], &["-1"]),
     ("automation_execution_events", "seq", &["0", "1"], &["-1"]),
     ("provider_selectors", "version", &["1", "2"], &["0"]),
     ("reference_library_manifest", "file_count", &["0"], &["-1"]),
-    (
-        "reference_library_manifest",
-        "total_size_bytes",
-        &["0"],
-        &["-1"],
-    ),
+    ("reference_library_manifest", "total_size_bytes", &["0"], &["-1"]),
 ];
 
 /// Defaults, as `quote(col)` reads them back from a row that omitted them.
@@ -804,11 +589,7 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("profile_settings", "autonomous_mode_enabled", "0"),
     ("profile_settings", "discovery_network_enabled", "0"),
     ("profile_settings", "discovery_schedule_hour", "3"),
-    (
-        "profile_settings",
-        "dashboard_refresh_interval_seconds",
-        "3600",
-    ),
+    ("profile_settings", "dashboard_refresh_interval_seconds", "3600"),
     ("profile_settings", "dashboard_quiet_hours_start", "NULL"),
     ("profile_settings", "dashboard_quiet_hours_end", "NULL"),
     ("profile_settings", "automation_max_retries", "3"),
@@ -863,210 +644,54 @@ const INDEXES: &[(&str, &[&str], bool)] = &[
     ("secrets", &["project_id"], false),
     ("projects", &["profile_id", "root_path"], true),
     ("project_docs", &["project_id", "path"], true),
-    (
-        "project_requirements",
-        &["project_id", "provider_id"],
-        false,
-    ),
+    ("project_requirements", &["project_id", "provider_id"], false),
     ("dotenv_targets", &["project_id", "path"], true),
     ("audit_events", &["profile_id", "created_at DESC"], false),
     // seed 003 §3
-    (
-        "dashboard_snapshots",
-        &["secret_id", "collected_at DESC"],
-        false,
-    ),
-    (
-        "dashboard_snapshots",
-        &["profile_id", "collected_at DESC"],
-        false,
-    ),
-    (
-        "dashboard_daily_summaries",
-        &["secret_id", "summary_date"],
-        true,
-    ),
-    (
-        "discovery_findings",
-        &["profile_id", "provider_id", "discovered_at DESC"],
-        false,
-    ),
-    (
-        "discovery_findings",
-        &["profile_id", "user_status", "urgency"],
-        false,
-    ),
-    (
-        "discovery_findings",
-        &["profile_id", "provider_id", "source_url"],
-        true,
-    ),
-    (
-        "discovery_search_log",
-        &["profile_id", "provider_id", "searched_at DESC"],
-        false,
-    ),
-    (
-        "automation_scripts",
-        &["profile_id", "provider_id", "task_type"],
-        false,
-    ),
-    (
-        "automation_scripts",
-        &["profile_id", "approval_status"],
-        false,
-    ),
-    (
-        "automation_executions",
-        &["script_id", "started_at DESC"],
-        false,
-    ),
-    (
-        "automation_executions",
-        &["profile_id", "started_at"],
-        false,
-    ),
-    (
-        "automation_execution_events",
-        &["execution_id", "seq"],
-        true,
-    ),
+    ("dashboard_snapshots", &["secret_id", "collected_at DESC"], false),
+    ("dashboard_snapshots", &["profile_id", "collected_at DESC"], false),
+    ("dashboard_daily_summaries", &["secret_id", "summary_date"], true),
+    ("discovery_findings", &["profile_id", "provider_id", "discovered_at DESC"], false),
+    ("discovery_findings", &["profile_id", "user_status", "urgency"], false),
+    ("discovery_findings", &["profile_id", "provider_id", "source_url"], true),
+    ("discovery_search_log", &["profile_id", "provider_id", "searched_at DESC"], false),
+    ("automation_scripts", &["profile_id", "provider_id", "task_type"], false),
+    ("automation_scripts", &["profile_id", "approval_status"], false),
+    ("automation_executions", &["script_id", "started_at DESC"], false),
+    ("automation_executions", &["profile_id", "started_at"], false),
+    ("automation_execution_events", &["execution_id", "seq"], true),
     ("hitl_checkpoints", &["execution_id", "decided_at"], false),
     ("hitl_checkpoints", &["profile_id", "decided_at"], false),
-    (
-        "provider_selectors",
-        &["provider_id", "data_type", "version"],
-        true,
-    ),
-    (
-        "service_recommendations",
-        &["profile_id", "project_id", "user_status"],
-        false,
-    ),
+    ("provider_selectors", &["provider_id", "data_type", "version"], true),
+    ("service_recommendations", &["profile_id", "project_id", "user_status"], false),
     ("reference_library_manifest", &["source_name"], true),
 ];
 
 /// Foreign keys besides the vault's `profile_id` ones (generated in
 /// [`foreign_keys`]): (table, column, parent, parent column, on delete).
 const FOREIGN_KEYS: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "profile_vault_meta",
-        "profile_id",
-        "app_profiles",
-        "id",
-        "CASCADE",
-    ),
+    ("profile_vault_meta", "profile_id", "app_profiles", "id", "CASCADE"),
     ("project_docs", "project_id", "projects", "id", "CASCADE"),
-    (
-        "project_requirements",
-        "project_id",
-        "projects",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "project_requirements",
-        "provider_id",
-        "providers",
-        "id",
-        "NO ACTION",
-    ),
+    ("project_requirements", "project_id", "projects", "id", "CASCADE"),
+    ("project_requirements", "provider_id", "providers", "id", "NO ACTION"),
     ("dotenv_targets", "project_id", "projects", "id", "CASCADE"),
     ("secrets", "provider_id", "providers", "id", "NO ACTION"),
     ("secrets", "project_id", "projects", "id", "SET NULL"),
     ("validations", "secret_id", "secrets", "id", "CASCADE"),
     ("validations", "provider_id", "providers", "id", "NO ACTION"),
-    (
-        "dashboard_snapshots",
-        "secret_id",
-        "secrets",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "dashboard_snapshots",
-        "provider_id",
-        "providers",
-        "id",
-        "NO ACTION",
-    ),
-    (
-        "dashboard_daily_summaries",
-        "secret_id",
-        "secrets",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "dashboard_daily_summaries",
-        "provider_id",
-        "providers",
-        "id",
-        "NO ACTION",
-    ),
-    (
-        "discovery_findings",
-        "provider_id",
-        "providers",
-        "id",
-        "NO ACTION",
-    ),
-    (
-        "discovery_search_log",
-        "provider_id",
-        "providers",
-        "id",
-        "NO ACTION",
-    ),
-    (
-        "automation_scripts",
-        "provider_id",
-        "providers",
-        "id",
-        "NO ACTION",
-    ),
-    (
-        "automation_executions",
-        "script_id",
-        "automation_scripts",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "automation_execution_events",
-        "execution_id",
-        "automation_executions",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "hitl_checkpoints",
-        "execution_id",
-        "automation_executions",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "provider_selectors",
-        "provider_id",
-        "providers",
-        "id",
-        "CASCADE",
-    ),
-    (
-        "service_recommendations",
-        "project_id",
-        "projects",
-        "id",
-        "SET NULL",
-    ),
-    (
-        "service_recommendations",
-        "recommended_provider_id",
-        "providers",
-        "id",
-        "SET NULL",
-    ),
+    ("dashboard_snapshots", "secret_id", "secrets", "id", "CASCADE"),
+    ("dashboard_snapshots", "provider_id", "providers", "id", "NO ACTION"),
+    ("dashboard_daily_summaries", "secret_id", "secrets", "id", "CASCADE"),
+    ("dashboard_daily_summaries", "provider_id", "providers", "id", "NO ACTION"),
+    ("discovery_findings", "provider_id", "providers", "id", "NO ACTION"),
+    ("discovery_search_log", "provider_id", "providers", "id", "NO ACTION"),
+    ("automation_scripts", "provider_id", "providers", "id", "NO ACTION"),
+    ("automation_executions", "script_id", "automation_scripts", "id", "CASCADE"),
+    ("automation_execution_events", "execution_id", "automation_executions", "id", "CASCADE"),
+    ("hitl_checkpoints", "execution_id", "automation_executions", "id", "CASCADE"),
+    ("provider_selectors", "provider_id", "providers", "id", "CASCADE"),
+    ("service_recommendations", "project_id", "projects", "id", "SET NULL"),
+    ("service_recommendations", "recommended_provider_id", "providers", "id", "SET NULL"),
 ];
 
 /// Column overrides of a fixture row: (column, SQL literal).
@@ -1074,54 +699,22 @@ type Overrides = &'static [(&'static str, &'static str)];
 
 /// Unique keys, behaviourally: two rows with these overrides collide.
 const UNIQUE_KEYS: &[(&str, Overrides, c_int)] = &[
-    (
-        "app_profiles",
-        &[("display_name", "'Work'")],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
+    ("app_profiles", &[("display_name", "'Work'")], ffi::SQLITE_CONSTRAINT_UNIQUE),
     ("profile_vault_meta", &[], ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
-    (
-        "secrets",
-        &[("key_name", "'OPENAI_API_KEY'")],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
-    (
-        "projects",
-        &[("root_path", "'/home/dev/app'")],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
-    (
-        "project_docs",
-        &[("path", "'README.md'")],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
-    (
-        "dotenv_targets",
-        &[("path", "'.env'")],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
+    ("secrets", &[("key_name", "'OPENAI_API_KEY'")], ffi::SQLITE_CONSTRAINT_UNIQUE),
+    ("projects", &[("root_path", "'/home/dev/app'")], ffi::SQLITE_CONSTRAINT_UNIQUE),
+    ("project_docs", &[("path", "'README.md'")], ffi::SQLITE_CONSTRAINT_UNIQUE),
+    ("dotenv_targets", &[("path", "'.env'")], ffi::SQLITE_CONSTRAINT_UNIQUE),
     ("validations", &[], ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
-    (
-        "dashboard_daily_summaries",
-        &[],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
+    ("dashboard_daily_summaries", &[], ffi::SQLITE_CONSTRAINT_UNIQUE),
     (
         "discovery_findings",
         &[("source_url", "'https://status.example.com/1'")],
         ffi::SQLITE_CONSTRAINT_UNIQUE,
     ),
-    (
-        "automation_execution_events",
-        &[],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
+    ("automation_execution_events", &[], ffi::SQLITE_CONSTRAINT_UNIQUE),
     ("provider_selectors", &[], ffi::SQLITE_CONSTRAINT_UNIQUE),
-    (
-        "reference_library_manifest",
-        &[("source_name", "'playwright-python'")],
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-    ),
+    ("reference_library_manifest", &[("source_name", "'playwright-python'")], ffi::SQLITE_CONSTRAINT_UNIQUE),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1155,11 +748,7 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
             ("kdf_salt", s("X'00112233'")),
             ("wrapped_pvk", s("X'44556677'")),
         ],
-        "app_audit_events" => vec![
-            id(),
-            ("event_type", s("'profile_deleted'")),
-            ("created_at", ts()),
-        ],
+        "app_audit_events" => vec![id(), ("event_type", s("'profile_deleted'")), ("created_at", ts())],
         // vault.db core
         "profile_settings" => vec![("profile_id", format!("'{key}'")), ("updated_at", ts())],
         "providers" => vec![
@@ -1182,13 +771,9 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
             ("path", format!("'docs/{key}.md'")),
             ("sha256", format!("'{}'", "ab".repeat(32))),
         ],
-        "project_requirements" => vec![
-            id(),
-            project(),
-            provider(),
-            ("confidence", s("0.7")),
-            ("created_at", ts()),
-        ],
+        "project_requirements" => {
+            vec![id(), project(), provider(), ("confidence", s("0.7")), ("created_at", ts())]
+        }
         "dotenv_targets" => vec![id(), project(), ("path", format!("'.env.{key}'"))],
         "secrets" => vec![
             id(),
@@ -1201,12 +786,7 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
             ("updated_at", ts()),
         ],
         "validations" => vec![secret(), provider(), ("checked_at", ts())],
-        "audit_events" => vec![
-            id(),
-            profile(),
-            ("event_type", s("'unlock_success'")),
-            ("created_at", ts()),
-        ],
+        "audit_events" => vec![id(), profile(), ("event_type", s("'unlock_success'")), ("created_at", ts())],
         // vault.db automation
         "dashboard_snapshots" => vec![
             id(),
@@ -1230,21 +810,12 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
             profile(),
             provider(),
             ("discovered_at", ts()),
-            (
-                "source_url",
-                format!("'https://github.blog/changelog/{key}'"),
-            ),
+            ("source_url", format!("'https://github.blog/changelog/{key}'")),
             ("source_title", s("'Fine-grained tokens GA'")),
-            (
-                "source_snippet",
-                s("'Fine-grained personal access tokens are now GA.'"),
-            ),
+            ("source_snippet", s("'Fine-grained personal access tokens are now GA.'")),
             ("category", s("'capability_change'")),
             ("impact_summary", s("'Classic tokens can be replaced.'")),
-            (
-                "action_recommendation",
-                s("'Rotate to a fine-grained token.'"),
-            ),
+            ("action_recommendation", s("'Rotate to a fine-grained token.'")),
             ("urgency", s("'advisory'")),
             ("relevance_score", s("0.8")),
             ("created_at", ts()),
@@ -1269,12 +840,7 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
             ("created_at", ts()),
             ("updated_at", ts()),
         ],
-        "automation_executions" => vec![
-            id(),
-            profile(),
-            ("script_id", s("'sc1'")),
-            ("started_at", ts()),
-        ],
+        "automation_executions" => vec![id(), profile(), ("script_id", s("'sc1'")), ("started_at", ts())],
         "automation_execution_events" => vec![
             id(),
             ("execution_id", s("'ex1'")),
@@ -1316,10 +882,7 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
         "reference_library_manifest" => vec![
             id(),
             ("source_name", format!("'source-{key}'")),
-            (
-                "source_url",
-                s("'https://github.com/microsoft/playwright-python'"),
-            ),
+            ("source_url", s("'https://github.com/microsoft/playwright-python'")),
             ("commit_sha", format!("'{}'", "0123456789".repeat(4))),
             ("downloaded_at", ts()),
             ("local_path", format!("'source-{key}'")),
@@ -1333,16 +896,9 @@ fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)> {
 
 /// Inserts the minimal row of `table` with `overrides` (SQL literals) and
 /// returns its rowid.
-fn insert(
-    conn: &Connection,
-    table: &str,
-    key: &str,
-    overrides: &[(&str, &str)],
-) -> rusqlite::Result<i64> {
-    let mut row: Vec<(String, String)> = minimal_row(table, key)
-        .into_iter()
-        .map(|(c, v)| (c.to_string(), v))
-        .collect();
+fn insert(conn: &Connection, table: &str, key: &str, overrides: &[(&str, &str)]) -> rusqlite::Result<i64> {
+    let mut row: Vec<(String, String)> =
+        minimal_row(table, key).into_iter().map(|(c, v)| (c.to_string(), v)).collect();
     for &(col, value) in overrides {
         match row.iter_mut().find(|(c, _)| c == col) {
             Some(entry) => entry.1 = value.to_string(),
@@ -1351,9 +907,8 @@ fn insert(
     }
     // Keep the cross-column CHECKs satisfied unless the caller set the
     // dependent column itself.
-    let has = |row: &[(String, String)], col: &str, value: &str| {
-        row.iter().any(|(c, v)| c == col && v == value)
-    };
+    let has =
+        |row: &[(String, String)], col: &str, value: &str| row.iter().any(|(c, v)| c == col && v == value);
     let lacks = |row: &[(String, String)], col: &str| !row.iter().any(|(c, _)| c == col);
     if table == "automation_scripts"
         && has(&row, "approval_status", "'approved'")
@@ -1361,32 +916,18 @@ fn insert(
     {
         row.push(("approved_at".into(), TS.into()));
     }
-    if table == "hitl_checkpoints"
-        && has(&row, "decision", "'modified'")
-        && lacks(&row, "modified_action")
-    {
+    if table == "hitl_checkpoints" && has(&row, "decision", "'modified'") && lacks(&row, "modified_action") {
         row.push(("modified_action".into(), "'Set monthly limit to $5'".into()));
     }
     let cols: Vec<&str> = row.iter().map(|(c, _)| c.as_str()).collect();
     let values: Vec<&str> = row.iter().map(|(_, v)| v.as_str()).collect();
-    conn.execute(
-        &format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
-            cols.join(", "),
-            values.join(", ")
-        ),
-        [],
-    )?;
+    conn.execute(&format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), values.join(", ")), [])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Inserts the parents, then one row in every other table, keeping only
 /// the tables `include` accepts; returns the tables filled.
-fn insert_fixture(
-    conn: &Connection,
-    db: &Db,
-    include: impl Fn(&'static str) -> bool,
-) -> Vec<&'static str> {
+fn insert_fixture(conn: &Connection, db: &Db, include: impl Fn(&'static str) -> bool) -> Vec<&'static str> {
     let mut filled = Vec::new();
     for &(table, key) in db.parents {
         if include(table) {
@@ -1397,8 +938,7 @@ fn insert_fixture(
     for table in db.tables {
         let is_parent = db.parents.iter().any(|&(p, _)| p == table.name);
         if !is_parent && include(table.name) {
-            insert(conn, table.name, "r1", &[])
-                .unwrap_or_else(|e| panic!("fixture {}: {e}", table.name));
+            insert(conn, table.name, "r1", &[]).unwrap_or_else(|e| panic!("fixture {}: {e}", table.name));
             filled.push(table.name);
         }
     }
@@ -1410,9 +950,7 @@ fn insert_fixture(
 // ---------------------------------------------------------------------------
 
 fn db(dir: &str) -> &'static Db {
-    DBS.iter()
-        .find(|d| d.dir == dir)
-        .unwrap_or_else(|| panic!("no db {dir}"))
+    DBS.iter().find(|d| d.dir == dir).unwrap_or_else(|| panic!("no db {dir}"))
 }
 
 /// The database holding `table`; panics on a table the spec does not list,
@@ -1431,11 +969,7 @@ fn db_index(table: &str) -> usize {
 }
 
 fn spec(table: &str) -> &'static Table {
-    db_for(table)
-        .tables
-        .iter()
-        .find(|t| t.name == table)
-        .unwrap_or_else(|| panic!("no spec for {table}"))
+    db_for(table).tables.iter().find(|t| t.name == table).unwrap_or_else(|| panic!("no spec for {table}"))
 }
 
 fn is_nullable(table: &str, column: &str) -> bool {
@@ -1449,17 +983,14 @@ fn is_nullable(table: &str, column: &str) -> bool {
 
 fn open_empty() -> Connection {
     let conn = Connection::open_in_memory().expect("open in-memory database");
-    conn.execute_batch("PRAGMA foreign_keys = ON")
-        .expect("enable foreign keys");
+    conn.execute_batch("PRAGMA foreign_keys = ON").expect("enable foreign keys");
     conn
 }
 
 /// A database migrated to the latest version.
 fn open(db: &Db) -> Connection {
     let mut conn = open_empty();
-    (db.migrations)()
-        .to_latest(&mut conn)
-        .unwrap_or_else(|e| panic!("{}: migrate to latest: {e}", db.dir));
+    (db.migrations)().to_latest(&mut conn).unwrap_or_else(|e| panic!("{}: migrate to latest: {e}", db.dir));
     conn
 }
 
@@ -1479,17 +1010,12 @@ fn open_with_fixture(db: &Db) -> Connection {
 fn probe<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
     conn.execute_batch("SAVEPOINT probe").expect("savepoint");
     let out = f(conn);
-    conn.execute_batch("ROLLBACK TO probe; RELEASE probe")
-        .expect("rollback savepoint");
+    conn.execute_batch("ROLLBACK TO probe; RELEASE probe").expect("rollback savepoint");
     out
 }
 
 #[track_caller]
-fn assert_violation<T: std::fmt::Debug>(
-    result: rusqlite::Result<T>,
-    expected: c_int,
-    context: &str,
-) {
+fn assert_violation<T: std::fmt::Debug>(result: rusqlite::Result<T>, expected: c_int, context: &str) {
     match result {
         Err(rusqlite::Error::SqliteFailure(e, msg)) => assert_eq!(
             e.extended_code, expected,
@@ -1512,9 +1038,7 @@ fn count(conn: &Connection, table: &str) -> i64 {
 }
 
 fn user_version(conn: &Connection) -> usize {
-    let v: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("user_version");
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("user_version");
     usize::try_from(v).expect("non-negative user_version")
 }
 
@@ -1561,11 +1085,7 @@ fn table_info(conn: &Connection, table: &str) -> Vec<Column> {
 /// The CREATE statement of `table`, whitespace collapsed.
 fn table_sql(conn: &Connection, table: &str) -> String {
     let sql: String = conn
-        .query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [table],
-            |r| r.get(0),
-        )
+        .query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
         .unwrap_or_else(|e| panic!("sql of {table}: {e}"));
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -1577,51 +1097,27 @@ fn is_ident_char(c: char) -> bool {
 /// Whether `needle` (starting with an identifier) occurs in `sql` as a whole
 /// identifier, not as the tail of a longer one (`status` in `user_status`).
 fn contains_clause(sql: &str, needle: &str) -> bool {
-    sql.match_indices(needle)
-        .any(|(i, _)| !sql[..i].chars().next_back().is_some_and(is_ident_char))
+    sql.match_indices(needle).any(|(i, _)| !sql[..i].chars().next_back().is_some_and(is_ident_char))
 }
 
 /// Every value of `column`, through `quote()` so types show.
 fn quoted_values(conn: &Connection, table: &str, column: &str) -> Vec<String> {
-    strings(
-        conn,
-        &format!("SELECT quote({column}) FROM {table} ORDER BY rowid"),
-    )
+    strings(conn, &format!("SELECT quote({column}) FROM {table} ORDER BY rowid"))
 }
 
 /// Every row of `table` over `columns`, through `quote()`.
 fn dump(conn: &Connection, table: &str, columns: &[String]) -> Vec<String> {
-    let expr = columns
-        .iter()
-        .map(|c| format!("quote({c})"))
-        .collect::<Vec<_>>()
-        .join(" || '|' || ");
+    let expr = columns.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join(" || '|' || ");
     strings(conn, &format!("SELECT {expr} FROM {table} ORDER BY rowid"))
 }
 
 /// (table, column, parent, parent column, on delete) of every FK.
-fn foreign_keys() -> Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-)> {
+fn foreign_keys() -> Vec<(&'static str, &'static str, &'static str, &'static str, &'static str)> {
     let mut fks = FOREIGN_KEYS.to_vec();
     // No profiles table in vault.db: every profile_id hangs off profile_settings.
     for t in db("vault").tables {
-        if t.name != "profile_settings"
-            && t.columns
-                .iter()
-                .any(|c| c.trim_end_matches('?') == "profile_id")
-        {
-            fks.push((
-                t.name,
-                "profile_id",
-                "profile_settings",
-                "profile_id",
-                "CASCADE",
-            ));
+        if t.name != "profile_settings" && t.columns.iter().any(|c| c.trim_end_matches('?') == "profile_id") {
+            fks.push((t.name, "profile_id", "profile_settings", "profile_id", "CASCADE"));
         }
     }
     fks
@@ -1638,23 +1134,13 @@ struct Check {
 
 fn value_checks() -> Vec<Check> {
     let mut checks = Vec::new();
-    let null_if =
-        |table: &str, column: &str| is_nullable(table, column).then(|| "NULL".to_string());
+    let null_if = |table: &str, column: &str| is_nullable(table, column).then(|| "NULL".to_string());
     for &(table, column, values) in ENUMS {
         let mut ok: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
         ok.extend(null_if(table, column));
         // Values are case-sensitive; an empty string is not "unset".
-        let bad = vec![
-            "'bogus'".into(),
-            format!("'{}'", values[0].to_uppercase()),
-            "''".into(),
-        ];
-        checks.push(Check {
-            table,
-            column: column.into(),
-            ok,
-            bad,
-        });
+        let bad = vec!["'bogus'".into(), format!("'{}'", values[0].to_uppercase()), "''".into()];
+        checks.push(Check { table, column: column.into(), ok, bad });
     }
     for &(table, column) in BOOLS {
         let mut ok = vec!["0".to_string(), "1".to_string()];
@@ -1700,9 +1186,7 @@ fn value_checks() -> Vec<Check> {
 #[test]
 fn migrations_validate_for_every_database() {
     for db in &DBS {
-        (db.migrations)()
-            .validate()
-            .unwrap_or_else(|e| panic!("{}: {e}", db.dir));
+        (db.migrations)().validate().unwrap_or_else(|e| panic!("{}: {e}", db.dir));
     }
 }
 
@@ -1712,12 +1196,7 @@ fn every_migration_file_on_disk_is_embedded_in_order() {
     let entries = |dir: &Path| -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-            .map(|e| {
-                e.expect("dir entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+            .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
         names
@@ -1729,36 +1208,23 @@ fn every_migration_file_on_disk_is_embedded_in_order() {
     for db in &DBS {
         let dir = root.join(db.dir);
         let embedded: Vec<&str> = db.files.iter().map(|f| f.name).collect();
-        assert_eq!(
-            entries(&dir),
-            embedded,
-            "{}: files on disk vs embedded list",
-            db.dir
-        );
+        assert_eq!(entries(&dir), embedded, "{}: files on disk vs embedded list", db.dir);
         for (i, file) in db.files.iter().enumerate() {
             let prefix = format!("{:04}_", i + 1);
             let stem = file
                 .name
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(".sql"))
-                .unwrap_or_else(|| {
-                    panic!("{}/{} must be named {prefix}<name>.sql", db.dir, file.name)
-                });
+                .unwrap_or_else(|| panic!("{}/{} must be named {prefix}<name>.sql", db.dir, file.name));
             assert!(
                 !stem.is_empty()
-                    && stem
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                    && stem.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{}/{}: name must be lowercase snake_case",
                 db.dir,
                 file.name
             );
             let on_disk = std::fs::read_to_string(dir.join(file.name)).expect("read migration");
-            assert_eq!(
-                on_disk, file.sql,
-                "{}/{}: embedded SQL is stale",
-                db.dir, file.name
-            );
+            assert_eq!(on_disk, file.sql, "{}/{}: embedded SQL is stale", db.dir, file.name);
         }
     }
 }
@@ -1767,12 +1233,7 @@ fn every_migration_file_on_disk_is_embedded_in_order() {
 fn migrations_create_exactly_the_specified_tables() {
     for db in &DBS {
         let conn = open(db);
-        assert_eq!(
-            user_version(&conn),
-            db.files.len(),
-            "{}: user_version",
-            db.dir
-        );
+        assert_eq!(user_version(&conn), db.files.len(), "{}: user_version", db.dir);
         let expected: BTreeSet<String> = db
             .tables
             .iter()
@@ -1798,26 +1259,13 @@ fn every_earlier_version_upgrades_in_place_keeping_rows() {
             // A representative row in every table that exists at `from`.
             let present = table_names(&conn);
             let old = insert_fixture(&conn, db, |t| present.contains(t));
-            let spec_present = db
-                .tables
-                .iter()
-                .filter(|t| present.contains(t.name))
-                .count();
-            assert_eq!(
-                old.len(),
-                spec_present,
-                "{ctx}: a row in every existing table"
-            );
-            assert_eq!(
-                from == 0,
-                old.is_empty(),
-                "{ctx}: version {from} has tables"
-            );
+            let spec_present = db.tables.iter().filter(|t| present.contains(t.name)).count();
+            assert_eq!(old.len(), spec_present, "{ctx}: a row in every existing table");
+            assert_eq!(from == 0, old.is_empty(), "{ctx}: version {from} has tables");
             let before: Vec<(&str, Vec<String>, Vec<String>)> = old
                 .iter()
                 .map(|&t| {
-                    let columns: Vec<String> =
-                        table_info(&conn, t).into_iter().map(|c| c.name).collect();
+                    let columns: Vec<String> = table_info(&conn, t).into_iter().map(|c| c.name).collect();
                     let rows = dump(&conn, t, &columns);
                     (t, columns, rows)
                 })
@@ -1829,20 +1277,12 @@ fn every_earlier_version_upgrades_in_place_keeping_rows() {
             assert_eq!(user_version(&conn), latest, "{ctx}");
 
             for (table, columns, rows) in &before {
-                assert_eq!(
-                    &dump(&conn, table, columns),
-                    rows,
-                    "{ctx}: rows of {table} kept"
-                );
+                assert_eq!(&dump(&conn, table, columns), rows, "{ctx}: rows of {table} kept");
             }
             // Columns added since `from` take their defaults on old rows
             // (e.g. discovery_schedule_hour = 3 on the profile_settings row).
             for &(table, column, value) in DEFAULTS.iter().filter(|d| old.contains(&d.0)) {
-                assert_eq!(
-                    quoted_values(&conn, table, column),
-                    [value],
-                    "{ctx}: {table}.{column}"
-                );
+                assert_eq!(quoted_values(&conn, table, column), [value], "{ctx}: {table}.{column}");
             }
             // The upgraded schema takes rows in every newer table too.
             let new = insert_fixture(&conn, db, |t| !old.contains(&t));
@@ -1859,28 +1299,12 @@ fn every_earlier_version_upgrades_in_place_keeping_rows() {
 fn vault_upgrade_from_version_1_gives_the_old_profile_the_automation_defaults() {
     let vault = db("vault");
     let mut conn = open_empty();
-    (vault.migrations)()
-        .to_version(&mut conn, 1)
-        .expect("migrate to 1");
-    insert(
-        &conn,
-        "profile_settings",
-        "p1",
-        &[("auto_lock_timeout_seconds", "600")],
-    )
-    .expect("settings");
-    insert(
-        &conn,
-        "providers",
-        "github",
-        &[("homepage_url", "'https://github.com'")],
-    )
-    .expect("provider");
+    (vault.migrations)().to_version(&mut conn, 1).expect("migrate to 1");
+    insert(&conn, "profile_settings", "p1", &[("auto_lock_timeout_seconds", "600")]).expect("settings");
+    insert(&conn, "providers", "github", &[("homepage_url", "'https://github.com'")]).expect("provider");
     insert(&conn, "secrets", "s1", &[("environment", "'prod'")]).expect("secret");
 
-    (vault.migrations)()
-        .to_latest(&mut conn)
-        .expect("migrate to latest");
+    (vault.migrations)().to_latest(&mut conn).expect("migrate to latest");
     let settings: (i64, i64, i64, i64, Option<i64>, i64, i64) = conn
         .query_row(
             "SELECT auto_lock_timeout_seconds, autonomous_mode_enabled, discovery_schedule_hour, \
@@ -1900,9 +1324,7 @@ fn vault_upgrade_from_version_1_gives_the_old_profile_the_automation_defaults() 
         .expect("provider row");
     assert_eq!(provider, ("https://github.com".to_string(), 0, 1));
     let environment: String = conn
-        .query_row("SELECT environment FROM secrets WHERE id = 's1'", [], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT environment FROM secrets WHERE id = 's1'", [], |r| r.get(0))
         .expect("secret row");
     assert_eq!(environment, "prod");
 }
@@ -1919,12 +1341,7 @@ fn tables_have_exactly_the_specified_columns() {
             let info = table_info(&conn, table.name);
             let actual: BTreeMap<&str, &str> = info
                 .iter()
-                .map(|c| {
-                    (
-                        c.name.as_str(),
-                        if c.not_null { "NOT NULL" } else { "NULL" },
-                    )
-                })
+                .map(|c| (c.name.as_str(), if c.not_null { "NOT NULL" } else { "NULL" }))
                 .collect();
             let expected: BTreeMap<&str, &str> = table
                 .columns
@@ -1936,11 +1353,7 @@ fn tables_have_exactly_the_specified_columns() {
                 .collect();
             assert_eq!(actual, expected, "{}: columns and nullability", table.name);
             assert_eq!(actual.len(), info.len(), "{}: duplicate column", table.name);
-            let pk: Vec<&str> = info
-                .iter()
-                .filter(|c| c.pk > 0)
-                .map(|c| c.name.as_str())
-                .collect();
+            let pk: Vec<&str> = info.iter().filter(|c| c.pk > 0).map(|c| c.name.as_str()).collect();
             assert_eq!(pk, [table.pk], "{}: primary key", table.name);
         }
     }
@@ -1954,25 +1367,22 @@ fn column_types_follow_the_conventions() {
         for table in db.tables {
             for c in table_info(&conn, table.name) {
                 let n = c.name.as_str();
-                let expected =
-                    if c.pk > 0 || n.ends_with("_at") || n.contains("_json") || n == "summary_date"
-                    {
-                        // Text UUID keys; UTC ISO 8601 timestamps; JSON as text.
-                        Some("TEXT")
-                    } else if n.ends_with("_enc")
-                        || ["kdf_salt", "wrapped_pvk", "pending_wrapped_pvk"].contains(&n)
-                    {
-                        Some("BLOB")
-                    } else if bools.contains(&(table.name, n))
-                        || n.ends_with("_count")
-                        || n.ends_with("_seconds")
-                    {
-                        Some("INTEGER")
-                    } else if ["confidence", "relevance_score", "match_score"].contains(&n) {
-                        Some("REAL")
-                    } else {
-                        None
-                    };
+                let expected = if c.pk > 0 || n.ends_with("_at") || n.contains("_json") || n == "summary_date"
+                {
+                    // Text UUID keys; UTC ISO 8601 timestamps; JSON as text.
+                    Some("TEXT")
+                } else if n.ends_with("_enc")
+                    || ["kdf_salt", "wrapped_pvk", "pending_wrapped_pvk"].contains(&n)
+                {
+                    Some("BLOB")
+                } else if bools.contains(&(table.name, n)) || n.ends_with("_count") || n.ends_with("_seconds")
+                {
+                    Some("INTEGER")
+                } else if ["confidence", "relevance_score", "match_score"].contains(&n) {
+                    Some("REAL")
+                } else {
+                    None
+                };
                 if let Some(expected) = expected {
                     assert_eq!(c.decl_type, expected, "{}.{n}: declared type", table.name);
                 }
@@ -1993,10 +1403,8 @@ fn fixture_rows_fill_exactly_the_required_columns() {
                 .filter(|c| c.not_null && c.default.is_none())
                 .map(|c| c.name)
                 .collect();
-            let fixture: BTreeSet<String> = minimal_row(table.name, "x")
-                .into_iter()
-                .map(|(c, _)| c.to_string())
-                .collect();
+            let fixture: BTreeSet<String> =
+                minimal_row(table.name, "x").into_iter().map(|(c, _)| c.to_string()).collect();
             assert_eq!(fixture, required, "{}: required columns", table.name);
         }
     }
@@ -2007,11 +1415,7 @@ fn defaults_match_the_data_model_and_seed() {
     let conns: Vec<Connection> = DBS.iter().map(open_with_fixture).collect();
     for &(table, column, value) in DEFAULTS {
         let i = db_index(table);
-        assert_eq!(
-            quoted_values(&conns[i], table, column),
-            [value],
-            "{table}.{column} default"
-        );
+        assert_eq!(quoted_values(&conns[i], table, column), [value], "{table}.{column} default");
     }
 }
 
@@ -2023,11 +1427,7 @@ fn defaults_match_the_data_model_and_seed() {
 fn every_enum_and_boolean_column_has_its_check_in_the_schema_sql() {
     for &(table, column, values) in ENUMS {
         let conn = open(db_for(table));
-        let list = values
-            .iter()
-            .map(|v| format!("'{v}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ");
         let needle = format!("{column} IN ({list})");
         assert!(
             contains_clause(&table_sql(&conn, table), &needle),
@@ -2062,9 +1462,7 @@ fn every_enum_check_in_the_schema_is_listed() {
                     .rev()
                     .collect();
                 assert!(
-                    ENUMS
-                        .iter()
-                        .any(|&(t, c, _)| t == table.name && c == column),
+                    ENUMS.iter().any(|&(t, c, _)| t == table.name && c == column),
                     "{}.{column} has an enum CHECK missing from ENUMS",
                     table.name
                 );
@@ -2099,17 +1497,11 @@ fn value_checks_accept_allowed_values_and_reject_others() {
                 continue; // append-only: any UPDATE is refused by a trigger
             }
             probe(conn, |conn| {
-                let rowid = insert(conn, table, "t1", &[])
-                    .unwrap_or_else(|e| panic!("{ctx}: valid row: {e}"));
-                let update = conn.execute(
-                    &format!("UPDATE {table} SET {column} = {bad} WHERE rowid = {rowid}"),
-                    [],
-                );
-                assert_violation(
-                    update,
-                    ffi::SQLITE_CONSTRAINT_CHECK,
-                    &format!("UPDATE {ctx}"),
-                );
+                let rowid =
+                    insert(conn, table, "t1", &[]).unwrap_or_else(|e| panic!("{ctx}: valid row: {e}"));
+                let update =
+                    conn.execute(&format!("UPDATE {table} SET {column} = {bad} WHERE rowid = {rowid}"), []);
+                assert_violation(update, ffi::SQLITE_CONSTRAINT_CHECK, &format!("UPDATE {ctx}"));
             });
         }
     }
@@ -2124,22 +1516,14 @@ fn an_approved_script_records_when() {
         "t1",
         &[("approval_status", "'approved'"), ("approved_at", "NULL")],
     );
-    assert_violation(
-        missing,
-        ffi::SQLITE_CONSTRAINT_CHECK,
-        "approved without approved_at",
-    );
-    let approve = conn.execute(
-        "UPDATE automation_scripts SET approval_status = 'approved' WHERE id = 'sc1'",
-        [],
-    );
-    assert_violation(
-        approve,
-        ffi::SQLITE_CONSTRAINT_CHECK,
-        "approve without approved_at",
-    );
+    assert_violation(missing, ffi::SQLITE_CONSTRAINT_CHECK, "approved without approved_at");
+    let approve =
+        conn.execute("UPDATE automation_scripts SET approval_status = 'approved' WHERE id = 'sc1'", []);
+    assert_violation(approve, ffi::SQLITE_CONSTRAINT_CHECK, "approve without approved_at");
     conn.execute(
-        &format!("UPDATE automation_scripts SET approval_status = 'approved', approved_at = {TS} WHERE id = 'sc1'"),
+        &format!(
+            "UPDATE automation_scripts SET approval_status = 'approved', approved_at = {TS} WHERE id = 'sc1'"
+        ),
         [],
     )
     .expect("approve with time");
@@ -2157,12 +1541,7 @@ fn a_modified_checkpoint_records_the_modified_action_and_only_then() {
     ];
     for (decision, action, ok) in cases {
         let result = probe(&conn, |conn| {
-            insert(
-                conn,
-                "hitl_checkpoints",
-                "t1",
-                &[("decision", decision), ("modified_action", action)],
-            )
+            insert(conn, "hitl_checkpoints", "t1", &[("decision", decision), ("modified_action", action)])
         });
         let ctx = format!("decision {decision} with modified_action {action}");
         if ok {
@@ -2181,11 +1560,7 @@ fn execution_decides_no_more_checkpoints_than_it_reached() {
          checkpoints_rejected = 1 WHERE id = 'ex1'",
         [],
     );
-    assert_violation(
-        too_many,
-        ffi::SQLITE_CONSTRAINT_CHECK,
-        "2 decisions for 1 checkpoint",
-    );
+    assert_violation(too_many, ffi::SQLITE_CONSTRAINT_CHECK, "2 decisions for 1 checkpoint");
     conn.execute(
         "UPDATE automation_executions SET checkpoints_reached = 2, checkpoints_approved = 1, \
          checkpoints_rejected = 1 WHERE id = 'ex1'",
@@ -2197,15 +1572,10 @@ fn execution_decides_no_more_checkpoints_than_it_reached() {
 #[test]
 fn execution_events_are_append_only_but_go_with_their_execution() {
     let conn = open_with_fixture(db("vault"));
-    let update = conn.execute(
-        "UPDATE automation_execution_events SET message_redacted = 'edited'",
-        [],
-    );
+    let update = conn.execute("UPDATE automation_execution_events SET message_redacted = 'edited'", []);
     assert_violation(update, ffi::SQLITE_CONSTRAINT_TRIGGER, "update an event");
-    insert(&conn, "automation_execution_events", "r2", &[("seq", "2")])
-        .expect("append the next event");
-    conn.execute("DELETE FROM automation_executions WHERE id = 'ex1'", [])
-        .expect("delete execution");
+    insert(&conn, "automation_execution_events", "r2", &[("seq", "2")]).expect("append the next event");
+    conn.execute("DELETE FROM automation_executions WHERE id = 'ex1'", []).expect("delete execution");
     assert_eq!(count(&conn, "automation_execution_events"), 0);
 }
 
@@ -2217,9 +1587,8 @@ fn execution_events_are_append_only_but_go_with_their_execution() {
 fn every_specified_index_exists() {
     for &(table, columns, unique) in INDEXES {
         let conn = open(db_for(table));
-        let mut stmt = conn
-            .prepare("SELECT name, \"unique\" FROM pragma_index_list(?1)")
-            .expect("index_list");
+        let mut stmt =
+            conn.prepare("SELECT name, \"unique\" FROM pragma_index_list(?1)").expect("index_list");
         let indexes: Vec<(String, bool)> = stmt
             .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
@@ -2233,20 +1602,14 @@ fn every_specified_index_exists() {
                 .query_map([&name], |r| {
                     let column: String = r.get(0)?;
                     let desc: bool = r.get(1)?;
-                    Ok(if desc {
-                        format!("{column} DESC")
-                    } else {
-                        column
-                    })
+                    Ok(if desc { format!("{column} DESC") } else { column })
                 })
                 .and_then(|rows| rows.collect())
                 .expect("index_xinfo rows");
             found.push((name, keys, is_unique));
         }
         assert!(
-            found
-                .iter()
-                .any(|(_, keys, is_unique)| keys == columns && (*is_unique || !unique)),
+            found.iter().any(|(_, keys, is_unique)| keys == columns && (*is_unique || !unique)),
             "{table}: no {}index on ({}); found {found:?}",
             if unique { "unique " } else { "" },
             columns.join(", ")
@@ -2260,13 +1623,8 @@ fn unique_keys_refuse_a_second_row() {
     for &(table, overrides, code) in UNIQUE_KEYS {
         let i = db_index(table);
         probe(&conns[i], |conn| {
-            insert(conn, table, "u1", overrides)
-                .unwrap_or_else(|e| panic!("{table}: first row: {e}"));
-            assert_violation(
-                insert(conn, table, "u2", overrides),
-                code,
-                &format!("{table}: second row"),
-            );
+            insert(conn, table, "u1", overrides).unwrap_or_else(|e| panic!("{table}: first row: {e}"));
+            assert_violation(insert(conn, table, "u2", overrides), code, &format!("{table}: second row"));
         });
     }
 }
@@ -2285,9 +1643,7 @@ fn foreign_keys_are_declared_as_specified() {
                 .prepare("SELECT \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list(?1)")
                 .expect("foreign_key_list");
             let actual: BTreeSet<(String, String, String, String)> = stmt
-                .query_map([table.name], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
+                .query_map([table.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .and_then(|rows| rows.collect())
                 .expect("foreign_key_list rows");
             let expected: BTreeSet<(String, String, String, String)> = expected_all
@@ -2306,9 +1662,7 @@ fn foreign_keys_are_declared_as_specified() {
 fn foreign_keys_are_enforced() {
     let conns: Vec<Connection> = DBS.iter().map(open_with_parents).collect();
     for conn in &conns {
-        let on: bool = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .expect("pragma");
+        let on: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("pragma");
         assert!(on, "foreign_keys must be ON");
     }
     for (table, column, parent, _, _) in foreign_keys() {
@@ -2326,35 +1680,19 @@ fn foreign_keys_are_enforced() {
 #[test]
 fn secret_with_unknown_provider_is_rejected() {
     let conn = open_with_parents(db("vault"));
-    let result = insert(
-        &conn,
-        "secrets",
-        "t1",
-        &[("provider_id", "'no-such-provider'")],
-    );
-    assert_violation(
-        result,
-        ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
-        "secret with unknown provider",
-    );
-    insert(&conn, "secrets", "t1", &[("provider_id", "'github'")])
-        .expect("secret with known provider");
+    let result = insert(&conn, "secrets", "t1", &[("provider_id", "'no-such-provider'")]);
+    assert_violation(result, ffi::SQLITE_CONSTRAINT_FOREIGNKEY, "secret with unknown provider");
+    insert(&conn, "secrets", "t1", &[("provider_id", "'github'")]).expect("secret with known provider");
 }
 
 #[test]
 fn deleting_the_profile_settings_row_removes_everything_the_profile_owns() {
     let conn = open_with_fixture(db("vault"));
-    conn.execute("DELETE FROM profile_settings WHERE profile_id = 'p1'", [])
-        .expect("delete profile");
+    conn.execute("DELETE FROM profile_settings WHERE profile_id = 'p1'", []).expect("delete profile");
     for table in VAULT_TABLES {
         // Providers and their selectors are shared registry data.
         let expected = i64::from(matches!(table.name, "providers" | "provider_selectors"));
-        assert_eq!(
-            count(&conn, table.name),
-            expected,
-            "{} after profile delete",
-            table.name
-        );
+        assert_eq!(count(&conn, table.name), expected, "{} after profile delete", table.name);
     }
 }
 
@@ -2364,11 +1702,7 @@ fn deleting_a_parent_cascades_to_the_rows_it_owns() {
         (
             "DELETE FROM secrets WHERE id = 's1'",
             "secret",
-            &[
-                "validations",
-                "dashboard_snapshots",
-                "dashboard_daily_summaries",
-            ],
+            &["validations", "dashboard_snapshots", "dashboard_daily_summaries"],
         ),
         (
             "DELETE FROM projects WHERE id = 'proj1'",
@@ -2378,11 +1712,7 @@ fn deleting_a_parent_cascades_to_the_rows_it_owns() {
         (
             "DELETE FROM automation_scripts WHERE id = 'sc1'",
             "script",
-            &[
-                "automation_executions",
-                "automation_execution_events",
-                "hitl_checkpoints",
-            ],
+            &["automation_executions", "automation_execution_events", "hitl_checkpoints"],
         ),
         (
             "DELETE FROM automation_executions WHERE id = 'ex1'",
@@ -2392,21 +1722,15 @@ fn deleting_a_parent_cascades_to_the_rows_it_owns() {
     ];
     for &(delete, what, children) in cases {
         let conn = open_with_fixture(db("vault"));
-        let before: BTreeMap<&str, i64> = VAULT_TABLES
-            .iter()
-            .map(|t| (t.name, count(&conn, t.name)))
-            .collect();
+        let before: BTreeMap<&str, i64> =
+            VAULT_TABLES.iter().map(|t| (t.name, count(&conn, t.name))).collect();
         assert_eq!(conn.execute(delete, []).expect(delete), 1, "{delete}");
         for table in VAULT_TABLES {
             let after = count(&conn, table.name);
             if children.contains(&table.name) {
                 assert_eq!(after, 0, "{} after deleting the {what}", table.name);
             } else if !delete.contains(&format!("FROM {} ", table.name)) {
-                assert_eq!(
-                    after, before[table.name],
-                    "{} untouched by deleting the {what}",
-                    table.name
-                );
+                assert_eq!(after, before[table.name], "{} untouched by deleting the {what}", table.name);
             }
         }
     }
@@ -2416,56 +1740,24 @@ fn deleting_a_parent_cascades_to_the_rows_it_owns() {
 fn deleting_a_project_keeps_its_secrets_and_recommendations() {
     let conn = open_with_fixture(db("vault"));
     insert(&conn, "secrets", "s2", &[("project_id", "'proj1'")]).expect("tagged secret");
-    insert(
-        &conn,
-        "service_recommendations",
-        "rec2",
-        &[("project_id", "'proj1'")],
-    )
-    .expect("recommendation");
-    conn.execute("DELETE FROM projects WHERE id = 'proj1'", [])
-        .expect("delete project");
-    assert_eq!(
-        quoted_values(&conn, "secrets", "project_id"),
-        ["NULL", "NULL"]
-    );
-    assert_eq!(
-        quoted_values(&conn, "service_recommendations", "project_id"),
-        ["NULL", "NULL"]
-    );
+    insert(&conn, "service_recommendations", "rec2", &[("project_id", "'proj1'")]).expect("recommendation");
+    conn.execute("DELETE FROM projects WHERE id = 'proj1'", []).expect("delete project");
+    assert_eq!(quoted_values(&conn, "secrets", "project_id"), ["NULL", "NULL"]);
+    assert_eq!(quoted_values(&conn, "service_recommendations", "project_id"), ["NULL", "NULL"]);
 }
 
 #[test]
 fn a_provider_in_use_cannot_be_deleted_but_an_unused_one_takes_its_selectors() {
     let conn = open_with_fixture(db("vault"));
     let in_use = conn.execute("DELETE FROM providers WHERE id = 'github'", []);
-    assert_violation(
-        in_use,
-        ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
-        "delete a provider with secrets",
-    );
+    assert_violation(in_use, ffi::SQLITE_CONSTRAINT_FOREIGNKEY, "delete a provider with secrets");
 
     insert(&conn, "providers", "acme", &[]).expect("provider");
-    insert(
-        &conn,
-        "provider_selectors",
-        "sel-acme",
-        &[("provider_id", "'acme'")],
-    )
-    .expect("selector");
-    insert(
-        &conn,
-        "service_recommendations",
-        "rec-acme",
-        &[("recommended_provider_id", "'acme'")],
-    )
-    .expect("recommendation");
-    conn.execute("DELETE FROM providers WHERE id = 'acme'", [])
-        .expect("delete unused provider");
-    assert_eq!(
-        quoted_values(&conn, "provider_selectors", "provider_id"),
-        ["'github'"]
-    );
+    insert(&conn, "provider_selectors", "sel-acme", &[("provider_id", "'acme'")]).expect("selector");
+    insert(&conn, "service_recommendations", "rec-acme", &[("recommended_provider_id", "'acme'")])
+        .expect("recommendation");
+    conn.execute("DELETE FROM providers WHERE id = 'acme'", []).expect("delete unused provider");
+    assert_eq!(quoted_values(&conn, "provider_selectors", "provider_id"), ["'github'"]);
     assert_eq!(
         strings(
             &conn,
@@ -2484,24 +1776,10 @@ fn index_profile_names_are_unique_case_insensitively() {
     let conn = open(db("index"));
     insert(&conn, "app_profiles", "a", &[("display_name", "'Work'")]).expect("Work");
     let clash = insert(&conn, "app_profiles", "b", &[("display_name", "'work'")]);
-    assert_violation(
-        clash,
-        ffi::SQLITE_CONSTRAINT_UNIQUE,
-        "'work' next to 'Work'",
-    );
-    insert(
-        &conn,
-        "app_profiles",
-        "c",
-        &[("display_name", "'Work laptop'")],
-    )
-    .expect("a different name");
+    assert_violation(clash, ffi::SQLITE_CONSTRAINT_UNIQUE, "'work' next to 'Work'");
+    insert(&conn, "app_profiles", "c", &[("display_name", "'Work laptop'")]).expect("a different name");
     let found: String = conn
-        .query_row(
-            "SELECT id FROM app_profiles WHERE display_name = 'WORK'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM app_profiles WHERE display_name = 'WORK'", [], |r| r.get(0))
         .expect("case-insensitive lookup");
     assert_eq!(found, "a");
 }
@@ -2509,12 +1787,8 @@ fn index_profile_names_are_unique_case_insensitively() {
 #[test]
 fn index_pending_rotation_columns_are_set_together() {
     let conn = open_with_parents(db("index"));
-    let cases = [
-        ("NULL", "NULL", true),
-        ("X'0102'", "2", true),
-        ("X'0102'", "NULL", false),
-        ("NULL", "2", false),
-    ];
+    let cases =
+        [("NULL", "NULL", true), ("X'0102'", "2", true), ("X'0102'", "NULL", false), ("NULL", "2", false)];
     for (pvk, version, ok) in cases {
         let ctx = format!("pending_wrapped_pvk {pvk}, pending_rotation_version {version}");
         let result = probe(&conn, |conn| {
@@ -2522,10 +1796,7 @@ fn index_pending_rotation_columns_are_set_together() {
                 conn,
                 "profile_vault_meta",
                 "t1",
-                &[
-                    ("pending_wrapped_pvk", pvk),
-                    ("pending_rotation_version", version),
-                ],
+                &[("pending_wrapped_pvk", pvk), ("pending_rotation_version", version)],
             )
         });
         if ok {
@@ -2535,27 +1806,18 @@ fn index_pending_rotation_columns_are_set_together() {
         }
     }
     insert(&conn, "profile_vault_meta", "t1", &[]).expect("meta");
-    let half = conn.execute(
-        "UPDATE profile_vault_meta SET pending_wrapped_pvk = X'01'",
-        [],
-    );
+    let half = conn.execute("UPDATE profile_vault_meta SET pending_wrapped_pvk = X'01'", []);
     assert_violation(half, ffi::SQLITE_CONSTRAINT_CHECK, "half-started rotation");
 }
 
 #[test]
 fn index_profile_delete_takes_its_vault_meta_but_keeps_undelivered_audit() {
     let conn = open_with_fixture(db("index"));
-    conn.execute("UPDATE app_audit_events SET profile_id = 'p1'", [])
-        .expect("audit for p1");
+    conn.execute("UPDATE app_audit_events SET profile_id = 'p1'", []).expect("audit for p1");
     assert_eq!(count(&conn, "profile_vault_meta"), 1);
-    conn.execute("DELETE FROM app_profiles WHERE id = 'p1'", [])
-        .expect("delete profile");
+    conn.execute("DELETE FROM app_profiles WHERE id = 'p1'", []).expect("delete profile");
     assert_eq!(count(&conn, "profile_vault_meta"), 0);
-    assert_eq!(
-        count(&conn, "app_audit_events"),
-        1,
-        "audit outlives the profile"
-    );
+    assert_eq!(count(&conn, "app_audit_events"), 1, "audit outlives the profile");
 }
 
 // ---------------------------------------------------------------------------
@@ -2565,13 +1827,8 @@ fn index_profile_delete_takes_its_vault_meta_but_keeps_undelivered_audit() {
 #[test]
 fn reference_manifest_is_upserted_by_source_name() {
     let conn = open(db("reference_library"));
-    insert(
-        &conn,
-        "reference_library_manifest",
-        "m1",
-        &[("source_name", "'playwright-python'")],
-    )
-    .expect("row");
+    insert(&conn, "reference_library_manifest", "m1", &[("source_name", "'playwright-python'")])
+        .expect("row");
     conn.execute(
         "INSERT INTO reference_library_manifest \
          (id, source_name, source_url, commit_sha, downloaded_at, local_path, file_count, total_size_bytes, checksum) \
@@ -2582,11 +1839,9 @@ fn reference_manifest_is_upserted_by_source_name() {
     )
     .expect("re-download upserts");
     let row: (String, String, i64) = conn
-        .query_row(
-            "SELECT id, commit_sha, file_count FROM reference_library_manifest",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT id, commit_sha, file_count FROM reference_library_manifest", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .expect("one row");
     assert_eq!(row, ("m1".to_string(), "ffff".to_string(), 20));
 }
@@ -2594,28 +1849,13 @@ fn reference_manifest_is_upserted_by_source_name() {
 #[test]
 fn reference_fts_searches_file_content_only() {
     let conn = open(db("reference_library"));
-    let columns: Vec<String> = strings(
-        &conn,
-        "SELECT name FROM pragma_table_info('reference_library_fts')",
-    );
+    let columns: Vec<String> = strings(&conn, "SELECT name FROM pragma_table_info('reference_library_fts')");
     assert_eq!(columns, ["source_name", "path", "content"]);
 
     for (source, path, content) in [
-        (
-            "playwright-python",
-            "docs/navigations.md",
-            "Clicking a locator waits until it is visible.",
-        ),
-        (
-            "puppeteer",
-            "docs/api/page.md",
-            "page.click() clicks the first matching element.",
-        ),
-        (
-            "puppeteer",
-            "docs/playwright-migration.md",
-            "Differences in browser contexts.",
-        ),
+        ("playwright-python", "docs/navigations.md", "Clicking a locator waits until it is visible."),
+        ("puppeteer", "docs/api/page.md", "page.click() clicks the first matching element."),
+        ("puppeteer", "docs/playwright-migration.md", "Differences in browser contexts."),
     ] {
         conn.execute(
             "INSERT INTO reference_library_fts (source_name, path, content) VALUES (?1, ?2, ?3)",
@@ -2625,7 +1865,9 @@ fn reference_fts_searches_file_content_only() {
     }
     let search = |query: &str| {
         let mut stmt = conn
-            .prepare("SELECT path FROM reference_library_fts WHERE reference_library_fts MATCH ?1 ORDER BY path")
+            .prepare(
+                "SELECT path FROM reference_library_fts WHERE reference_library_fts MATCH ?1 ORDER BY path",
+            )
             .expect("prepare search");
         stmt.query_map([query], |r| r.get::<_, String>(0))
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -2639,10 +1881,7 @@ fn reference_fts_searches_file_content_only() {
     assert!(search("navigations").is_empty());
 
     // A re-downloaded source replaces its rows.
-    conn.execute(
-        "DELETE FROM reference_library_fts WHERE source_name = 'puppeteer'",
-        [],
-    )
-    .expect("drop a source");
+    conn.execute("DELETE FROM reference_library_fts WHERE source_name = 'puppeteer'", [])
+        .expect("drop a source");
     assert_eq!(search("click"), ["docs/navigations.md"]);
 }

@@ -31,7 +31,10 @@ fn add_list_reveal_edit_delete_round_trip() {
     let names: Vec<&str> = page.items.iter().map(|s| s.key_name.as_str()).collect();
     assert_eq!(names, ["GH_TOKEN", "STRIPE_SECRET_KEY", "my_local_token"]);
 
-    assert_eq!(v.reveal_secret("GH_TOKEN", None).expect("reveal").expose_secret(), "ghp_realistic0000000000000000000000000000");
+    assert_eq!(
+        v.reveal_secret("GH_TOKEN", None).expect("reveal").expose_secret(),
+        "ghp_realistic0000000000000000000000000000"
+    );
     assert_eq!(v.audit_log(5, Some("secret.reveal")).expect("audit").len(), 1);
 
     let edit = SecretEdit {
@@ -45,7 +48,10 @@ fn add_list_reveal_edit_delete_round_trip() {
     assert_eq!(edited.secret.notes, None);
     assert_eq!(edited.secret.tags, ["deploy"]);
     assert_eq!(edited.secret.environment, Some(Environment::Stage));
-    assert_eq!(v.reveal_secret("GH_TOKEN", Some("github")).expect("reveal").expose_secret(), "ghp_rotated1111111111111111111111111111");
+    assert_eq!(
+        v.reveal_secret("GH_TOKEN", Some("github")).expect("reveal").expose_secret(),
+        "ghp_rotated1111111111111111111111111111"
+    );
     let edits = v.audit_log(5, Some("secret.edit")).expect("audit");
     assert_eq!(edits[0].metadata["changed"], serde_json::json!(["value", "environment", "notes", "tags"]));
 
@@ -74,15 +80,35 @@ fn search_and_filters() {
     c.provider_id = Some("openai".into());
     v.add_secrets(vec![a, b, c]).expect("add");
 
-    let names = |q: SecretQuery| -> Vec<String> { v.list_secrets(&q).items.into_iter().map(|s| s.key_name).collect() };
-    assert_eq!(names(SecretQuery { search: Some("summariser".into()), ..query() }), ["OPENAI_API_KEY"], "notes, any case");
+    let names = |q: SecretQuery| -> Vec<String> {
+        v.list_secrets(&q).items.into_iter().map(|s| s.key_name).collect()
+    };
+    assert_eq!(
+        names(SecretQuery { search: Some("summariser".into()), ..query() }),
+        ["OPENAI_API_KEY"],
+        "notes, any case"
+    );
     assert_eq!(names(SecretQuery { search: Some("RELEASE".into()), ..query() }), ["GITHUB_TOKEN"], "tags");
-    assert_eq!(names(SecretQuery { search: Some("openai".into()), ..query() }), ["EXTRA_OPENAI_KEY", "OPENAI_API_KEY"]);
-    assert_eq!(names(SecretQuery { search: Some("GitHub".into()), ..query() }), ["GITHUB_TOKEN"], "provider display name");
-    assert_eq!(names(SecretQuery { provider_id: Some("openai".into()), ..query() }), ["EXTRA_OPENAI_KEY", "OPENAI_API_KEY"]);
+    assert_eq!(
+        names(SecretQuery { search: Some("openai".into()), ..query() }),
+        ["EXTRA_OPENAI_KEY", "OPENAI_API_KEY"]
+    );
+    assert_eq!(
+        names(SecretQuery { search: Some("GitHub".into()), ..query() }),
+        ["GITHUB_TOKEN"],
+        "provider display name"
+    );
+    assert_eq!(
+        names(SecretQuery { provider_id: Some("openai".into()), ..query() }),
+        ["EXTRA_OPENAI_KEY", "OPENAI_API_KEY"]
+    );
     assert_eq!(names(SecretQuery { environment: Some(Environment::Dev), ..query() }), ["GITHUB_TOKEN"]);
     assert_eq!(
-        names(SecretQuery { provider_id: Some("openai".into()), environment: Some(Environment::Prod), ..query() }),
+        names(SecretQuery {
+            provider_id: Some("openai".into()),
+            environment: Some(Environment::Prod),
+            ..query()
+        }),
         ["OPENAI_API_KEY"]
     );
     let page = v.list_secrets(&SecretQuery { offset: 1, limit: Some(1), ..query() });
@@ -106,10 +132,17 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
     assert_eq!(v.reveal_secret("GH_TOKEN", None).unwrap_err().code(), ErrorCode::SecretAmbiguous);
 
     for bad in ["1BAD", "BAD-NAME", "", "WITH SPACE"] {
-        assert_eq!(v.add_secret(NewSecret::new(bad, "x")).unwrap_err().code(), ErrorCode::SecretInvalidKeyName, "{bad}");
+        assert_eq!(
+            v.add_secret(NewSecret::new(bad, "x")).unwrap_err().code(),
+            ErrorCode::SecretInvalidKeyName,
+            "{bad}"
+        );
     }
     for empty in ["", "  \n"] {
-        assert_eq!(v.add_secret(NewSecret::new("EMPTY", empty)).unwrap_err().code(), ErrorCode::SecretEmptyValue);
+        assert_eq!(
+            v.add_secret(NewSecret::new("EMPTY", empty)).unwrap_err().code(),
+            ErrorCode::SecretEmptyValue
+        );
     }
     let mut unknown = NewSecret::new("X_KEY", "x");
     unknown.provider_id = Some("nope".into());
@@ -117,20 +150,32 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
 
     // A batch with one bad entry writes nothing (all or nothing).
     let before = v.list_secrets(&query()).total;
-    let batch = vec![NewSecret::new("NEW_ONE", "1"), NewSecret::new("NEW_TWO", "2"), NewSecret::new("GH_TOKEN", "dup")];
+    let batch = vec![
+        NewSecret::new("NEW_ONE", "1"),
+        NewSecret::new("NEW_TWO", "2"),
+        NewSecret::new("GH_TOKEN", "dup"),
+    ];
     let mut batch = batch;
     batch[2].provider_id = Some("github".into());
     assert_eq!(v.add_secrets(batch).unwrap_err().code(), ErrorCode::ImportConflict);
     assert_eq!(v.list_secrets(&query()).total, before);
-    let rows: i64 = v.connection().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
+    let rows: i64 =
+        v.connection().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
     assert_eq!(rows as usize, before);
 
     // Editing into a conflict is refused too.
     let e = v
-        .edit_secret("GH_TOKEN", Some("generic"), SecretEdit { provider_id: Some("github".into()), ..Default::default() })
+        .edit_secret(
+            "GH_TOKEN",
+            Some("generic"),
+            SecretEdit { provider_id: Some("github".into()), ..Default::default() },
+        )
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
-    assert_eq!(v.edit_secret("MISSING", None, SecretEdit::default()).unwrap_err().code(), ErrorCode::SecretNotFound);
+    assert_eq!(
+        v.edit_secret("MISSING", None, SecretEdit::default()).unwrap_err().code(),
+        ErrorCode::SecretNotFound
+    );
 }
 
 #[test]
@@ -139,7 +184,8 @@ fn provenance_columns_are_filled() {
     let mut v = f.unlock();
     v.add_secret(NewSecret::new("MANUAL_KEY", "1")).expect("add");
     let mut imported = NewSecret::new("IMPORTED_KEY", "2");
-    imported.provenance = Provenance { source_type: SourceType::FileImport, source_label: Some(".env.example".into()) };
+    imported.provenance =
+        Provenance { source_type: SourceType::FileImport, source_label: Some(".env.example".into()) };
     v.add_secret(imported).expect("add");
     let row = |k: &str| -> (String, Option<String>, Option<String>, String) {
         v.connection()

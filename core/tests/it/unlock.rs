@@ -82,7 +82,10 @@ fn passphrase_change_rewraps_only() {
         v.change_passphrase(&SecretString::from("wrong one!"), &new).unwrap_err().code(),
         ErrorCode::VaultWrongPassphrase
     );
-    assert_eq!(v.change_passphrase(&pass(), &SecretString::from("short")).unwrap_err().code(), ErrorCode::PassphraseTooShort);
+    assert_eq!(
+        v.change_passphrase(&pass(), &SecretString::from("short")).unwrap_err().code(),
+        ErrorCode::PassphraseTooShort
+    );
     v.change_passphrase(&pass(), &new).expect("change");
     v.lock().expect("lock");
     let (wrapped_after, salt_after, _, version_after) = meta_row(&f);
