@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Everything KeyClave needs to build and test on a fresh Debian/Ubuntu
+# machine. Idempotent: installs only what is missing.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+# C toolchain and OpenSSL headers: rusqlite's bundled SQLCipher uses
+# OpenSSL's libcrypto.
+bash "$here/ensure-apt.sh" build-essential pkg-config libssl-dev ca-certificates
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "error: no Rust toolchain (cargo). Install it with rustup (https://rustup.rs), then re-run." >&2
+    exit 1
+  fi
+fi
