@@ -29,7 +29,8 @@ fn secrets(n: usize) -> Vec<NewSecret> {
     let providers = ["github", "openai", "stripe", "aws", "generic"];
     (0..n)
         .map(|i| {
-            let mut s = NewSecret::new(format!("SERVICE_{i:06}_API_KEY"), format!("value-{i:06}-0123456789abcdef"));
+            let mut s =
+                NewSecret::new(format!("SERVICE_{i:06}_API_KEY"), format!("value-{i:06}-0123456789abcdef"));
             s.provider_id = Some(providers[i % providers.len()].to_owned());
             s.notes = Some(format!("note for service {i}"));
             s.tags = vec![format!("team{}", i % 17)];
