@@ -3,28 +3,68 @@
 
 CARGO ?= cargo
 ARGS ?= --help
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+APP := $(TARGET_DIR)/debug/keyclave-desktop
+CLI := $(TARGET_DIR)/debug/keyclave
+XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup build lint bench fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench perf bundle fmt
 
 setup:
 	@bash scripts/setup.sh
 
-## Run KeyClave (the CLI; pass arguments with ARGS="secret list").
-run: setup
+setup-desktop:
+	@bash scripts/setup-desktop.sh
+
+## Run the desktop app (builds the UI and the app first).
+run: setup-desktop desktop
+	$(APP)
+
+## Run the CLI: make cli ARGS="secret list".
+cli: setup
 	$(CARGO) run --quiet -p keyclave-cli -- $(ARGS)
 
-## Every test: formatting, lints, core, CLI.
-test: setup
+## Every test: formatting, lints, core, CLI, desktop, UI unit tests, end-to-end.
+test: setup-desktop lint test-rust test-ui e2e
+
+ui-deps:
+	@cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+
+ui: ui-deps
+	cd ui && npm run build
+
+desktop: ui
+	$(CARGO) build --locked -p keyclave-desktop -p keyclave-cli
+
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+test-rust: ui
 	$(CARGO) test --workspace --locked
 
-build: setup
-	$(CARGO) build --workspace --release --locked
+test-ui: ui-deps
+	cd ui && npm run check && npm test
+
+## End-to-end tests in the real app window (Xvfb + tauri-driver + WebKitWebDriver).
+e2e: desktop
+	cd ui && KEYCLAVE_APP=$(APP) KEYCLAVE_CLI=$(CLI) dbus-run-session -- $(XVFB) npm run e2e
+
+## Regenerate ui/src/lib/bindings.ts from the Tauri commands.
+bindings:
+	KEYCLAVE_WRITE_BINDINGS=1 $(CARGO) test -p keyclave-desktop --test bindings
 
 ## Criterion benchmarks (core/benches); figures in target/criterion.
 bench: setup
 	$(CARGO) bench -p keyclave-core --bench vault
+
+## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
+perf: setup-desktop desktop
+	cd ui && KEYCLAVE_APP=$(APP) KEYCLAVE_CLI=$(CLI) dbus-run-session -- $(XVFB) node e2e/perf.mjs
+
+## Release bundle (.deb and AppImage) under $(TARGET_DIR)/release/bundle.
+bundle: setup-desktop ui
+	cd ui && npx tauri build --config ../src-tauri/tauri.conf.json
 
 fmt:
 	$(CARGO) fmt --all

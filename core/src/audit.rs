@@ -38,6 +38,8 @@ pub enum EventType {
     SecretDelete,
     /// A secret value was revealed.
     SecretReveal,
+    /// A secret value was copied to the clipboard.
+    SecretCopy,
     /// Profile settings changed.
     SettingsUpdate,
 }
@@ -58,6 +60,7 @@ impl EventType {
         EventType::SecretEdit,
         EventType::SecretDelete,
         EventType::SecretReveal,
+        EventType::SecretCopy,
         EventType::SettingsUpdate,
     ];
 
@@ -77,6 +80,7 @@ impl EventType {
             EventType::SecretEdit => "secret.edit",
             EventType::SecretDelete => "secret.delete",
             EventType::SecretReveal => "secret.reveal",
+            EventType::SecretCopy => "secret.copy",
             EventType::SettingsUpdate => "settings.update",
         }
     }

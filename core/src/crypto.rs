@@ -35,6 +35,7 @@ pub const SEAL_VERSION: u8 = 1;
 const TAG_LEN: usize = 16;
 
 /// Argon2id cost parameters, stored per profile and upgradable.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdfParams {
     /// Memory in KiB.

@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::time;
 
 /// A profile as listed before unlock.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProfileRecord {
     /// Profile id (UUID; also its folder name).

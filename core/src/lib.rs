@@ -22,6 +22,7 @@ pub mod profile;
 pub mod providers;
 pub mod redact;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod time;
 pub mod vault;

@@ -1,4 +1,7 @@
-//! Rules for profile names and new passphrases.
+//! Rules for profile names and new passphrases, and the passphrase
+//! strength estimate shown while choosing one.
+
+use serde::Serialize;
 
 use crate::crypto::SecretString;
 use crate::error::{Error, ErrorCode, Result};
@@ -32,6 +35,42 @@ pub fn validate_new_passphrase(passphrase: &SecretString) -> Result<()> {
     Ok(())
 }
 
+/// How strong a candidate passphrase looks (zxcvbn's estimate).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Strength {
+    /// 0 (very weak) to 4 (very strong).
+    pub score: u8,
+    /// Whether KeyClave accepts it at all (long enough).
+    pub acceptable: bool,
+    /// A short word for the meter.
+    pub label: String,
+    /// Advice, if any (never contains the passphrase).
+    pub feedback: Option<String>,
+}
+
+/// Estimate a passphrase's strength for the meter. Profile names and
+/// "keyclave" count as guessable words.
+pub fn strength(passphrase: &str, user_inputs: &[&str]) -> Strength {
+    let acceptable = passphrase.chars().count() >= MIN_PASSPHRASE_LEN;
+    if passphrase.is_empty() {
+        return Strength { score: 0, acceptable, label: "empty".into(), feedback: None };
+    }
+    let mut inputs: Vec<&str> = user_inputs.to_vec();
+    inputs.push("keyclave");
+    let estimate = zxcvbn::zxcvbn(passphrase, &inputs);
+    let score = u8::from(estimate.score());
+    let label = ["very weak", "weak", "fair", "strong", "very strong"][usize::from(score.min(4))];
+    let feedback = if !acceptable {
+        Some(format!("Use at least {MIN_PASSPHRASE_LEN} characters."))
+    } else {
+        estimate.feedback().and_then(|f| {
+            f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(|s| s.to_string()))
+        })
+    };
+    Strength { score, acceptable, label: label.into(), feedback }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +91,17 @@ mod tests {
             ErrorCode::PassphraseTooShort
         );
         assert!(validate_new_passphrase(&"correct horse".into()).is_ok());
+    }
+
+    #[test]
+    fn strength_ranks_passphrases_and_never_echoes_them() {
+        let weak = strength("password", &[]);
+        let strong = strength("violet staple lantern grows quietly", &[]);
+        assert!(weak.score < strong.score, "{weak:?} vs {strong:?}");
+        assert!(strong.acceptable && strong.score >= 3);
+        assert!(!strength("abc", &[]).acceptable);
+        assert!(strength("Work2026Work", &["Work"]).score <= 2, "the profile name is guessable");
+        let s = strength("hunter2hunter2", &[]);
+        assert!(!s.feedback.unwrap_or_default().contains("hunter2"));
     }
 }

@@ -33,6 +33,7 @@ static KEY_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").expect("static pattern is valid"));
 
 /// Deployment environment of a secret.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
@@ -69,6 +70,7 @@ impl FromStr for Environment {
 }
 
 /// Where a secret came from.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceType {
@@ -120,6 +122,7 @@ impl Provenance {
 }
 
 /// Everything about a secret except its value.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecretSummary {
     /// Row id.
@@ -213,15 +216,18 @@ pub struct SecretQuery {
 }
 
 /// One page of matches.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SecretPage {
     /// Matches in all.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub total: usize,
     /// This page, by key name then provider.
     pub items: Vec<SecretSummary>,
 }
 
 /// A secret written, with advice (e.g. upper case recommended).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Saved {
     /// The secret as stored.
@@ -576,6 +582,20 @@ impl Vault {
 
     /// Decrypt one value. Records a `secret.reveal` audit event.
     pub fn reveal_secret(&self, key_name: &str, provider_id: Option<&str>) -> Result<SecretString> {
+        self.decrypt_audited(key_name, provider_id, EventType::SecretReveal)
+    }
+
+    /// Decrypt one value for the clipboard. Records a `secret.copy` event.
+    pub fn copy_secret(&self, key_name: &str, provider_id: Option<&str>) -> Result<SecretString> {
+        self.decrypt_audited(key_name, provider_id, EventType::SecretCopy)
+    }
+
+    fn decrypt_audited(
+        &self,
+        key_name: &str,
+        provider_id: Option<&str>,
+        event: EventType,
+    ) -> Result<SecretString> {
         let s = self.find_secret(key_name, provider_id)?;
         let blob: Vec<u8> = self
             .connection()
@@ -583,7 +603,7 @@ impl Vault {
             .query_row([&s.id], |r| r.get(0))?;
         let value = self.field_key().open_string(&blob, value_ctx(&self.profile().id, &s.id))?;
         self.record(
-            EventType::SecretReveal,
+            event,
             json!({ "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name }),
         )?;
         Ok(value)

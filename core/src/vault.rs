@@ -294,6 +294,12 @@ impl Vault {
         self.record(EventType::Lock, json!({}))
     }
 
+    /// Check that `passphrase` is this profile's current passphrase (before
+    /// an operation that consumes the vault, like rotation).
+    pub fn check_passphrase(&self, passphrase: &SecretString) -> Result<()> {
+        self.verify_passphrase(passphrase).map(|_| ())
+    }
+
     /// Check a passphrase against the current wrap; returns the KEK.
     fn verify_passphrase(&self, passphrase: &SecretString) -> Result<(crypto::Kek, crate::index::VaultMeta)> {
         let meta = self.index.vault_meta(&self.profile.id)?;

@@ -11,4 +11,5 @@ mod profiles;
 mod rotation;
 mod schema;
 mod secrets;
+mod session;
 mod unlock;

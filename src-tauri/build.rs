@@ -1,0 +1,34 @@
+// Generates the permissions of KeyClave's own commands, so the capability
+// file can allow exactly those and nothing else.
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(keyclave_commands());
+    if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
+        panic!("tauri build script failed: {e:#}");
+    }
+}
+
+fn keyclave_commands() -> &'static [&'static str] {
+    &[
+        "app_status",
+        "passphrase_strength",
+        "create_profile",
+        "unlock",
+        "lock",
+        "touch",
+        "list_providers",
+        "suggest_provider",
+        "list_secrets",
+        "add_secret",
+        "edit_secret",
+        "delete_secret",
+        "reveal_secret",
+        "copy_secret",
+        "get_settings",
+        "update_settings",
+        "change_passphrase",
+        "kdf_info",
+        "upgrade_kdf",
+        "rotate_key",
+        "audit_log",
+    ]
+}

@@ -1,0 +1,8 @@
+//! Tauri commands, one module per area. Each parses, calls one core
+//! function and maps the result. All are async so none runs on the UI
+//! thread.
+
+pub mod audit;
+pub mod secrets;
+pub mod session;
+pub mod settings;

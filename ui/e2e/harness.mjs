@@ -1,0 +1,141 @@
+// End-to-end harness: starts tauri-driver (which drives WebKitWebDriver) with
+// a fresh KEYCLAVE_HOME, opens a WebDriver session on the built app, and
+// saves screenshots under target/e2e-screenshots/.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { remote } from "webdriverio";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, "../..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, "target");
+export const appBinary = process.env.KEYCLAVE_APP ?? path.join(targetDir, "debug", "keyclave-desktop");
+export const cliBinary = process.env.KEYCLAVE_CLI ?? path.join(targetDir, "debug", "keyclave");
+export const screenshotDir = path.join(repo, "target", "e2e-screenshots");
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.end();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port}`);
+}
+
+/** A fresh data directory for one app instance. */
+export function tempHome() {
+  return mkdtempSync(path.join(os.tmpdir(), "keyclave-e2e-"));
+}
+
+/**
+ * Launch the app with KEYCLAVE_HOME=home and return { browser, close }.
+ * `launchMs` is the time from the session request to the first `readySelector`.
+ */
+export async function launch(home, { readySelector } = {}) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env: { ...process.env, KEYCLAVE_HOME: home, KEYCLAVE_LOG: process.env.KEYCLAVE_LOG ?? "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitForPort(port, 15000);
+  const started = performance.now();
+  const browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "warn",
+    connectionRetryCount: 0,
+    capabilities: { "tauri:options": { application: appBinary }, browserName: "wry" },
+  });
+  let launchMs = null;
+  if (readySelector) {
+    await (await browser.$(readySelector)).waitForDisplayed({ timeout: 30000 });
+    launchMs = performance.now() - started;
+  }
+  const close = async () => {
+    try {
+      await browser.deleteSession();
+    } catch {
+      /* the app may already be gone */
+    }
+    driver.kill();
+  };
+  return { browser, close, launchMs };
+}
+
+let shotCounter = 0;
+/** Save a screenshot named NN-name.png and return its path. */
+export async function screenshot(browser, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  shotCounter += 1;
+  const file = path.join(screenshotDir, `${String(shotCounter).padStart(2, "0")}-${name}.png`);
+  await browser.saveScreenshot(file);
+  return file;
+}
+
+/** Run the CLI against a home (e.g. to seed a profile). */
+export function cli(home, args, input) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cliBinary, ["--home", home, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`keyclave ${args.join(" ")}: ${err}`))));
+    p.stdin.end(input ?? "");
+  });
+}
+
+export function removeHome(home) {
+  rmSync(home, { recursive: true, force: true });
+}
+
+/** Type into an input identified by CSS selector (clearing it first). */
+export async function fill(browser, selector, value) {
+  const el = await browser.$(selector);
+  await el.waitForDisplayed({ timeout: 10000 });
+  await el.clearValue();
+  await el.setValue(value);
+}
+
+export async function click(browser, selector) {
+  const el = await browser.$(selector);
+  await el.waitForClickable({ timeout: 10000 });
+  await el.click();
+}
+
+export async function visible(browser, selector, timeout = 10000) {
+  const el = await browser.$(selector);
+  await el.waitForDisplayed({ timeout });
+  return el;
+}
+
+export async function rows(browser) {
+  return browser.$$('[data-testid="secret-row"]');
+}
+
+/** The row of a key name. */
+export async function row(browser, keyName) {
+  return visible(browser, `[data-testid="secret-row"][data-key-name="${keyName}"]`);
+}

@@ -1,0 +1,98 @@
+// Audit log presentation: human labels for event types and a one-line
+// summary of an event's (already redacted) metadata.
+
+import { kibToMiB, plural } from "./format";
+
+/** Every event type, in the order of the filter. */
+export const EVENT_TYPES = [
+  "vault.unlock",
+  "vault.unlock_failed",
+  "vault.lock",
+  "profile.create",
+  "profile.rename",
+  "profile.delete",
+  "profile.passphrase_change",
+  "profile.kdf_upgrade",
+  "profile.key_rotation",
+  "secret.add",
+  "secret.edit",
+  "secret.delete",
+  "secret.reveal",
+  "secret.copy",
+  "settings.update",
+] as const;
+
+const LABELS: Record<string, string> = {
+  "vault.unlock": "Vault unlocked",
+  "vault.unlock_failed": "Failed unlock attempts",
+  "vault.lock": "Vault locked",
+  "profile.create": "Profile created",
+  "profile.rename": "Profile renamed",
+  "profile.delete": "Profile deleted",
+  "profile.passphrase_change": "Passphrase changed",
+  "profile.kdf_upgrade": "Key derivation upgraded",
+  "profile.key_rotation": "Vault key rotated",
+  "secret.add": "Secret added",
+  "secret.edit": "Secret edited",
+  "secret.delete": "Secret deleted",
+  "secret.reveal": "Secret revealed",
+  "secret.copy": "Secret copied",
+  "settings.update": "Settings changed",
+};
+
+/** "secret.reveal" → "Secret revealed"; unknown types as they are. */
+export function eventLabel(type: string): string {
+  return LABELS[type] ?? type;
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v ? v : typeof v === "number" ? String(v) : null;
+}
+
+function kdf(v: unknown): string | null {
+  if (!isObj(v) || typeof v.m_kib !== "number") return null;
+  return `${kibToMiB(v.m_kib)}, ${String(v.t)} iter., ${String(v.p)} lane${v.p === 1 ? "" : "s"}`;
+}
+
+/** The metadata JSON text of an audit entry; `null` if it is not JSON. */
+export function parseMetadata(json: string): unknown {
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** A short, readable summary of an event's metadata ("" when there is nothing to say). */
+export function eventDetails(type: string, metadata: unknown): string {
+  if (!isObj(metadata)) return "";
+  const parts: string[] = [];
+  const key = str(metadata.key_name);
+  const provider = str(metadata.provider_id);
+  if (key) parts.push(provider ? `${key} (${provider})` : key);
+  else if (provider) parts.push(provider);
+  if (typeof metadata.count === "number") parts.push(plural(metadata.count, "secret"));
+  if (Array.isArray(metadata.changed) && metadata.changed.length) {
+    parts.push(`changed: ${metadata.changed.map((c) => String(c)).join(", ")}`);
+  }
+  if (typeof metadata.failed_attempts === "number") parts.push(plural(metadata.failed_attempts, "failed attempt"));
+  if (typeof metadata.rotation_version === "number") parts.push(`now version ${metadata.rotation_version}`);
+  const name = str(metadata.display_name);
+  if (name) parts.push(`profile “${name}”`);
+  if (type === "profile.kdf_upgrade") {
+    const from = kdf(metadata.from);
+    const to = kdf(metadata.to);
+    if (from && to) parts.push(`${from} → ${to}`);
+  } else {
+    const from = str(metadata.from);
+    const to = str(metadata.to);
+    if (from && to) parts.push(`“${from}” → “${to}”`);
+  }
+  return parts.join(" · ");
+}
