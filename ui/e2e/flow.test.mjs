@@ -4,7 +4,7 @@
 // delete → audit → auto-lock with a short timeout.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { click, fill, launch, removeHome, row, rows, screenshot, tempHome, visible } from "./harness.mjs";
+import { clearByKeyboard, click, fill, launch, removeHome, row, rows, screenshot, tempHome, textOf, visible } from "./harness.mjs";
 
 const PASS = "violet staple lantern grows quietly";
 const SECRETS = [
@@ -41,11 +41,12 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   await fill(b, "#new-passphrase", PASS);
   await fill(b, "#confirm-passphrase", PASS);
   const meter = await visible(b, '[data-testid="strength-meter"]');
-  assert.match(await meter.getText(), /strong/i);
+  assert.match(await meter.getProperty("textContent"), /strong/i);
   await screenshot(b, "first-run-filled");
   await click(b, '[data-testid="create-profile-submit"]');
   await visible(b, '[data-testid="empty-state"]', 30000);
-  assert.match(await (await visible(b, '[data-testid="status-bar"]')).getText(), /Work/);
+  assert.match(await textOf(b, '[data-testid="status-profile"]'), /Work/);
+  assert.match(await textOf(b, '[data-testid="status-lock"]'), /Unlocked/);
   await screenshot(b, "empty-vault");
 
   // Add three secrets; the provider is suggested from the key name.
@@ -77,16 +78,21 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   await b.waitUntil(async () => (await rows(b)).length === 1, { timeout: 5000, timeoutMsg: "search did not filter" });
   assert.equal(await (await rows(b))[0].getAttribute("data-key-name"), "STRIPE_SECRET_KEY");
   await screenshot(b, "search");
-  await search.clearValue();
+  await clearByKeyboard(b, "#secret-search");
   await b.waitUntil(async () => (await rows(b)).length === 3, { timeout: 5000 });
 
-  // Reveal: the value is shown, then hidden again after 10 s.
-  const gh = await row(b, "GH_TOKEN");
-  await (await gh.$('[data-testid="reveal-button"]')).click();
-  const value = await gh.$('[data-testid="secret-value"]');
-  await b.waitUntil(async () => (await value.getText()) === SECRETS[0].value, { timeout: 5000 });
+  // Reveal: the value is shown, then hidden again after 10 s. Elements are
+  // looked up afresh each time: the list re-renders as data arrives.
+  const valueText = async (key) =>
+    (await (await row(b, key)).$('[data-testid="secret-value"]')).getProperty("textContent");
+  await b.pause(400); // let the cleared search's debounce settle
+  await (await (await row(b, "GH_TOKEN")).$('[data-testid="reveal-button"]')).click();
+  await b.waitUntil(async () => (await valueText("GH_TOKEN")) === SECRETS[0].value, {
+    timeout: 5000,
+    timeoutMsg: "the value was not revealed",
+  });
   await screenshot(b, "revealed");
-  await b.waitUntil(async () => !(await value.getText()).includes("ghp_"), {
+  await b.waitUntil(async () => !(await valueText("GH_TOKEN")).includes("ghp_"), {
     timeout: 13000,
     interval: 250,
     timeoutMsg: "the revealed value did not hide again",
@@ -94,16 +100,16 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   await pageHasNoSecret(b);
 
   // Copy: the value goes to the clipboard, with a warning.
-  await (await gh.$('[data-testid="copy-button"]')).click();
-  const toast = await visible(b, '[data-testid="toast"]');
-  assert.match(await toast.getText(), /GH_TOKEN/);
-  assert.match(await toast.getText(), /30/);
+  await (await (await row(b, "GH_TOKEN")).$('[data-testid="copy-button"]')).click();
+  const toast = await b.$('[data-testid="toast"]*=GH_TOKEN');
+  await toast.waitForDisplayed({ timeout: 5000 });
+  assert.match(await toast.getProperty("textContent"), /30/);
   await screenshot(b, "copied");
 
   // Audit log shows what happened, without values.
   await click(b, '[data-testid="nav-audit"]');
   await visible(b, '[data-testid="audit-row"]');
-  const auditText = await (await b.$("main")).getText();
+  const auditText = await (await b.$("main")).getProperty("textContent");
   assert.match(auditText, /reveal/i);
   assert.match(auditText, /cop/i);
   await pageHasNoSecret(b);
@@ -121,7 +127,7 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   await fill(b, "#unlock-passphrase", "definitely not it");
   await click(b, '[data-testid="unlock-submit"]');
   const err = await visible(b, '[data-testid="unlock-error"]', 15000);
-  assert.match(await err.getText(), /wrong passphrase/i);
+  assert.match(await err.getProperty("textContent"), /wrong passphrase/i);
   await screenshot(b, "wrong-passphrase");
 
   // Right passphrase.
@@ -131,22 +137,21 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   assert.equal((await rows(b)).length, 3);
 
   // Edit: environment and notes.
-  const openai = await row(b, "OPENAI_API_KEY");
-  await (await openai.$('[data-testid="edit-button"]')).click();
+  await b.pause(400);
+  await (await (await row(b, "OPENAI_API_KEY")).$('[data-testid="edit-button"]')).click();
   await visible(b, '[data-testid="secret-dialog"]');
   await (await b.$("#secret-environment")).selectByAttribute("value", "stage");
   await fill(b, "#secret-notes", "moved to staging");
   await screenshot(b, "edit-dialog");
   await click(b, '[data-testid="secret-dialog-submit"]');
-  await b.waitUntil(async () => /stage/.test(await (await row(b, "OPENAI_API_KEY")).getText()), {
+  await b.waitUntil(async () => /stage/.test(await (await row(b, "OPENAI_API_KEY")).getProperty("textContent")), {
     timeout: 5000,
     timeoutMsg: "the edit did not show",
   });
-  assert.match(await (await row(b, "OPENAI_API_KEY")).getText(), /moved to staging/);
+  assert.match(await (await row(b, "OPENAI_API_KEY")).getProperty("textContent"), /moved to staging/);
 
   // Delete, with confirmation.
-  const stripe = await row(b, "STRIPE_SECRET_KEY");
-  await (await stripe.$('[data-testid="delete-button"]')).click();
+  await (await (await row(b, "STRIPE_SECRET_KEY")).$('[data-testid="delete-button"]')).click();
   await visible(b, '[data-testid="confirm-dialog"]');
   await screenshot(b, "confirm-delete");
   await click(b, '[data-testid="confirm-ok"]');

@@ -66,7 +66,8 @@ export async function launch(home, { readySelector } = {}) {
     port,
     logLevel: "warn",
     connectionRetryCount: 0,
-    capabilities: { "tauri:options": { application: appBinary }, browserName: "wry" },
+    // WebKitWebDriver speaks classic WebDriver only (no BiDi).
+    capabilities: { "tauri:options": { application: appBinary }, "wdio:enforceWebDriverClassic": true },
   });
   let launchMs = null;
   if (readySelector) {
@@ -88,6 +89,9 @@ let shotCounter = 0;
 /** Save a screenshot named NN-name.png and return its path. */
 export async function screenshot(browser, name) {
   mkdirSync(screenshotDir, { recursive: true });
+  // WebKit's snapshot can lag the DOM by a frame or two: let it paint.
+  await browser.execute(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
+  await browser.pause(250);
   shotCounter += 1;
   const file = path.join(screenshotDir, `${String(shotCounter).padStart(2, "0")}-${name}.png`);
   await browser.saveScreenshot(file);
@@ -119,6 +123,15 @@ export async function fill(browser, selector, value) {
   await el.setValue(value);
 }
 
+/** Empty an input the way a person does (select all, delete), so the page
+ * gets its input event — WebKitWebDriver's element clear fires none. */
+export async function clearByKeyboard(browser, selector) {
+  const el = await browser.$(selector);
+  await el.click();
+  await browser.keys(["Control", "a"]);
+  await browser.keys(["Backspace"]);
+}
+
 export async function click(browser, selector) {
   const el = await browser.$(selector);
   await el.waitForClickable({ timeout: 10000 });
@@ -129,6 +142,12 @@ export async function visible(browser, selector, timeout = 10000) {
   const el = await browser.$(selector);
   await el.waitForDisplayed({ timeout });
   return el;
+}
+
+/** An element's text content (WebKitWebDriver's visible text can omit
+ * text in clipped flex items). */
+export async function textOf(browser, selector) {
+  return (await visible(browser, selector)).getProperty("textContent");
 }
 
 export async function rows(browser) {
