@@ -186,10 +186,13 @@ impl KeyClave {
                 let mut err = Error::new(ErrorCode::VaultWrongPassphrase, "wrong passphrase");
                 let next = backoff::delay_after(failed);
                 if !next.is_zero() {
-                    err = err.with_suggestion(format!(
-                        "Check the passphrase and try again in {} s ({failed} failed attempts). A lost passphrase cannot be recovered.",
-                        next.as_secs()
-                    ));
+                    // Say when the next attempt is allowed, so a front can count down now.
+                    err = err
+                        .with_suggestion(format!(
+                            "Check the passphrase and try again in {} s ({failed} failed attempts). A lost passphrase cannot be recovered.",
+                            next.as_secs()
+                        ))
+                        .with_retry_after(next.as_secs());
                 }
                 Err(err)
             }

@@ -52,6 +52,8 @@ fn sixth_attempt_waits_and_failures_reach_the_audit_log() {
     for i in 0..5 {
         let e = f.kc.unlock(NAME, &bad).unwrap_err();
         assert_eq!(e.code(), ErrorCode::VaultWrongPassphrase, "attempt {i}");
+        // The fifth failure already tells when the next attempt is allowed.
+        assert_eq!(e.retry_after_secs(), (i == 4).then_some(1), "attempt {i}");
     }
     // From the sixth attempt a delay applies, even with the right passphrase.
     let e = f.kc.unlock(NAME, &pass()).unwrap_err();
