@@ -39,9 +39,14 @@ test("Ctrl+L locks; repeated wrong passphrases get a growing, visible delay", as
   // are free, then the delays are 1 s, 2 s, and after the seventh 4 s.
   const submit = await b.$('[data-testid="unlock-submit"]');
   for (let i = 0; i < 7; i++) {
-    await b.waitUntil(() => submit.isEnabled(), { timeout: 10000, timeoutMsg: `attempt ${i}: button stayed disabled` });
+    await b.waitUntil(async () => !(await (await b.$('[data-testid="backoff-countdown"]')).isDisplayed()), {
+      timeout: 10000,
+      timeoutMsg: `attempt ${i}: the countdown did not end`,
+    });
     await fill(b, "#unlock-passphrase", `wrong attempt ${i}`);
-    await click(b, '[data-testid="unlock-submit"]');
+    // The button is enabled once there is a passphrase and no delay.
+    await b.waitUntil(() => submit.isEnabled(), { timeout: 5000, timeoutMsg: `attempt ${i}: button stayed disabled` });
+    await submit.click();
     await b.waitUntil(async () => /wrong passphrase/i.test(await textOf(b, '[data-testid="unlock-error"]')), {
       timeout: 10000,
       timeoutMsg: `attempt ${i}: no wrong-passphrase error`,

@@ -93,7 +93,9 @@ export async function screenshot(browser, name) {
   await browser.execute(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
   await browser.pause(250);
   shotCounter += 1;
-  const file = path.join(screenshotDir, `${String(shotCounter).padStart(2, "0")}-${name}.png`);
+  // node --test runs each file in its own process: name shots after the file.
+  const suite = path.basename(process.argv[1] ?? "e2e", ".test.mjs");
+  const file = path.join(screenshotDir, `${suite}-${String(shotCounter).padStart(2, "0")}-${name}.png`);
   await browser.saveScreenshot(file);
   return file;
 }
