@@ -296,7 +296,19 @@ pub fn write_bundle(
     if plaintext.len() as u64 > MAX_PAYLOAD_LEN {
         return Err(Error::invalid("the selected secrets are too large for one bundle (64 MiB)"));
     }
+    seal(&plaintext, count, password, params, now, expires_at)
+}
 
+/// Frame and seal an encoded payload (the writer's second half; tests use
+/// it to seal payloads the writer would refuse).
+fn seal(
+    plaintext: &[u8],
+    count: u32,
+    password: &SecretString,
+    params: KdfParams,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<Vec<u8>> {
     let salt: [u8; SALT_LEN] = crypto::random_bytes();
     let nonce: [u8; NONCE_LEN] = crypto::random_bytes();
     let header = BundleHeader {
@@ -330,7 +342,7 @@ pub fn write_bundle(
     let kek = crypto::derive_kek(password.expose_secret().as_bytes(), &salt, params)?;
     let cipher = XChaCha20Poly1305::new(Key::from_slice(kek.expose_secret()));
     let ciphertext = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &out })
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &out })
         .map_err(|_| Error::internal("bundle encryption failed"))?;
     drop(kek);
     out.extend_from_slice(&(ciphertext.len() as u64).to_be_bytes());
@@ -565,6 +577,34 @@ mod tests {
     fn debug_masks_values() {
         let s = format!("{:?}", one());
         assert!(!s.contains("ghp_unit"), "{s}");
+    }
+
+    #[test]
+    fn a_payload_that_decrypts_but_is_wrong_is_malformed_payload() {
+        let now = Utc::now();
+        let v = r#"{"provider_id":"github","key_name":"GH_TOKEN","secret_value":"ghp_x123"}"#;
+        let cases: &[(&str, u32)] = &[
+            ("not json", 1),
+            (r#"{"secrets":[]}"#, 1),
+            (&format!(r#"{{"secrets":[{v}]}}"#), 2),
+            (&format!(r#"{{"secrets":[{v},{v}]}}"#), 2),
+            (r#"{"secrets":[{"provider_id":"github","key_name":"9BAD","secret_value":"x"}]}"#, 1),
+            (r#"{"secrets":[{"provider_id":"github","key_name":"OK","secret_value":"  "}]}"#, 1),
+            (r#"{"secrets":[{"provider_id":"Not Valid","key_name":"OK","secret_value":"x"}]}"#, 1),
+            (r#"{"secrets":[{"provider_id":"github","key_name":"OK","secret_value":5}]}"#, 1),
+            (r#"{"secrets":[{"provider_id":"github","key_name":"OK","secret_value":"x","notes":"n"}]}"#, 1),
+            (r#"{"secrets":[],"extra":1}"#, 0),
+            (r#"{"secrets":"ghp_shouldNotLeak0123456789"}"#, 0),
+        ];
+        for (payload, count) in cases {
+            let b = seal(payload.as_bytes(), *count, &pw(), CHEAP, now, None).unwrap();
+            let e = open(&b, &pw(), now).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ImportBundleMalformedPayload, "{payload}");
+            assert!(!e.message().contains("ghp_"), "{}", e.message());
+        }
+        // And a well-formed one sealed the same way opens.
+        let b = seal(format!(r#"{{"secrets":[{v}]}}"#).as_bytes(), 1, &pw(), CHEAP, now, None).unwrap();
+        assert_eq!(open(&b, &pw(), now).unwrap()[0].key_name, "GH_TOKEN");
     }
 
     #[test]
