@@ -152,13 +152,16 @@ impl Vault {
     /// file in the same folder (mode 0600), flushed, then renamed into
     /// place. Records `bundle.export` with the count only.
     pub fn export_bundle(&self, path: &Path, req: BundleExport<'_>) -> Result<ExportSummary> {
-        // Cheap checks first: the policy, then the target, then the KDF.
-        self.require_totp(TotpPurpose::Export, req.totp_code)?;
+        // Input checks first, so a mistake does not use up a one-time
+        // code; then the TOTP policy; then the KDF and the write.
         if !req.overwrite && path.exists() {
             return Err(Error::invalid(format!("{} exists already", display_name(path)))
                 .with_suggestion("Choose another file name, or allow overwriting (--force)."));
         }
         let chosen = self.select_for_export(&req.selection)?;
+        crate::profile::validate_new_passphrase(req.password)?;
+        super::validate_kdf_params(req.kdf)?;
+        self.require_totp(TotpPurpose::Export, req.totp_code)?;
         let mut secrets = Vec::with_capacity(chosen.len());
         for s in &chosen {
             secrets.push(BundleSecret {

@@ -169,6 +169,12 @@ fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
         ErrorCode::TotpInvalid
     );
     assert!(!out.exists(), "nothing written without the code");
+    // A mistake in the request does not use up the code.
+    let taken = f.dir.path().join("taken.kcbundle");
+    std::fs::write(&taken, b"x").unwrap();
+    let e =
+        v.export_bundle(&taken, BundleExport { overwrite: false, ..export(&pass, Some(&cur)) }).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputInvalid);
     v.export_bundle(&out, export(&pass, Some(&cur))).expect("export with a code");
     assert!(out.exists());
 
