@@ -344,6 +344,7 @@ fn bundle_export_inspect_import_into_a_second_profile() {
     let (code, err) =
         h.fails(&["--profile", "Home", "bundle", "import", &out, "--bundle-passphrase-file", bp], None);
     assert_eq!((code, err["code"].as_str()), (2, Some("import.conflict")));
+    assert!(err["suggestion"].as_str().is_some_and(|s| s.contains("--on-conflict")), "{err}");
     let counts = h.json(&[
         "--profile",
         "Home",

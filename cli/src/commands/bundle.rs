@@ -2,7 +2,7 @@
 
 use keyclave_core::bundle::{self, BundleExport, BundleSelection, ImportDecisions};
 use keyclave_core::crypto::KdfParams;
-use keyclave_core::{Error, Result};
+use keyclave_core::{Error, ErrorCode, Result};
 use serde_json::json;
 
 use super::Context;
@@ -24,10 +24,7 @@ fn read_bundle(path: &std::path::Path) -> Result<Vec<u8>> {
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", path.display())))?
         .len();
     if len > bundle::MAX_CIPHERTEXT_LEN + u64::from(bundle::MAX_HEADER_LEN) + 18 {
-        return Err(Error::new(
-            keyclave_core::ErrorCode::ImportBundleMalformed,
-            "the file is too large to be a bundle",
-        ));
+        return Err(Error::new(ErrorCode::ImportBundleMalformed, "the file is too large to be a bundle"));
     }
     std::fs::read(path).map_err(|e| Error::invalid(format!("cannot read {}: {e}", path.display())))
 }
@@ -126,7 +123,15 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                 }
                 return Ok(());
             }
-            let counts = vault.import_bundle(&bytes, &password, &decisions)?;
+            let counts = vault.import_bundle(&bytes, &password, &decisions).map_err(|e| {
+                if e.code() == ErrorCode::ImportConflict {
+                    e.with_suggestion(
+                        "Pass --on-conflict keep, replace or skip (see them first with --preview).",
+                    )
+                } else {
+                    e
+                }
+            })?;
             vault.lock()?;
             if ctx.json {
                 output::json(&counts);
