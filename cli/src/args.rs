@@ -42,6 +42,103 @@ pub enum Command {
     },
     /// List the built-in providers.
     Providers,
+    /// Export, inspect and import encrypted `.kcbundle` files.
+    #[command(subcommand)]
+    Bundle(BundleCmd),
+    /// Two-factor codes (TOTP) for the profile: enroll, confirm, status, disable.
+    #[command(subcommand)]
+    Totp(TotpCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleKdfArgs {
+    /// Argon2id memory of the bundle key in KiB (tests and small machines; default 128 MiB).
+    #[arg(long, value_name = "KIB", hide = true)]
+    pub bundle_kdf_memory_kib: Option<u32>,
+    /// Argon2id iterations of the bundle key (default 4).
+    #[arg(long, value_name = "N", hide = true)]
+    pub bundle_kdf_iterations: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCmd {
+    /// Export secrets to an encrypted bundle (all, or those named with --key).
+    Export {
+        /// The bundle file to write (mode 0600).
+        out: PathBuf,
+        /// Export only this key name (repeatable; every provider's secret of that name).
+        #[arg(long = "key", value_name = "NAME")]
+        keys: Vec<String>,
+        /// Refuse the bundle after this time (RFC 3339, e.g. 2026-03-01T00:00:00Z).
+        #[arg(long, value_name = "RFC3339")]
+        expires: Option<String>,
+        /// Read the bundle password from the first line of FILE (else asked twice).
+        #[arg(long, value_name = "FILE")]
+        bundle_passphrase_file: Option<PathBuf>,
+        /// A TOTP code (or recovery code), when TOTP is enabled.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        kdf: BundleKdfArgs,
+    },
+    /// Show a bundle's header (no password needed; nothing is decrypted).
+    Inspect {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// Import a bundle into the profile.
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+        /// Read the bundle password from the first line of FILE.
+        #[arg(long, value_name = "FILE")]
+        bundle_passphrase_file: Option<PathBuf>,
+        /// What to do with a secret that exists already: keep, replace or skip.
+        /// Without it, any conflict stops the import before anything is written.
+        #[arg(long, value_name = "DECISION")]
+        on_conflict: Option<String>,
+        /// Only show what would be imported (names and conflicts, no values).
+        #[arg(long)]
+        preview: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TotpCmd {
+    /// Start enrolling an authenticator app: prints the secret and otpauth URI once.
+    Enroll {
+        /// Also write the QR code as an SVG file (mode 0600; it holds the secret).
+        #[arg(long, value_name = "FILE")]
+        qr_svg: Option<PathBuf>,
+    },
+    /// Confirm the enrollment with a first code; prints 8 one-time recovery codes.
+    Confirm {
+        /// The 6-digit code shown by the authenticator.
+        code: String,
+    },
+    /// Show whether TOTP is on and how many recovery codes are left.
+    Status,
+    /// Turn TOTP off (needs the passphrase and a code or recovery code).
+    Disable {
+        /// The code (asked for when missing).
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
+    /// Choose when a code is required (changing it needs a code while TOTP is on).
+    Policy {
+        /// Require a code to export: on or off (default on).
+        #[arg(long, value_name = "on|off")]
+        export: Option<String>,
+        /// Require a code to reveal a value: on or off (default off).
+        #[arg(long, value_name = "on|off")]
+        reveal: Option<String>,
+        /// A current code or recovery code.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +242,9 @@ pub enum SecretCmd {
         /// Provider id (needed when the name exists for several providers).
         #[arg(long)]
         provider: Option<String>,
+        /// A TOTP code, when the profile requires one to reveal.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
     },
     /// Change a secret's value, provider, environment, notes or tags.
     Edit {

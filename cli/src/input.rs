@@ -91,3 +91,8 @@ pub fn value(file: Option<&Path>, key_name: &str) -> Result<SecretString> {
         }
     }
 }
+
+/// A short one-time code (TOTP): a prompt at a terminal, else one stdin line.
+pub fn code(prompt: &str) -> Result<SecretString> {
+    if stdin_is_terminal() { prompt_hidden(prompt) } else { stdin_line("code") }
+}

@@ -42,6 +42,22 @@ pub enum EventType {
     SecretCopy,
     /// Profile settings changed.
     SettingsUpdate,
+    /// Secrets were exported to a `.kcbundle` (count and bundle id only).
+    BundleExport,
+    /// Secrets were imported from a `.kcbundle` (counts and bundle id only).
+    BundleImport,
+    /// A TOTP enrollment was started (nothing about the secret).
+    TotpEnroll,
+    /// A TOTP enrollment was confirmed with a first code: TOTP is on.
+    TotpConfirm,
+    /// TOTP was disabled.
+    TotpDisable,
+    /// A TOTP code or recovery code was refused.
+    TotpVerifyFailed,
+    /// A recovery code was used (it no longer works).
+    TotpRecoveryCodeUsed,
+    /// When TOTP is required changed.
+    TotpPolicyUpdate,
 }
 
 impl EventType {
@@ -62,6 +78,14 @@ impl EventType {
         EventType::SecretReveal,
         EventType::SecretCopy,
         EventType::SettingsUpdate,
+        EventType::BundleExport,
+        EventType::BundleImport,
+        EventType::TotpEnroll,
+        EventType::TotpConfirm,
+        EventType::TotpDisable,
+        EventType::TotpVerifyFailed,
+        EventType::TotpRecoveryCodeUsed,
+        EventType::TotpPolicyUpdate,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -82,6 +106,14 @@ impl EventType {
             EventType::SecretReveal => "secret.reveal",
             EventType::SecretCopy => "secret.copy",
             EventType::SettingsUpdate => "settings.update",
+            EventType::BundleExport => "bundle.export",
+            EventType::BundleImport => "bundle.import",
+            EventType::TotpEnroll => "totp.enroll",
+            EventType::TotpConfirm => "totp.confirm",
+            EventType::TotpDisable => "totp.disable",
+            EventType::TotpVerifyFailed => "totp.verify_failed",
+            EventType::TotpRecoveryCodeUsed => "totp.recovery_code_used",
+            EventType::TotpPolicyUpdate => "totp.policy_update",
         }
     }
 

@@ -96,6 +96,42 @@ codes! {
     /// A secret with that provider and key name exists already.
     ImportConflict => "import.conflict", user: true, recoverable: true,
         suggestion: "Edit the existing secret, delete it first, or use another provider or key name.";
+    /// The file is not a `.kcbundle` (wrong magic bytes, or too short to have them).
+    ImportNotABundle => "import.not_a_bundle", user: true, recoverable: true,
+        suggestion: "Choose a .kcbundle file exported by KeyClave.";
+    /// The bundle was written in a format version this KeyClave cannot read.
+    ImportBundleUnsupportedVersion => "import.bundle_unsupported_version", user: true, recoverable: true,
+        suggestion: "Update KeyClave, or ask the sender to export the bundle again with your version.";
+    /// The bundle's expiry date has passed.
+    ImportBundleExpired => "import.bundle_expired", user: true, recoverable: true,
+        suggestion: "Ask the sender for a new bundle.";
+    /// The password is wrong, or the bundle was changed after it was written.
+    ImportBundleWrongPasswordOrTampered => "import.bundle_wrong_password_or_tampered", user: true, recoverable: true,
+        suggestion: "Check the bundle password. If it is right, the file was modified or damaged: ask the sender for it again.";
+    /// The bundle's structure (lengths, header) is damaged or invalid.
+    ImportBundleMalformed => "import.bundle_malformed", user: true, recoverable: true,
+        suggestion: "The bundle file is truncated or damaged; ask the sender for it again.";
+    /// The bundle decrypted, but its contents are not a valid list of secrets.
+    ImportBundleMalformedPayload => "import.bundle_malformed_payload", user: true, recoverable: true,
+        suggestion: "The bundle was written by a faulty or incompatible program; ask the sender to export it again.";
+    /// TOTP is enabled and this operation needs a current code.
+    TotpRequired => "totp.required", user: true, recoverable: true,
+        suggestion: "Enter the 6-digit code from your authenticator app (or a recovery code).";
+    /// The code is wrong, expired, or was already used.
+    TotpInvalid => "totp.invalid", user: true, recoverable: true,
+        suggestion: "Enter the current code from your authenticator app; a code works once. Check the device clock.";
+    /// Too many refused codes: wait before the next attempt.
+    TotpThrottled => "totp.throttled", user: true, recoverable: true,
+        suggestion: "Wait until the delay has passed, then enter a current code.";
+    /// TOTP is not enabled for this profile.
+    TotpNotEnabled => "totp.not_enabled", user: true, recoverable: true,
+        suggestion: "Enroll with `keyclave totp enroll`, then confirm with `keyclave totp confirm CODE`.";
+    /// TOTP is already enabled for this profile.
+    TotpAlreadyEnabled => "totp.already_enabled", user: true, recoverable: true,
+        suggestion: "Disable TOTP first (with the passphrase and a code) to enroll a new authenticator.";
+    /// No enrollment is waiting for its first code.
+    TotpNoPendingEnrollment => "totp.no_pending_enrollment", user: true, recoverable: true,
+        suggestion: "Start with `keyclave totp enroll`, add the secret to your authenticator, then confirm a code.";
     /// Unknown provider id.
     ProviderNotFound => "provider.not_found", user: true, recoverable: true,
         suggestion: "List provider ids with `keyclave providers`.";

@@ -272,6 +272,16 @@ impl Index {
         Ok(())
     }
 
+    /// Mirror whether TOTP is enabled for a profile (the vault holds the
+    /// secret; this flag only lets fronts show it before unlock).
+    pub fn set_totp_enabled(&self, id: &str, enabled: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE app_profiles SET totp_enabled = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, enabled, time::now()],
+        )?;
+        Ok(())
+    }
+
     fn touch(&self, id: &str) -> Result<()> {
         self.conn
             .execute("UPDATE app_profiles SET updated_at = ?2 WHERE id = ?1", params![id, time::now()])?;

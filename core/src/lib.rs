@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod backoff;
+pub mod bundle;
 pub mod crypto;
 pub mod error;
 pub mod index;
@@ -25,6 +26,7 @@ pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod time;
+pub mod totp;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};

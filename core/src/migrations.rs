@@ -25,8 +25,11 @@ macro_rules! migration {
 pub const INDEX_FILES: &[MigrationFile] = &[migration!("index", "0001_init.sql")];
 
 /// `profiles/<id>/vault.db`: everything about one profile (SQLCipher).
-pub const VAULT_FILES: &[MigrationFile] =
-    &[migration!("vault", "0001_core.sql"), migration!("vault", "0002_automation.sql")];
+pub const VAULT_FILES: &[MigrationFile] = &[
+    migration!("vault", "0001_core.sql"),
+    migration!("vault", "0002_automation.sql"),
+    migration!("vault", "0003_totp.sql"),
+];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).
 pub const REFERENCE_LIBRARY_FILES: &[MigrationFile] = &[migration!("reference_library", "0001_manifest.sql")];

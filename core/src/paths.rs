@@ -112,6 +112,47 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Write `bytes` to `path` atomically, readable only by the user: a
+/// temporary file in the same folder (created 0600), written and fsynced,
+/// then renamed over `path`, and the folder fsynced. A crash leaves either
+/// the old file (or none) or the complete new one; the temporary file is
+/// removed on error. With `overwrite` false an existing `path` is an error.
+pub fn write_private_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid("the output path has no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !overwrite && path.exists() {
+        return Err(Error::invalid(format!("{name} exists already")));
+    }
+    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| -> Result<()> {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        sync_dir(&dir)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +163,23 @@ mod tests {
         assert_eq!(r.index_db(), PathBuf::from("/tmp/kc/index.db"));
         assert_eq!(r.vault_db("abc"), PathBuf::from("/tmp/kc/profiles/abc/vault.db"));
         assert_eq!(r.reference_library_manifest(), PathBuf::from("/tmp/kc/reference_library/manifest.db"));
+    }
+
+    #[test]
+    fn atomic_write_is_private_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.kcbundle");
+        write_private_atomic(&p, b"one", false).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        assert_eq!(write_private_atomic(&p, b"two", false).unwrap_err().code(), ErrorCode::InputInvalid);
+        write_private_atomic(&p, b"two", true).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 }

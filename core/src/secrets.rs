@@ -298,7 +298,7 @@ fn clean_tags(tags: Vec<String>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn value_ctx<'a>(profile_id: &'a str, secret_id: &'a str) -> SealContext<'a> {
+pub(crate) fn value_ctx<'a>(profile_id: &'a str, secret_id: &'a str) -> SealContext<'a> {
     SealContext { profile_id, table: "secrets", column: "secret_value_enc", row_id: secret_id }
 }
 
@@ -411,7 +411,7 @@ impl Catalog {
         self.entries.binary_search_by(|e| e.sort_key().cmp(&key))
     }
 
-    fn insert(&mut self, secret: SecretSummary) {
+    pub(crate) fn insert(&mut self, secret: SecretSummary) {
         let entry = Entry::new(secret);
         let at = match self.position(entry.sort_key()) {
             Ok(i) | Err(i) => i,
@@ -419,7 +419,7 @@ impl Catalog {
         self.entries.insert(at, entry);
     }
 
-    fn remove(&mut self, key_name: &str, provider_id: &str) -> Option<SecretSummary> {
+    pub(crate) fn remove(&mut self, key_name: &str, provider_id: &str) -> Option<SecretSummary> {
         let i = self.position((key_name, provider_id)).ok()?;
         Some(self.entries.remove(i).secret)
     }
@@ -494,7 +494,7 @@ impl Vault {
         }
     }
 
-    fn prepare_new(&self, new: NewSecret) -> Result<(SecretSummary, Vec<u8>, Vec<String>)> {
+    pub(crate) fn prepare_new(&self, new: NewSecret) -> Result<(SecretSummary, Vec<u8>, Vec<String>)> {
         let warnings = validate_key_name(&new.key_name)?;
         check_value(&new.value)?;
         let provider_id = match new.provider_id.as_deref() {
@@ -523,7 +523,12 @@ impl Vault {
         Ok((summary, sealed, warnings))
     }
 
-    fn insert_row(conn: &Connection, profile_id: &str, s: &SecretSummary, sealed: &[u8]) -> Result<()> {
+    pub(crate) fn insert_row(
+        conn: &Connection,
+        profile_id: &str,
+        s: &SecretSummary,
+        sealed: &[u8],
+    ) -> Result<()> {
         conn.prepare_cached(
             "INSERT INTO secrets (id, profile_id, provider_id, key_name, secret_value_enc, environment,
                project_id, notes, tags_json, source_type, source_label, imported_at, created_at, updated_at)
@@ -590,6 +595,21 @@ impl Vault {
         self.decrypt_audited(key_name, provider_id, EventType::SecretCopy)
     }
 
+    /// Decrypt a value without an audit event (the caller records one
+    /// event for the whole operation, e.g. a bundle export).
+    pub(crate) fn decrypt_value(&self, s: &SecretSummary) -> Result<SecretString> {
+        let blob: Vec<u8> = self
+            .connection()
+            .prepare_cached("SELECT secret_value_enc FROM secrets WHERE id = ?1")?
+            .query_row([&s.id], |r| r.get(0))?;
+        self.field_key().open_string(&blob, value_ctx(&self.profile().id, &s.id))
+    }
+
+    /// Every secret named `key_name`, one per provider.
+    pub fn secrets_named(&self, key_name: &str) -> Vec<SecretSummary> {
+        self.catalog.named(key_name).iter().map(|e| e.secret.clone()).collect()
+    }
+
     fn decrypt_audited(
         &self,
         key_name: &str,
@@ -597,11 +617,7 @@ impl Vault {
         event: EventType,
     ) -> Result<SecretString> {
         let s = self.find_secret(key_name, provider_id)?;
-        let blob: Vec<u8> = self
-            .connection()
-            .prepare_cached("SELECT secret_value_enc FROM secrets WHERE id = ?1")?
-            .query_row([&s.id], |r| r.get(0))?;
-        let value = self.field_key().open_string(&blob, value_ctx(&self.profile().id, &s.id))?;
+        let value = self.decrypt_value(s)?;
         self.record(
             event,
             json!({ "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name }),

@@ -25,6 +25,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("secrets", "secret_value_enc", "id"),
     ("profile_settings", "totp_secret_enc", "profile_id"),
     ("profile_settings", "recovery_codes_enc", "profile_id"),
+    ("profile_settings", "totp_pending_secret_enc", "profile_id"),
 ];
 
 /// A step of a PVK rotation, reported to the observer as it completes.
@@ -202,7 +203,28 @@ impl Vault {
         let settings = settings::load(&conn, &profile.id)?;
         let catalog = Catalog::load(&conn)?;
         let field_key = pvk.field_key();
-        Ok(Vault { root, index, profile, conn, pvk, field_key, rotation_version, settings, catalog })
+        let mut vault =
+            Vault { root, index, profile, conn, pvk, field_key, rotation_version, settings, catalog };
+        vault.sync_totp_flag()?;
+        Ok(vault)
+    }
+
+    /// index.db mirrors whether TOTP is on (so it can be shown before
+    /// unlock); the vault is the source of truth. Repair the mirror if a
+    /// crash fell between the two writes.
+    fn sync_totp_flag(&mut self) -> Result<()> {
+        let enabled = crate::totp::is_enabled(&self.conn, &self.profile.id)?;
+        if enabled != self.profile.totp_enabled {
+            self.set_totp_flag(enabled)?;
+        }
+        Ok(())
+    }
+
+    /// Record in index.db (and the in-memory profile) whether TOTP is on.
+    pub(crate) fn set_totp_flag(&mut self, enabled: bool) -> Result<()> {
+        self.index.set_totp_enabled(&self.profile.id, enabled)?;
+        self.profile.totp_enabled = enabled;
+        Ok(())
     }
 
     /// The unlocked profile.

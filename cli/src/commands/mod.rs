@@ -1,9 +1,11 @@
 //! One module per subcommand group, plus what they share.
 
 pub mod audit;
+pub mod bundle;
 pub mod profile;
 pub mod providers;
 pub mod secret;
+pub mod totp;
 
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::paths::Root;

@@ -2,6 +2,7 @@
 
 use keyclave_core::Result;
 use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
+use keyclave_core::totp::TotpPurpose;
 use serde_json::json;
 
 use super::Context;
@@ -81,8 +82,9 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             }
             Ok(())
         }
-        SecretCmd::Reveal { key_name, provider } => {
+        SecretCmd::Reveal { key_name, provider, totp } => {
             let vault = ctx.unlock()?;
+            vault.require_totp(TotpPurpose::Reveal, totp.as_deref())?;
             let value = vault.reveal_secret(&key_name, provider.as_deref())?;
             vault.lock()?;
             if ctx.json {

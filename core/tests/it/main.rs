@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod bundle;
+mod bundle_fuzz;
 mod common;
 mod errors;
 mod profiles;
@@ -12,4 +14,5 @@ mod rotation;
 mod schema;
 mod secrets;
 mod session;
+mod totp;
 mod unlock;

@@ -1,0 +1,147 @@
+//! `keyclave bundle …`
+
+use keyclave_core::bundle::{self, BundleExport, BundleSelection, ImportDecisions};
+use keyclave_core::crypto::KdfParams;
+use keyclave_core::{Error, ErrorCode, Result};
+use serde_json::json;
+
+use super::Context;
+use crate::args::{BundleCmd, BundleKdfArgs};
+use crate::{input, output};
+
+fn kdf_params(args: &BundleKdfArgs) -> KdfParams {
+    KdfParams {
+        m_kib: args.bundle_kdf_memory_kib.unwrap_or(KdfParams::DEFAULT.m_kib),
+        t: args.bundle_kdf_iterations.unwrap_or(KdfParams::DEFAULT.t),
+        p: KdfParams::DEFAULT.p,
+    }
+}
+
+fn read_bundle(path: &std::path::Path) -> Result<Vec<u8>> {
+    // A bundle is at most 64 MiB plus a small header; refuse bigger files
+    // before reading them whole.
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", path.display())))?
+        .len();
+    if len > bundle::MAX_CIPHERTEXT_LEN + u64::from(bundle::MAX_HEADER_LEN) + 18 {
+        return Err(Error::new(ErrorCode::ImportBundleMalformed, "the file is too large to be a bundle"));
+    }
+    std::fs::read(path).map_err(|e| Error::invalid(format!("cannot read {}: {e}", path.display())))
+}
+
+pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
+    match cmd {
+        BundleCmd::Export { out, keys, expires, bundle_passphrase_file, totp, force, kdf } => {
+            let expires_at = expires
+                .map(|e| {
+                    keyclave_core::time::parse(&e).ok_or_else(|| {
+                        Error::invalid(format!("'{e}' is not an RFC 3339 time"))
+                            .with_suggestion("Use e.g. 2026-03-01T00:00:00Z.")
+                    })
+                })
+                .transpose()?;
+            let selection = if keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(keys) };
+            let vault = ctx.unlock()?;
+            let password = input::new_passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
+            let summary = vault.export_bundle(
+                &out,
+                BundleExport {
+                    selection,
+                    password: &password,
+                    kdf: kdf_params(&kdf),
+                    expires_at,
+                    totp_code: totp.as_deref(),
+                    overwrite: force,
+                },
+            )?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&summary);
+            } else {
+                println!(
+                    "Exported {} secret(s) to {} (bundle {}).",
+                    summary.count,
+                    out.display(),
+                    summary.header.bundle_id
+                );
+                println!("Send the password by another channel than the file.");
+            }
+            Ok(())
+        }
+        BundleCmd::Inspect { file } => {
+            let header = bundle::inspect(&read_bundle(&file)?)?;
+            let expired = header.is_expired_now();
+            if ctx.json {
+                output::json(&json!({ "version": bundle::VERSION, "header": header, "expired": expired }));
+            } else {
+                println!("KeyClave bundle, format version {}", bundle::VERSION);
+                println!("  id:       {}", header.bundle_id);
+                println!("  created:  {}", header.created_at);
+                let expiry = match &header.expires_at {
+                    None => "never".to_owned(),
+                    Some(e) if expired => format!("{e} (expired)"),
+                    Some(e) => e.clone(),
+                };
+                println!("  expires:  {expiry}");
+                println!("  secrets:  {}", header.count);
+                println!(
+                    "  key:      {} m={} KiB t={} p={}",
+                    header.kdf.alg, header.kdf.m, header.kdf.t, header.kdf.p
+                );
+                println!("  cipher:   {}", header.aead.alg);
+            }
+            Ok(())
+        }
+        BundleCmd::Import { file, bundle_passphrase_file, on_conflict, preview } => {
+            let decisions = match on_conflict {
+                Some(d) => ImportDecisions::all(d.parse()?),
+                None => ImportDecisions::default(),
+            };
+            let bytes = read_bundle(&file)?;
+            // Refuse what is not a bundle before asking for any password.
+            bundle::inspect(&bytes)?;
+            let mut vault = ctx.unlock()?;
+            let password = input::passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
+            if preview {
+                let p = vault.preview_bundle_import(&bytes, &password)?;
+                vault.lock()?;
+                if ctx.json {
+                    output::json(&p);
+                } else {
+                    let rows: Vec<Vec<String>> = p
+                        .entries
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                e.key_name.clone(),
+                                e.provider_id.clone(),
+                                if e.conflict { "exists".into() } else { "new".into() },
+                            ]
+                        })
+                        .collect();
+                    output::table(&["KEY", "PROVIDER", "STATUS"], &rows);
+                }
+                return Ok(());
+            }
+            let counts = vault.import_bundle(&bytes, &password, &decisions).map_err(|e| {
+                if e.code() == ErrorCode::ImportConflict {
+                    e.with_suggestion(
+                        "Pass --on-conflict keep, replace or skip (see them first with --preview).",
+                    )
+                } else {
+                    e
+                }
+            })?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&counts);
+            } else {
+                println!(
+                    "Imported: {} added, {} replaced, {} kept, {} skipped.",
+                    counts.added, counts.replaced, counts.kept, counts.skipped
+                );
+            }
+            Ok(())
+        }
+    }
+}

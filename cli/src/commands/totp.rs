@@ -1,0 +1,117 @@
+//! `keyclave totp …`
+
+use keyclave_core::totp::TotpPolicy;
+use keyclave_core::{Error, Result};
+use serde_json::json;
+
+use super::Context;
+use crate::args::TotpCmd;
+use crate::{input, output};
+
+fn on_off(v: Option<String>, current: bool) -> Result<bool> {
+    match v.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(current),
+        Some("on" | "true" | "yes") => Ok(true),
+        Some("off" | "false" | "no") => Ok(false),
+        Some(other) => Err(Error::invalid(format!("'{other}' is not on or off"))),
+    }
+}
+
+pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
+    match cmd {
+        TotpCmd::Enroll { qr_svg } => {
+            let mut vault = ctx.unlock()?;
+            let e = vault.totp_begin_enrollment()?;
+            vault.lock()?;
+            if let Some(path) = &qr_svg {
+                keyclave_core::paths::write_private_atomic(path, e.qr_svg.expose_secret().as_bytes(), true)?;
+            }
+            if ctx.json {
+                output::json(&json!({
+                    "secret_base32": e.secret_base32.expose_secret(),
+                    "otpauth_uri": e.otpauth_uri.expose_secret(),
+                    "qr_svg_file": qr_svg,
+                }));
+            } else {
+                println!("Add this account to your authenticator app (shown once):");
+                println!("  secret: {}", e.secret_base32.expose_secret());
+                println!("  URI:    {}", e.otpauth_uri.expose_secret());
+                if let Some(path) = &qr_svg {
+                    println!("  QR code written to {} (delete it once scanned).", path.display());
+                }
+                println!("Then confirm with `keyclave totp confirm CODE`.");
+            }
+            Ok(())
+        }
+        TotpCmd::Confirm { code } => {
+            let mut vault = ctx.unlock()?;
+            let codes = vault.totp_confirm(&code)?;
+            vault.lock()?;
+            let list: Vec<&str> = codes.codes().iter().map(|c| c.expose_secret()).collect();
+            if ctx.json {
+                output::json(&json!({ "enabled": true, "recovery_codes": list }));
+            } else {
+                println!("TOTP is on. Keep these one-time recovery codes somewhere safe (shown once):");
+                for c in list {
+                    println!("  {c}");
+                }
+            }
+            Ok(())
+        }
+        TotpCmd::Status => {
+            let vault = ctx.unlock()?;
+            let status = vault.totp_status()?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&status);
+            } else if status.enabled {
+                println!("TOTP is on; {} recovery code(s) left.", status.recovery_codes_remaining);
+                println!(
+                    "  required for export: {}; for reveal: {}",
+                    if status.policy.required_for_export { "yes" } else { "no" },
+                    if status.policy.required_for_reveal { "yes" } else { "no" }
+                );
+            } else if status.pending_enrollment {
+                println!("TOTP is off; an enrollment waits for `keyclave totp confirm CODE`.");
+            } else {
+                println!("TOTP is off. Turn it on with `keyclave totp enroll`.");
+            }
+            Ok(())
+        }
+        TotpCmd::Disable { code } => {
+            let (mut vault, pass) = ctx.unlock_keeping_passphrase()?;
+            let code = match code {
+                Some(c) => keyclave_core::crypto::SecretString::new(c),
+                None => input::code("TOTP code (or a recovery code): ")?,
+            };
+            vault.totp_disable(&pass, code.expose_secret())?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&json!({ "enabled": false }));
+            } else {
+                println!("TOTP is off; the secret and recovery codes were erased.");
+            }
+            Ok(())
+        }
+        TotpCmd::Policy { export, reveal, code } => {
+            let vault = ctx.unlock()?;
+            let current = vault.totp_status()?.policy;
+            let policy = TotpPolicy {
+                required_for_export: on_off(export, current.required_for_export)?,
+                required_for_reveal: on_off(reveal, current.required_for_reveal)?,
+            };
+            vault.totp_set_policy(policy, code.as_deref())?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&policy);
+            } else {
+                println!(
+                    "A code is required for export: {}; for reveal: {}.",
+                    if policy.required_for_export { "yes" } else { "no" },
+                    if policy.required_for_reveal { "yes" } else { "no" }
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Bundles and the vault: export selected secrets to a `.kcbundle` file,
+//! preview an import, import with a decision per conflicting key.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use super::{BundleHeader, BundleSecret};
+use crate::audit::{self, EventType};
+use crate::crypto::{KdfParams, SecretString};
+use crate::error::{Error, ErrorCode, Result};
+use crate::providers;
+use crate::secrets::{NewSecret, Provenance, SecretSummary, SourceType};
+use crate::totp::TotpPurpose;
+use crate::vault::Vault;
+
+/// Which secrets go into a bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleSelection {
+    /// Every secret of the profile.
+    All,
+    /// The secrets with these key names (a name that exists for several
+    /// providers selects each of them). An unknown name is an error.
+    Keys(Vec<String>),
+}
+
+/// What to export and how.
+#[derive(Debug)]
+pub struct BundleExport<'a> {
+    /// Which secrets.
+    pub selection: BundleSelection,
+    /// The bundle password (at least 8 characters), not the profile passphrase.
+    pub password: &'a SecretString,
+    /// Argon2id costs for the bundle key ([`KdfParams::DEFAULT`] unless testing).
+    pub kdf: KdfParams,
+    /// Refuse the bundle after this instant.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// A TOTP code (or recovery code), required when TOTP is enabled and
+    /// the policy requires it for export (the default).
+    pub totp_code: Option<&'a str>,
+    /// Replace an existing file at the path.
+    pub overwrite: bool,
+}
+
+/// Result of an export (no values).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    /// The header written.
+    pub header: BundleHeader,
+    /// Secrets exported.
+    pub count: u32,
+}
+
+/// One secret of a bundle as it would be imported (never its value).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewEntry {
+    /// Provider id it will be stored under (`generic` when the bundle names
+    /// a provider this KeyClave does not know).
+    pub provider_id: String,
+    /// Env var name.
+    pub key_name: String,
+    /// The provider id as written in the bundle, when it was unknown here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_provider_id: Option<String>,
+    /// A secret with this provider and key name exists already.
+    pub conflict: bool,
+}
+
+/// What an import would do: the (authenticated) header and one entry per secret.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct BundlePreview {
+    /// The bundle's header.
+    pub header: BundleHeader,
+    /// Its secrets, without values, in bundle order.
+    pub entries: Vec<PreviewEntry>,
+}
+
+/// What to do with one bundle secret.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictDecision {
+    /// Keep the existing secret; the bundle's value is not imported.
+    Keep,
+    /// Overwrite the existing value with the bundle's (provenance becomes
+    /// the bundle).
+    Replace,
+    /// Do not import this secret (also valid for a key without conflict).
+    Skip,
+}
+
+impl std::str::FromStr for ConflictDecision {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "keep" => Ok(ConflictDecision::Keep),
+            "replace" => Ok(ConflictDecision::Replace),
+            "skip" => Ok(ConflictDecision::Skip),
+            other => Err(Error::invalid(format!("unknown conflict decision '{other}'"))
+                .with_suggestion("Use keep, replace or skip.")),
+        }
+    }
+}
+
+/// The user's decisions for an import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportDecisions {
+    /// Applies to every conflict without its own decision ("apply to all").
+    /// With `None`, an undecided conflict fails the import with
+    /// `import.conflict` and nothing is written.
+    pub default: Option<ConflictDecision>,
+    /// Decisions by (provider id, key name), as shown in the preview.
+    pub per_key: HashMap<(String, String), ConflictDecision>,
+}
+
+impl ImportDecisions {
+    /// Apply `decision` to every conflict.
+    pub fn all(decision: ConflictDecision) -> Self {
+        ImportDecisions { default: Some(decision), per_key: HashMap::new() }
+    }
+}
+
+/// What an import did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// New secrets added.
+    pub added: u32,
+    /// Existing secrets whose value was replaced.
+    pub replaced: u32,
+    /// Conflicts where the existing secret was kept.
+    pub kept: u32,
+    /// Secrets skipped by decision.
+    pub skipped: u32,
+}
+
+/// A bundle secret placed in this vault: effective provider and whether it
+/// collides with an existing secret.
+struct Placed {
+    secret: BundleSecret,
+    original_provider_id: Option<String>,
+    existing: Option<SecretSummary>,
+}
+
+impl Vault {
+    /// Export secrets to a `.kcbundle` at `path`: written to a temporary
+    /// file in the same folder (mode 0600), flushed, then renamed into
+    /// place. Records `bundle.export` with the count only.
+    pub fn export_bundle(&self, path: &Path, req: BundleExport<'_>) -> Result<ExportSummary> {
+        // Input checks first, so a mistake does not use up a one-time
+        // code; then the TOTP policy; then the KDF and the write.
+        if !req.overwrite && path.exists() {
+            return Err(Error::invalid(format!("{} exists already", display_name(path)))
+                .with_suggestion("Choose another file name, or allow overwriting (--force)."));
+        }
+        let chosen = self.select_for_export(&req.selection)?;
+        crate::profile::validate_new_passphrase(req.password)?;
+        super::validate_kdf_params(req.kdf)?;
+        self.require_totp(TotpPurpose::Export, req.totp_code)?;
+        let mut secrets = Vec::with_capacity(chosen.len());
+        for s in &chosen {
+            secrets.push(BundleSecret {
+                provider_id: s.provider_id.clone(),
+                key_name: s.key_name.clone(),
+                secret_value: self.decrypt_value(s)?,
+            });
+        }
+        let bytes = super::write_bundle(&secrets, req.password, req.kdf, req.expires_at)?;
+        drop(secrets);
+        let header = super::inspect(&bytes)?;
+        crate::paths::write_private_atomic(path, &bytes, req.overwrite)?;
+        self.record(
+            EventType::BundleExport,
+            json!({ "bundle_id": header.bundle_id, "count": header.count }),
+        )?;
+        Ok(ExportSummary { count: header.count, header })
+    }
+
+    fn select_for_export(&self, selection: &BundleSelection) -> Result<Vec<SecretSummary>> {
+        let chosen = match selection {
+            BundleSelection::All => self.list_secrets(&Default::default()).items,
+            BundleSelection::Keys(names) => {
+                let mut out = Vec::new();
+                let mut seen = BTreeSet::new();
+                for name in names {
+                    if !seen.insert(name.as_str()) {
+                        continue;
+                    }
+                    let found = self.secrets_named(name);
+                    if found.is_empty() {
+                        return Err(Error::new(ErrorCode::SecretNotFound, format!("no secret named {name}")));
+                    }
+                    out.extend(found);
+                }
+                out
+            }
+        };
+        if chosen.is_empty() {
+            return Err(Error::invalid("there is nothing to export: the profile has no secrets"));
+        }
+        Ok(chosen)
+    }
+
+    fn place(&self, secrets: Vec<BundleSecret>) -> Vec<Placed> {
+        secrets
+            .into_iter()
+            .map(|mut secret| {
+                let original_provider_id = if providers::get(&secret.provider_id).is_none() {
+                    Some(std::mem::replace(&mut secret.provider_id, providers::GENERIC_ID.to_owned()))
+                } else {
+                    None
+                };
+                let existing = self.find_secret(&secret.key_name, Some(&secret.provider_id)).ok().cloned();
+                Placed { secret, original_provider_id, existing }
+            })
+            .collect()
+    }
+
+    /// Decrypt a bundle and show what importing it would do: each secret's
+    /// provider and key name and whether it conflicts. No value is returned
+    /// and nothing is written.
+    pub fn preview_bundle_import(&self, bytes: &[u8], password: &SecretString) -> Result<BundlePreview> {
+        let (header, secrets) = super::open_with_header(bytes, password, Utc::now())?;
+        let entries = self
+            .place(secrets)
+            .into_iter()
+            .map(|p| PreviewEntry {
+                provider_id: p.secret.provider_id,
+                key_name: p.secret.key_name,
+                original_provider_id: p.original_provider_id,
+                conflict: p.existing.is_some(),
+            })
+            .collect();
+        Ok(BundlePreview { header, entries })
+    }
+
+    /// Import a bundle in one transaction: new secrets are added with
+    /// provenance `export_bundle_import` (label: the bundle id); each
+    /// conflict is kept, replaced or skipped as decided. An undecided
+    /// conflict fails the whole import (`import.conflict`) before anything
+    /// is written. Records `bundle.import` with counts only.
+    pub fn import_bundle(
+        &mut self,
+        bytes: &[u8],
+        password: &SecretString,
+        decisions: &ImportDecisions,
+    ) -> Result<ImportCounts> {
+        let (header, secrets) = super::open_with_header(bytes, password, Utc::now())?;
+        let placed = self.place(secrets);
+        let decide = |p: &Placed| {
+            decisions
+                .per_key
+                .get(&(p.secret.provider_id.clone(), p.secret.key_name.clone()))
+                .copied()
+                .or(if p.existing.is_some() { decisions.default } else { None })
+        };
+        let undecided: Vec<String> = placed
+            .iter()
+            .filter(|p| p.existing.is_some() && decide(p).is_none())
+            .map(|p| format!("{} ({})", p.secret.key_name, p.secret.provider_id))
+            .collect();
+        if !undecided.is_empty() {
+            return Err(Error::new(
+                ErrorCode::ImportConflict,
+                format!("these secrets exist already: {}", undecided.join(", ")),
+            )
+            .with_suggestion("Decide for each conflict: keep the existing secret, replace it, or skip it."));
+        }
+
+        let label = format!("bundle {}", header.bundle_id);
+        let profile_id = self.profile().id.clone();
+        let now = crate::time::now();
+        let mut counts = ImportCounts::default();
+        let mut inserts = Vec::new();
+        let mut replaces = Vec::new();
+        for p in placed {
+            match (decide(&p), p.existing) {
+                (Some(ConflictDecision::Skip), _) => counts.skipped += 1,
+                (Some(ConflictDecision::Keep), Some(_)) => counts.kept += 1,
+                (Some(ConflictDecision::Replace), Some(old)) => {
+                    let sealed = self.field_key().seal(
+                        p.secret.secret_value.expose_secret().as_bytes(),
+                        crate::secrets::value_ctx(&profile_id, &old.id),
+                    );
+                    let mut new = old.clone();
+                    new.source_type = SourceType::ExportBundleImport;
+                    new.source_label = Some(label.clone());
+                    new.imported_at = Some(now.clone());
+                    new.updated_at = now.clone();
+                    replaces.push((old, new, sealed));
+                    counts.replaced += 1;
+                }
+                // No conflict: Keep / Replace / no decision all mean "add".
+                (_, None) => {
+                    let new = NewSecret {
+                        provider_id: Some(p.secret.provider_id),
+                        provenance: Provenance {
+                            source_type: SourceType::ExportBundleImport,
+                            source_label: Some(label.clone()),
+                        },
+                        ..NewSecret::new(p.secret.key_name, p.secret.secret_value)
+                    };
+                    inserts.push(self.prepare_new(new)?);
+                    counts.added += 1;
+                }
+                (None, Some(_)) => return Err(Error::internal("an undecided conflict reached the import")),
+            }
+        }
+
+        let tx = self.connection_mut().transaction()?;
+        for (s, sealed, _) in &inserts {
+            Vault::insert_row(&tx, &profile_id, s, sealed)?;
+        }
+        for (old, new, sealed) in &replaces {
+            tx.execute(
+                "UPDATE secrets SET secret_value_enc = ?2, source_type = ?3, source_label = ?4,
+                   imported_at = ?5, updated_at = ?6 WHERE id = ?1",
+                rusqlite::params![
+                    old.id,
+                    sealed,
+                    new.source_type.as_str(),
+                    new.source_label,
+                    new.imported_at,
+                    new.updated_at
+                ],
+            )?;
+        }
+        audit::record(
+            &tx,
+            &profile_id,
+            EventType::BundleImport,
+            json!({
+                "bundle_id": header.bundle_id,
+                "added": counts.added,
+                "replaced": counts.replaced,
+                "kept": counts.kept,
+                "skipped": counts.skipped,
+            }),
+        )?;
+        tx.commit()?;
+        for (s, _, _) in inserts {
+            self.catalog.insert(s);
+        }
+        for (old, new, _) in replaces {
+            self.catalog.remove(&old.key_name, &old.provider_id);
+            self.catalog.insert(new);
+        }
+        Ok(counts)
+    }
+}
+
+/// The file name alone, for messages (paths stay out of errors and audit).
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| "the file".to_owned(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,0 +1,325 @@
+//! TOTP on a real vault: enrollment, confirmation, one-time codes and
+//! recovery codes, policy, disable, key rotation, and nothing secret in the
+//! audit log.
+
+use crate::bundle::{BUNDLE_KDF, bpass};
+use crate::common::*;
+use keyclave_core::bundle::{BundleExport, BundleSelection};
+use keyclave_core::crypto::SecretString;
+use keyclave_core::secrets::NewSecret;
+use keyclave_core::totp::{self, TotpPolicy, TotpPurpose, TotpVerified};
+use keyclave_core::{ErrorCode, Vault};
+use zeroize::Zeroizing;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// Wait until at least `margin` seconds are left in the current 30 s step,
+/// so a test's codes are not cut by a step boundary, and return now.
+pub fn settled_now(margin: u64) -> u64 {
+    loop {
+        let now = unix_now();
+        if totp::PERIOD - now % totp::PERIOD >= margin {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// Codes of the previous, current and next step (all within the ±1 skew),
+/// to use in that order: each accepted code blocks its step and older ones.
+pub fn three_codes(secret: &[u8]) -> [String; 3] {
+    let now = settled_now(10);
+    [totp::code_at(secret, now - 30), totp::code_at(secret, now), totp::code_at(secret, now + 30)]
+}
+
+/// Enroll and confirm with the previous step's code. Returns the secret,
+/// the recovery codes and the two codes still usable (current, next).
+pub fn enable(v: &mut Vault) -> (Zeroizing<Vec<u8>>, Vec<String>, [String; 2]) {
+    let e = v.totp_begin_enrollment().expect("begin");
+    let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).expect("base32");
+    let [prev, cur, next] = three_codes(&secret);
+    let codes = v.totp_confirm(&prev).expect("confirm");
+    let codes = codes.codes().iter().map(|c| c.expose_secret().to_owned()).collect();
+    (secret, codes, [cur, next])
+}
+
+#[test]
+fn enrollment_shows_the_secret_once_in_three_forms() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let e = v.totp_begin_enrollment().expect("begin");
+    let b32 = e.secret_base32.expose_secret();
+    assert_eq!(b32.len(), 32, "160-bit secret in base32");
+    assert_eq!(totp::secret_from_base32(b32).unwrap().len(), 20);
+    assert_eq!(
+        e.otpauth_uri.expose_secret(),
+        format!(
+            "otpauth://totp/KeyClave:Work?secret={b32}&issuer=KeyClave&algorithm=SHA1&digits=6&period=30"
+        )
+    );
+    assert!(e.qr_svg.expose_secret().starts_with("<?xml") || e.qr_svg.expose_secret().starts_with("<svg"));
+    assert_eq!(format!("{e:?}"), "Enrollment(***)");
+    let s = v.totp_status().unwrap();
+    assert!(!s.enabled && s.pending_enrollment);
+    assert!(!v.profile().totp_enabled, "nothing is enforced before confirmation");
+    // Nothing enforced yet: export needs no code.
+    v.require_totp(TotpPurpose::Export, None).expect("not enabled yet");
+}
+
+#[test]
+fn confirm_needs_the_right_code_and_issues_eight_recovery_codes() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    assert_eq!(v.totp_confirm("123456").unwrap_err().code(), ErrorCode::TotpNoPendingEnrollment);
+    let e = v.totp_begin_enrollment().expect("begin");
+    let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).unwrap();
+    let now = settled_now(10);
+    let wrong = format!("{:06}", (totp::code_at(&secret, now).parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(v.totp_confirm(&wrong).unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert!(!v.totp_status().unwrap().enabled);
+    let codes = v.totp_confirm(&totp::code_at(&secret, now)).expect("confirm");
+    assert_eq!(codes.codes().len(), 8);
+    let status = v.totp_status().unwrap();
+    assert!(status.enabled && !status.pending_enrollment);
+    assert_eq!(status.recovery_codes_remaining, 8);
+    assert_eq!(status.policy, TotpPolicy { required_for_export: true, required_for_reveal: false });
+    assert!(v.profile().totp_enabled);
+    assert_eq!(v.totp_begin_enrollment().unwrap_err().code(), ErrorCode::TotpAlreadyEnabled);
+    // index.db shows it before unlock.
+    assert!(f.reopen().profiles().unwrap()[0].totp_enabled);
+}
+
+#[test]
+fn a_pending_enrollment_survives_lock_and_unlock() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let e = v.totp_begin_enrollment().expect("begin");
+    let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).unwrap();
+    v.lock().unwrap();
+    let mut v = f.unlock();
+    v.totp_confirm(&totp::code_at(&secret, settled_now(5))).expect("confirm in a new session");
+}
+
+#[test]
+fn a_code_works_once_and_an_older_one_never_after() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let (_, _, [cur, next]) = enable(&mut v);
+    assert_eq!(v.totp_verify(&cur).expect("current code"), TotpVerified::Code);
+    assert_eq!(v.totp_verify(&cur).unwrap_err().code(), ErrorCode::TotpInvalid, "replay");
+    assert_eq!(v.totp_verify(&format!("{} {}", &next[..3], &next[3..])).expect("spaced"), TotpVerified::Code);
+    assert_eq!(v.totp_verify(&cur).unwrap_err().code(), ErrorCode::TotpInvalid, "older step");
+    // The last step is persisted: a new session refuses the replay too.
+    v.lock().unwrap();
+    let v = f.unlock();
+    assert_eq!(v.totp_verify(&next).unwrap_err().code(), ErrorCode::TotpInvalid);
+}
+
+#[test]
+fn malformed_codes_are_refused() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    enable(&mut v);
+    for bad in ["", "12345", "abcdef", "1234567"] {
+        assert_eq!(v.totp_verify(bad).unwrap_err().code(), ErrorCode::TotpInvalid, "{bad:?}");
+    }
+}
+
+#[test]
+fn a_recovery_code_works_once() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let (_, recovery, _) = enable(&mut v);
+    let first = &recovery[0];
+    assert_eq!(v.totp_verify(&first.to_lowercase()).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    assert_eq!(v.totp_verify(first).unwrap_err().code(), ErrorCode::TotpInvalid, "used up");
+    assert_eq!(
+        v.totp_verify(&recovery[1].replace('-', "")).unwrap(),
+        TotpVerified::RecoveryCode { remaining: 6 }
+    );
+    assert_eq!(v.totp_status().unwrap().recovery_codes_remaining, 6);
+    assert_eq!(v.totp_verify("ZZZZ-ZZZZ").unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert_eq!(v.audit_log(10, Some("totp.recovery_code_used")).unwrap().len(), 2);
+}
+
+fn export<'a>(password: &'a SecretString, totp_code: Option<&'a str>) -> BundleExport<'a> {
+    BundleExport {
+        selection: BundleSelection::All,
+        password,
+        kdf: BUNDLE_KDF,
+        expires_at: None,
+        totp_code,
+        overwrite: true,
+    }
+}
+
+#[test]
+fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    v.add_secret(NewSecret::new("GH_TOKEN", "ghp_totpGuarded000000000000000")).unwrap();
+    let (_, recovery, [cur, next]) = enable(&mut v);
+    let out = f.dir.path().join("x.kcbundle");
+    let pass = bpass();
+    assert_eq!(v.export_bundle(&out, export(&pass, None)).unwrap_err().code(), ErrorCode::TotpRequired);
+    assert_eq!(
+        v.export_bundle(&out, export(&pass, Some("000000"))).unwrap_err().code(),
+        ErrorCode::TotpInvalid
+    );
+    assert!(!out.exists(), "nothing written without the code");
+    // A mistake in the request does not use up the code.
+    let taken = f.dir.path().join("taken.kcbundle");
+    std::fs::write(&taken, b"x").unwrap();
+    let e =
+        v.export_bundle(&taken, BundleExport { overwrite: false, ..export(&pass, Some(&cur)) }).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputInvalid);
+    v.export_bundle(&out, export(&pass, Some(&cur))).expect("export with a code");
+    assert!(out.exists());
+
+    v.require_totp(TotpPurpose::Reveal, None).expect("reveal is not guarded by default");
+    let policy = TotpPolicy { required_for_export: true, required_for_reveal: true };
+    assert_eq!(v.totp_set_policy(policy, None).unwrap_err().code(), ErrorCode::TotpRequired);
+    v.totp_set_policy(policy, Some(&next)).expect("policy with a code");
+    assert_eq!(v.require_totp(TotpPurpose::Reveal, None).unwrap_err().code(), ErrorCode::TotpRequired);
+    v.require_totp(TotpPurpose::Reveal, Some(&recovery[0])).expect("a recovery code also works");
+    assert_eq!(
+        v.audit_log(10, Some("totp.verify_failed")).unwrap()[0].metadata["purpose"],
+        "export",
+        "the failed export attempt was audited"
+    );
+}
+
+#[test]
+fn disable_needs_the_passphrase_and_a_code() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let (_, recovery, [cur, _]) = enable(&mut v);
+    let wrong_pass = SecretString::from("not the passphrase");
+    assert_eq!(v.totp_disable(&wrong_pass, &cur).unwrap_err().code(), ErrorCode::VaultWrongPassphrase);
+    assert_eq!(v.totp_disable(&pass(), "000000").unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert!(v.totp_status().unwrap().enabled);
+    v.totp_disable(&pass(), &recovery[3]).expect("disable with a recovery code");
+    let s = v.totp_status().unwrap();
+    assert!(!s.enabled && !s.pending_enrollment && s.recovery_codes_remaining == 0);
+    assert!(!v.profile().totp_enabled);
+    assert!(!f.reopen().profiles().unwrap()[0].totp_enabled);
+    assert_eq!(v.totp_verify(&cur).unwrap_err().code(), ErrorCode::TotpNotEnabled);
+    v.require_totp(TotpPurpose::Export, None).expect("no longer enforced");
+    let row: (Option<Vec<u8>>, Option<Vec<u8>>) = v
+        .connection()
+        .query_row("SELECT totp_secret_enc, recovery_codes_enc FROM profile_settings", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(row, (None, None), "erased");
+    // It can be enrolled again.
+    enable(&mut v);
+}
+
+#[test]
+fn totp_still_verifies_after_key_rotation() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let (secret, recovery, [cur, _]) = enable(&mut v);
+    let v = v.rotate_key(&pass(), &mut |_| Ok(())).expect("rotate");
+    assert_eq!(v.rotation_version(), 2);
+    assert_eq!(v.totp_verify(&cur).unwrap(), TotpVerified::Code);
+    assert_eq!(v.totp_verify(&recovery[0]).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    v.lock().unwrap();
+    let v = f.unlock();
+    let next = totp::code_at(&secret, unix_now() + 30);
+    assert_eq!(v.totp_verify(&next).unwrap(), TotpVerified::Code, "after a reopen with the new key");
+}
+
+#[test]
+fn a_pending_enrollment_survives_key_rotation() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let e = v.totp_begin_enrollment().expect("begin");
+    let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).unwrap();
+    let mut v = v.rotate_key(&pass(), &mut |_| Ok(())).expect("rotate");
+    v.totp_confirm(&totp::code_at(&secret, settled_now(5))).expect("confirm after rotation");
+}
+
+#[test]
+fn the_index_flag_is_repaired_from_the_vault_at_unlock() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    enable(&mut v);
+    v.lock().unwrap();
+    // As if a crash fell between the vault commit and the index.db write.
+    f.kc.index().set_totp_enabled(&f.kc.profiles().unwrap()[0].id, false).unwrap();
+    assert!(!f.reopen().profiles().unwrap()[0].totp_enabled);
+    let v = f.unlock();
+    assert!(v.profile().totp_enabled);
+    assert!(f.reopen().profiles().unwrap()[0].totp_enabled);
+}
+
+#[test]
+fn no_secret_or_code_reaches_the_audit_log_or_the_files() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let e = v.totp_begin_enrollment().expect("begin");
+    let b32 = e.secret_base32.expose_secret().to_owned();
+    let secret = totp::secret_from_base32(&b32).unwrap();
+    let [prev, cur, _] = three_codes(&secret);
+    let recovery: Vec<String> =
+        v.totp_confirm(&prev).unwrap().codes().iter().map(|c| c.expose_secret().to_owned()).collect();
+    let _ = v.totp_verify("999999");
+    v.totp_verify(&cur).unwrap();
+    v.totp_verify(&recovery[0]).unwrap();
+    let log = serde_json::to_string(
+        &v.audit_log(100, None).unwrap().iter().map(|e| &e.metadata).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let types: Vec<String> = v.audit_log(100, None).unwrap().into_iter().map(|e| e.event_type).collect();
+    for t in ["totp.enroll", "totp.confirm", "totp.verify_failed", "totp.recovery_code_used"] {
+        assert!(types.iter().any(|x| x == t), "{t} in {types:?}");
+    }
+    assert!(!log.contains(&b32) && !log.contains(&prev) && !log.contains(&cur), "{log}");
+    for c in &recovery {
+        assert!(!log.contains(c) && !log.contains(&c.replace('-', "")), "{log}");
+    }
+    let db = v.db_path();
+    v.lock().unwrap();
+    let files: Vec<Vec<u8>> = ["", "-wal"]
+        .iter()
+        .map(|s| std::fs::read(format!("{}{s}", db.display())).unwrap_or_default())
+        .chain([std::fs::read(f.dir.path().join("index.db")).unwrap()])
+        .collect();
+    for file in &files {
+        assert!(memchr::memmem::find(file, b32.as_bytes()).is_none());
+        assert!(memchr::memmem::find(file, &secret).is_none());
+        for c in &recovery {
+            assert!(memchr::memmem::find(file, c.as_bytes()).is_none());
+        }
+    }
+}
+
+#[test]
+fn refused_codes_are_throttled_like_unlocking() {
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    let (_, recovery, [cur, _]) = enable(&mut v);
+    for i in 1..=5 {
+        let e = v.totp_verify("000000").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TotpInvalid, "attempt {i}");
+    }
+    // The fifth failure starts a delay: even the right code waits.
+    let e = v.totp_verify(&cur).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TotpThrottled);
+    assert!(e.retry_after_secs().is_some_and(|s| s >= 1));
+    // The counter persists across sessions.
+    v.lock().unwrap();
+    let v = f.unlock();
+    assert_eq!(v.totp_verify(&recovery[0]).unwrap_err().code(), ErrorCode::TotpThrottled);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(v.totp_verify(&recovery[0]).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    // A success resets the counter: four failures are free again.
+    for _ in 0..4 {
+        assert_eq!(v.totp_verify("000000").unwrap_err().code(), ErrorCode::TotpInvalid);
+    }
+    assert_eq!(v.totp_verify(&recovery[1]).unwrap(), TotpVerified::RecoveryCode { remaining: 6 });
+}
