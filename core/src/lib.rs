@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod backoff;
 pub mod crypto;
+pub mod dotenv;
 pub mod error;
 pub mod index;
 pub mod keyclave;
