@@ -6,6 +6,7 @@
 
 mod at_rest;
 mod common;
+mod dotenv;
 mod errors;
 mod profiles;
 mod rotation;
