@@ -1,11 +1,36 @@
 //! Warnings about a parsed document: duplicate keys and alias conflicts.
 //! Neither stops a patch; the caller shows them and picks.
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use super::parse::Document;
-use crate::providers;
+use crate::providers::{self, Provider};
+
+/// Every env var and alias of the registry, upper-cased, to its provider.
+static BY_NAME: LazyLock<(HashMap<String, &'static Provider>, usize)> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for p in providers::all().iter().filter(|p| p.id != providers::GENERIC_ID) {
+        for name in std::iter::once(p.env_var).chain(p.aliases.iter().copied()).filter(|n| !n.is_empty()) {
+            map.entry(name.to_ascii_uppercase()).or_insert(p);
+        }
+    }
+    let longest = map.keys().map(String::len).max().unwrap_or(0);
+    (map, longest)
+});
+
+/// [`providers::for_key_name`] through a hash map: a file has thousands of
+/// keys.
+pub(crate) fn provider_of(key: &str) -> Option<&'static Provider> {
+    let (map, longest) = &*BY_NAME;
+    let mut buf = [0u8; 64];
+    let upper = buf.get_mut(..key.len()).filter(|_| !key.is_empty() && key.len() <= *longest)?;
+    upper.copy_from_slice(key.as_bytes());
+    upper.make_ascii_uppercase();
+    map.get(std::str::from_utf8(upper).ok()?).copied()
+}
 
 /// Something the user should look at before a patch.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -58,20 +83,21 @@ impl Warning {
 impl Document {
     /// Duplicate keys and alias conflicts, in order of first appearance.
     pub fn warnings(&self) -> Vec<Warning> {
-        let mut order: Vec<&str> = Vec::new();
-        let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
+        // Keys in order of first appearance, with the first line of each
+        // assignment.
+        let mut keys: Vec<(&str, Vec<usize>)> = Vec::new();
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
         for item in self.items() {
             if let Some(e) = item.entry() {
-                let lines = seen.entry(e.key()).or_insert_with(|| {
-                    order.push(e.key());
-                    Vec::new()
+                let i = *index.entry(e.key()).or_insert_with(|| {
+                    keys.push((e.key(), Vec::new()));
+                    keys.len() - 1
                 });
-                lines.push(*item.lines().start());
+                keys[i].1.push(*item.lines().start());
             }
         }
         let mut warnings = Vec::new();
-        for key in &order {
-            let lines = &seen[key];
+        for (key, lines) in &keys {
             if let (true, Some(&last)) = (lines.len() > 1, lines.last()) {
                 warnings.push(Warning::DuplicateKey {
                     key: (*key).to_owned(),
@@ -81,9 +107,9 @@ impl Document {
             }
         }
         let mut by_provider: Vec<(&'static str, Vec<(String, usize)>)> = Vec::new();
-        for key in &order {
-            let Some(p) = providers::for_key_name(key) else { continue };
-            let line = seen[key].last().copied().unwrap_or(0);
+        for (key, lines) in &keys {
+            let Some(p) = provider_of(key) else { continue };
+            let line = lines.last().copied().unwrap_or(0);
             match by_provider.iter_mut().find(|(id, _)| *id == p.id) {
                 Some((_, keys)) => keys.push(((*key).to_owned(), line)),
                 None => by_provider.push((p.id, vec![((*key).to_owned(), line)])),
@@ -120,5 +146,17 @@ mod tests {
         assert!(w[1].message().contains("GH_TOKEN and GITHUB_TOKEN"), "{}", w[1].message());
         assert!(w[0].message().contains("line 6"), "{}", w[0].message());
         assert!(Document::parse("GITHUB_TOKEN=1\nOPENAI_API_KEY=2\n").warnings().is_empty());
+    }
+
+    #[test]
+    fn the_name_map_agrees_with_the_registry() {
+        let names = providers::known_env_vars().flat_map(|n| [n.to_owned(), n.to_ascii_lowercase()]);
+        for name in names.chain(["", "PATH", "GITHUB", "GITHUB_TOKEN_X"].map(String::from)) {
+            assert_eq!(
+                provider_of(&name).map(|p| p.id),
+                providers::for_key_name(&name).map(|p| p.id),
+                "{name}"
+            );
+        }
     }
 }

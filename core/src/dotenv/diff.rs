@@ -31,14 +31,19 @@ fn push_line(out: &mut String, line: &str, ended: bool) {
 fn push_redacted(out: &mut String, text: &str) {
     let mut lines = text.split('\n').peekable();
     while let Some(line) = lines.next() {
-        push_line(out, &redact(line), lines.peek().is_some());
+        let ended = lines.peek().is_some();
+        if line.trim().is_empty() {
+            push_line(out, line, ended);
+        } else {
+            push_line(out, &redact(line), ended);
+        }
     }
 }
 
 /// `doc` with every value masked; the effective entries of the keys in
 /// `fresh` get [`NEW_MASK`].
 pub(crate) fn mask_document(doc: &Document, fresh: &HashSet<&str>) -> String {
-    let text = doc.text();
+    let text = doc.expose_text();
     let mut out = String::with_capacity(text.len());
     let last_of_fresh: HashSet<usize> = if fresh.is_empty() {
         HashSet::new()
@@ -52,7 +57,7 @@ pub(crate) fn mask_document(doc: &Document, fresh: &HashSet<&str>) -> String {
         last.into_values().collect()
     };
     for (i, item) in doc.items().iter().enumerate() {
-        let raw = doc.raw(item);
+        let raw = doc.expose_raw(item);
         let span = item.span();
         match item.kind() {
             ItemKind::Blank => push_redacted(&mut out, raw),

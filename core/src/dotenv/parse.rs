@@ -60,6 +60,7 @@ pub struct Entry {
     /// The value as written, quotes included (bare: trimmed, no comment).
     pub(crate) value_raw: Range<usize>,
     pub(crate) value: SecretString,
+    lines: RangeInclusive<usize>,
     key_text: String,
 }
 
@@ -78,6 +79,11 @@ impl Entry {
     /// How the value is quoted.
     pub fn quote(&self) -> Quote {
         self.quote
+    }
+
+    /// 1-based line numbers it covers (first and last).
+    pub fn lines(&self) -> RangeInclusive<usize> {
+        self.lines.clone()
     }
 
     /// Whether the line starts with `export `.
@@ -103,6 +109,7 @@ impl fmt::Debug for Entry {
             .field("key", &self.key_text)
             .field("exported", &self.exported)
             .field("quote", &self.quote)
+            .field("lines", &self.lines)
             .field("value", &self.value)
             .finish()
     }
@@ -191,10 +198,15 @@ impl Document {
     /// Parse any text. Never fails: what is not understood is kept as
     /// [`ItemKind::Opaque`].
     pub fn parse(text: &str) -> Document {
+        Document::parse_owned(Zeroizing::new(text.to_owned()))
+    }
+
+    /// [`Document::parse`] without copying the text.
+    pub(crate) fn parse_owned(text: Zeroizing<String>) -> Document {
         let bom = text.starts_with(BOM);
         let start = if bom { BOM.len_utf8() } else { 0 };
-        let items = Parser { text, line: 1 }.run(start);
-        Document { text: Zeroizing::new(text.to_owned()), bom, items }
+        let items = Parser { text: &text, line: 1 }.run(start);
+        Document { text, bom, items }
     }
 
     /// The text back, byte for byte: the BOM (if any) then every item's raw
@@ -211,7 +223,7 @@ impl Document {
     }
 
     /// The original text (it holds secrets).
-    pub fn text(&self) -> &str {
+    pub fn expose_text(&self) -> &str {
         &self.text
     }
 
@@ -242,7 +254,7 @@ impl Document {
     }
 
     /// The raw text of an item (it may hold a secret).
-    pub fn raw(&self, item: &Item) -> &str {
+    pub fn expose_raw(&self, item: &Item) -> &str {
         self.text.get(item.span.clone()).unwrap_or("")
     }
 
@@ -385,6 +397,7 @@ impl Parser<'_> {
                     quote,
                     value_raw: value_start..value_end,
                     value: SecretString::from(&t[value_start..value_end]),
+                    lines: self.line..=self.line,
                     key_text,
                 }),
             });
@@ -431,6 +444,7 @@ impl Parser<'_> {
                 quote,
                 value_raw: value_start..close + 1,
                 value,
+                lines: self.line..=self.line + extra_lines,
                 key_text,
             }),
         })
@@ -520,6 +534,7 @@ mod tests {
         assert_eq!(doc.get("A").map(|e| e.value().expose_secret()), Some("one\ntwo"));
         assert_eq!(doc.get("B").map(|e| e.value().expose_secret()), Some("x\r\ny"));
         assert_eq!(doc.items()[0].lines(), 1..=2);
+        assert_eq!(doc.get("A").map(Entry::lines), Some(1..=2));
         assert_eq!(doc.items()[1].lines(), 3..=4);
         assert_eq!(doc.items()[2].lines(), 5..=5);
         assert_eq!(kinds("A=\"open\nB=2\n"), ["opaque", "entry"]);

@@ -21,12 +21,13 @@
 //! unterminated quote in an opaque line could otherwise swallow the new
 //! block).
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use zeroize::Zeroizing;
 
-use super::analyze::Warning;
+use super::analyze::{Warning, provider_of};
 use super::diff;
 use super::encode::{choose_quote, push_encoded};
 use super::parse::{Document, Entry, ItemKind};
@@ -159,17 +160,16 @@ impl Counts {
     }
 }
 
-/// A patch plan: per-key actions, warnings, the new text and the masked
-/// texts for the preview. It remembers a digest of the text it was made
-/// from, so [`super::apply`] refuses a file that changed since.
+/// A patch plan: per-key actions, warnings and the new text. It remembers
+/// a digest of the text it was made from, so [`super::apply`] refuses a
+/// file that changed since, and that text for the preview.
 pub struct Plan {
     changes: Vec<KeyChange>,
     warnings: Vec<Warning>,
     base_digest: [u8; 32],
     require_absent: bool,
-    after: Zeroizing<String>,
-    masked_before: String,
-    masked_after: String,
+    before: Zeroizing<String>,
+    after: Document,
 }
 
 impl std::fmt::Debug for Plan {
@@ -177,9 +177,18 @@ impl std::fmt::Debug for Plan {
         f.debug_struct("Plan")
             .field("changes", &self.changes)
             .field("warnings", &self.warnings)
-            .field("after_bytes", &self.after.len())
+            .field("after", &self.after)
             .finish()
     }
+}
+
+/// What a plan changes, for [`Document::check_patch`]: the items whose
+/// value it rewrites (index, new value; in item order) and the entries it
+/// appends (key, value; in written order).
+#[derive(Default)]
+pub(crate) struct Changed<'a> {
+    pub(crate) edited: Vec<(usize, &'a str)>,
+    pub(crate) appended: Vec<(&'a str, &'a str)>,
 }
 
 pub(crate) fn digest(text: &str) -> [u8; 32] {
@@ -210,14 +219,27 @@ impl Plan {
     }
 
     /// The patched text (it holds secrets).
-    pub fn new_text(&self) -> &str {
+    pub fn expose_new_text(&self) -> &str {
+        self.after.expose_text()
+    }
+
+    /// The patched document.
+    pub fn new_document(&self) -> &Document {
         &self.after
     }
 
     /// A unified diff of the original and patched texts in which every
     /// value is masked (see [`super::MASK`]); `name` labels the two sides.
     pub fn masked_diff(&self, name: &str) -> String {
-        diff::unified(&self.masked_before, &self.masked_after, name)
+        let fresh: HashSet<&str> = self
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Add | Action::Update))
+            .map(|c| c.key.as_str())
+            .collect();
+        let before = diff::mask_document(&Document::parse(&self.before), &HashSet::new());
+        let after = diff::mask_document(&self.after, &fresh);
+        diff::unified(&before, &after, name)
     }
 
     /// Whether `text` is the text this plan was made from.
@@ -231,28 +253,23 @@ impl Plan {
         self.require_absent
     }
 
-    /// Check `after` against `before` and `wanted` (key → value of every key
-    /// added or updated), and build the plan.
+    /// Check `after` against `before` and what changed, and build the plan.
     pub(crate) fn build(
         before: &Document,
         after: Zeroizing<String>,
         changes: Vec<KeyChange>,
-        wanted: &HashMap<&str, &str>,
+        changed: &Changed<'_>,
         require_absent: bool,
     ) -> Result<Plan> {
-        let new_doc = Document::parse(&after);
-        before.check_patch(&new_doc, wanted)?;
-        let fresh: HashSet<&str> = wanted.keys().copied().collect();
-        let masked_before = diff::mask_document(before, &HashSet::new());
-        let masked_after = diff::mask_document(&new_doc, &fresh);
+        let after = Document::parse_owned(after);
+        before.check_patch(&after, changed)?;
         Ok(Plan {
             changes,
             warnings: before.warnings(),
-            base_digest: digest(before.text()),
+            base_digest: digest(before.expose_text()),
             require_absent,
+            before: Zeroizing::new(before.expose_text().to_owned()),
             after,
-            masked_before,
-            masked_after,
         })
     }
 }
@@ -291,15 +308,15 @@ impl Document {
     /// patch that would change how other lines read (`dotenv.unsafe_patch`).
     pub fn plan(&self, desired: &[DesiredEntry], policy: &Policy) -> Result<Plan> {
         check_desired(desired)?;
-        let text = self.text();
+        let text = self.expose_text();
 
         // Effective entry of each key, and the keys present per provider.
-        let mut effective: HashMap<&str, (usize, &Entry)> = HashMap::new();
-        let mut by_provider: HashMap<&'static str, Vec<&str>> = HashMap::new();
+        let mut effective: FxHashMap<&str, (usize, &Entry)> = FxHashMap::default();
+        let mut by_provider: FxHashMap<&'static str, Vec<&str>> = FxHashMap::default();
         for (idx, item) in self.items().iter().enumerate() {
             if let Some(e) = item.entry() {
                 if effective.insert(e.key(), (idx, e)).is_none() {
-                    if let Some(p) = providers::for_key_name(e.key()) {
+                    if let Some(p) = provider_of(e.key()) {
                         by_provider.entry(p.id).or_default().push(e.key());
                     }
                 }
@@ -307,6 +324,7 @@ impl Document {
         }
 
         let mut changes = Vec::with_capacity(desired.len());
+        let mut changed = Changed::default();
         // (start, end, replacement) for updates.
         let mut edits: Vec<(usize, usize, Zeroizing<String>)> = Vec::new();
         let mut adds: Vec<&DesiredEntry> = Vec::new();
@@ -323,8 +341,9 @@ impl Document {
                 (Some(_), Decision::Overwrite) => Action::Update,
             };
             match (action, existing) {
-                (Action::Update, Some((_, e))) => {
+                (Action::Update, Some((idx, e))) => {
                     let value = d.value.expose_secret();
+                    changed.edited.push((*idx, value));
                     let mut enc = Zeroizing::new(String::with_capacity(value.len() + 2));
                     push_encoded(&mut enc, value, choose_quote(value, Some(e.quote())));
                     let span = e.value_span();
@@ -333,7 +352,7 @@ impl Document {
                 (Action::Add, _) => adds.push(d),
                 _ => {}
             }
-            let aliases_in_file = providers::for_key_name(&d.key)
+            let aliases_in_file = provider_of(&d.key)
                 .and_then(|p| by_provider.get(p.id))
                 .map(|keys| keys.iter().filter(|k| **k != d.key).map(|k| (*k).to_owned()).collect())
                 .unwrap_or_default();
@@ -346,6 +365,7 @@ impl Document {
             });
         }
         edits.sort_by_key(|(start, _, _)| *start);
+        changed.edited.sort_by_key(|(idx, _)| *idx);
 
         // The new text: the original with the value edits, then the block.
         let mut after = Zeroizing::new(String::with_capacity(text.len() + 64 * adds.len()));
@@ -357,24 +377,19 @@ impl Document {
         }
         after.push_str(&text[at..]);
         if !adds.is_empty() {
-            self.append_block(&mut after, &adds);
+            changed.appended = self.append_block(&mut after, &adds);
         }
-
-        let wanted: HashMap<&str, &str> = desired
-            .iter()
-            .zip(&changes)
-            .filter(|(_, c)| matches!(c.action, Action::Add | Action::Update))
-            .map(|(d, _)| (d.key.as_str(), d.value.expose_secret()))
-            .collect();
-        Plan::build(self, after, changes, &wanted, false)
+        Plan::build(self, after, changes, &changed, false)
     }
 
-    fn append_block(&self, out: &mut String, adds: &[&DesiredEntry]) {
+    /// Append the new keys; (key, value) of each, in written order.
+    fn append_block<'a>(&self, out: &mut String, adds: &[&'a DesiredEntry]) -> Vec<(&'a str, &'a str)> {
+        let mut written = Vec::with_capacity(adds.len());
         let eol = self.dominant_line_ending().as_str();
         if !self.ends_with_newline() {
             // A last line ending in a lone `\r` keeps it as content: a `\n`
             // alone would turn it into a `\r\n` terminator.
-            out.push_str(if self.text().ends_with('\r') { "\r\n" } else { eol });
+            out.push_str(if self.expose_text().ends_with('\r') { "\r\n" } else { eol });
         }
         if self.items().last().is_some_and(|i| !matches!(i.kind(), ItemKind::Blank)) {
             out.push_str(eol);
@@ -405,33 +420,50 @@ impl Document {
                 let value = d.value.expose_secret();
                 push_encoded(out, value, choose_quote(value, None));
                 out.push_str(eol);
+                written.push((d.key.as_str(), value));
             }
         }
+        written
     }
 
-    /// Every key reads as before except the ones the plan changes, which
-    /// read as desired.
-    fn check_patch(&self, new_doc: &Document, wanted: &HashMap<&str, &str>) -> Result<()> {
-        let before: HashMap<&str, &str> =
-            self.entries().map(|e| (e.key(), e.value().expose_secret())).collect();
-        let after: HashMap<&str, &str> =
-            new_doc.entries().map(|e| (e.key(), e.value().expose_secret())).collect();
-        let ok = after.len() == before.len() + wanted.keys().filter(|k| !before.contains_key(*k)).count()
-            && new_doc.opaque_items().count() == self.opaque_items().count()
-            && after.iter().all(|(k, v)| match wanted.get(k) {
-                Some(w) => w == v,
-                None => before.get(k) == Some(v),
-            });
-        if ok {
+    /// Item by item, the new document reads as this one (same kinds, same
+    /// keys, same values) except for the values the plan rewrites, and then
+    /// holds exactly the appended entries.
+    fn check_patch(&self, new_doc: &Document, changed: &Changed<'_>) -> Result<()> {
+        let (old, new) = (self.items(), new_doc.items());
+        let mut edits = changed.edited.iter().peekable();
+        let mut first_bad = None;
+        for (i, (a, b)) in old.iter().zip(new).enumerate() {
+            let same = match (a.kind(), b.kind()) {
+                (ItemKind::Blank, ItemKind::Blank)
+                | (ItemKind::Comment, ItemKind::Comment)
+                | (ItemKind::Opaque, ItemKind::Opaque) => true,
+                (ItemKind::Entry(x), ItemKind::Entry(y)) => {
+                    let want = match edits.next_if(|(j, _)| *j == i) {
+                        Some((_, v)) => *v,
+                        None => x.value().expose_secret(),
+                    };
+                    x.key() == y.key() && y.value().expose_secret() == want
+                }
+                _ => false,
+            };
+            if !same {
+                first_bad = Some(*a.lines().start());
+                break;
+            }
+        }
+        let tail_ok = || {
+            new.len() >= old.len()
+                && new[old.len()..]
+                    .iter()
+                    .filter(|item| !matches!(item.kind(), ItemKind::Blank | ItemKind::Comment))
+                    .map(|item| item.entry().map(|e| (e.key(), e.value().expose_secret())))
+                    .eq(changed.appended.iter().map(|&kv| Some(kv)))
+        };
+        if first_bad.is_none() && edits.next().is_none() && tail_ok() {
             return Ok(());
         }
-        // Name the first opaque line that reads differently now.
-        let still: HashSet<usize> = new_doc.opaque_items().map(|i| *i.lines().start()).collect();
-        let line = self
-            .opaque_items()
-            .map(|i| *i.lines().start())
-            .find(|l| !still.contains(l))
-            .or_else(|| self.opaque_items().next().map(|i| *i.lines().start()));
+        let line = first_bad.or_else(|| self.opaque_items().next().map(|i| *i.lines().start()));
         let where_ = line.map_or(String::new(), |l| format!(" (check the quotes on line {l})"));
         Err(Error::new(
             ErrorCode::DotenvUnsafePatch,
@@ -466,7 +498,7 @@ mod tests {
         let actions: Vec<Action> = p.changes().iter().map(|c| c.action).collect();
         assert_eq!(actions, [Action::Unchanged, Action::Kept, Action::Update, Action::Add, Action::Skipped]);
         assert_eq!(p.counts(), Counts { added: 1, updated: 1, unchanged: 1, kept: 1, skipped: 1 });
-        assert_eq!(p.new_text(), "A=1\nB=2\nC=new\n\n# Unassigned\nD=4\n");
+        assert_eq!(p.expose_new_text(), "A=1\nB=2\nC=new\n\n# Unassigned\nD=4\n");
         assert!(p.made_from(text) && !p.made_from("A=1\n"));
     }
 
@@ -479,7 +511,7 @@ mod tests {
             DesiredEntry::new("C", "has space", "generic"),
         ];
         let p = plan(text, desired, Policy::new(Decision::Overwrite));
-        assert_eq!(p.new_text(), "export  A = 'new value' # note\r\nB=\"y\"\r\nC=\"has space\"\r\n");
+        assert_eq!(p.expose_new_text(), "export  A = 'new value' # note\r\nB=\"y\"\r\nC=\"has space\"\r\n");
     }
 
     #[test]
@@ -492,11 +524,11 @@ mod tests {
         ];
         let p = plan(text, desired, Policy::default());
         assert_eq!(
-            p.new_text(),
+            p.expose_new_text(),
             "# mine\r\nX=1\r\n\r\n# OpenAI\r\nOPENAI_API_KEY=sk-1\r\nOPENAI_ORG=org\r\n\r\n# GitHub\r\nGITHUB_TOKEN=ghp_1\r\n"
         );
         assert_eq!(
-            plan("", vec![DesiredEntry::new("A", "1", "generic")], Policy::default()).new_text(),
+            plan("", vec![DesiredEntry::new("A", "1", "generic")], Policy::default()).expose_new_text(),
             "# Unassigned\nA=1\n"
         );
     }
@@ -519,14 +551,14 @@ mod tests {
     #[test]
     fn a_lone_cr_at_the_end_stays_part_of_the_value() {
         let p = plan("_=\r", vec![DesiredEntry::new("B", "1", "generic")], Policy::default());
-        assert_eq!(p.new_text(), "_=\r\r\n\n# Unassigned\nB=1\n");
+        assert_eq!(p.expose_new_text(), "_=\r\r\n\n# Unassigned\nB=1\n");
     }
 
     #[test]
     fn a_cr_before_a_hash_is_not_a_blank() {
         let p =
             plan("_=\r#\n", vec![DesiredEntry::new("_", "\"", "generic")], Policy::new(Decision::Overwrite));
-        assert_eq!(p.new_text(), "_=\"\\\"\"\n");
+        assert_eq!(p.expose_new_text(), "_=\"\\\"\"\n");
     }
 
     #[test]

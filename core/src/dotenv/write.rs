@@ -75,7 +75,7 @@ pub struct ApplyReport {
     pub counts: Counts,
     /// Whether the file was written (false when the plan changes nothing).
     pub written: bool,
-    /// Whether the file did not exist before.
+    /// Whether the file did not exist before and was created.
     pub created: bool,
     /// The backup made, if any (a path: keep it out of audit events).
     #[serde(skip)]
@@ -238,7 +238,7 @@ fn write_backup(dir: &Path, name: &str, bytes: &[u8], now: DateTime<Utc>) -> Res
     Err(Error::new(ErrorCode::StorageIo, "too many backups with the same time stamp"))
 }
 
-/// Backups of `name` in `dir`, oldest first.
+/// The backups of the file at `path` (beside it), oldest first.
 pub fn list_backups(path: &Path) -> Result<Vec<PathBuf>> {
     let (path, _) = resolve(path)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -310,7 +310,7 @@ pub fn apply(path: &Path, plan: &Plan, options: &ApplyOptions) -> Result<ApplyRe
     let mut report = ApplyReport {
         counts: plan.counts(),
         written: false,
-        created: !exists,
+        created: false,
         backup: None,
         backups_removed: 0,
     };
@@ -330,7 +330,7 @@ pub fn apply(path: &Path, plan: &Plan, options: &ApplyOptions) -> Result<ApplyRe
     }
     stop(options, ApplyStage::BackupWritten)?;
 
-    let temp = temp_with(&dir, &label, plan.new_text().as_bytes(), mode)?;
+    let temp = temp_with(&dir, &label, plan.expose_new_text().as_bytes(), mode)?;
     if options.stop_after == Some(ApplyStage::TempWritten) {
         // As a crash would: the temp file stays.
         let _ = temp.keep();
@@ -340,6 +340,7 @@ pub fn apply(path: &Path, plan: &Plan, options: &ApplyOptions) -> Result<ApplyRe
     stop(options, ApplyStage::Renamed)?;
     sync_dir(&dir)?;
     report.written = true;
+    report.created = !exists;
 
     let backups = backups_in(&dir, &label)?;
     let excess = backups.len().saturating_sub(options.keep_backups);

@@ -79,7 +79,7 @@ fn adversarial_file_reads_like_dotenv_libraries_and_round_trips() {
     assert_eq!(doc.get("SINGLE").map(|e| e.quote()), Some(Quote::Single));
     assert!(doc.get("BROKEN").is_none());
     assert!(value(&doc, "TRAILING_JUNK").is_none());
-    let opaque: Vec<String> = doc.opaque_items().map(|i| doc.raw(i).trim_end().to_owned()).collect();
+    let opaque: Vec<String> = doc.opaque_items().map(|i| doc.expose_raw(i).trim_end().to_owned()).collect();
     assert_eq!(opaque, ["this line is not an assignment", "BROKEN=\"never closed", "TRAILING_JUNK=\"x\" y"]);
     let multi = doc.items().iter().find(|i| i.entry().is_some_and(|e| e.key() == "MULTI")).unwrap();
     assert_eq!(multi.lines(), 18..=19);
@@ -249,7 +249,7 @@ proptest! {
                 return Ok(());
             }
         };
-        let after = plan.new_text();
+        let after = plan.expose_new_text();
         let same = doc.get(key).is_some_and(|e| e.value().expose_secret() == new);
         if same {
             prop_assert_eq!(after, text.as_str());
@@ -271,8 +271,8 @@ proptest! {
         let desired = [DesiredEntry::new("KC_NEW_KEY", new.clone(), "openai")];
         match doc.plan(&desired, &Policy::new(Decision::Overwrite)) {
             Ok(plan) => {
-                let after = Document::parse(plan.new_text());
-                prop_assert!(plan.new_text().starts_with(&text));
+                let after = Document::parse(plan.expose_new_text());
+                prop_assert!(plan.expose_new_text().starts_with(&text));
                 for e in doc.entries() {
                     if e.key() != "KC_NEW_KEY" {
                         prop_assert_eq!(value(&after, e.key()), value(&doc, e.key()));
@@ -298,7 +298,7 @@ fn patch_changes_only_the_target_line() {
         .plan(&[DesiredEntry::new("A", "brand new", "generic")], &Policy::new(Decision::Overwrite))
         .unwrap();
     let before: Vec<&str> = text.split_inclusive('\n').collect();
-    let after: Vec<&str> = plan.new_text().split_inclusive('\n').collect();
+    let after: Vec<&str> = plan.expose_new_text().split_inclusive('\n').collect();
     assert_eq!(before.len(), after.len());
     let changed: Vec<usize> = (0..before.len()).filter(|&i| before[i] != after[i]).collect();
     assert_eq!(changed, [3], "only the effective (last) A changes");
@@ -315,7 +315,7 @@ fn new_keys_go_in_provider_blocks_after_a_missing_newline() {
     ];
     let plan = doc.plan(&desired, &Policy::default()).unwrap();
     assert_eq!(
-        plan.new_text(),
+        plan.expose_new_text(),
         "export A=1\nexport B=2\n\n# GitHub\nexport GITHUB_TOKEN=ghp_x\n\n# Stripe\nexport STRIPE_SECRET_KEY=sk_test_x\n"
     );
 }
