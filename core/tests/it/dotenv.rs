@@ -425,7 +425,8 @@ fn a_new_file_is_owner_only_and_generate_never_replaces() {
 
     let gen_path = dir.path().join("generated.env");
     let entries = [DesiredEntry::new("GH_TOKEN", "ghp_generated", "github")];
-    let plan = dotenv::generate(&entries, &GenerateOptions::default()).unwrap();
+    let options = GenerateOptions { canonical_names: true, ..GenerateOptions::default() };
+    let plan = dotenv::generate(&entries, &options).unwrap();
     assert!(!plan.masked_diff("generated.env").contains("ghp_generated"));
     dotenv::apply(&gen_path, &plan, &ApplyOptions::default()).unwrap();
     assert_eq!(mode(&gen_path), 0o600);
