@@ -135,6 +135,32 @@ codes! {
     /// Unknown provider id.
     ProviderNotFound => "provider.not_found", user: true, recoverable: true,
         suggestion: "List provider ids with `keyclave providers`.";
+    /// A key is given twice (in the entries to write, or twice once
+    /// written under its canonical name).
+    DotenvDuplicateKey => "dotenv.duplicate_key", user: true, recoverable: true,
+        suggestion: "List each key once.";
+    /// The `.env` file changed since the preview was made.
+    DotenvChangedOnDisk => "dotenv.changed_on_disk", user: true, recoverable: true,
+        suggestion: "The file was edited meanwhile: review the new preview and apply again.";
+    /// A new `.env` was to be created, and the file exists.
+    DotenvAlreadyExists => "dotenv.already_exists", user: true, recoverable: true,
+        suggestion: "Patch the existing file instead, or choose another path.";
+    /// The path is a folder or something else than a regular file.
+    DotenvNotAFile => "dotenv.not_a_file", user: true, recoverable: true,
+        suggestion: "Point to a .env file, not a folder.";
+    /// The file is larger than a `.env` file can reasonably be.
+    DotenvTooLarge => "dotenv.too_large", user: true, recoverable: true,
+        suggestion: "Check that the path names a .env file (the limit is 16 MiB).";
+    /// The file is not UTF-8 text.
+    DotenvNotUtf8 => "dotenv.not_utf8", user: true, recoverable: true,
+        suggestion: "Save the file as UTF-8 (it may be UTF-16 or binary).";
+    /// The patch would change how other lines read (an unterminated quote).
+    DotenvUnsafePatch => "dotenv.unsafe_patch", user: true, recoverable: true,
+        suggestion: "Close the open quote on the line named, then preview again.";
+    /// The write stopped part-way (fault injection in tests); the original
+    /// file is intact.
+    DotenvInterrupted => "dotenv.interrupted", user: false, recoverable: true,
+        suggestion: "Apply again; the original file and its backup are intact.";
     /// Some input was not acceptable (a value out of range, a bad option).
     InputInvalid => "input.invalid", user: true, recoverable: true,
         suggestion: "Check the input and try again.";

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod backoff;
 pub mod bundle;
 pub mod crypto;
+pub mod dotenv;
 pub mod error;
 pub mod index;
 pub mod keyclave;

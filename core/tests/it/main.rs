@@ -8,6 +8,7 @@ mod at_rest;
 mod bundle;
 mod bundle_fuzz;
 mod common;
+mod dotenv;
 mod errors;
 mod profiles;
 mod rotation;
