@@ -63,6 +63,19 @@ describe("SecretsView", () => {
     vi.useRealTimers();
   });
 
+  it("renders a page of 100 and shows more on request", async () => {
+    const first = Array.from({ length: 100 }, (_, i) => s(`KEY_${String(i).padStart(3, "0")}`, "github"));
+    api.listSecrets.mockResolvedValue({ total: 250, items: first });
+    render(SecretsView);
+    await settle();
+    expect(screen.getByTestId("secret-count").textContent).toContain("Showing 100 of 250");
+    const more = screen.getByTestId("show-more");
+    expect(more.textContent).toContain("Show 100 more");
+    await fireEvent.click(more);
+    await settle();
+    expect(api.listSecrets).toHaveBeenLastCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 200 });
+  });
+
   it("groups by provider, sorted, and counts", async () => {
     api.listSecrets.mockResolvedValue({
       total: 3,
@@ -70,7 +83,8 @@ describe("SecretsView", () => {
     });
     render(SecretsView);
     await settle();
-    expect(api.listSecrets).toHaveBeenCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 500 });
+    expect(api.listSecrets).toHaveBeenCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 100 });
+    expect(screen.queryByTestId("show-more")).toBeNull();
     const groups = screen.getAllByTestId("secret-group");
     expect(groups.map((g) => g.querySelector("h2")?.textContent?.replace(/\s+/g, " ").trim())).toEqual(["GitHub 1", "OpenAI 2"]);
     expect(screen.getAllByTestId("secret-row").map((r) => r.dataset.keyName)).toEqual(["GITHUB_TOKEN", "OPENAI_API_KEY", "OPENAI_ORG"]);
