@@ -2,7 +2,7 @@
 // a fresh KEYCLAVE_HOME, opens a WebDriver session on the built app, and
 // saves screenshots under target/e2e-screenshots/.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -43,6 +43,30 @@ async function waitForPort(port, timeoutMs) {
   throw new Error(`tauri-driver did not listen on ${port}`);
 }
 
+function appPids(binary) {
+  const pids = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] === binary) pids.push(Number(pid));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+async function waitForExit(binary, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (appPids(binary).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of appPids(binary)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 /** A fresh data directory for one app instance. */
 export function tempHome() {
   return mkdtempSync(path.join(os.tmpdir(), "keyclave-e2e-"));
@@ -81,6 +105,9 @@ export async function launch(home, { readySelector } = {}) {
       /* the app may already be gone */
     }
     driver.kill();
+    // The app is single-instance: a launch while the last one is still
+    // exiting would hand over to it and quit. Wait until it is gone.
+    await waitForExit(appBinary, 10000);
   };
   return { browser, close, launchMs };
 }
