@@ -62,9 +62,10 @@ bench: setup
 perf: setup-desktop desktop
 	cd ui && KEYCLAVE_APP=$(APP) KEYCLAVE_CLI=$(CLI) dbus-run-session -- $(XVFB) node e2e/perf.mjs
 
-## Release bundle (.deb and AppImage) under $(TARGET_DIR)/release/bundle.
+## Release .deb under $(TARGET_DIR)/release/bundle/deb. (AppImage is left out:
+## its linuxdeploy tools are downloaded from GitHub, which CI cannot reach.)
 bundle: setup-desktop ui
-	cd ui && npx tauri build --config ../src-tauri/tauri.conf.json
+	ui/node_modules/.bin/tauri build --bundles deb
 
 fmt:
 	$(CARGO) fmt --all

@@ -48,6 +48,99 @@ pub enum Command {
     /// Two-factor codes (TOTP) for the profile: enroll, confirm, status, disable.
     #[command(subcommand)]
     Totp(TotpCmd),
+    /// Write vault keys into a project's `.env`: preview, patch, generate, restore.
+    #[command(subcommand)]
+    Env(EnvCmd),
+    /// Run a command with vault keys in its environment (no file is written).
+    ///
+    /// The keys are those named with --key, else those the project's .env
+    /// names that the vault holds. The command's exit code is passed through.
+    Run {
+        /// Project folder whose .env names the keys (when no --key is given).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// The project's dotenv file, relative to the project folder.
+        #[arg(long, value_name = "FILE", default_value = ".env")]
+        file: PathBuf,
+        /// A key to inject: NAME or provider/NAME (repeatable).
+        #[arg(long = "key", value_name = "NAME")]
+        keys: Vec<String>,
+        /// The command and its arguments (after --).
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        command: Vec<std::ffi::OsString>,
+    },
+}
+
+/// What to do with a key already in the file with another value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnConflict {
+    /// Leave the file's value.
+    Keep,
+    /// Write the vault's value.
+    Overwrite,
+    /// Leave the key alone (not even added).
+    Skip,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvTarget {
+    /// Project folder.
+    pub dir: PathBuf,
+    /// The dotenv file, relative to DIR.
+    #[arg(long, value_name = "FILE", default_value = ".env")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvKeys {
+    /// A vault key to write: NAME or provider/NAME (repeatable). Without
+    /// it, the keys the file names that the vault holds are refreshed.
+    #[arg(long = "key", value_name = "NAME")]
+    pub keys: Vec<String>,
+    /// For keys already in the file with another value.
+    #[arg(long, value_enum, default_value_t = OnConflict::Keep)]
+    pub on_conflict: OnConflict,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCmd {
+    /// Show what `env write` would change, every value masked.
+    Diff {
+        #[command(flatten)]
+        target: EnvTarget,
+        #[command(flatten)]
+        keys: EnvKeys,
+    },
+    /// Patch the file with vault values (a timestamped backup is kept beside it).
+    Write {
+        #[command(flatten)]
+        target: EnvTarget,
+        #[command(flatten)]
+        keys: EnvKeys,
+    },
+    /// Create a new file with the named keys, grouped by provider.
+    Generate {
+        #[command(flatten)]
+        target: EnvTarget,
+        /// A vault key to write: NAME or provider/NAME (repeatable, at least one).
+        #[arg(long = "key", value_name = "NAME", required = true)]
+        keys: Vec<String>,
+        /// Write aliases under their provider's canonical name (GH_TOKEN → GITHUB_TOKEN).
+        #[arg(long)]
+        canonical_names: bool,
+    },
+    /// List the file's backups, oldest first.
+    Backups {
+        #[command(flatten)]
+        target: EnvTarget,
+    },
+    /// Put a backup back (the current file is backed up first).
+    Restore {
+        #[command(flatten)]
+        target: EnvTarget,
+        /// The backup's file name, as `env backups` lists it.
+        backup: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         .init();
     let json = cli.json;
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             output::error(&e, json);
             if e.code().is_user_error() { ExitCode::from(2) } else { ExitCode::from(1) }
@@ -32,14 +32,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = commands::Context::new(&cli)?;
-    match cli.command {
+    let done = match cli.command {
         Command::Profile(cmd) => commands::profile::run(ctx, cmd),
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),
         Command::Providers => commands::providers::run(&ctx),
         Command::Bundle(cmd) => commands::bundle::run(ctx, cmd),
         Command::Totp(cmd) => commands::totp::run(ctx, cmd),
-    }
+        Command::Env(cmd) => commands::env::run(ctx, cmd),
+        Command::Run { project, file, keys, command } => {
+            return commands::run::run(ctx, project, &file, &keys, command);
+        }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

@@ -58,6 +58,12 @@ pub enum EventType {
     TotpRecoveryCodeUsed,
     /// When TOTP is required changed.
     TotpPolicyUpdate,
+    /// A `.env` file was written from the vault (counts only).
+    DotenvWrite,
+    /// A `.env` file was restored from one of its backups.
+    DotenvRestore,
+    /// Secrets were put in a command's environment (key names only).
+    SecretInject,
 }
 
 impl EventType {
@@ -86,6 +92,9 @@ impl EventType {
         EventType::TotpVerifyFailed,
         EventType::TotpRecoveryCodeUsed,
         EventType::TotpPolicyUpdate,
+        EventType::DotenvWrite,
+        EventType::DotenvRestore,
+        EventType::SecretInject,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -114,6 +123,9 @@ impl EventType {
             EventType::TotpVerifyFailed => "totp.verify_failed",
             EventType::TotpRecoveryCodeUsed => "totp.recovery_code_used",
             EventType::TotpPolicyUpdate => "totp.policy_update",
+            EventType::DotenvWrite => "dotenv.write",
+            EventType::DotenvRestore => "dotenv.restore",
+            EventType::SecretInject => "secret.inject",
         }
     }
 

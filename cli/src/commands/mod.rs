@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod bundle;
+pub mod env;
 pub mod profile;
 pub mod providers;
+pub mod run;
 pub mod secret;
 pub mod totp;
 

@@ -317,36 +317,88 @@ pub fn apply(path: &Path, plan: &Plan, options: &ApplyOptions) -> Result<ApplyRe
     if plan.is_noop() {
         return Ok(report);
     }
-    remove_stale_temps(&dir, &label);
+    replace(&target, &dir, &label, exists, &current, plan.expose_new_text(), options, &mut report)?;
+    Ok(report)
+}
+
+/// Back up `current` (when the file exists), then atomically replace the
+/// file with `new_text` and rotate old backups; fills `report`.
+#[allow(clippy::too_many_arguments)]
+fn replace(
+    target: &Path,
+    dir: &Path,
+    label: &str,
+    exists: bool,
+    current: &str,
+    new_text: &str,
+    options: &ApplyOptions,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    remove_stale_temps(dir, label);
 
     let mode = if exists {
-        mode_of(&fs::metadata(&target).map_err(|e| io_error(&format!("cannot read {label}"), e))?)
+        mode_of(&fs::metadata(target).map_err(|e| io_error(&format!("cannot read {label}"), e))?)
     } else {
         0o600
     };
     if exists {
         let now = options.now.unwrap_or_else(Utc::now);
-        report.backup = Some(write_backup(&dir, &label, current.as_bytes(), now)?);
+        report.backup = Some(write_backup(dir, label, current.as_bytes(), now)?);
     }
     stop(options, ApplyStage::BackupWritten)?;
 
-    let temp = temp_with(&dir, &label, plan.expose_new_text().as_bytes(), mode)?;
+    let temp = temp_with(dir, label, new_text.as_bytes(), mode)?;
     if options.stop_after == Some(ApplyStage::TempWritten) {
         // As a crash would: the temp file stays.
         let _ = temp.keep();
         return Err(interrupted(ApplyStage::TempWritten));
     }
-    temp.persist(&target).map_err(|e| io_error(&format!("cannot replace {label}"), e.error))?;
+    temp.persist(target).map_err(|e| io_error(&format!("cannot replace {label}"), e.error))?;
     stop(options, ApplyStage::Renamed)?;
-    sync_dir(&dir)?;
+    sync_dir(dir)?;
     report.written = true;
     report.created = !exists;
 
-    let backups = backups_in(&dir, &label)?;
+    let backups = backups_in(dir, label)?;
     let excess = backups.len().saturating_sub(options.keep_backups);
     for old in &backups[..excess] {
         fs::remove_file(old).map_err(|e| io_error("cannot remove an old backup", e))?;
         report.backups_removed += 1;
     }
+    Ok(())
+}
+
+/// Put a backup back: the file's current text is itself backed up first
+/// (so a restore can be undone), then replaced atomically as [`apply`]
+/// does. `backup` must be one of [`list_backups`] of `path`.
+pub fn restore_backup(path: &Path, backup: &Path, options: &ApplyOptions) -> Result<ApplyReport> {
+    if options.keep_backups == 0 {
+        return Err(Error::invalid("keep_backups must be at least 1"));
+    }
+    let (target, exists) = resolve(path)?;
+    let label = file_label(&target);
+    let known = list_backups(&target)?;
+    let wanted = backup.file_name();
+    let Some(source) = known.iter().find(|b| wanted.is_some() && b.file_name() == wanted) else {
+        return Err(Error::invalid(format!("{} is not a backup of {label}", file_label(backup)))
+            .with_suggestion("Pick one of the backups listed for this file."));
+    };
+    let restored = zeroize::Zeroizing::new(read_text(source)?.unwrap_or_default());
+    let current = zeroize::Zeroizing::new(read_text(&target)?.unwrap_or_default());
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut report = ApplyReport {
+        counts: Counts::default(),
+        written: false,
+        created: false,
+        backup: None,
+        backups_removed: 0,
+    };
+    if exists && *current == *restored {
+        return Ok(report);
+    }
+    replace(&target, &dir, &label, exists, &current, &restored, options, &mut report)?;
     Ok(report)
 }

@@ -9,6 +9,7 @@ mod bundle;
 mod bundle_fuzz;
 mod common;
 mod dotenv;
+mod dotenv_vault;
 mod errors;
 mod profiles;
 mod rotation;

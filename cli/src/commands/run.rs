@@ -1,0 +1,54 @@
+//! `keyclave run`: start a command with vault keys in its environment.
+
+use keyclave_core::{Error, ErrorCode, Result};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use super::Context;
+use super::env::selection;
+
+/// The exit code a shell reports for a child killed by a signal.
+fn exit_code_of(status: std::process::ExitStatus) -> u8 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return u8::try_from(128 + sig).unwrap_or(u8::MAX);
+        }
+    }
+    status.code().map_or(1, |c| u8::try_from(c & 0xff).unwrap_or(1))
+}
+
+pub fn run(
+    ctx: Context,
+    project: Option<PathBuf>,
+    file: &Path,
+    keys: &[String],
+    command: Vec<OsString>,
+) -> Result<ExitCode> {
+    let selection = selection(keys)?;
+    let dotenv = project.map(|p| p.join(file));
+    let mut args = command.into_iter();
+    let Some(program) = args.next() else {
+        return Err(
+            Error::invalid("no command to run").with_suggestion("keyclave run --key NAME -- CMD ARGS…")
+        );
+    };
+    let vault = ctx.unlock()?;
+    let env = vault.command_env(&selection, dotenv.as_deref())?;
+    // Lock before the child starts: it may run for hours and needs no vault.
+    vault.lock()?;
+
+    let mut child = Command::new(&program);
+    child.args(args);
+    for (name, value) in &env {
+        child.env(name, value.expose_secret());
+    }
+    drop(env);
+    let status = child.status().map_err(|e| {
+        Error::new(ErrorCode::InputInvalid, format!("cannot start {}: {e}", program.to_string_lossy()))
+            .with_suggestion("Check the command name and that it is on PATH.")
+    })?;
+    Ok(ExitCode::from(exit_code_of(status)))
+}
