@@ -30,5 +30,18 @@ fn keyclave_commands() -> &'static [&'static str] {
         "upgrade_kdf",
         "rotate_key",
         "audit_log",
+        "dotenv_preview",
+        "dotenv_apply",
+        "dotenv_backups",
+        "dotenv_restore",
+        "bundle_export",
+        "bundle_inspect",
+        "bundle_import_preview",
+        "bundle_import",
+        "totp_status",
+        "totp_begin",
+        "totp_confirm",
+        "totp_set_policy",
+        "totp_disable",
     ]
 }

@@ -5,8 +5,10 @@
 //! drops it, which wipes the keys. Every access goes through [`Session::vault`]
 //! and so gets `vault.locked` when there is nothing unlocked.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::dotenv::Plan;
 use crate::error::{Error, ErrorCode, Result};
 use crate::vault::Vault;
 
@@ -15,6 +17,9 @@ use crate::vault::Vault;
 pub struct Session {
     vault: Option<Vault>,
     last_activity: Instant,
+    /// The `.env` plan last previewed (it holds values), applied as shown
+    /// or dropped; locking drops it with the vault.
+    staged_plan: Option<(PathBuf, Plan)>,
 }
 
 impl Default for Session {
@@ -30,7 +35,7 @@ fn locked() -> Error {
 impl Session {
     /// A locked session.
     pub fn new() -> Self {
-        Session { vault: None, last_activity: Instant::now() }
+        Session { vault: None, last_activity: Instant::now(), staged_plan: None }
     }
 
     /// Whether a vault is unlocked.
@@ -65,11 +70,33 @@ impl Session {
     /// Take the vault out (for work that consumes it, like key rotation);
     /// the session is locked until [`Session::unlocked`] puts one back.
     pub fn take(&mut self) -> Result<Vault> {
+        self.staged_plan = None;
         self.vault.take().ok_or_else(locked)
+    }
+
+    /// Keep a previewed `.env` plan for `file` until it is applied, another
+    /// is previewed, or the vault locks.
+    pub fn stage_plan(&mut self, file: PathBuf, plan: Plan) -> Result<()> {
+        self.vault()?;
+        self.staged_plan = Some((file, plan));
+        Ok(())
+    }
+
+    /// Take the staged plan for `file`: what the user saw is what gets
+    /// written. `input.invalid` when there is none (or it is for another
+    /// file), `vault.locked` when locked.
+    pub fn take_staged_plan(&mut self, file: &Path) -> Result<Plan> {
+        self.vault()?;
+        match self.staged_plan.take() {
+            Some((f, plan)) if f == file => Ok(plan),
+            _ => Err(Error::invalid("there is no preview of this file to apply")
+                .with_suggestion("Preview the changes first, then apply them.")),
+        }
     }
 
     /// Lock: record the event and wipe. Returns whether anything was unlocked.
     pub fn lock(&mut self) -> Result<bool> {
+        self.staged_plan = None;
         match self.vault.take() {
             Some(v) => {
                 v.lock()?;

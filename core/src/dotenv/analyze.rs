@@ -43,8 +43,10 @@ pub enum Warning {
         /// The key.
         key: String,
         /// First line of every assignment, in file order.
+        #[cfg_attr(feature = "specta", specta(type = Vec<u32>))]
         lines: Vec<usize>,
         /// First line of the effective (last) assignment.
+        #[cfg_attr(feature = "specta", specta(type = u32))]
         effective_line: usize,
     },
     /// Two or more different keys name the same provider's key (its
@@ -56,6 +58,7 @@ pub enum Warning {
         /// The keys present, in order of first appearance.
         keys: Vec<String>,
         /// First line of each key's effective assignment, same order.
+        #[cfg_attr(feature = "specta", specta(type = Vec<u32>))]
         lines: Vec<usize>,
     },
 }

@@ -126,6 +126,7 @@ pub struct KeyChange {
     /// What happens to it.
     pub action: Action,
     /// First line of its effective assignment in the original file, if any.
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub line: Option<usize>,
     /// Other keys in the file that name the same provider's key (aliases,
     /// e.g. `GH_TOKEN` when adding `GITHUB_TOKEN`).
@@ -137,14 +138,19 @@ pub struct KeyChange {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Appended.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub added: usize,
     /// Rewritten.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub updated: usize,
     /// Already had the value.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub unchanged: usize,
     /// Different but kept.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub kept: usize,
     /// Skipped.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub skipped: usize,
 }
 

@@ -39,3 +39,37 @@ fn auto_lock_follows_the_profile_timeout_and_activity() {
     let locks = v.audit_log(10, Some("vault.lock")).expect("audit");
     assert!(!locks.is_empty());
 }
+
+#[test]
+fn a_staged_dotenv_plan_is_taken_once_for_its_file_and_dropped_by_lock() {
+    use keyclave_core::dotenv::{KeySelection, Policy};
+    use keyclave_core::secrets::NewSecret;
+    let f = Fixture::new();
+    let mut v = f.unlock();
+    v.add_secret(NewSecret::new("GITHUB_TOKEN", "ghp_zqxstaged")).expect("add");
+    let file = f.dir.path().join(".env");
+    let plan = || {
+        let sel = KeySelection::Keys(vec!["GITHUB_TOKEN".parse().expect("key")]);
+        v.plan_dotenv(&file, &sel, &Policy::default()).expect("plan")
+    };
+    let (p1, p2) = (plan(), plan());
+    let mut s = Session::new();
+    assert_eq!(s.stage_plan(file.clone(), p1).unwrap_err().code(), ErrorCode::VaultLocked);
+    s.unlocked(v).expect("store");
+
+    s.stage_plan(file.clone(), p2).expect("stage");
+    let other = f.dir.path().join(".env.other");
+    assert_eq!(s.take_staged_plan(&other).unwrap_err().code(), ErrorCode::InputInvalid);
+    // A mismatched take drops the staged plan: preview again.
+    assert_eq!(s.take_staged_plan(&file).unwrap_err().code(), ErrorCode::InputInvalid);
+
+    let again = s.vault().expect("vault").plan_dotenv(
+        &file,
+        &KeySelection::Keys(vec!["GITHUB_TOKEN".parse().expect("key")]),
+        &Policy::default(),
+    );
+    s.stage_plan(file.clone(), again.expect("plan")).expect("stage");
+    assert!(s.lock().expect("lock"));
+    s.unlocked(f.unlock()).expect("store");
+    assert_eq!(s.take_staged_plan(&file).unwrap_err().code(), ErrorCode::InputInvalid, "lock dropped it");
+}

@@ -3,6 +3,9 @@
 //! thread.
 
 pub mod audit;
+pub mod bundle;
+pub mod dotenv;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod totp;

@@ -5,6 +5,7 @@ use keyclave_core::providers;
 use keyclave_core::secrets::{
     self, Environment, NewSecret, Provenance, Saved, SecretEdit, SecretPage, SecretQuery, SecretSummary,
 };
+use keyclave_core::totp::TotpPurpose;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tauri::{AppHandle, State};
@@ -169,8 +170,12 @@ pub async fn reveal_secret(
     state: State<'_, AppState>,
     key_name: String,
     provider_id: String,
+    totp_code: Option<String>,
 ) -> CmdResult<String> {
-    let value = state.with_vault(|v| v.reveal_secret(&key_name, Some(&provider_id)))?;
+    let value = state.with_vault(|v| {
+        v.require_totp(TotpPurpose::Reveal, totp_code.as_deref())?;
+        v.reveal_secret(&key_name, Some(&provider_id))
+    })?;
     Ok(value.expose_secret().to_owned())
 }
 
@@ -183,8 +188,10 @@ pub async fn copy_secret(
     state: State<'_, AppState>,
     key_name: String,
     provider_id: String,
+    totp_code: Option<String>,
 ) -> CmdResult<Copied> {
     let (value, delay) = state.with_vault(|v| {
+        v.require_totp(TotpPurpose::Reveal, totp_code.as_deref())?;
         Ok((v.copy_secret(&key_name, Some(&provider_id))?, v.settings().clipboard_auto_clear_seconds))
     })?;
     let text = Zeroizing::new(value.expose_secret().to_owned());

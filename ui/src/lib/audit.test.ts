@@ -40,3 +40,13 @@ describe("eventDetails", () => {
     expect(eventDetails("vault.lock", "text")).toBe("");
   });
 });
+
+describe("eventDetails for counts and key names", () => {
+  it("lists non-zero counts in order and the injected key names", () => {
+    expect(eventDetails("dotenv.write", { added: 2, updated: 1, unchanged: 0, kept: 0, skipped: 3, written: true })).toBe(
+      "2 added, 1 updated, 3 skipped",
+    );
+    expect(eventDetails("secret.inject", { count: 2, key_names: ["A_KEY", "B_KEY"] })).toBe("2 secrets · A_KEY, B_KEY");
+    expect(eventDetails("dotenv.write", { added: 0, written: false })).toBe("");
+  });
+});

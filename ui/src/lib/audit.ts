@@ -20,6 +20,17 @@ export const EVENT_TYPES = [
   "secret.reveal",
   "secret.copy",
   "settings.update",
+  "bundle.export",
+  "bundle.import",
+  "dotenv.write",
+  "dotenv.restore",
+  "secret.inject",
+  "totp.enroll",
+  "totp.confirm",
+  "totp.disable",
+  "totp.verify_failed",
+  "totp.recovery_code_used",
+  "totp.policy_update",
 ] as const;
 
 const LABELS: Record<string, string> = {
@@ -38,7 +49,21 @@ const LABELS: Record<string, string> = {
   "secret.reveal": "Secret revealed",
   "secret.copy": "Secret copied",
   "settings.update": "Settings changed",
+  "bundle.export": "Bundle exported",
+  "bundle.import": "Bundle imported",
+  "dotenv.write": ".env written",
+  "dotenv.restore": ".env restored from a backup",
+  "secret.inject": "Keys given to a command",
+  "totp.enroll": "Two-factor enrollment started",
+  "totp.confirm": "Two-factor codes turned on",
+  "totp.disable": "Two-factor codes turned off",
+  "totp.verify_failed": "Two-factor code refused",
+  "totp.recovery_code_used": "Recovery code used",
+  "totp.policy_update": "Two-factor policy changed",
 };
+
+/** Count fields of import, bundle and .env events, in display order. */
+const COUNTS = ["added", "updated", "replaced", "unchanged", "kept", "skipped"] as const;
 
 /** "secret.reveal" → "Secret revealed"; unknown types as they are. */
 export function eventLabel(type: string): string {
@@ -78,6 +103,13 @@ export function eventDetails(type: string, metadata: unknown): string {
   if (key) parts.push(provider ? `${key} (${provider})` : key);
   else if (provider) parts.push(provider);
   if (typeof metadata.count === "number") parts.push(plural(metadata.count, "secret"));
+  const counts = COUNTS.filter((c) => typeof metadata[c] === "number" && metadata[c] > 0).map(
+    (c) => `${String(metadata[c])} ${c}`,
+  );
+  if (counts.length) parts.push(counts.join(", "));
+  if (Array.isArray(metadata.key_names) && metadata.key_names.length) {
+    parts.push(metadata.key_names.map((k) => String(k)).join(", "));
+  }
   if (Array.isArray(metadata.changed) && metadata.changed.length) {
     parts.push(`changed: ${metadata.changed.map((c) => String(c)).join(", ")}`);
   }

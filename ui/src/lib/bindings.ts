@@ -32,12 +32,12 @@ export const commands = {
 	/**  Delete a secret. */
 	deleteSecret: (keyName: string, providerId: string) => typedError<SecretSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("delete_secret", { keyName, providerId })),
 	/**  Reveal a value (explicit; audited). The UI hides it again after 10 s. */
-	revealSecret: (keyName: string, providerId: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("reveal_secret", { keyName, providerId })),
+	revealSecret: (keyName: string, providerId: string, totpCode: string | null) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("reveal_secret", { keyName, providerId, totpCode })),
 	/**
 	 *  Copy a value to the clipboard (it never reaches the web view) and clear
 	 *  it after the profile's delay if it is still there.
 	 */
-	copySecret: (keyName: string, providerId: string) => typedError<Copied, UiError_Serialize>(__TAURI_INVOKE("copy_secret", { keyName, providerId })),
+	copySecret: (keyName: string, providerId: string, totpCode: string | null) => typedError<Copied, UiError_Serialize>(__TAURI_INVOKE("copy_secret", { keyName, providerId, totpCode })),
 	/**  The profile's settings. */
 	getSettings: () => typedError<Settings, UiError_Serialize>(__TAURI_INVOKE("get_settings")),
 	/**  Change settings (validated in core). */
@@ -57,6 +57,35 @@ export const commands = {
 	rotateKey: (passphrase: string) => typedError<number, UiError_Serialize>(__TAURI_INVOKE("rotate_key", { passphrase })),
 	/**  Newest first, optionally one event type. */
 	auditLog: (limit: number, eventType: string | null) => typedError<AuditEntry[], UiError_Serialize>(__TAURI_INVOKE("audit_log", { limit, eventType })),
+	/**  Preview a patch (or a new file) and keep the plan for [`dotenv_apply`]. */
+	dotenvPreview: (request: DotenvRequest) => typedError<DotenvPreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_preview", { request })),
+	/**
+	 *  Write the plan last previewed for this file (refused if the file
+	 *  changed since).
+	 */
+	dotenvApply: (dir: string, file: string) => typedError<DotenvWritten_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_apply", { dir, file })),
+	/**  The file's backups, newest first. */
+	dotenvBackups: (dir: string, file: string) => typedError<DotenvBackup_Serialize[], UiError_Serialize>(__TAURI_INVOKE("dotenv_backups", { dir, file })),
+	/**  Put a backup back (the current text is backed up first). */
+	dotenvRestore: (dir: string, file: string, backup: string) => typedError<DotenvWritten_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_restore", { dir, file, backup })),
+	/**  Export to a `.kcbundle`. */
+	bundleExport: (input: BundleExportInput_Deserialize) => typedError<ExportSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_export", { input })),
+	/**  A bundle's header, without its password. */
+	bundleInspect: (path: string) => typedError<BundleInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_inspect", { path })),
+	/**  What importing would do: names, providers, conflicts (no values). */
+	bundleImportPreview: (path: string, password: string) => typedError<BundlePreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_import_preview", { path, password })),
+	/**  Import with a decision per conflicting key (and a default for the rest). */
+	bundleImport: (path: string, password: string, defaultDecision: ConflictDecision | null, decisions: BundleKeyDecision[]) => typedError<ImportCounts, UiError_Serialize>(__TAURI_INVOKE("bundle_import", { path, password, defaultDecision, decisions })),
+	/**  Whether TOTP is on, pending, and its policy. */
+	totpStatus: () => typedError<TotpStatus, UiError_Serialize>(__TAURI_INVOKE("totp_status")),
+	/**  Start enrolling an authenticator app. */
+	totpBegin: () => typedError<TotpEnrollment, UiError_Serialize>(__TAURI_INVOKE("totp_begin")),
+	/**  Confirm with a first code: TOTP is on; the recovery codes, shown once. */
+	totpConfirm: (code: string) => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("totp_confirm", { code })),
+	/**  Change when a code is required (needs a code while TOTP is on). */
+	totpSetPolicy: (policy: TotpPolicy, code: string | null) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_set_policy", { policy, code })),
+	/**  Turn TOTP off (passphrase and a code or recovery code). */
+	totpDisable: (passphrase: string, code: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_disable", { passphrase, code })),
 };
 
 /** Events */
@@ -67,6 +96,19 @@ export const events = {
 };
 
 /* Types */
+/**  What the plan does with one key. */
+export type Action = 
+/**  Not in the file: appended. */
+"add" | 
+/**  In the file with another value: the value is rewritten. */
+"update" | 
+/**  In the file with the same value: nothing to do. */
+"unchanged" | 
+/**  In the file with another value, kept by decision. */
+"kept" | 
+/**  Skipped by decision. */
+"skipped";
+
 /**  Everything the UI needs at start. */
 export type AppStatus = AppStatus_Serialize | AppStatus_Deserialize;
 
@@ -98,16 +140,305 @@ export type AuditEntry = {
 	metadata_json: string,
 };
 
+/**  AEAD algorithm and nonce of a bundle. */
+export type BundleAead = {
+	/**  Always `xchacha20poly1305`. */
+	alg: string,
+	/**  24-byte nonce, lower-case hex. */
+	nonce: string,
+};
+
+/**  The export wizard's choices. */
+export type BundleExportInput = BundleExportInput_Serialize | BundleExportInput_Deserialize;
+
+/**  The export wizard's choices. */
+export type BundleExportInput_Deserialize = {
+	/**  Absolute path of the file to write. */
+	path: string,
+	/**  Key names; empty exports every secret. */
+	keys: string[],
+	/**  The bundle password (not the profile passphrase). */
+	password: string,
+	/**  Refuse the bundle after this time (RFC 3339). */
+	expires_at?: string | null,
+	/**  A TOTP code, when TOTP is on. */
+	totp_code?: string | null,
+	/**  Replace an existing file. */
+	overwrite: boolean,
+};
+
+/**  The export wizard's choices. */
+export type BundleExportInput_Serialize = {
+	/**  Absolute path of the file to write. */
+	path: string,
+	/**  Key names; empty exports every secret. */
+	keys: string[],
+	/**  The bundle password (not the profile passphrase). */
+	password: string,
+	/**  Refuse the bundle after this time (RFC 3339). */
+	expires_at: string | null,
+	/**  A TOTP code, when TOTP is on. */
+	totp_code: string | null,
+	/**  Replace an existing file. */
+	overwrite: boolean,
+};
+
+/**
+ *  The non-secret header, readable without the password (and
+ *  authenticated by the AEAD once the password is known).
+ */
+export type BundleHeader = BundleHeader_Serialize | BundleHeader_Deserialize;
+
+/**
+ *  The non-secret header, readable without the password (and
+ *  authenticated by the AEAD once the password is known).
+ */
+export type BundleHeader_Deserialize = {
+	/**  Random UUID naming this bundle (used as the provenance label on import). */
+	bundle_id: string,
+	/**  When it was written (UTC, RFC 3339). */
+	created_at: string,
+	/**  After this instant (UTC, RFC 3339) the bundle is refused. */
+	expires_at?: string | null,
+	/**  How the key is derived from the password. */
+	kdf: BundleKdf,
+	/**  How the payload is sealed. */
+	aead: BundleAead,
+	/**  Always `secrets_v1`. */
+	payload_type: string,
+	/**  Number of secrets inside. */
+	count: number,
+};
+
+/**
+ *  The non-secret header, readable without the password (and
+ *  authenticated by the AEAD once the password is known).
+ */
+export type BundleHeader_Serialize = {
+	/**  Random UUID naming this bundle (used as the provenance label on import). */
+	bundle_id: string,
+	/**  When it was written (UTC, RFC 3339). */
+	created_at: string,
+	/**  After this instant (UTC, RFC 3339) the bundle is refused. */
+	expires_at?: string,
+	/**  How the key is derived from the password. */
+	kdf: BundleKdf,
+	/**  How the payload is sealed. */
+	aead: BundleAead,
+	/**  Always `secrets_v1`. */
+	payload_type: string,
+	/**  Number of secrets inside. */
+	count: number,
+};
+
+/**  A bundle file's header and whether it has expired (no password needed). */
+export type BundleInfo = BundleInfo_Serialize | BundleInfo_Deserialize;
+
+/**  A bundle file's header and whether it has expired (no password needed). */
+export type BundleInfo_Deserialize = {
+	/**  The authenticated-on-open header. */
+	header: BundleHeader_Deserialize,
+	/**  Past its expiry. */
+	expired: boolean,
+};
+
+/**  A bundle file's header and whether it has expired (no password needed). */
+export type BundleInfo_Serialize = {
+	/**  The authenticated-on-open header. */
+	header: BundleHeader_Serialize,
+	/**  Past its expiry. */
+	expired: boolean,
+};
+
+/**  Argon2id parameters and salt of a bundle. */
+export type BundleKdf = {
+	/**  Always `argon2id`. */
+	alg: string,
+	/**  Memory in KiB. */
+	m: number,
+	/**  Iterations. */
+	t: number,
+	/**  Lanes. */
+	p: number,
+	/**  Salt, lower-case hex (16 random bytes when KeyClave writes it). */
+	salt: string,
+};
+
+/**  A decision for one previewed secret. */
+export type BundleKeyDecision = {
+	/**  Provider id as previewed. */
+	provider_id: string,
+	/**  Key name. */
+	key_name: string,
+	/**  Keep, replace or skip. */
+	decision: ConflictDecision,
+};
+
+/**  What an import would do: the (authenticated) header and one entry per secret. */
+export type BundlePreview = BundlePreview_Serialize | BundlePreview_Deserialize;
+
+/**  What an import would do: the (authenticated) header and one entry per secret. */
+export type BundlePreview_Deserialize = {
+	/**  The bundle's header. */
+	header: BundleHeader_Deserialize,
+	/**  Its secrets, without values, in bundle order. */
+	entries: PreviewEntry_Deserialize[],
+};
+
+/**  What an import would do: the (authenticated) header and one entry per secret. */
+export type BundlePreview_Serialize = {
+	/**  The bundle's header. */
+	header: BundleHeader_Serialize,
+	/**  Its secrets, without values, in bundle order. */
+	entries: PreviewEntry_Serialize[],
+};
+
 /**  A copied secret was cleared from the clipboard. */
 export type ClipboardCleared = {
 	/**  Key name of the secret that was copied. */
 	key_name: string,
 };
 
+/**  What to do with one bundle secret. */
+export type ConflictDecision = 
+/**  Keep the existing secret; the bundle's value is not imported. */
+"keep" | 
+/**
+ *  Overwrite the existing value with the bundle's (provenance becomes
+ *  the bundle).
+ */
+"replace" | 
+/**  Do not import this secret (also valid for a key without conflict). */
+"skip";
+
 /**  What a copy did. */
 export type Copied = {
 	/**  The clipboard is cleared after this many seconds. */
 	clear_after_seconds: number,
+};
+
+/**  How many keys got each action: what an audit event may record. */
+export type Counts = {
+	/**  Appended. */
+	added: number,
+	/**  Rewritten. */
+	updated: number,
+	/**  Already had the value. */
+	unchanged: number,
+	/**  Different but kept. */
+	kept: number,
+	/**  Skipped. */
+	skipped: number,
+};
+
+/**  What to do with a key that is already in the file with another value. */
+export type Decision = 
+/**  Leave the file's value (add the key if it is missing). */
+"keep_existing" | 
+/**  Write the new value (add the key if it is missing). */
+"overwrite" | 
+/**  Do not touch this key at all, not even to add it. */
+"skip";
+
+/**  A backup beside the file. */
+export type DotenvBackup = DotenvBackup_Serialize | DotenvBackup_Deserialize;
+
+/**  A backup beside the file. */
+export type DotenvBackup_Deserialize = {
+	/**  File name. */
+	name: string,
+	/**  When it was made (RFC 3339), from the file's modification time. */
+	modified_at?: string | null,
+};
+
+/**  A backup beside the file. */
+export type DotenvBackup_Serialize = {
+	/**  File name. */
+	name: string,
+	/**  When it was made (RFC 3339), from the file's modification time. */
+	modified_at: string | null,
+};
+
+/**  What applying would do; every value masked. */
+export type DotenvPreview = DotenvPreview_Serialize | DotenvPreview_Deserialize;
+
+/**  What applying would do; every value masked. */
+export type DotenvPreview_Deserialize = {
+	/**  The file. */
+	path: string,
+	/**  Whether it exists now. */
+	exists: boolean,
+	/**  Per key. */
+	changes: KeyChange_Deserialize[],
+	/**  Per action. */
+	counts: Counts,
+	/**  Duplicate keys and alias conflicts in the file. */
+	warnings: string[],
+	/**  Unified diff, values masked. */
+	diff: string,
+	/**  Whether applying changes nothing. */
+	noop: boolean,
+};
+
+/**  What applying would do; every value masked. */
+export type DotenvPreview_Serialize = {
+	/**  The file. */
+	path: string,
+	/**  Whether it exists now. */
+	exists: boolean,
+	/**  Per key. */
+	changes: KeyChange_Serialize[],
+	/**  Per action. */
+	counts: Counts,
+	/**  Duplicate keys and alias conflicts in the file. */
+	warnings: string[],
+	/**  Unified diff, values masked. */
+	diff: string,
+	/**  Whether applying changes nothing. */
+	noop: boolean,
+};
+
+/**  Which file, which keys, and how to treat keys already in it. */
+export type DotenvRequest = {
+	/**  Project folder (absolute). */
+	dir: string,
+	/**  File name relative to the folder, e.g. `.env`. */
+	file: string,
+	/**  Vault keys, `KEY` or `provider/KEY`; empty means the keys the file names. */
+	keys: string[],
+	/**  For keys already in the file with another value. */
+	default_decision: Decision,
+	/**  Per-key overrides. */
+	overrides: KeyDecision[],
+	/**  Create a new file (header, provider blocks) instead of patching. */
+	generate: boolean,
+};
+
+/**  What a write or a restore did. */
+export type DotenvWritten = DotenvWritten_Serialize | DotenvWritten_Deserialize;
+
+/**  What a write or a restore did. */
+export type DotenvWritten_Deserialize = {
+	/**  Per action. */
+	counts: Counts,
+	/**  Whether the file was written. */
+	written: boolean,
+	/**  Whether it was created. */
+	created: boolean,
+	/**  File name of the backup made, if any. */
+	backup?: string | null,
+};
+
+/**  What a write or a restore did. */
+export type DotenvWritten_Serialize = {
+	/**  Per action. */
+	counts: Counts,
+	/**  Whether the file was written. */
+	written: boolean,
+	/**  Whether it was created. */
+	created: boolean,
+	/**  File name of the backup made, if any. */
+	backup: string | null,
 };
 
 /**  Deployment environment of a secret. */
@@ -118,6 +449,37 @@ export type Environment =
 "stage" | 
 /**  Production. */
 "prod";
+
+/**  Result of an export (no values). */
+export type ExportSummary = ExportSummary_Serialize | ExportSummary_Deserialize;
+
+/**  Result of an export (no values). */
+export type ExportSummary_Deserialize = {
+	/**  The header written. */
+	header: BundleHeader_Deserialize,
+	/**  Secrets exported. */
+	count: number,
+};
+
+/**  Result of an export (no values). */
+export type ExportSummary_Serialize = {
+	/**  The header written. */
+	header: BundleHeader_Serialize,
+	/**  Secrets exported. */
+	count: number,
+};
+
+/**  What an import did. */
+export type ImportCounts = {
+	/**  New secrets added. */
+	added: number,
+	/**  Existing secrets whose value was replaced. */
+	replaced: number,
+	/**  Conflicts where the existing secret was kept. */
+	kept: number,
+	/**  Secrets skipped by decision. */
+	skipped: number,
+};
 
 /**  Current and default KDF parameters. */
 export type KdfInfo = {
@@ -137,6 +499,51 @@ export type KdfParams = {
 	t: number,
 	/**  Parallelism (lanes). */
 	p: number,
+};
+
+/**  The plan for one key (no value). */
+export type KeyChange = KeyChange_Serialize | KeyChange_Deserialize;
+
+/**  The plan for one key (no value). */
+export type KeyChange_Deserialize = {
+	/**  The key. */
+	key: string,
+	/**  Its provider id. */
+	provider_id: string,
+	/**  What happens to it. */
+	action: Action,
+	/**  First line of its effective assignment in the original file, if any. */
+	line?: number | null,
+	/**
+	 *  Other keys in the file that name the same provider's key (aliases,
+	 *  e.g. `GH_TOKEN` when adding `GITHUB_TOKEN`).
+	 */
+	aliases_in_file: string[],
+};
+
+/**  The plan for one key (no value). */
+export type KeyChange_Serialize = {
+	/**  The key. */
+	key: string,
+	/**  Its provider id. */
+	provider_id: string,
+	/**  What happens to it. */
+	action: Action,
+	/**  First line of its effective assignment in the original file, if any. */
+	line: number | null,
+	/**
+	 *  Other keys in the file that name the same provider's key (aliases,
+	 *  e.g. `GH_TOKEN` when adding `GITHUB_TOKEN`).
+	 */
+	aliases_in_file: string[],
+};
+
+/**  A key's own decision, overriding the default. */
+export type KeyDecision = {
+	/**  Env var name. */
+	key: string,
+	/**  Keep the file's value, overwrite it, or skip the key. */
+	decision: Decision,
 };
 
 /**  A new secret from the add dialog. */
@@ -172,6 +579,39 @@ export type NewSecretInput_Serialize = {
 	notes: string | null,
 	/**  Tags. */
 	tags: string[],
+};
+
+/**  One secret of a bundle as it would be imported (never its value). */
+export type PreviewEntry = PreviewEntry_Serialize | PreviewEntry_Deserialize;
+
+/**  One secret of a bundle as it would be imported (never its value). */
+export type PreviewEntry_Deserialize = {
+	/**
+	 *  Provider id it will be stored under (`generic` when the bundle names
+	 *  a provider this KeyClave does not know).
+	 */
+	provider_id: string,
+	/**  Env var name. */
+	key_name: string,
+	/**  The provider id as written in the bundle, when it was unknown here. */
+	original_provider_id?: string | null,
+	/**  A secret with this provider and key name exists already. */
+	conflict: boolean,
+};
+
+/**  One secret of a bundle as it would be imported (never its value). */
+export type PreviewEntry_Serialize = {
+	/**
+	 *  Provider id it will be stored under (`generic` when the bundle names
+	 *  a provider this KeyClave does not know).
+	 */
+	provider_id: string,
+	/**  Env var name. */
+	key_name: string,
+	/**  The provider id as written in the bundle, when it was unknown here. */
+	original_provider_id?: string,
+	/**  A secret with this provider and key name exists already. */
+	conflict: boolean,
 };
 
 /**  A profile as listed before unlock. */
@@ -421,6 +861,36 @@ export type Strength_Serialize = {
 	label: string,
 	/**  Advice, if any (never contains the passphrase). */
 	feedback: string | null,
+};
+
+/**  What the enrollment screen shows once. */
+export type TotpEnrollment = {
+	/**  The secret in base32, for typing. */
+	secret_base32: string,
+	/**  The otpauth:// URI. */
+	otpauth_uri: string,
+	/**  The URI as an SVG QR code. */
+	qr_svg: string,
+};
+
+/**  When a code is required while TOTP is enabled. */
+export type TotpPolicy = {
+	/**  To export secrets (default on). */
+	required_for_export: boolean,
+	/**  To reveal or copy a value (default off). */
+	required_for_reveal: boolean,
+};
+
+/**  TOTP state of the profile (nothing secret). */
+export type TotpStatus = {
+	/**  TOTP is on. */
+	enabled: boolean,
+	/**  An enrollment waits for its first code. */
+	pending_enrollment: boolean,
+	/**  Unused recovery codes. */
+	recovery_codes_remaining: number,
+	/**  When a code is required. */
+	policy: TotpPolicy,
 };
 
 /**  A core error for the UI: code, redacted message, suggestion. */

@@ -7,7 +7,7 @@ import { describeError, type ErrorInfo } from "./errors";
 import { toasts } from "./toasts.svelte";
 
 /** Views of the main screen. */
-export type View = "secrets" | "settings" | "audit";
+export type View = "secrets" | "dotenv" | "bundles" | "settings" | "audit";
 
 /** What App shows. */
 export type Screen = "loading" | "error" | "first-run" | "locked" | "unlocked";
@@ -50,6 +50,8 @@ export class Session {
   selectedProfile = $state("");
   /** Long work in progress that must not be interrupted by lock or navigation. */
   busy = $state<string | null>(null);
+  /** The project folder last used on the .env screen (kept across views). */
+  dotenvDir = $state("");
 
   screen: Screen = $derived.by(() => {
     if (this.loading) return "loading";

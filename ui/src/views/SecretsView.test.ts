@@ -126,7 +126,7 @@ describe("SecretsView", () => {
     await settle();
     await fireEvent.click(within(row("OPENAI_API_KEY")).getByTestId("reveal-button"));
     await settle();
-    expect(api.revealSecret).toHaveBeenCalledWith("OPENAI_API_KEY", "openai");
+    expect(api.revealSecret).toHaveBeenCalledWith("OPENAI_API_KEY", "openai", null);
     expect(within(row("OPENAI_API_KEY")).getByTestId("secret-value").textContent).toBe("sk-secret");
     await settle(9_999);
     expect(within(row("OPENAI_API_KEY")).getByTestId("secret-value").textContent).toBe("sk-secret");
@@ -146,6 +146,30 @@ describe("SecretsView", () => {
     expect(document.body.textContent).not.toContain("sk-gone");
   });
 
+  it("asks for a two-factor code when the profile requires one, then reveals", async () => {
+    api.listSecrets.mockResolvedValue({ total: 1, items: [s("OPENAI_API_KEY", "openai")] });
+    api.revealSecret
+      .mockRejectedValueOnce({ code: "totp.required", message: "a code is required", suggestion: "Enter a code." })
+      .mockRejectedValueOnce({ code: "totp.invalid", message: "that code is not valid", suggestion: "Try the next one." })
+      .mockResolvedValueOnce("sk-after-code");
+    render(SecretsView);
+    await settle();
+    await fireEvent.click(within(row("OPENAI_API_KEY")).getByTestId("reveal-button"));
+    await settle();
+    const dialog = screen.getByTestId("code-prompt");
+    await fireEvent.input(within(dialog).getByLabelText(/Code from your authenticator/), { target: { value: "000000" } });
+    await fireEvent.submit(within(dialog).getByLabelText(/Code from your authenticator/).closest("form")!);
+    await settle();
+    expect(api.revealSecret).toHaveBeenLastCalledWith("OPENAI_API_KEY", "openai", "000000");
+    expect(within(screen.getByTestId("code-prompt")).getByTestId("form-error").textContent).toContain("not valid");
+    const input = within(screen.getByTestId("code-prompt")).getByLabelText(/Code from your authenticator/);
+    await fireEvent.input(input, { target: { value: "123456" } });
+    await fireEvent.submit(input.closest("form")!);
+    await settle();
+    expect(screen.queryByTestId("code-prompt")).toBeNull();
+    expect(within(row("OPENAI_API_KEY")).getByTestId("secret-value").textContent).toBe("sk-after-code");
+  });
+
   it("warns when a value is copied", async () => {
     api.listSecrets.mockResolvedValue({ total: 1, items: [s("GITHUB_TOKEN", "github")] });
     api.copySecret.mockResolvedValue({ clear_after_seconds: 30 });
@@ -153,7 +177,7 @@ describe("SecretsView", () => {
     await settle();
     await fireEvent.click(within(row("GITHUB_TOKEN")).getByTestId("copy-button"));
     await settle();
-    expect(api.copySecret).toHaveBeenCalledWith("GITHUB_TOKEN", "github");
+    expect(api.copySecret).toHaveBeenCalledWith("GITHUB_TOKEN", "github", null);
     expect(toasts.items.at(-1)?.message).toBe("Copied GITHUB_TOKEN — anyone can paste it until the clipboard clears in 30 s.");
   });
 

@@ -1,0 +1,143 @@
+//! Encrypted bundles: export selected secrets, inspect a file's header,
+//! preview and import one.
+
+use keyclave_core::bundle::{
+    self, BundleExport, BundleHeader, BundlePreview, BundleSelection, ConflictDecision, ExportSummary,
+    ImportCounts, ImportDecisions,
+};
+use keyclave_core::crypto::{KdfParams, SecretString};
+use keyclave_core::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tauri::State;
+
+use crate::error::CmdResult;
+use crate::state::AppState;
+
+/// The export wizard's choices.
+#[derive(Deserialize, specta::Type)]
+pub struct BundleExportInput {
+    /// Absolute path of the file to write.
+    pub path: String,
+    /// Key names; empty exports every secret.
+    pub keys: Vec<String>,
+    /// The bundle password (not the profile passphrase).
+    pub password: String,
+    /// Refuse the bundle after this time (RFC 3339).
+    pub expires_at: Option<String>,
+    /// A TOTP code, when TOTP is on.
+    pub totp_code: Option<String>,
+    /// Replace an existing file.
+    pub overwrite: bool,
+}
+
+/// A bundle file's header and whether it has expired (no password needed).
+#[derive(Serialize, specta::Type)]
+pub struct BundleInfo {
+    /// The authenticated-on-open header.
+    pub header: BundleHeader,
+    /// Past its expiry.
+    pub expired: bool,
+}
+
+/// A decision for one previewed secret.
+#[derive(Deserialize, specta::Type)]
+pub struct BundleKeyDecision {
+    /// Provider id as previewed.
+    pub provider_id: String,
+    /// Key name.
+    pub key_name: String,
+    /// Keep, replace or skip.
+    pub decision: ConflictDecision,
+}
+
+fn absolute(path: &str) -> Result<&Path> {
+    let p = Path::new(path.trim());
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(Error::invalid("the bundle path must be absolute").with_suggestion("Paste the file's full path."))
+    }
+}
+
+fn read(path: &str) -> Result<Vec<u8>> {
+    let p = absolute(path)?;
+    let len = std::fs::metadata(p).map_err(|e| Error::invalid(format!("cannot read the bundle: {e}")))?.len();
+    if len > bundle::MAX_CIPHERTEXT_LEN + u64::from(bundle::MAX_HEADER_LEN) + 18 {
+        return Err(Error::new(ErrorCode::ImportBundleMalformed, "the file is too large to be a bundle"));
+    }
+    std::fs::read(p).map_err(|e| Error::invalid(format!("cannot read the bundle: {e}")))
+}
+
+/// Export to a `.kcbundle`.
+#[tauri::command]
+#[specta::specta]
+pub async fn bundle_export(state: State<'_, AppState>, input: BundleExportInput) -> CmdResult<ExportSummary> {
+    let path = absolute(&input.path)?.to_path_buf();
+    let expires_at = input
+        .expires_at
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            keyclave_core::time::parse(&e)
+                .ok_or_else(|| Error::invalid(format!("'{e}' is not a date and time")))
+        })
+        .transpose()?;
+    let password = SecretString::new(input.password);
+    let selection =
+        if input.keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(input.keys) };
+    let code = input.totp_code.filter(|c| !c.trim().is_empty());
+    Ok(state.with_vault(|v| {
+        v.export_bundle(
+            &path,
+            BundleExport {
+                selection,
+                password: &password,
+                kdf: KdfParams::DEFAULT,
+                expires_at,
+                totp_code: code.as_deref(),
+                overwrite: input.overwrite,
+            },
+        )
+    })?)
+}
+
+/// A bundle's header, without its password.
+#[tauri::command]
+#[specta::specta]
+pub async fn bundle_inspect(path: String) -> CmdResult<BundleInfo> {
+    let header = bundle::inspect(&read(&path)?)?;
+    let expired = header.is_expired_now();
+    Ok(BundleInfo { header, expired })
+}
+
+/// What importing would do: names, providers, conflicts (no values).
+#[tauri::command]
+#[specta::specta]
+pub async fn bundle_import_preview(
+    state: State<'_, AppState>,
+    path: String,
+    password: String,
+) -> CmdResult<BundlePreview> {
+    let bytes = read(&path)?;
+    let password = SecretString::new(password);
+    Ok(state.with_vault(|v| v.preview_bundle_import(&bytes, &password))?)
+}
+
+/// Import with a decision per conflicting key (and a default for the rest).
+#[tauri::command]
+#[specta::specta]
+pub async fn bundle_import(
+    state: State<'_, AppState>,
+    path: String,
+    password: String,
+    default_decision: Option<ConflictDecision>,
+    decisions: Vec<BundleKeyDecision>,
+) -> CmdResult<ImportCounts> {
+    let bytes = read(&path)?;
+    let password = SecretString::new(password);
+    let decisions = ImportDecisions {
+        default: default_decision,
+        per_key: decisions.into_iter().map(|d| ((d.provider_id, d.key_name), d.decision)).collect(),
+    };
+    Ok(state.with_vault(|v| v.import_bundle(&bytes, &password, &decisions))?)
+}

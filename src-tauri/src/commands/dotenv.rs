@@ -1,0 +1,211 @@
+//! `.env` files: preview a patch (masked diff), apply exactly what was
+//! previewed, list backups, restore one.
+
+use keyclave_core::dotenv::{
+    self, Action, ApplyOptions, ApplyReport, Counts, Decision, GenerateOptions, KeyChange, KeyRef,
+    KeySelection, Policy,
+};
+use keyclave_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tauri::State;
+
+use crate::error::CmdResult;
+use crate::state::AppState;
+
+/// A key's own decision, overriding the default.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct KeyDecision {
+    /// Env var name.
+    pub key: String,
+    /// Keep the file's value, overwrite it, or skip the key.
+    pub decision: Decision,
+}
+
+/// Which file, which keys, and how to treat keys already in it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct DotenvRequest {
+    /// Project folder (absolute).
+    pub dir: String,
+    /// File name relative to the folder, e.g. `.env`.
+    pub file: String,
+    /// Vault keys, `KEY` or `provider/KEY`; empty means the keys the file names.
+    pub keys: Vec<String>,
+    /// For keys already in the file with another value.
+    pub default_decision: Decision,
+    /// Per-key overrides.
+    pub overrides: Vec<KeyDecision>,
+    /// Create a new file (header, provider blocks) instead of patching.
+    pub generate: bool,
+}
+
+/// What applying would do; every value masked.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DotenvPreview {
+    /// The file.
+    pub path: String,
+    /// Whether it exists now.
+    pub exists: bool,
+    /// Per key.
+    pub changes: Vec<KeyChange>,
+    /// Per action.
+    pub counts: Counts,
+    /// Duplicate keys and alias conflicts in the file.
+    pub warnings: Vec<String>,
+    /// Unified diff, values masked.
+    pub diff: String,
+    /// Whether applying changes nothing.
+    pub noop: bool,
+}
+
+/// What a write or a restore did.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DotenvWritten {
+    /// Per action.
+    pub counts: Counts,
+    /// Whether the file was written.
+    pub written: bool,
+    /// Whether it was created.
+    pub created: bool,
+    /// File name of the backup made, if any.
+    pub backup: Option<String>,
+}
+
+/// A backup beside the file.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DotenvBackup {
+    /// File name.
+    pub name: String,
+    /// When it was made (RFC 3339), from the file's modification time.
+    pub modified_at: Option<String>,
+}
+
+/// The file a request names: `file` must stay inside `dir`.
+fn target(dir: &str, file: &str) -> Result<PathBuf> {
+    let dir = Path::new(dir.trim());
+    if !dir.is_absolute() {
+        return Err(Error::invalid("the project folder must be an absolute path")
+            .with_suggestion("Paste the folder's full path, e.g. /home/me/project."));
+    }
+    let name = Path::new(file.trim());
+    let plain = name.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if name.as_os_str().is_empty() || !plain {
+        return Err(Error::invalid("the file must be a name inside the project folder")
+            .with_suggestion("Use e.g. .env or config/.env.local."));
+    }
+    Ok(dir.join(name))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn written(r: &ApplyReport) -> DotenvWritten {
+    DotenvWritten {
+        counts: r.counts,
+        written: r.written,
+        created: r.created,
+        backup: r.backup.as_deref().map(file_name),
+    }
+}
+
+/// Preview a patch (or a new file) and keep the plan for [`dotenv_apply`].
+#[tauri::command]
+#[specta::specta]
+pub async fn dotenv_preview(state: State<'_, AppState>, request: DotenvRequest) -> CmdResult<DotenvPreview> {
+    let path = target(&request.dir, &request.file)?;
+    let selection = if request.keys.is_empty() {
+        KeySelection::InFile
+    } else {
+        KeySelection::Keys(request.keys.iter().map(|k| k.parse::<KeyRef>()).collect::<Result<_>>()?)
+    };
+    let policy = request
+        .overrides
+        .iter()
+        .fold(Policy::new(request.default_decision), |p, o| p.with(&o.key, o.decision));
+    let mut session = state.session();
+    let vault = session.vault()?;
+    let plan = if request.generate {
+        vault.plan_new_dotenv(&selection, &GenerateOptions::default())?
+    } else {
+        vault.plan_dotenv(&path, &selection, &policy)?
+    };
+    let preview = DotenvPreview {
+        path: path.display().to_string(),
+        exists: path.exists(),
+        changes: plan.changes().to_vec(),
+        counts: plan.counts(),
+        warnings: plan.warnings().iter().map(|w| w.message()).collect(),
+        diff: plan.masked_diff(&file_name(&path)),
+        noop: plan.changes().iter().all(|c| !matches!(c.action, Action::Add | Action::Update)),
+    };
+    session.stage_plan(path, plan)?;
+    Ok(preview)
+}
+
+/// Write the plan last previewed for this file (refused if the file
+/// changed since).
+#[tauri::command]
+#[specta::specta]
+pub async fn dotenv_apply(state: State<'_, AppState>, dir: String, file: String) -> CmdResult<DotenvWritten> {
+    let path = target(&dir, &file)?;
+    let mut session = state.session();
+    let plan = session.take_staged_plan(&path)?;
+    let report = session.vault()?.write_dotenv(&path, &plan, &ApplyOptions::default())?;
+    Ok(written(&report))
+}
+
+/// The file's backups, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn dotenv_backups(
+    state: State<'_, AppState>,
+    dir: String,
+    file: String,
+) -> CmdResult<Vec<DotenvBackup>> {
+    let path = target(&dir, &file)?;
+    state.with_vault(|_| Ok(()))?;
+    let mut backups: Vec<DotenvBackup> = dotenv::list_backups(&path)?
+        .iter()
+        .map(|b| DotenvBackup {
+            name: file_name(b),
+            modified_at: std::fs::metadata(b)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339()),
+        })
+        .collect();
+    backups.reverse();
+    Ok(backups)
+}
+
+/// Put a backup back (the current text is backed up first).
+#[tauri::command]
+#[specta::specta]
+pub async fn dotenv_restore(
+    state: State<'_, AppState>,
+    dir: String,
+    file: String,
+    backup: String,
+) -> CmdResult<DotenvWritten> {
+    let path = target(&dir, &file)?;
+    let backup_path = path.with_file_name(Path::new(&backup).file_name().unwrap_or_default());
+    let report = state.with_vault(|v| v.restore_dotenv(&path, &backup_path, &ApplyOptions::default()))?;
+    Ok(written(&report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_stay_inside_an_absolute_project_folder() {
+        assert_eq!(target("/p", ".env").unwrap(), PathBuf::from("/p/.env"));
+        assert_eq!(target("/p", "config/.env.local").unwrap(), PathBuf::from("/p/config/.env.local"));
+        for (dir, file) in
+            [("p", ".env"), ("/p", "../.env"), ("/p", "/etc/passwd"), ("/p", ""), ("/p", "a/../../x")]
+        {
+            assert!(target(dir, file).is_err(), "{dir} {file}");
+        }
+    }
+}
