@@ -200,8 +200,11 @@ mod tests {
 
     #[test]
     fn targets_stay_inside_an_absolute_project_folder() {
-        assert_eq!(target("/p", ".env").unwrap(), PathBuf::from("/p/.env"));
-        assert_eq!(target("/p", "config/.env.local").unwrap(), PathBuf::from("/p/config/.env.local"));
+        assert_eq!(target("/p", ".env").expect("plain name"), PathBuf::from("/p/.env"));
+        assert_eq!(
+            target("/p", "config/.env.local").expect("nested name"),
+            PathBuf::from("/p/config/.env.local")
+        );
         for (dir, file) in
             [("p", ".env"), ("/p", "../.env"), ("/p", "/etc/passwd"), ("/p", ""), ("/p", "a/../../x")]
         {
