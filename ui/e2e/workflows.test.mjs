@@ -1,0 +1,128 @@
+// The everyday key workflows in the real window: write a project's .env
+// from the vault (masked preview, apply, backup), export a bundle, and
+// import it into a second profile.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { cli, click, fill, launch, removeHome, row, screenshot, tempHome, textOf, visible } from "./harness.mjs";
+
+const PASS = "workflow passphrase for tests";
+const BUNDLE_PASS = "bundle password 42";
+const KEYS = {
+  GITHUB_TOKEN: "ghp_E2eWorkflowGithub0123456789abcdef",
+  OPENAI_API_KEY: "sk-proj-E2eWorkflowOpenai0123456789",
+  STRIPE_SECRET_KEY: "sk_test_E2eWorkflowStripe012345",
+};
+
+let app;
+let home;
+let project;
+
+before(async () => {
+  home = tempHome();
+  const pf = path.join(home, "pass.txt");
+  writeFileSync(pf, `${PASS}\n`);
+  const cheap = ["--kdf-memory-kib", "256", "--kdf-iterations", "1"];
+  await cli(home, ["--passphrase-file", pf, "profile", "create", "Alpha", ...cheap]);
+  await cli(home, ["--passphrase-file", pf, "profile", "create", "Beta", ...cheap]);
+  for (const [k, v] of Object.entries(KEYS)) {
+    await cli(home, ["--passphrase-file", pf, "--profile", "Alpha", "secret", "add", k], v);
+  }
+  project = path.join(home, "project");
+  mkdirSync(project);
+  writeFileSync(path.join(project, ".env"), "# local settings\nPORT=3000\nGITHUB_TOKEN=stale-value\n");
+  app = await launch(home, { readySelector: '[data-testid="unlock-screen"]' });
+});
+
+after(async () => {
+  await app?.close();
+  removeHome(home);
+});
+
+async function unlock(b, profile) {
+  const select = await visible(b, "#unlock-profile");
+  await select.selectByVisibleText(profile);
+  await fill(b, "#unlock-passphrase", PASS);
+  await click(b, '[data-testid="unlock-submit"]');
+  await visible(b, '[data-testid="nav-secrets"]', 30000);
+}
+
+async function pageHasNoValue(b) {
+  const html = await b.getPageSource();
+  for (const [k, v] of Object.entries(KEYS)) assert.ok(!html.includes(v), `${k}'s value is in the DOM`);
+  assert.ok(!html.includes("stale-value"), "the file's old value is in the DOM");
+}
+
+test(".env from the vault, then a bundle into a second profile", async () => {
+  const b = app.browser;
+  await unlock(b, "Alpha");
+  await row(b, "GITHUB_TOKEN");
+
+  // .env: patch the project's file with two vault keys, overwriting the stale one.
+  await click(b, '[data-testid="nav-dotenv"]');
+  await fill(b, '[data-testid="dotenv-dir"]', project);
+  await click(b, '[data-testid="pick-GITHUB_TOKEN"]');
+  await click(b, '[data-testid="pick-OPENAI_API_KEY"]');
+  await (await visible(b, '[data-testid="dotenv-decision"]')).selectByAttribute("value", "overwrite");
+  await click(b, '[data-testid="dotenv-preview"]');
+  const diff = await textOf(b, '[data-testid="dotenv-diff"]');
+  assert.match(diff, /\+OPENAI_API_KEY=/);
+  assert.match(diff, /-GITHUB_TOKEN=/);
+  assert.match(await textOf(b, '[data-testid="dotenv-preview-panel"] h2'), /1 added, 1 updated/);
+  await pageHasNoValue(b);
+  await screenshot(b, "dotenv-preview");
+  await click(b, '[data-testid="dotenv-apply"]');
+  await visible(b, '[data-testid="dotenv-backups"] li');
+  const written = readFileSync(path.join(project, ".env"), "utf8");
+  assert.ok(written.startsWith(`# local settings\nPORT=3000\nGITHUB_TOKEN=${KEYS.GITHUB_TOKEN}\n`), written);
+  assert.ok(written.includes(`OPENAI_API_KEY=${KEYS.OPENAI_API_KEY}\n`), written);
+  assert.equal(readdirSync(project).filter((f) => f.startsWith(".env.keyclave-backup-")).length, 1);
+  await pageHasNoValue(b);
+  await screenshot(b, "dotenv-written");
+
+  // Bundle: export two keys with a password.
+  const bundle = path.join(home, "handover.kcbundle");
+  await click(b, '[data-testid="nav-bundles"]');
+  await click(b, '[data-testid="bundle-keys"] [data-testid="pick-OPENAI_API_KEY"]');
+  await click(b, '[data-testid="bundle-keys"] [data-testid="pick-STRIPE_SECRET_KEY"]');
+  await fill(b, '[data-testid="bundle-out"]', bundle);
+  await fill(b, "#bundle-password", BUNDLE_PASS);
+  await fill(b, "#bundle-password-confirm", BUNDLE_PASS);
+  await screenshot(b, "bundle-export");
+  await click(b, '[data-testid="bundle-export-submit"]');
+  await b.waitUntil(() => existsSync(bundle), { timeout: 30000, timeoutMsg: "the bundle was not written" });
+  await b.waitUntil(async () => (await b.getPageSource()).includes("Exported 2 secrets"), { timeout: 10000 });
+  assert.ok(!readFileSync(bundle).includes(Buffer.from(KEYS.OPENAI_API_KEY)), "the bundle holds a plaintext value");
+
+  // Second profile: read the header, preview, import.
+  await b.keys(["Control", "l"]);
+  await visible(b, '[data-testid="unlock-screen"]');
+  await unlock(b, "Beta");
+  await visible(b, '[data-testid="empty-state"]');
+  await click(b, '[data-testid="nav-bundles"]');
+  // An empty profile opens on Import.
+  await fill(b, '[data-testid="bundle-in"]', bundle);
+  await click(b, '[data-testid="bundle-inspect"]');
+  assert.match(await textOf(b, '[data-testid="bundle-header"]'), /Secrets\s*2/);
+  await fill(b, "#bundle-in-password", "not the password");
+  await click(b, '[data-testid="bundle-preview"]');
+  await b.waitUntil(async () => (await textOf(b, '[data-testid="form-error"]')).length > 0, { timeout: 30000 });
+  assert.equal(await (await b.$('[data-testid="form-error"]')).getAttribute("data-code"), "import.bundle_wrong_password_or_tampered");
+  await screenshot(b, "bundle-wrong-password");
+  await fill(b, "#bundle-in-password", BUNDLE_PASS);
+  await click(b, '[data-testid="bundle-preview"]');
+  const entries = await textOf(b, '[data-testid="bundle-entries"]');
+  assert.match(entries, /OPENAI_API_KEY/);
+  assert.match(entries, /STRIPE_SECRET_KEY/);
+  await screenshot(b, "bundle-import-preview");
+  await click(b, '[data-testid="bundle-import-submit"]');
+  await b.waitUntil(async () => (await b.getPageSource()).includes("2 added"), { timeout: 30000 });
+  await pageHasNoValue(b);
+
+  await click(b, '[data-testid="nav-secrets"]');
+  await row(b, "OPENAI_API_KEY");
+  await row(b, "STRIPE_SECRET_KEY");
+  assert.equal((await b.$$('[data-testid="secret-row"]')).length, 2);
+  await screenshot(b, "second-profile-imported");
+});
