@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod backoff;
 pub mod bundle;
+pub mod conflict;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
