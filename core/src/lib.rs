@@ -17,6 +17,7 @@ pub mod conflict;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
+pub mod import;
 pub mod index;
 pub mod keyclave;
 pub mod migrations;

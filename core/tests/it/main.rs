@@ -10,6 +10,7 @@ mod bundle_fuzz;
 mod common;
 mod dotenv;
 mod errors;
+mod import;
 mod profiles;
 mod rotation;
 mod schema;
