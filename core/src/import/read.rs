@@ -278,7 +278,14 @@ fn resolve(raws: Vec<Raw>) -> (Vec<ParsedEntry>, Vec<Rejected>) {
 
 /// Whether an assignment can be imported; its name advice if so.
 fn check(raw: &Raw) -> std::result::Result<Vec<String>, Reason> {
-    let Ok(warnings) = secrets::validate_key_name(&raw.key) else { return Err(Reason::InvalidKeyName) };
+    let Ok(mut warnings) = secrets::validate_key_name(&raw.key) else { return Err(Reason::InvalidKeyName) };
+    // The advice starts with the key ("k: use K"); an entry already names it.
+    let named = format!("{}: ", raw.key);
+    for w in &mut warnings {
+        if let Some(rest) = w.strip_prefix(&named) {
+            *w = rest.to_owned();
+        }
+    }
     let value = match &raw.value {
         RawValueKind::Text(v, _) => Some(v.expose_secret()),
         RawValueKind::Refused(_) => None,
@@ -338,7 +345,7 @@ mod tests {
     fn tokens_are_not_taken_for_names() {
         assert!(looks_like_token("dGhpcyBpcyBhIHNlY3JldA", Some("=")), "base64 with padding");
         assert!(looks_like_token("Zx9Qw3Er7Ty1Ui5Op2As6Df4", Some("x")));
-        assert!(!looks_like_token("dGhpcyBpcyBhIHNlY3JldA", Some("value")));
+        assert!(!looks_like_token("myVeryLongCamelCaseName", Some("value")), "no digit: a name");
         assert!(!looks_like_token("OPENAI_API_KEY", Some("=")));
         assert!(!looks_like_token("SERVICE_000123_API_KEY_EXTRA", Some("x")));
         assert!(!looks_like_token("myLocalToken", Some("x")));

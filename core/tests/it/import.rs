@@ -358,7 +358,7 @@ fn preview_suggests_providers_flags_conflicts_and_writes_nothing() {
         ]
     );
     assert_eq!(preview.conflicts(), 1);
-    assert!(preview.entries[3].warnings.iter().any(|w| w.contains("upper-case")), "{:?}", preview.entries[3]);
+    assert_eq!(preview.entries[3].warnings, ["upper-case key names are recommended (MY_THING)"]);
     assert_eq!(v.secret_count(), 1, "a preview writes nothing");
 
     // A provider for all: the conflict is judged under that provider.
