@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bundle;
+pub mod import;
 pub mod profile;
 pub mod providers;
 pub mod secret;
