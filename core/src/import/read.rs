@@ -53,7 +53,7 @@ pub(super) fn parse(input: &[u8], format: Format) -> Result<Parsed> {
             Err(e) => {
                 // Not an error: a dotenv file may start with `{` by accident,
                 // and what was not understood is listed line by line anyway.
-                notes.push(format!("The text starts with '{{' but {}; it was read as dotenv.", e.message()));
+                notes.push(format!("Read as dotenv: {}.", e.message()));
                 dotenv(text)
             }
         },
