@@ -50,6 +50,7 @@ pub(super) fn parse(input: &[u8], format: Format) -> Result<Parsed> {
         Format::Json => json(text, body_start).map(|raws| (Format::Json, raws, Vec::new()))?,
         Format::Auto if body.trim_start().starts_with('{') => match json(text, body_start) {
             Ok(raws) => (Format::Json, raws, Vec::new()),
+            Err(e) if e.code() == ErrorCode::ImportInputTooLarge => return Err(e),
             Err(e) => {
                 // Not an error: a dotenv file may start with `{` by accident,
                 // and what was not understood is listed line by line anyway.
