@@ -237,12 +237,12 @@ fn huge_input_is_a_structured_error_not_a_crash() {
         "{{{}\"K\":1}}",
         (0..import::MAX_ENTRIES).map(|i| format!("\"K{i}\":1,")).collect::<String>()
     );
-    assert_eq!(
-        import::parse(json.as_bytes(), Format::Json).unwrap_err().code(),
-        ErrorCode::ImportInputTooLarge
-    );
+    for format in [Format::Json, Format::Auto] {
+        let e = import::parse(json.as_bytes(), format).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ImportInputTooLarge, "{format:?}");
+    }
 
-    // A 16 MiB value is read, then rejected on its own line only.
+    // A 2 MiB value (the limit is 1 MiB) is read, then rejected on its own line only.
     let huge_value = format!("BIG={}\nSMALL=1\n", "x".repeat(2 << 20));
     let p = parse(&huge_value);
     assert_eq!(p.rejected()[0].reason, Reason::ValueTooLarge);
