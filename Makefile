@@ -56,7 +56,7 @@ bindings:
 
 ## Criterion benchmarks (core/benches); figures in target/criterion.
 bench: setup
-	$(CARGO) bench -p keyclave-core --bench vault --bench dotenv
+	$(CARGO) bench -p keyclave-core --bench vault --bench dotenv --bench import
 
 ## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
 perf: setup-desktop desktop

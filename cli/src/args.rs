@@ -42,6 +42,12 @@ pub enum Command {
     },
     /// List the built-in providers.
     Providers,
+    /// Import secrets from a .env or JSON file, or text on standard input (`-`).
+    ///
+    /// Shows what it read with --dry-run (key names, lines, providers,
+    /// conflicts; never values). Lines that cannot be imported are listed
+    /// by number and reason, and the rest is imported unless --strict.
+    Import(ImportArgs),
     /// Export, inspect and import encrypted `.kcbundle` files.
     #[command(subcommand)]
     Bundle(BundleCmd),
@@ -141,6 +147,30 @@ pub enum EnvCmd {
         /// The backup's file name, as `env backups` lists it.
         backup: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to read, or `-` for standard input (after the passphrase
+    /// line when the passphrase also comes from standard input).
+    #[arg(value_name = "FILE|-")]
+    pub input: PathBuf,
+    /// How to read it: auto (JSON if it is a JSON object, else dotenv), dotenv or json.
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    pub format: String,
+    /// Store every secret under this provider (default: suggested from each key name).
+    #[arg(long, value_name = "ID")]
+    pub provider: Option<String>,
+    /// What to do with a secret that exists already: keep, replace or skip.
+    /// Without it, any conflict stops the import before anything is written.
+    #[arg(long, value_name = "DECISION")]
+    pub on_conflict: Option<String>,
+    /// Only show what would be imported; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import nothing if any line cannot be imported.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

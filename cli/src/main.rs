@@ -39,6 +39,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),
         Command::Providers => commands::providers::run(&ctx),
+        Command::Import(args) => commands::import::run(ctx, args),
         Command::Bundle(cmd) => commands::bundle::run(ctx, cmd),
         Command::Totp(cmd) => commands::totp::run(ctx, cmd),
         Command::Env(cmd) => commands::env::run(ctx, cmd),

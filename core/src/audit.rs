@@ -32,6 +32,8 @@ pub enum EventType {
     KeyRotation,
     /// A secret was added.
     SecretAdd,
+    /// Secrets were imported from pasted text or a file (counts only).
+    SecretImport,
     /// A secret was edited.
     SecretEdit,
     /// A secret was deleted.
@@ -79,6 +81,7 @@ impl EventType {
         EventType::KdfUpgrade,
         EventType::KeyRotation,
         EventType::SecretAdd,
+        EventType::SecretImport,
         EventType::SecretEdit,
         EventType::SecretDelete,
         EventType::SecretReveal,
@@ -110,6 +113,7 @@ impl EventType {
             EventType::KdfUpgrade => "profile.kdf_upgrade",
             EventType::KeyRotation => "profile.key_rotation",
             EventType::SecretAdd => "secret.add",
+            EventType::SecretImport => "secret.import",
             EventType::SecretEdit => "secret.edit",
             EventType::SecretDelete => "secret.delete",
             EventType::SecretReveal => "secret.reveal",

@@ -114,6 +114,21 @@ codes! {
     /// The bundle decrypted, but its contents are not a valid list of secrets.
     ImportBundleMalformedPayload => "import.bundle_malformed_payload", user: true, recoverable: true,
         suggestion: "The bundle was written by a faulty or incompatible program; ask the sender to export it again.";
+    /// The text to import is larger than the limit.
+    ImportInputTooLarge => "import.input_too_large", user: true, recoverable: true,
+        suggestion: "Import at most 16 MiB (and 100,000 keys) at a time; split the file.";
+    /// The text to import is not UTF-8 (binary, or UTF-16 from some editors).
+    ImportInputNotUtf8 => "import.input_not_utf8", user: true, recoverable: true,
+        suggestion: "Save the file as UTF-8 text; it may be UTF-16 or binary.";
+    /// `--format json` was asked for and the text is not a JSON object.
+    ImportInvalidJson => "import.invalid_json", user: true, recoverable: true,
+        suggestion: "Fix the JSON at the line and column named, or use --format dotenv (or auto).";
+    /// The text holds no entry that could be imported.
+    ImportNothingFound => "import.nothing_found", user: true, recoverable: true,
+        suggestion: "Paste KEY=value lines or a JSON object of strings; --dry-run shows what was read.";
+    /// A strict import refused input with lines that would not be imported.
+    ImportRejectedLines => "import.rejected_lines", user: true, recoverable: true,
+        suggestion: "Fix or remove the lines named (see them with --dry-run), or import without --strict.";
     /// TOTP is enabled and this operation needs a current code.
     TotpRequired => "totp.required", user: true, recoverable: true,
         suggestion: "Enter the 6-digit code from your authenticator app (or a recovery code).";

@@ -13,9 +13,11 @@
 pub mod audit;
 pub mod backoff;
 pub mod bundle;
+pub mod conflict;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
+pub mod import;
 pub mod index;
 pub mod keyclave;
 pub mod migrations;

@@ -119,6 +119,21 @@ impl Provenance {
     pub fn manual() -> Self {
         Provenance { source_type: SourceType::Manual, source_label: None }
     }
+
+    /// Pasted text, with an optional label ("clipboard", "stdin").
+    pub fn paste(label: Option<&str>) -> Self {
+        Provenance { source_type: SourceType::Paste, source_label: label.map(str::to_owned) }
+    }
+
+    /// Imported from the file at `path`. Only the file name is kept: a path
+    /// can say more than it should (user names, client folders), and the
+    /// label is shown in lists and exports.
+    pub fn file_import(path: &std::path::Path) -> Self {
+        Provenance {
+            source_type: SourceType::FileImport,
+            source_label: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        }
+    }
 }
 
 /// Everything about a secret except its value.
@@ -257,13 +272,13 @@ pub fn suggest_provider(key_name: &str) -> &'static str {
     providers::for_key_name(key_name).map_or(providers::GENERIC_ID, |p| p.id)
 }
 
-fn check_provider(id: &str) -> Result<&'static str> {
+pub(crate) fn check_provider(id: &str) -> Result<&'static str> {
     providers::get(id)
         .map(|p| p.id)
         .ok_or_else(|| Error::new(ErrorCode::ProviderNotFound, format!("unknown provider '{id}'")))
 }
 
-fn check_value(value: &SecretString) -> Result<()> {
+pub(crate) fn check_value(value: &SecretString) -> Result<()> {
     if value.expose_secret().trim().is_empty() {
         return Err(Error::new(ErrorCode::SecretEmptyValue, "the secret value is empty"));
     }
@@ -417,6 +432,25 @@ impl Catalog {
             Ok(i) | Err(i) => i,
         };
         self.entries.insert(at, entry);
+    }
+
+    /// Insert many at once: one by one, each insert shifts the entries
+    /// after it, which for 10,000 unsorted keys is tens of millions of moves;
+    /// appending and sorting once is `O(n log n)`.
+    pub(crate) fn insert_many(&mut self, secrets: impl IntoIterator<Item = SecretSummary>) {
+        let secrets = secrets.into_iter();
+        let before = self.entries.len();
+        if secrets.size_hint().0 < 32 {
+            for s in secrets {
+                self.insert(s);
+            }
+            return;
+        }
+        self.entries.extend(secrets.map(Entry::new));
+        if self.entries.len() > before {
+            // (key name, provider) is unique, so an unstable sort is exact.
+            self.entries.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
     }
 
     pub(crate) fn remove(&mut self, key_name: &str, provider_id: &str) -> Option<SecretSummary> {
@@ -577,11 +611,9 @@ impl Vault {
         };
         audit::record(&tx, &profile_id, EventType::SecretAdd, meta)?;
         tx.commit()?;
-        let mut out = Vec::with_capacity(prepared.len());
-        for (s, _, warnings) in prepared {
-            self.catalog.insert(s.clone());
-            out.push(Saved { secret: s, warnings });
-        }
+        let out: Vec<Saved> =
+            prepared.into_iter().map(|(s, _, warnings)| Saved { secret: s, warnings }).collect();
+        self.catalog.insert_many(out.iter().map(|s| s.secret.clone()));
         Ok(out)
     }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bundle;
 pub mod env;
+pub mod import;
 pub mod profile;
 pub mod providers;
 pub mod run;

@@ -35,10 +35,10 @@
 
 mod vault;
 
-pub use vault::{
-    BundleExport, BundlePreview, BundleSelection, ConflictDecision, ExportSummary, ImportCounts,
-    ImportDecisions, PreviewEntry,
-};
+pub use vault::{BundleExport, BundlePreview, BundleSelection, ExportSummary, PreviewEntry};
+// The decision types live in `conflict` (text imports share them); they stay
+// reachable here for callers written against bundles.
+pub use crate::conflict::{ConflictDecision, ImportCounts, ImportDecisions};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};

@@ -2,13 +2,14 @@
 //! preview an import, import with a decision per conflicting key.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{BundleHeader, BundleSecret};
-use crate::audit::{self, EventType};
+use crate::audit::EventType;
+use crate::conflict::{ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, undecided_error};
 use crate::crypto::{KdfParams, SecretString};
 use crate::error::{Error, ErrorCode, Result};
 use crate::providers;
@@ -78,65 +79,6 @@ pub struct BundlePreview {
     pub header: BundleHeader,
     /// Its secrets, without values, in bundle order.
     pub entries: Vec<PreviewEntry>,
-}
-
-/// What to do with one bundle secret.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConflictDecision {
-    /// Keep the existing secret; the bundle's value is not imported.
-    Keep,
-    /// Overwrite the existing value with the bundle's (provenance becomes
-    /// the bundle).
-    Replace,
-    /// Do not import this secret (also valid for a key without conflict).
-    Skip,
-}
-
-impl std::str::FromStr for ConflictDecision {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "keep" => Ok(ConflictDecision::Keep),
-            "replace" => Ok(ConflictDecision::Replace),
-            "skip" => Ok(ConflictDecision::Skip),
-            other => Err(Error::invalid(format!("unknown conflict decision '{other}'"))
-                .with_suggestion("Use keep, replace or skip.")),
-        }
-    }
-}
-
-/// The user's decisions for an import.
-#[derive(Debug, Clone, Default)]
-pub struct ImportDecisions {
-    /// Applies to every conflict without its own decision ("apply to all").
-    /// With `None`, an undecided conflict fails the import with
-    /// `import.conflict` and nothing is written.
-    pub default: Option<ConflictDecision>,
-    /// Decisions by (provider id, key name), as shown in the preview.
-    pub per_key: HashMap<(String, String), ConflictDecision>,
-}
-
-impl ImportDecisions {
-    /// Apply `decision` to every conflict.
-    pub fn all(decision: ConflictDecision) -> Self {
-        ImportDecisions { default: Some(decision), per_key: HashMap::new() }
-    }
-}
-
-/// What an import did.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    /// New secrets added.
-    pub added: u32,
-    /// Existing secrets whose value was replaced.
-    pub replaced: u32,
-    /// Conflicts where the existing secret was kept.
-    pub kept: u32,
-    /// Secrets skipped by decision.
-    pub skipped: u32,
 }
 
 /// A bundle secret placed in this vault: effective provider and whether it
@@ -252,87 +194,52 @@ impl Vault {
     ) -> Result<ImportCounts> {
         let (header, secrets) = super::open_with_header(bytes, password, Utc::now())?;
         let placed = self.place(secrets);
-        let decide = |p: &Placed| {
-            decisions
-                .per_key
-                .get(&(p.secret.provider_id.clone(), p.secret.key_name.clone()))
-                .copied()
-                .or(if p.existing.is_some() { decisions.default } else { None })
-        };
+        let decide =
+            |p: &Placed| decisions.decide(&p.secret.provider_id, &p.secret.key_name, p.existing.is_some());
         let undecided: Vec<String> = placed
             .iter()
             .filter(|p| p.existing.is_some() && decide(p).is_none())
             .map(|p| format!("{} ({})", p.secret.key_name, p.secret.provider_id))
             .collect();
         if !undecided.is_empty() {
-            return Err(Error::new(
-                ErrorCode::ImportConflict,
-                format!("these secrets exist already: {}", undecided.join(", ")),
-            )
-            .with_suggestion("Decide for each conflict: keep the existing secret, replace it, or skip it."));
+            return Err(undecided_error(&undecided));
         }
 
-        let label = format!("bundle {}", header.bundle_id);
-        let profile_id = self.profile().id.clone();
+        let provenance = Provenance {
+            source_type: SourceType::ExportBundleImport,
+            source_label: Some(format!("bundle {}", header.bundle_id)),
+        };
         let now = crate::time::now();
         let mut counts = ImportCounts::default();
-        let mut inserts = Vec::new();
-        let mut replaces = Vec::new();
+        let mut writes = ImportWrites::default();
         for p in placed {
             match (decide(&p), p.existing) {
                 (Some(ConflictDecision::Skip), _) => counts.skipped += 1,
                 (Some(ConflictDecision::Keep), Some(_)) => counts.kept += 1,
                 (Some(ConflictDecision::Replace), Some(old)) => {
-                    let sealed = self.field_key().seal(
-                        p.secret.secret_value.expose_secret().as_bytes(),
-                        crate::secrets::value_ctx(&profile_id, &old.id),
-                    );
-                    let mut new = old.clone();
-                    new.source_type = SourceType::ExportBundleImport;
-                    new.source_label = Some(label.clone());
-                    new.imported_at = Some(now.clone());
-                    new.updated_at = now.clone();
-                    replaces.push((old, new, sealed));
+                    writes.replaces.push(self.prepare_replace(
+                        &old,
+                        &p.secret.secret_value,
+                        &provenance,
+                        &now,
+                    )?);
                     counts.replaced += 1;
                 }
                 // No conflict: Keep / Replace / no decision all mean "add".
                 (_, None) => {
                     let new = NewSecret {
                         provider_id: Some(p.secret.provider_id),
-                        provenance: Provenance {
-                            source_type: SourceType::ExportBundleImport,
-                            source_label: Some(label.clone()),
-                        },
+                        provenance: provenance.clone(),
                         ..NewSecret::new(p.secret.key_name, p.secret.secret_value)
                     };
-                    inserts.push(self.prepare_new(new)?);
+                    writes.inserts.push(self.prepare_new(new)?);
                     counts.added += 1;
                 }
                 (None, Some(_)) => return Err(Error::internal("an undecided conflict reached the import")),
             }
         }
-
-        let tx = self.connection_mut().transaction()?;
-        for (s, sealed, _) in &inserts {
-            Vault::insert_row(&tx, &profile_id, s, sealed)?;
-        }
-        for (old, new, sealed) in &replaces {
-            tx.execute(
-                "UPDATE secrets SET secret_value_enc = ?2, source_type = ?3, source_label = ?4,
-                   imported_at = ?5, updated_at = ?6 WHERE id = ?1",
-                rusqlite::params![
-                    old.id,
-                    sealed,
-                    new.source_type.as_str(),
-                    new.source_label,
-                    new.imported_at,
-                    new.updated_at
-                ],
-            )?;
-        }
-        audit::record(
-            &tx,
-            &profile_id,
+        self.commit_import(
+            writes,
             EventType::BundleImport,
             json!({
                 "bundle_id": header.bundle_id,
@@ -342,14 +249,6 @@ impl Vault {
                 "skipped": counts.skipped,
             }),
         )?;
-        tx.commit()?;
-        for (s, _, _) in inserts {
-            self.catalog.insert(s);
-        }
-        for (old, new, _) in replaces {
-            self.catalog.remove(&old.key_name, &old.provider_id);
-            self.catalog.insert(new);
-        }
         Ok(counts)
     }
 }

@@ -11,6 +11,7 @@ mod common;
 mod dotenv;
 mod dotenv_vault;
 mod errors;
+mod import;
 mod profiles;
 mod rotation;
 mod schema;
