@@ -30,6 +30,8 @@ fn keyclave_commands() -> &'static [&'static str] {
         "upgrade_kdf",
         "rotate_key",
         "audit_log",
+        "import_preview",
+        "import_apply",
         "dotenv_preview",
         "dotenv_apply",
         "dotenv_backups",

@@ -41,6 +41,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::upgrade_kdf,
             settings::rotate_key,
             audit::audit_log,
+            import::import_preview,
+            import::import_apply,
             dotenv::dotenv_preview,
             dotenv::dotenv_apply,
             dotenv::dotenv_backups,

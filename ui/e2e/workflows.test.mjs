@@ -1,6 +1,7 @@
-// The everyday key workflows in the real window: write a project's .env
-// from the vault (masked preview, apply, backup), export a bundle, and
-// import it into a second profile.
+// The everyday key workflows in the real window: import pasted keys (with
+// a line that cannot be read), write a project's .env from the vault
+// (masked preview, apply, backup), export a bundle, and import it into a
+// second profile.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -26,9 +27,6 @@ before(async () => {
   const cheap = ["--kdf-memory-kib", "256", "--kdf-iterations", "1"];
   await cli(home, ["--passphrase-file", pf, "profile", "create", "Alpha", ...cheap]);
   await cli(home, ["--passphrase-file", pf, "profile", "create", "Beta", ...cheap]);
-  for (const [k, v] of Object.entries(KEYS)) {
-    await cli(home, ["--passphrase-file", pf, "--profile", "Alpha", "secret", "add", k], v);
-  }
   project = path.join(home, "project");
   mkdirSync(project);
   writeFileSync(path.join(project, ".env"), "# local settings\nPORT=3000\nGITHUB_TOKEN=stale-value\n");
@@ -52,12 +50,47 @@ async function pageHasNoValue(b) {
   const html = await b.getPageSource();
   for (const [k, v] of Object.entries(KEYS)) assert.ok(!html.includes(v), `${k}'s value is in the DOM`);
   assert.ok(!html.includes("stale-value"), "the file's old value is in the DOM");
+  assert.ok(!html.includes(BUNDLE_PASS), "the bundle password is in the DOM");
 }
 
-test(".env from the vault, then a bundle into a second profile", async () => {
+test("import, .env from the vault, then a bundle into a second profile", async () => {
   const b = app.browser;
   await unlock(b, "Alpha");
+  await visible(b, '[data-testid="empty-state"]');
+
+  // Import: paste dotenv text with a comment, an export line, a quoted
+  // value and a line that is not an assignment.
+  await click(b, '[data-testid="nav-import"]');
+  const pasted = [
+    "# keys from the old laptop",
+    `export GITHUB_TOKEN=${KEYS.GITHUB_TOKEN}`,
+    `OPENAI_API_KEY="${KEYS.OPENAI_API_KEY}"`,
+    "this line is not an assignment",
+    `STRIPE_SECRET_KEY=${KEYS.STRIPE_SECRET_KEY} # test mode`,
+  ].join("\n");
+  // A paste: WebKitWebDriver's typing drops newlines in a textarea.
+  await b.execute((text) => {
+    const el = document.querySelector('[data-testid="import-text"]');
+    el.value = text;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, pasted);
+  await click(b, '[data-testid="import-preview"]');
+  await b.waitUntil(async () => (await b.$('[data-testid="import-entries"]').isExisting()) || (await b.$('[data-testid="form-error"]').isExisting()), { timeout: 10000 });
+  if (await b.$('[data-testid="form-error"]').isExisting()) {
+    await screenshot(b, "import-error");
+    assert.fail(`import preview failed: ${await textOf(b, '[data-testid="form-error"]')}`);
+  }
+  const entries = await textOf(b, '[data-testid="import-entries"]');
+  for (const k of Object.keys(KEYS)) assert.match(entries, new RegExp(k));
+  assert.match(await textOf(b, '[data-testid="import-skipped"]'), /Line 4/);
+  assert.ok(!(await textOf(b, '[data-testid="import-preview-panel"]')).includes(KEYS.OPENAI_API_KEY));
+  await screenshot(b, "import-preview");
+  await click(b, '[data-testid="import-submit"]');
+  await b.waitUntil(async () => (await b.getPageSource()).includes("3 added"), { timeout: 10000 });
+  await pageHasNoValue(b);
+  await click(b, '[data-testid="nav-secrets"]');
   await row(b, "GITHUB_TOKEN");
+  await row(b, "STRIPE_SECRET_KEY");
 
   // .env: patch the project's file with two vault keys, overwriting the stale one.
   await click(b, '[data-testid="nav-dotenv"]');
@@ -112,9 +145,9 @@ test(".env from the vault, then a bundle into a second profile", async () => {
   await screenshot(b, "bundle-wrong-password");
   await fill(b, "#bundle-in-password", BUNDLE_PASS);
   await click(b, '[data-testid="bundle-preview"]');
-  const entries = await textOf(b, '[data-testid="bundle-entries"]');
-  assert.match(entries, /OPENAI_API_KEY/);
-  assert.match(entries, /STRIPE_SECRET_KEY/);
+  const bundled = await textOf(b, '[data-testid="bundle-entries"]');
+  assert.match(bundled, /OPENAI_API_KEY/);
+  assert.match(bundled, /STRIPE_SECRET_KEY/);
   await screenshot(b, "bundle-import-preview");
   await click(b, '[data-testid="bundle-import-submit"]');
   await b.waitUntil(async () => (await b.getPageSource()).includes("2 added"), { timeout: 30000 });

@@ -65,7 +65,7 @@
 
 mod read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -85,7 +85,7 @@ pub const MAX_ENTRIES: usize = 100_000;
 
 /// How to read the text.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// JSON if it is a JSON object, else dotenv.

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bundle;
 pub mod dotenv;
+pub mod import;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -57,6 +57,13 @@ export const commands = {
 	rotateKey: (passphrase: string) => typedError<number, UiError_Serialize>(__TAURI_INVOKE("rotate_key", { passphrase })),
 	/**  Newest first, optionally one event type. */
 	auditLog: (limit: number, eventType: string | null) => typedError<AuditEntry[], UiError_Serialize>(__TAURI_INVOKE("audit_log", { limit, eventType })),
+	/**  What importing would do; writes nothing. */
+	importPreview: (request: ImportRequest_Deserialize) => typedError<ImportPreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("import_preview", { request })),
+	/**
+	 *  Import in one transaction (the input is read again: decisions are by
+	 *  provider and key name, so they apply to what was previewed).
+	 */
+	importApply: (request: ImportRequest_Deserialize, defaultDecision: ConflictDecision | null, decisions: ImportKeyDecision[]) => typedError<ImportReport, UiError_Serialize>(__TAURI_INVOKE("import_apply", { request, defaultDecision, decisions })),
 	/**  Preview a patch (or a new file) and keep the plan for [`dotenv_apply`]. */
 	dotenvPreview: (request: DotenvRequest) => typedError<DotenvPreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_preview", { request })),
 	/**
@@ -299,13 +306,16 @@ export type ClipboardCleared = {
 	key_name: string,
 };
 
-/**  What to do with one bundle secret. */
+/**
+ *  What to do with an incoming secret whose provider and key name exist
+ *  already.
+ */
 export type ConflictDecision = 
-/**  Keep the existing secret; the bundle's value is not imported. */
+/**  Keep the existing secret; the incoming value is not imported. */
 "keep" | 
 /**
- *  Overwrite the existing value with the bundle's (provenance becomes
- *  the bundle).
+ *  Overwrite the existing value with the incoming one (provenance
+ *  becomes the import's).
  */
 "replace" | 
 /**  Do not import this secret (also valid for a key without conflict). */
@@ -469,6 +479,15 @@ export type ExportSummary_Serialize = {
 	count: number,
 };
 
+/**  How to read the text. */
+export type Format = 
+/**  JSON if it is a JSON object, else dotenv. */
+"auto" | 
+/**  `KEY=value` and `export KEY=value` lines. */
+"dotenv" | 
+/**  One JSON object. */
+"json";
+
 /**  What an import did. */
 export type ImportCounts = {
 	/**  New secrets added. */
@@ -480,6 +499,123 @@ export type ImportCounts = {
 	/**  Secrets skipped by decision. */
 	skipped: number,
 };
+
+/**  One entry as it would be imported (never its value). */
+export type ImportEntry = {
+	/**  Env var name. */
+	key_name: string,
+	/**  Provider it will be stored under. */
+	provider_id: string,
+	/**  First line. */
+	line: number,
+	/**  Last line. */
+	last_line: number,
+	/**  A secret with this provider and key name exists already. */
+	conflict: boolean,
+	/**  First lines of earlier assignments of this key it overrides. */
+	superseded_lines: number[],
+	/**  Advice (lower-case name, `${…}` kept literal, JSON number as text). */
+	warnings: string[],
+};
+
+/**  A decision for one previewed entry. */
+export type ImportKeyDecision = {
+	/**  Provider id as previewed. */
+	provider_id: string,
+	/**  Key name. */
+	key_name: string,
+	/**  Keep, replace or skip. */
+	decision: ConflictDecision,
+};
+
+/**
+ *  What an import would do. Entries are in the order of
+ *  [`Parsed::entries`], so `entries[i]` describes `parsed.entries()[i]`.
+ */
+export type ImportPreview = ImportPreview_Serialize | ImportPreview_Deserialize;
+
+/**
+ *  What an import would do. Entries are in the order of
+ *  [`Parsed::entries`], so `entries[i]` describes `parsed.entries()[i]`.
+ */
+export type ImportPreview_Deserialize = {
+	/**  Format the text was read as. */
+	format: Format,
+	/**  Importable entries. */
+	entries: ImportEntry[],
+	/**  Entries read but not importable. */
+	rejected: Rejected_Deserialize[],
+	/**  Lines not understood. */
+	unparsed: Unparsed[],
+	/**  Remarks about the reading. */
+	notes: string[],
+};
+
+/**
+ *  What an import would do. Entries are in the order of
+ *  [`Parsed::entries`], so `entries[i]` describes `parsed.entries()[i]`.
+ */
+export type ImportPreview_Serialize = {
+	/**  Format the text was read as. */
+	format: Format,
+	/**  Importable entries. */
+	entries: ImportEntry[],
+	/**  Entries read but not importable. */
+	rejected: Rejected_Serialize[],
+	/**  Lines not understood. */
+	unparsed: Unparsed[],
+	/**  Remarks about the reading. */
+	notes: string[],
+};
+
+/**  What an import did (counts only). */
+export type ImportReport = {
+	/**  Added, replaced, kept, skipped. */
+	counts: ImportCounts,
+	/**  Entries not importable. */
+	rejected: number,
+	/**  Lines not understood. */
+	unparsed: number,
+	/**  Earlier assignments of a key overridden by a later one. */
+	superseded: number,
+};
+
+/**  What to read and how. */
+export type ImportRequest = ImportRequest_Serialize | ImportRequest_Deserialize;
+
+/**  What to read and how. */
+export type ImportRequest_Deserialize = {
+	/**  The text or file. */
+	source: ImportSource,
+	/**  auto, dotenv or json. */
+	format: Format,
+	/**  Store every entry under this provider. */
+	provider_id?: string | null,
+};
+
+/**  What to read and how. */
+export type ImportRequest_Serialize = {
+	/**  The text or file. */
+	source: ImportSource,
+	/**  auto, dotenv or json. */
+	format: Format,
+	/**  Store every entry under this provider. */
+	provider_id: string | null,
+};
+
+/**
+ *  Where the text comes from. A file is read here, so its values never
+ *  pass through the web view.
+ */
+export type ImportSource = 
+/**  Text pasted into the window. */
+{ kind: "paste"; 
+/**  The text. */
+text: string } | 
+/**  A file on disk (absolute path). */
+{ kind: "file"; 
+/**  The path. */
+path: string };
 
 /**  Current and default KDF parameters. */
 export type KdfInfo = {
@@ -636,6 +772,66 @@ export type ProviderInfo = {
 	display_name: string,
 	/**  Canonical env var. */
 	env_var: string,
+};
+
+/**  Why a line or an entry is not imported. */
+export type Reason = 
+/**  A line without `=` (a word alone, `KEY: value`, a token). */
+"not_an_assignment" | 
+/**  A line starting with `=`. */
+"missing_key" | 
+/**  A quoted value without its closing quote, or text after it. */
+"quote_not_closed" | 
+/**  Blanks or quotes inside the key (`MY KEY=1`). */
+"malformed_key" | 
+/**  The key is not a valid env var name (`my-key`, `1ST`, `ключ`). */
+"invalid_key_name" | 
+/**  The key looks like a pasted token rather than a name. */
+"key_looks_like_value" | 
+/**  The value is empty or only blanks. */
+"empty_value" | 
+/**  The value is larger than 1 MiB. */
+"value_too_large" | 
+/**  A JSON object as the value. */
+"nested_object" | 
+/**  A JSON array as the value. */
+"nested_array" | 
+/**  JSON `null` as the value. */
+"null_value";
+
+/**  An assignment that was read but cannot be imported. */
+export type Rejected = Rejected_Serialize | Rejected_Deserialize;
+
+/**  An assignment that was read but cannot be imported. */
+export type Rejected_Deserialize = {
+	/**  The key, when it is safe to show (see the module documentation). */
+	key_name?: string | null,
+	/**  First line. */
+	line: number,
+	/**  Last line. */
+	last_line: number,
+	/**  Why. */
+	reason: Reason,
+	/**  [`Reason::message`]. */
+	message: string,
+	/**  First lines of earlier assignments of the same key it overrides. */
+	superseded_lines: number[],
+};
+
+/**  An assignment that was read but cannot be imported. */
+export type Rejected_Serialize = {
+	/**  The key, when it is safe to show (see the module documentation). */
+	key_name: string | null,
+	/**  First line. */
+	line: number,
+	/**  Last line. */
+	last_line: number,
+	/**  Why. */
+	reason: Reason,
+	/**  [`Reason::message`]. */
+	message: string,
+	/**  First lines of earlier assignments of the same key it overrides. */
+	superseded_lines: number[],
 };
 
 /**  Progress of a key rotation. */
@@ -932,6 +1128,18 @@ export type Unlocked = {
 	settings: Settings,
 	/**  How many secrets it holds. */
 	secret_count: number,
+};
+
+/**  A line that is not an entry at all (dotenv only). Its text is not kept. */
+export type Unparsed = {
+	/**  1-based line. */
+	line: number,
+	/**  Last line (the same unless it spans several). */
+	last_line: number,
+	/**  Why. */
+	reason: Reason,
+	/**  [`Reason::message`]. */
+	message: string,
 };
 
 /**  The vault was locked (`idle`: the auto-lock timer; `user`: the UI asked). */
