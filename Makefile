@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench perf bundle fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-scan perf bundle fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -57,6 +57,10 @@ bindings:
 ## Criterion benchmarks (core/benches); figures in target/criterion.
 bench: setup
 	$(CARGO) bench -p keyclave-core --bench vault --bench dotenv --bench import
+
+## Project scan vs ripgrep over a generated 20,000-file Markdown tree.
+bench-scan: setup
+	bash scripts/bench-scan.sh
 
 ## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
 perf: setup-desktop desktop

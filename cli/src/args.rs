@@ -59,10 +59,47 @@ pub enum Command {
     Env(EnvCmd),
     /// Run a command with vault keys in its environment (no file is written).
     ///
-    /// The keys are those named with --key, else those the project's .env
-    /// names that the vault holds. The command's exit code is passed through.
+    /// The keys are those named with --key, else those the project needs
+    /// (its scanned requirements, not the rejected ones) and those its .env
+    /// names, that the vault holds. The command's exit code is passed through.
+    /// Scan a project folder's Markdown for the API keys it needs.
+    ///
+    /// Registers the folder as a project, reads every *.md and README
+    /// (respecting .gitignore; node_modules, target, … excluded), and
+    /// reports each provider with its confidence, citations and whether
+    /// each env var is in the vault or the project's .env. Unchanged files
+    /// are not parsed again.
+    Scan {
+        /// The project folder.
+        dir: PathBuf,
+        /// Skip Markdown files larger than this many bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = keyclave_core::scan::DEFAULT_MAX_FILE_SIZE)]
+        max_file_size: u64,
+        /// Show every citation (default: the first three per provider).
+        #[arg(long)]
+        all_citations: bool,
+    },
+    /// List, show and forget scanned projects.
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    /// Accept or reject a requirement found by a scan (by its id).
+    Requirement {
+        /// accept or reject.
+        #[arg(value_enum)]
+        decision: DecisionArg,
+        /// The requirement id (from `project show --json` or `scan --json`).
+        id: String,
+    },
+    /// Accept or reject a service recommendation (by its id).
+    Recommendation {
+        /// accept or reject.
+        #[arg(value_enum)]
+        decision: DecisionArg,
+        /// The recommendation id.
+        id: String,
+    },
     Run {
-        /// Project folder whose .env names the keys (when no --key is given).
+        /// Project folder whose requirements and .env name the keys (when no --key is given).
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
         /// The project's dotenv file, relative to the project folder.
@@ -74,6 +111,36 @@ pub enum Command {
         /// The command and its arguments (after --).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
         command: Vec<std::ffi::OsString>,
+    },
+}
+
+/// A decision on a requirement or recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    /// The project needs it.
+    Accept,
+    /// Not needed.
+    Reject,
+    /// Back to undecided.
+    Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCmd {
+    /// Every scanned project.
+    List,
+    /// A project's requirements and recommendations (by folder, name or id).
+    Show {
+        /// Folder, name or id.
+        project: String,
+        /// Show every citation (default: the first three per provider).
+        #[arg(long)]
+        all_citations: bool,
+    },
+    /// Forget a project (its folder and the vault's keys are untouched).
+    Rm {
+        /// Folder, name or id.
+        project: String,
     },
 }
 
@@ -100,7 +167,8 @@ pub struct EnvTarget {
 #[derive(Debug, Args)]
 pub struct EnvKeys {
     /// A vault key to write: NAME or provider/NAME (repeatable). Without
-    /// it, the keys the file names that the vault holds are refreshed.
+    /// it: the keys the project's scanned requirements name (not rejected)
+    /// and the keys the file already names, that the vault holds.
     #[arg(long = "key", value_name = "NAME")]
     pub keys: Vec<String>,
     /// For keys already in the file with another value.
@@ -128,8 +196,9 @@ pub enum EnvCmd {
     Generate {
         #[command(flatten)]
         target: EnvTarget,
-        /// A vault key to write: NAME or provider/NAME (repeatable, at least one).
-        #[arg(long = "key", value_name = "NAME", required = true)]
+        /// A vault key to write: NAME or provider/NAME (repeatable). Without
+        /// it: the keys the project's scanned requirements name.
+        #[arg(long = "key", value_name = "NAME")]
         keys: Vec<String>,
         /// Write aliases under their provider's canonical name (GH_TOKEN → GITHUB_TOKEN).
         #[arg(long)]

@@ -43,6 +43,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bundle(cmd) => commands::bundle::run(ctx, cmd),
         Command::Totp(cmd) => commands::totp::run(ctx, cmd),
         Command::Env(cmd) => commands::env::run(ctx, cmd),
+        Command::Scan { dir, max_file_size, all_citations } => {
+            commands::project::scan(ctx, &dir, max_file_size, all_citations)
+        }
+        Command::Project(cmd) => commands::project::run(ctx, cmd),
+        Command::Requirement { decision, id } => {
+            commands::project::decide(ctx, commands::project::Target::Requirement, decision, &id)
+        }
+        Command::Recommendation { decision, id } => {
+            commands::project::decide(ctx, commands::project::Target::Recommendation, decision, &id)
+        }
         Command::Run { project, file, keys, command } => {
             return commands::run::run(ctx, project, &file, &keys, command);
         }

@@ -814,3 +814,70 @@ fn import_errors_have_codes_and_never_echo_the_input() {
     check(&["import", big.to_str().expect("utf8")], "import.input_too_large");
     assert_eq!(h.json(&["secret", "list"])["total"], 0);
 }
+
+// --- scan and projects --------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn scan_reports_requirements_decisions_stick_and_run_gets_what_the_project_needs() {
+    let (h, project) = home_with_keys("PORT=8080\n");
+    let dir = project.to_str().expect("utf-8 path");
+    std::fs::write(
+        project.join("README.md"),
+        "# App\n\nUses the OpenAI API.\n\n```sh\nexport OPENAI_API_KEY=sk-zqxDOCvalue000000000000001\n```\n\
+         Releases need `GITHUB_TOKEN`.\nWe send transactional email.\n",
+    )
+    .expect("write README");
+
+    let human = h.run(&["scan", dir], None);
+    assert_ok(&human);
+    let text = stdout(&human);
+    assert!(text.contains("OpenAI (openai) confidence 1.00"), "{text}");
+    assert!(text.contains("README.md:5-7:"), "the fenced block is cited: {text}");
+    assert!(text.contains("Transactional email: Postmark"), "{text}");
+    assert!(!text.contains("zqxDOCvalue"), "{text}");
+
+    let report = h.json(&["scan", dir]);
+    assert_eq!(report["progress"]["files_unchanged"], 1, "{report}");
+    let reqs = report["requirements"].as_array().expect("requirements");
+    let github = reqs.iter().find(|r| r["provider_id"] == "github").expect("github");
+    assert_eq!(github["env_vars"][0]["state"], "in_vault");
+    assert_eq!(github["citations"][0]["line_start"], 8);
+
+    // run --project injects what the project needs, minus rejected ones.
+    let show = "printf %s \"$OPENAI_API_KEY|$GITHUB_TOKEN\"";
+    let out = h.run(&["run", "--project", dir, "--", "sh", "-c", show], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out), format!("{ENV_OAI}|{ENV_GH}"));
+    let id = github["id"].as_str().expect("id");
+    assert_ok(&h.run(&["requirement", "reject", id], None));
+    let out = h.run(&["run", "--project", dir, "--", "sh", "-c", show], None);
+    assert_eq!(stdout(&out), format!("{ENV_OAI}|"));
+
+    let shown = h.json(&["project", "show", dir]);
+    let rejected =
+        shown["requirements"].as_array().expect("reqs").iter().find(|r| r["id"] == id).expect("kept");
+    assert_eq!(rejected["user_status"], "rejected");
+    let listed = h.json(&["project", "list"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    // env write without --key writes what the project needs.
+    assert_ok(&h.run(&["env", "write", dir], None));
+    let written = std::fs::read_to_string(project.join(".env")).expect("read");
+    assert!(
+        written.starts_with("PORT=8080\n") && written.contains(&format!("OPENAI_API_KEY={ENV_OAI}")),
+        "{written}"
+    );
+    assert!(!written.contains("GITHUB_TOKEN"), "rejected: {written}");
+
+    let (code, err) = h.fails(&["requirement", "accept", "no-such-id"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("requirement.not_found")));
+    let (code, err) = h.fails(&["scan", &format!("{dir}/missing")], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("project.invalid_root")));
+    let (code, err) = h.fails(&["project", "show", "nope"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("project.not_found")));
+
+    assert_ok(&h.run(&["project", "rm", dir], None));
+    assert_eq!(h.json(&["project", "list"]).as_array().map(Vec::len), Some(0));
+    assert!(project.join("README.md").exists());
+}

@@ -66,6 +66,14 @@ pub enum EventType {
     DotenvRestore,
     /// Secrets were put in a command's environment (key names only).
     SecretInject,
+    /// A project folder was registered (its id only, never the path).
+    ProjectAdd,
+    /// A project was forgotten (its files are untouched).
+    ProjectRemove,
+    /// A project was scanned (counts only).
+    ProjectScan,
+    /// A requirement or recommendation was accepted or rejected.
+    ProjectDecision,
 }
 
 impl EventType {
@@ -98,6 +106,10 @@ impl EventType {
         EventType::DotenvWrite,
         EventType::DotenvRestore,
         EventType::SecretInject,
+        EventType::ProjectAdd,
+        EventType::ProjectRemove,
+        EventType::ProjectScan,
+        EventType::ProjectDecision,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -130,6 +142,10 @@ impl EventType {
             EventType::DotenvWrite => "dotenv.write",
             EventType::DotenvRestore => "dotenv.restore",
             EventType::SecretInject => "secret.inject",
+            EventType::ProjectAdd => "project.add",
+            EventType::ProjectRemove => "project.remove",
+            EventType::ProjectScan => "project.scan",
+            EventType::ProjectDecision => "project.decision",
         }
     }
 

@@ -150,6 +150,18 @@ codes! {
     /// Unknown provider id.
     ProviderNotFound => "provider.not_found", user: true, recoverable: true,
         suggestion: "List provider ids with `keyclave providers`.";
+    /// No project with that id, folder or name.
+    ProjectNotFound => "project.not_found", user: true, recoverable: true,
+        suggestion: "List projects with `keyclave project list`, or scan the folder with `keyclave scan DIR`.";
+    /// The project path is missing or is not a folder.
+    ProjectInvalidRoot => "project.invalid_root", user: true, recoverable: true,
+        suggestion: "Choose an existing folder (the root of the project).";
+    /// No requirement with that id in the project.
+    RequirementNotFound => "requirement.not_found", user: true, recoverable: true,
+        suggestion: "List the project's requirements with `keyclave project show DIR`.";
+    /// No service recommendation with that id.
+    RecommendationNotFound => "recommendation.not_found", user: true, recoverable: true,
+        suggestion: "List the project's recommendations with `keyclave project show DIR`.";
     /// A key is given twice (in the entries to write, or twice once
     /// written under its canonical name).
     DotenvDuplicateKey => "dotenv.duplicate_key", user: true, recoverable: true,

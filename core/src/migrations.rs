@@ -29,6 +29,7 @@ pub const VAULT_FILES: &[MigrationFile] = &[
     migration!("vault", "0001_core.sql"),
     migration!("vault", "0002_automation.sql"),
     migration!("vault", "0003_totp.sql"),
+    migration!("vault", "0004_scan.sql"),
 ];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).

@@ -11,10 +11,12 @@ use super::Context;
 use crate::args::{EnvCmd, EnvKeys, EnvTarget, OnConflict};
 use crate::output;
 
-/// `--key` values as a selection; none means the keys the file names.
-pub fn selection(keys: &[String]) -> Result<KeySelection> {
+/// `--key` values as a selection; none means what the project in `dir`
+/// needs (its scanned requirements) and the keys its file names, or only
+/// the latter when there is no project folder.
+pub fn selection(keys: &[String], dir: Option<&Path>) -> Result<KeySelection> {
     if keys.is_empty() {
-        return Ok(KeySelection::InFile);
+        return Ok(dir.map_or(KeySelection::InFile, |d| KeySelection::Project(d.to_path_buf())));
     }
     Ok(KeySelection::Keys(keys.iter().map(|k| k.parse::<KeyRef>()).collect::<Result<_>>()?))
 }
@@ -78,7 +80,7 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
     match cmd {
         EnvCmd::Diff { target, keys: EnvKeys { keys, on_conflict } } => {
             let path = path_of(&target);
-            let selection = selection(&keys)?;
+            let selection = selection(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
             let plan = vault.plan_dotenv(&path, &selection, &policy(on_conflict))?;
             vault.lock()?;
@@ -87,7 +89,7 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
         }
         EnvCmd::Write { target, keys: EnvKeys { keys, on_conflict } } => {
             let path = path_of(&target);
-            let selection = selection(&keys)?;
+            let selection = selection(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
             let plan = vault.plan_dotenv(&path, &selection, &policy(on_conflict))?;
             let report = vault.write_dotenv(&path, &plan, &ApplyOptions::default())?;
@@ -97,7 +99,7 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
         }
         EnvCmd::Generate { target, keys, canonical_names } => {
             let path = path_of(&target);
-            let selection = selection(&keys)?;
+            let selection = selection(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
             let options = GenerateOptions { canonical_names, ..GenerateOptions::default() };
             let plan = vault.plan_new_dotenv(&selection, &options)?;

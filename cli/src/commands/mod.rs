@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod env;
 pub mod import;
 pub mod profile;
+pub mod project;
 pub mod providers;
 pub mod run;
 pub mod secret;

@@ -27,7 +27,7 @@ pub fn run(
     keys: &[String],
     command: Vec<OsString>,
 ) -> Result<ExitCode> {
-    let selection = selection(keys)?;
+    let selection = selection(keys, project.as_deref())?;
     let dotenv = project.map(|p| p.join(file));
     let mut args = command.into_iter();
     let Some(program) = args.next() else {

@@ -8,7 +8,7 @@
 
 use serde_json::json;
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use super::generate::{GenerateOptions, generate};
@@ -62,11 +62,16 @@ pub enum KeySelection {
     /// The keys already assigned in the `.env` file that the vault holds
     /// under exactly one provider (refresh a file from the vault).
     InFile,
+    /// What the project in this folder needs: the vault keys named by its
+    /// requirements that are not rejected (scan it first), plus
+    /// [`KeySelection::InFile`].
+    Project(PathBuf),
 }
 
 fn nothing_selected() -> Error {
     Error::invalid("no vault key selected").with_suggestion(
-        "Name the keys with --key NAME, or start from a .env that names keys the vault holds.",
+        "Name the keys with --key NAME, scan the project (keyclave scan DIR) so its requirements \
+         name them, or start from a .env that names keys the vault holds.",
     )
 }
 
@@ -84,18 +89,60 @@ impl Vault {
                     }
                 }
             }
-            KeySelection::InFile => {
-                for entry in doc.into_iter().flat_map(Document::entries) {
-                    if let [one] = self.secrets_named(entry.key()).as_slice() {
-                        if seen.insert(one.id.clone()) {
-                            out.push(one.clone());
-                        }
+            KeySelection::InFile => self.select_in_file(doc, &mut seen, &mut out),
+            KeySelection::Project(root) => {
+                for secret in self.project_needs(root)? {
+                    if seen.insert(secret.id.clone()) {
+                        out.push(secret);
                     }
                 }
+                self.select_in_file(doc, &mut seen, &mut out);
             }
         }
         if out.is_empty() {
             return Err(nothing_selected());
+        }
+        Ok(out)
+    }
+
+    fn select_in_file(
+        &self,
+        doc: Option<&Document>,
+        seen: &mut HashSet<String>,
+        out: &mut Vec<SecretSummary>,
+    ) {
+        for entry in doc.into_iter().flat_map(Document::entries) {
+            if let [one] = self.secrets_named(entry.key()).as_slice() {
+                if seen.insert(one.id.clone()) {
+                    out.push(one.clone());
+                }
+            }
+        }
+    }
+
+    /// The vault secrets a registered project's requirements name (not the
+    /// rejected ones): the requirement's own provider first, else the one
+    /// secret of that name. Nothing when the folder is not a project.
+    fn project_needs(&self, root: &Path) -> Result<Vec<SecretSummary>> {
+        let project = match self.find_project(&root.to_string_lossy()) {
+            Ok(p) => p,
+            Err(e) if e.code() == ErrorCode::ProjectNotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for req in self.project_requirements(&project.id)? {
+            if req.user_status == crate::project::Decision::Rejected {
+                continue;
+            }
+            for var in &req.env_vars {
+                let named = self.secrets_named(&var.name);
+                let pick =
+                    named.iter().find(|s| s.provider_id == req.provider_id).or(match named.as_slice() {
+                        [one] => Some(one),
+                        _ => None,
+                    });
+                out.extend(pick.cloned());
+            }
         }
         Ok(out)
     }
@@ -132,6 +179,7 @@ impl Vault {
         let report = apply(file, plan, options)?;
         if report.written {
             self.record(EventType::DotenvWrite, report.audit_metadata())?;
+            self.record_dotenv_target(file, &report.audit_metadata())?;
         }
         Ok(report)
     }

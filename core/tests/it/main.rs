@@ -14,6 +14,7 @@ mod errors;
 mod import;
 mod profiles;
 mod rotation;
+mod scan;
 mod schema;
 mod secrets;
 mod session;

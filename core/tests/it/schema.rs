@@ -152,7 +152,8 @@ const VAULT_TABLES: &[Table] = &[
     Table {
         name: "project_docs",
         pk: "id",
-        columns: &["id", "project_id", "path", "sha256", "last_parsed_at?"],
+        // findings_json: migration 0004 (incremental rescans).
+        columns: &["id", "project_id", "path", "sha256", "last_parsed_at?", "findings_json"],
     },
     Table {
         name: "project_requirements",
@@ -166,6 +167,8 @@ const VAULT_TABLES: &[Table] = &[
             "citations_json",
             "user_status",
             "created_at",
+            // Migration 0004.
+            "citation_count",
         ],
     },
     Table {
@@ -555,6 +558,8 @@ const RANGES: &[(&str, &str, &[&str], &[&str])] = &[
     ("discovery_findings", "relevance_score", SCORE_OK, SCORE_BAD),
     ("service_recommendations", "match_score", SCORE_OK, SCORE_BAD),
     ("secrets", "tags_json", &["'[]'", "'[\"prod\", \"ci\"]'"], &["'{}'", "'\"ci\"'", "'[oops'"]),
+    ("project_docs", "findings_json", &["'[]'"], &["'{}'", "'[oops'"]),
+    ("project_requirements", "citation_count", &["0", "20"], &["-1"]),
     (
         "dashboard_daily_summaries",
         "summary_date",

@@ -1,0 +1,203 @@
+//! `keyclave scan`, `keyclave project …`, `keyclave requirement|recommendation`.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use keyclave_core::project::{Decision, EnvVarState, Recommendation, Requirement, ScanReport};
+use keyclave_core::scan::{ScanOptions, ScanProgress, SkipReason};
+use keyclave_core::{Error, Result};
+use serde_json::json;
+use std::path::Path;
+
+use super::Context;
+use crate::args::{DecisionArg, ProjectCmd};
+use crate::output;
+
+/// Citations shown per requirement unless `--all-citations`.
+const CITATIONS_SHOWN: usize = 3;
+
+pub fn scan(ctx: Context, dir: &Path, max_file_size: u64, all_citations: bool) -> Result<()> {
+    let vault = ctx.unlock()?;
+    let bar = if ctx.json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} scanning {msg}")
+            .map_err(|e| Error::internal(format!("progress template: {e}")))?,
+    );
+    let mut progress = |p: &ScanProgress| {
+        bar.set_message(format!("{} files, {:.1} MB", p.files_seen, p.bytes_read as f64 / 1e6));
+        bar.tick();
+    };
+    let options = ScanOptions { max_file_size, ..ScanOptions::default() };
+    let report = vault.scan_project(dir, &options, &mut progress)?;
+    bar.finish_and_clear();
+    vault.lock()?;
+    if ctx.json {
+        output::json(&report);
+    } else {
+        print_scan(&report, all_citations);
+    }
+    Ok(())
+}
+
+fn print_scan(r: &ScanReport, all_citations: bool) {
+    let p = &r.progress;
+    println!(
+        "Scanned {} ({} Markdown files: {} parsed, {} unchanged, {} skipped; {:.1} MB in {} ms).",
+        r.project.root_path,
+        p.files_seen,
+        p.files_parsed,
+        p.files_unchanged,
+        p.files_skipped,
+        p.bytes_read as f64 / 1e6,
+        r.elapsed_ms
+    );
+    for s in &r.skipped {
+        let why = match &s.reason {
+            SkipReason::TooLarge { size, limit } => format!("too large ({size} bytes, limit {limit})"),
+            SkipReason::Binary => "binary".to_owned(),
+            SkipReason::Unreadable { detail } => format!("unreadable ({detail})"),
+        };
+        println!("  skipped {}: {why}", s.path);
+    }
+    print_requirements(&r.requirements, all_citations);
+    print_recommendations(&r.recommendations);
+}
+
+fn state_label(state: EnvVarState) -> &'static str {
+    match state {
+        EnvVarState::Missing => "missing",
+        EnvVarState::InVault => "in vault",
+        EnvVarState::InDotenv => "in .env",
+    }
+}
+
+fn print_requirements(reqs: &[Requirement], all_citations: bool) {
+    if reqs.is_empty() {
+        println!("\nNo API keys needed, as far as the docs tell.");
+        return;
+    }
+    println!("\nRequirements:");
+    for r in reqs {
+        println!(
+            "\n{} ({}) confidence {:.2} [{}] id {}",
+            r.provider_name,
+            r.provider_id,
+            r.confidence,
+            r.user_status.as_str(),
+            r.id
+        );
+        for v in &r.env_vars {
+            println!("  {:<32} {}", v.name, state_label(v.state));
+        }
+        let shown = if all_citations { r.citations.len() } else { CITATIONS_SHOWN.min(r.citations.len()) };
+        for c in &r.citations[..shown] {
+            let lines = if c.line_start == c.line_end {
+                c.line_start.to_string()
+            } else {
+                format!("{}-{}", c.line_start, c.line_end)
+            };
+            println!("    {}:{lines}: {}", c.path, c.excerpt);
+        }
+        let more = r.citation_count as usize - shown;
+        if more > 0 {
+            println!("    … {more} more");
+        }
+    }
+}
+
+fn print_recommendations(recs: &[Recommendation]) {
+    if recs.is_empty() {
+        return;
+    }
+    println!("\nRecommended services:");
+    for r in recs {
+        println!(
+            "\n{}: {} (match {:.2}) [{}] id {}",
+            r.capability_label,
+            r.recommended_service_name,
+            r.match_score,
+            r.user_status.as_str(),
+            r.id
+        );
+        println!("  because: {}", r.requirement_text);
+        println!("  {}", r.rationale);
+    }
+}
+
+pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
+    let vault = ctx.unlock()?;
+    match cmd {
+        ProjectCmd::List => {
+            let projects = vault.projects()?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&projects);
+            } else if projects.is_empty() {
+                println!("No projects yet. Scan one with `keyclave scan DIR`.");
+            } else {
+                let rows: Vec<Vec<String>> = projects
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.display_name.clone(),
+                            p.last_scanned_at.clone().unwrap_or_else(|| "never".into()),
+                            p.root_path.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["NAME", "LAST SCAN", "FOLDER"], &rows);
+            }
+        }
+        ProjectCmd::Show { project, all_citations } => {
+            let p = vault.find_project(&project)?;
+            let requirements = vault.project_requirements(&p.id)?;
+            let recommendations = vault.recommendations(&p.id)?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&json!({
+                    "project": p,
+                    "requirements": requirements,
+                    "recommendations": recommendations,
+                }));
+            } else {
+                println!("{} ({})", p.display_name, p.root_path);
+                print_requirements(&requirements, all_citations);
+                print_recommendations(&recommendations);
+            }
+        }
+        ProjectCmd::Rm { project } => {
+            let p = vault.remove_project(&project)?;
+            vault.lock()?;
+            if ctx.json {
+                output::json(&json!({ "removed": p.id }));
+            } else {
+                println!("Forgot project {} (its folder is untouched).", p.display_name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a decision is about.
+pub enum Target {
+    Requirement,
+    Recommendation,
+}
+
+pub fn decide(ctx: Context, target: Target, decision: DecisionArg, id: &str) -> Result<()> {
+    let decision = match decision {
+        DecisionArg::Accept => Decision::Accepted,
+        DecisionArg::Reject => Decision::Rejected,
+        DecisionArg::Reset => Decision::New,
+    };
+    let vault = ctx.unlock()?;
+    match target {
+        Target::Requirement => vault.set_requirement_status(id, decision)?,
+        Target::Recommendation => vault.set_recommendation_status(id, decision)?,
+    }
+    vault.lock()?;
+    if ctx.json {
+        output::json(&json!({ "id": id, "user_status": decision.as_str() }));
+    } else {
+        println!("{id}: {}", decision.as_str());
+    }
+    Ok(())
+}

@@ -1,0 +1,680 @@
+//! Projects in the vault: registered folders, their scanned Markdown, the
+//! requirements and service recommendations inferred from it, and the
+//! user's accept/reject decisions.
+//!
+//! A scan ([`Vault::scan_project`]) registers the folder if needed, walks
+//! it with [`crate::scan::scan_folder`] (unchanged files are not parsed:
+//! their stored evidence is reused), then writes docs, requirements and
+//! recommendations in one transaction. A requirement's or recommendation's
+//! decision survives rescans as long as the docs still support it.
+//!
+//! The audit log gets project ids and counts, never paths.
+
+use rusqlite::{OptionalExtension, params};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+use crate::audit::EventType;
+use crate::dotenv::Document;
+use crate::error::{Error, ErrorCode, Result};
+use crate::providers;
+use crate::scan::requirements::{Citation, DocEvidence, infer_recommendations, infer_requirements};
+use crate::scan::{self, Evidence, FileScan, ScanOptions, ScanProgress, SkippedFile, capabilities};
+use crate::time;
+use crate::vault::Vault;
+
+/// Skipped files listed in a report (all are counted).
+pub const MAX_SKIPPED_LISTED: usize = 200;
+
+/// A registered project folder.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    /// Row id.
+    pub id: String,
+    /// Absolute, canonical folder path.
+    pub root_path: String,
+    /// The folder's name unless renamed.
+    pub display_name: String,
+    /// When it was last scanned (UTC, RFC 3339).
+    pub last_scanned_at: Option<String>,
+    /// When it was registered.
+    pub created_at: String,
+}
+
+/// The user's decision on a requirement or recommendation.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Not decided yet.
+    New,
+    /// The project needs it.
+    Accepted,
+    /// Not needed (a false match).
+    Rejected,
+}
+
+impl Decision {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::New => "new",
+            Decision::Accepted => "accepted",
+            Decision::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Decision> {
+        match s {
+            "new" => Ok(Decision::New),
+            "accepted" => Ok(Decision::Accepted),
+            "rejected" => Ok(Decision::Rejected),
+            other => Err(Error::corruption(format!("unknown decision '{other}' in the vault"))),
+        }
+    }
+}
+
+impl std::str::FromStr for Decision {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "accept" | "accepted" => Ok(Decision::Accepted),
+            "reject" | "rejected" => Ok(Decision::Rejected),
+            "new" | "reset" => Ok(Decision::New),
+            other => Err(Error::invalid(format!("'{other}' is not a decision"))
+                .with_suggestion("Use accept or reject.")),
+        }
+    }
+}
+
+/// Where a needed env var already is.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvVarState {
+    /// Neither in the vault nor in the project's `.env`.
+    Missing,
+    /// In the vault, not yet in the project's `.env`.
+    InVault,
+    /// Assigned in the project's `.env` (whether or not the vault has it).
+    InDotenv,
+}
+
+/// One env var a requirement needs, and where it is.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVarStatus {
+    /// The env var name.
+    pub name: String,
+    /// The vault holds a secret with this name.
+    pub in_vault: bool,
+    /// The project's root `.env` assigns it.
+    pub in_dotenv: bool,
+    /// Summary of the two.
+    pub state: EnvVarState,
+}
+
+/// A provider the project needs, with its evidence and status.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Requirement {
+    /// Row id.
+    pub id: String,
+    /// Provider id.
+    pub provider_id: String,
+    /// Provider display name.
+    pub provider_name: String,
+    /// 0.0–1.0.
+    pub confidence: f64,
+    /// The user's decision.
+    pub user_status: Decision,
+    /// Needed env vars and where each one is.
+    pub env_vars: Vec<EnvVarStatus>,
+    /// Citations (capped, see [`scan::requirements::MAX_CITATIONS`]).
+    pub citations: Vec<Citation>,
+    /// How many citations there were before the cap.
+    pub citation_count: u32,
+}
+
+/// A service suggested for a capability the docs describe.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// Row id.
+    pub id: String,
+    /// Capability id (`transactional_email`, …).
+    pub capability_needed: String,
+    /// Capability for people.
+    pub capability_label: String,
+    /// Where the docs describe it (path:line: redacted excerpt).
+    pub requirement_text: String,
+    /// Suggested provider id.
+    pub recommended_provider_id: Option<String>,
+    /// Suggested service name.
+    pub recommended_service_name: String,
+    /// Why.
+    pub rationale: String,
+    /// Whether it has a free tier, when known.
+    pub free_tier_available: Option<bool>,
+    /// Its documentation.
+    pub documentation_url: Option<String>,
+    /// 0.0–1.0.
+    pub match_score: f64,
+    /// The user's decision.
+    pub user_status: Decision,
+}
+
+/// What a scan did and found.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// The project scanned.
+    pub project: Project,
+    /// Counters.
+    pub progress: ScanProgress,
+    /// Docs of the last scan that are gone.
+    pub files_removed: u32,
+    /// Files not read, with the reason (at most [`MAX_SKIPPED_LISTED`]).
+    pub skipped: Vec<SkippedFile>,
+    /// Wall time of the walk and parse, in milliseconds.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub elapsed_ms: u64,
+    /// Requirements, highest confidence first.
+    pub requirements: Vec<Requirement>,
+    /// Service recommendations, highest score first.
+    pub recommendations: Vec<Recommendation>,
+}
+
+fn not_found(what: &str) -> Error {
+    Error::new(ErrorCode::ProjectNotFound, format!("no project '{what}'"))
+}
+
+fn canonical_root(root: &Path) -> Result<PathBuf> {
+    scan::check_root(root)?;
+    std::fs::canonicalize(root).map_err(|e| {
+        Error::new(ErrorCode::ProjectInvalidRoot, format!("the project folder cannot be resolved: {e}"))
+    })
+}
+
+const PROJECT_COLUMNS: &str = "id, root_path, display_name, last_scanned_at, created_at";
+
+fn project_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: r.get(0)?,
+        root_path: r.get(1)?,
+        display_name: r.get(2)?,
+        last_scanned_at: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+/// Stored evidence of one doc: (sha256, evidence).
+type KnownDocs = FxHashMap<String, (String, Vec<Evidence>)>;
+
+impl Vault {
+    /// Every registered project, by name.
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        let sql =
+            format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY display_name COLLATE NOCASE, root_path");
+        let mut stmt = self.connection().prepare(&sql)?;
+        let rows = stmt.query_map([], project_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The project named by id, folder path or display name.
+    pub fn find_project(&self, reference: &str) -> Result<Project> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1 OR root_path = ?1");
+        let by_key = self.connection().query_row(&sql, [reference], project_row).optional()?;
+        if let Some(p) = by_key {
+            return Ok(p);
+        }
+        if let Ok(root) = std::fs::canonicalize(reference) {
+            let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE root_path = ?1");
+            let by_path =
+                self.connection().query_row(&sql, [root.to_string_lossy()], project_row).optional()?;
+            if let Some(p) = by_path {
+                return Ok(p);
+            }
+        }
+        let named: Vec<Project> =
+            self.projects()?.into_iter().filter(|p| p.display_name.eq_ignore_ascii_case(reference)).collect();
+        match named.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(not_found(reference)),
+            _ => {
+                Err(not_found(reference)
+                    .with_suggestion("Several projects have that name: use the folder path."))
+            }
+        }
+    }
+
+    /// Register a project folder (idempotent: an already registered folder
+    /// is returned as it is).
+    pub fn add_project(&self, root: &Path) -> Result<Project> {
+        let root = canonical_root(root)?;
+        let root_str = root.to_string_lossy().into_owned();
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE root_path = ?1");
+        if let Some(p) = self.connection().query_row(&sql, [&root_str], project_row).optional()? {
+            return Ok(p);
+        }
+        let name = root.file_name().map_or_else(|| root_str.clone(), |n| n.to_string_lossy().into_owned());
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = time::now();
+        self.connection().execute(
+            "INSERT INTO projects (id, profile_id, root_path, display_name, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![id, self.profile().id, root_str, name, now],
+        )?;
+        self.record(EventType::ProjectAdd, json!({ "project_id": id }))?;
+        self.find_project(&id)
+    }
+
+    /// Forget a project: its docs, requirements and `.env` targets go; its
+    /// folder and the vault's secrets are untouched.
+    pub fn remove_project(&self, reference: &str) -> Result<Project> {
+        let project = self.find_project(reference)?;
+        self.connection().execute("DELETE FROM projects WHERE id = ?1", [&project.id])?;
+        self.record(EventType::ProjectRemove, json!({ "project_id": project.id }))?;
+        Ok(project)
+    }
+
+    fn known_docs(&self, project_id: &str) -> Result<KnownDocs> {
+        let mut stmt = self
+            .connection()
+            .prepare("SELECT path, sha256, findings_json FROM project_docs WHERE project_id = ?1")?;
+        let rows = stmt.query_map([project_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = KnownDocs::default();
+        for row in rows {
+            let (path, sha, json) = row?;
+            out.insert(path, (sha, serde_json::from_str(&json)?));
+        }
+        Ok(out)
+    }
+
+    /// Scan a project folder (registering it first if needed), store what
+    /// was found and return the report. `progress` is called while files
+    /// are read.
+    pub fn scan_project(
+        &self,
+        root: &Path,
+        options: &ScanOptions,
+        progress: &mut dyn FnMut(&ScanProgress),
+    ) -> Result<ScanReport> {
+        let project = self.add_project(root)?;
+        let known = self.known_docs(&project.id)?;
+        let hashes: FxHashMap<String, String> =
+            known.iter().map(|(p, (sha, _))| (p.clone(), sha.clone())).collect();
+        let walk = scan::scan_folder(Path::new(&project.root_path), options, &hashes, progress)?;
+
+        let docs: Vec<DocEvidence<'_>> = walk
+            .files
+            .iter()
+            .filter_map(|f| match f {
+                FileScan::Parsed { path, evidence, .. } => Some(DocEvidence { path, evidence }),
+                FileScan::Unchanged { path } => {
+                    known.get(path).map(|(_, e)| DocEvidence { path, evidence: e })
+                }
+                FileScan::Skipped(_) => None,
+            })
+            .collect();
+        let inferred = infer_requirements(&docs);
+        let recommended = infer_recommendations(&docs, &inferred);
+
+        let now = time::now();
+        let tx = self.connection().unchecked_transaction()?;
+        let mut seen: Vec<&str> = Vec::with_capacity(walk.files.len());
+        {
+            let mut upsert = tx.prepare(
+                "INSERT INTO project_docs (id, project_id, path, sha256, last_parsed_at, findings_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(project_id, path) DO UPDATE SET
+                     sha256 = excluded.sha256, last_parsed_at = excluded.last_parsed_at,
+                     findings_json = excluded.findings_json",
+            )?;
+            for f in &walk.files {
+                match f {
+                    FileScan::Parsed { path, sha256, evidence } => {
+                        let id = uuid::Uuid::new_v4().to_string();
+                        upsert.execute(params![
+                            id,
+                            project.id,
+                            path,
+                            sha256,
+                            now,
+                            serde_json::to_string(evidence)?
+                        ])?;
+                        seen.push(path);
+                    }
+                    FileScan::Unchanged { path } => seen.push(path),
+                    FileScan::Skipped(_) => {}
+                }
+            }
+        }
+        let mut files_removed = 0u32;
+        {
+            let seen: rustc_hash::FxHashSet<&str> = seen.into_iter().collect();
+            let mut delete = tx.prepare("DELETE FROM project_docs WHERE project_id = ?1 AND path = ?2")?;
+            for path in known.keys().filter(|p| !seen.contains(p.as_str())) {
+                files_removed += delete.execute(params![project.id, path])? as u32;
+            }
+        }
+        store_requirements(&tx, &project.id, &inferred, &now)?;
+        store_recommendations(&tx, &self.profile().id, &project.id, &recommended, &now)?;
+        tx.execute(
+            "UPDATE projects SET last_scanned_at = ?2, updated_at = ?2 WHERE id = ?1",
+            params![project.id, now],
+        )?;
+        tx.commit()?;
+
+        let p = walk.progress;
+        self.record(
+            EventType::ProjectScan,
+            json!({
+                "project_id": project.id,
+                "files_parsed": p.files_parsed,
+                "files_unchanged": p.files_unchanged,
+                "files_skipped": p.files_skipped,
+                "files_removed": files_removed,
+                "requirements": inferred.len(),
+                "recommendations": recommended.len(),
+            }),
+        )?;
+        let skipped = walk
+            .files
+            .iter()
+            .filter_map(|f| match f {
+                FileScan::Skipped(s) => Some(s.clone()),
+                _ => None,
+            })
+            .take(MAX_SKIPPED_LISTED)
+            .collect();
+        Ok(ScanReport {
+            project: self.find_project(&project.id)?,
+            progress: p,
+            files_removed,
+            skipped,
+            elapsed_ms: walk.elapsed.as_millis() as u64,
+            requirements: self.project_requirements(&project.id)?,
+            recommendations: self.recommendations(&project.id)?,
+        })
+    }
+
+    /// Env var names assigned in the project's root `.env` (empty when
+    /// there is none or it cannot be read: a scan does not fail on it).
+    fn dotenv_names(&self, project: &Project) -> rustc_hash::FxHashSet<String> {
+        let file = Path::new(&project.root_path).join(".env");
+        match Document::read(&file) {
+            Ok(doc) => doc.entries().map(|e| e.key().to_owned()).collect(),
+            Err(_) => Default::default(),
+        }
+    }
+
+    /// A project's requirements, highest confidence first, with where each
+    /// env var is now (vault, the project's `.env`).
+    pub fn project_requirements(&self, reference: &str) -> Result<Vec<Requirement>> {
+        let project = self.find_project(reference)?;
+        let in_dotenv = self.dotenv_names(&project);
+        let mut stmt = self.connection().prepare(
+            "SELECT id, provider_id, required_env_vars_json, confidence, citations_json, user_status, citation_count
+             FROM project_requirements WHERE project_id = ?1 ORDER BY confidence DESC, provider_id",
+        )?;
+        let rows = stmt.query_map([&project.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, u32>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, provider_id, vars, confidence, citations, status, citation_count) = row?;
+            let vars: Vec<String> = serde_json::from_str(&vars)?;
+            let env_vars = vars
+                .into_iter()
+                .map(|name| {
+                    let in_vault = !self.secrets_named(&name).is_empty();
+                    let in_dotenv = in_dotenv.contains(&name);
+                    let state = match (in_dotenv, in_vault) {
+                        (true, _) => EnvVarState::InDotenv,
+                        (false, true) => EnvVarState::InVault,
+                        (false, false) => EnvVarState::Missing,
+                    };
+                    EnvVarStatus { name, in_vault, in_dotenv, state }
+                })
+                .collect();
+            out.push(Requirement {
+                provider_name: providers::get(&provider_id)
+                    .map_or(provider_id.clone(), |p| p.display_name.to_owned()),
+                id,
+                provider_id,
+                confidence,
+                user_status: Decision::parse(&status)?,
+                env_vars,
+                citations: serde_json::from_str(&citations)?,
+                citation_count,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Accept or reject one requirement.
+    pub fn set_requirement_status(&self, requirement_id: &str, decision: Decision) -> Result<()> {
+        let changed = self.connection().execute(
+            "UPDATE project_requirements SET user_status = ?2 WHERE id = ?1",
+            params![requirement_id, decision.as_str()],
+        )?;
+        if changed == 0 {
+            return Err(Error::new(
+                ErrorCode::RequirementNotFound,
+                format!("no requirement '{requirement_id}'"),
+            ));
+        }
+        self.record(
+            EventType::ProjectDecision,
+            json!({ "requirement_id": requirement_id, "decision": decision.as_str() }),
+        )
+    }
+
+    /// A project's service recommendations, highest score first.
+    pub fn recommendations(&self, reference: &str) -> Result<Vec<Recommendation>> {
+        let project = self.find_project(reference)?;
+        let mut stmt = self.connection().prepare(
+            "SELECT id, capability_needed, requirement_text, recommended_provider_id, recommended_service_name,
+                    rationale, free_tier_available, documentation_url, match_score, user_status
+             FROM service_recommendations WHERE project_id = ?1 ORDER BY match_score DESC, capability_needed",
+        )?;
+        let rows = stmt.query_map([&project.id], |r| {
+            Ok((
+                Recommendation {
+                    id: r.get(0)?,
+                    capability_needed: r.get(1)?,
+                    capability_label: String::new(),
+                    requirement_text: r.get(2)?,
+                    recommended_provider_id: r.get(3)?,
+                    recommended_service_name: r.get(4)?,
+                    rationale: r.get(5)?,
+                    free_tier_available: r.get(6)?,
+                    documentation_url: r.get(7)?,
+                    match_score: r.get(8)?,
+                    user_status: Decision::New,
+                },
+                r.get::<_, String>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut rec, status) = row?;
+            rec.user_status = Decision::parse(&status)?;
+            rec.capability_label = capabilities::get(&rec.capability_needed)
+                .map_or_else(|| rec.capability_needed.clone(), |c| c.label.to_owned());
+            out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// Accept or reject one service recommendation.
+    pub fn set_recommendation_status(&self, recommendation_id: &str, decision: Decision) -> Result<()> {
+        let changed = self.connection().execute(
+            "UPDATE service_recommendations SET user_status = ?2 WHERE id = ?1",
+            params![recommendation_id, decision.as_str()],
+        )?;
+        if changed == 0 {
+            return Err(Error::new(
+                ErrorCode::RecommendationNotFound,
+                format!("no recommendation '{recommendation_id}'"),
+            ));
+        }
+        self.record(
+            EventType::ProjectDecision,
+            json!({ "recommendation_id": recommendation_id, "decision": decision.as_str() }),
+        )
+    }
+
+    /// The project whose folder holds `file`, if one is registered
+    /// (the deepest one).
+    pub fn project_for_file(&self, file: &Path) -> Result<Option<Project>> {
+        let Some(dir) = file.parent() else { return Ok(None) };
+        let Ok(dir) = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .projects()?
+            .into_iter()
+            .filter(|p| dir.starts_with(&p.root_path))
+            .max_by_key(|p| p.root_path.len()))
+    }
+
+    /// Remember that a `.env` of a project was written, with a summary of
+    /// the changes (counts only).
+    pub(crate) fn record_dotenv_target(&self, file: &Path, summary: &serde_json::Value) -> Result<()> {
+        let Some(project) = self.project_for_file(file)? else { return Ok(()) };
+        let Some(name) = file.file_name() else { return Ok(()) };
+        let Some(dir) = file.parent().and_then(|d| {
+            std::fs::canonicalize(if d.as_os_str().is_empty() { Path::new(".") } else { d }).ok()
+        }) else {
+            return Ok(());
+        };
+        let full = dir.join(name);
+        let rel = full.strip_prefix(&project.root_path).unwrap_or(&full);
+        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        self.connection().execute(
+            "INSERT INTO dotenv_targets (id, project_id, path, last_written_at, last_diff_summary_json)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(project_id, path) DO UPDATE SET
+                 last_written_at = excluded.last_written_at,
+                 last_diff_summary_json = excluded.last_diff_summary_json",
+            params![uuid::Uuid::new_v4().to_string(), project.id, rel, time::now(), summary.to_string()],
+        )?;
+        Ok(())
+    }
+}
+
+fn store_requirements(
+    tx: &rusqlite::Transaction<'_>,
+    project_id: &str,
+    inferred: &[scan::requirements::Inferred],
+    now: &str,
+) -> Result<()> {
+    let mut existing: FxHashMap<String, String> = FxHashMap::default();
+    {
+        let mut stmt =
+            tx.prepare("SELECT provider_id, id FROM project_requirements WHERE project_id = ?1")?;
+        for row in stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (provider, id) = row?;
+            existing.insert(provider, id);
+        }
+    }
+    for r in inferred {
+        let vars = serde_json::to_string(&r.env_vars)?;
+        let citations = serde_json::to_string(&r.citations)?;
+        match existing.remove(&r.provider_id) {
+            Some(id) => tx.execute(
+                "UPDATE project_requirements SET required_env_vars_json = ?2, confidence = ?3,
+                     citations_json = ?4, citation_count = ?5 WHERE id = ?1",
+                params![id, vars, r.confidence, citations, r.citation_count],
+            )?,
+            None => tx.execute(
+                "INSERT INTO project_requirements (id, project_id, provider_id, required_env_vars_json,
+                     confidence, citations_json, citation_count, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    uuid::Uuid::new_v4().to_string(),
+                    project_id,
+                    r.provider_id,
+                    vars,
+                    r.confidence,
+                    citations,
+                    r.citation_count,
+                    now
+                ],
+            )?,
+        };
+    }
+    // The docs no longer support these.
+    for id in existing.values() {
+        tx.execute("DELETE FROM project_requirements WHERE id = ?1", [id])?;
+    }
+    Ok(())
+}
+
+fn store_recommendations(
+    tx: &rusqlite::Transaction<'_>,
+    profile_id: &str,
+    project_id: &str,
+    recommended: &[scan::requirements::InferredRecommendation],
+    now: &str,
+) -> Result<()> {
+    let mut existing: FxHashMap<String, String> = FxHashMap::default();
+    {
+        let mut stmt =
+            tx.prepare("SELECT capability_needed, id FROM service_recommendations WHERE project_id = ?1")?;
+        for row in stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (cap, id) = row?;
+            existing.insert(cap, id);
+        }
+    }
+    for r in recommended {
+        let Some(cap) = capabilities::get(r.capability) else { continue };
+        let provider = providers::get(cap.recommended);
+        match existing.remove(r.capability) {
+            Some(id) => tx.execute(
+                "UPDATE service_recommendations SET requirement_text = ?2, match_score = ?3 WHERE id = ?1",
+                params![id, r.requirement_text, r.match_score],
+            )?,
+            None => tx.execute(
+                "INSERT INTO service_recommendations (id, profile_id, project_id, requirement_text,
+                     capability_needed, recommended_provider_id, recommended_service_name, rationale,
+                     free_tier_available, documentation_url, match_score, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    uuid::Uuid::new_v4().to_string(),
+                    profile_id,
+                    project_id,
+                    r.requirement_text,
+                    cap.id,
+                    provider.map(|p| p.id),
+                    provider.map_or(cap.recommended, |p| p.display_name),
+                    cap.rationale,
+                    cap.free_tier,
+                    provider.map(|p| p.docs_url),
+                    r.match_score,
+                    now
+                ],
+            )?,
+        };
+    }
+    for id in existing.values() {
+        tx.execute("DELETE FROM service_recommendations WHERE id = ?1", [id])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! Project scanning: which API keys a project needs, inferred from its
+//! Markdown, with citations.
+//!
+//! [`scan_folder`] walks a folder in parallel (the `ignore` crate: the
+//! project's `.gitignore` plus the default exclusions [`EXCLUDED_DIRS`]),
+//! reads `*.md`, `*.markdown` and extensionless `README` files, skips
+//! binaries and files over the size limit with a reason, hashes each file
+//! (SHA-256) and applies [`rules::infer`] to the files whose hash changed.
+//! It touches no database: [`crate::project`] stores what it finds, and
+//! [`requirements`] turns evidence into requirements and recommendations.
+
+pub mod capabilities;
+pub mod requirements;
+pub mod rules;
+
+use ignore::{WalkBuilder, WalkState};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorCode, Result};
+pub use rules::{Evidence, Rule};
+
+/// Folders never walked, wherever they are in the tree.
+pub const EXCLUDED_DIRS: &[&str] =
+    &[".git", "node_modules", "dist", "build", ".venv", "__pycache__", "target"];
+
+/// Default size limit of one Markdown file (4 MiB): larger ones are
+/// generated or vendored, not documentation someone wrote.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 << 20;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Files larger than this are skipped with [`SkipReason::TooLarge`].
+    pub max_file_size: u64,
+    /// Walker threads; 0 means one per CPU.
+    pub threads: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { max_file_size: DEFAULT_MAX_FILE_SIZE, threads: 0 }
+    }
+}
+
+/// Why a file was not read.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Larger than the size limit.
+    TooLarge {
+        /// Its size in bytes.
+        #[cfg_attr(feature = "specta", specta(type = f64))]
+        size: u64,
+        /// The limit in bytes.
+        #[cfg_attr(feature = "specta", specta(type = f64))]
+        limit: u64,
+    },
+    /// Holds NUL bytes: not text (or UTF-16, which docs are not written in).
+    Binary,
+    /// Could not be read (permissions, vanished, a broken link).
+    Unreadable {
+        /// What the system said.
+        detail: String,
+    },
+}
+
+/// A file the scan did not read, and why.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    /// Path relative to the project root, `/`-separated.
+    pub path: String,
+    /// Why.
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// What the scan did with one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileScan {
+    /// Read and parsed (new or changed).
+    Parsed {
+        /// Relative path.
+        path: String,
+        /// SHA-256 of the bytes, hex.
+        sha256: String,
+        /// What the rules found.
+        evidence: Vec<Evidence>,
+    },
+    /// Same hash as the last scan: not parsed again.
+    Unchanged {
+        /// Relative path.
+        path: String,
+    },
+    /// Not read.
+    Skipped(SkippedFile),
+}
+
+impl FileScan {
+    /// The file's relative path.
+    pub fn path(&self) -> &str {
+        match self {
+            FileScan::Parsed { path, .. } | FileScan::Unchanged { path } => path,
+            FileScan::Skipped(s) => &s.path,
+        }
+    }
+}
+
+/// Counters reported while a scan runs and when it ends.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanProgress {
+    /// Markdown files found so far.
+    pub files_seen: u32,
+    /// Files parsed (new or changed).
+    pub files_parsed: u32,
+    /// Files skipped because their hash did not change.
+    pub files_unchanged: u32,
+    /// Files not read (too large, binary, unreadable).
+    pub files_skipped: u32,
+    /// Bytes read.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub bytes_read: u64,
+}
+
+impl ScanProgress {
+    fn count(&mut self, file: &FileScan, bytes: u64) {
+        self.files_seen += 1;
+        self.bytes_read += bytes;
+        match file {
+            FileScan::Parsed { .. } => self.files_parsed += 1,
+            FileScan::Unchanged { .. } => self.files_unchanged += 1,
+            FileScan::Skipped(_) => self.files_skipped += 1,
+        }
+    }
+}
+
+/// A finished walk: every Markdown file, sorted by path.
+#[derive(Debug, Clone)]
+pub struct FolderScan {
+    /// One entry per file found.
+    pub files: Vec<FileScan>,
+    /// Final counters.
+    pub progress: ScanProgress,
+    /// Wall time of the walk.
+    pub elapsed: Duration,
+}
+
+/// Whether the scanner reads this file name: `*.md`, `*.markdown`, or a
+/// `README` without extension (any case).
+pub fn is_markdown(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown") || lower == "readme"
+}
+
+/// Check that a project root is a readable folder.
+pub fn check_root(root: &Path) -> Result<()> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::new(ErrorCode::ProjectInvalidRoot, "the project path is not a folder")),
+        Err(e) => Err(Error::new(
+            ErrorCode::ProjectInvalidRoot,
+            format!("the project folder cannot be opened: {e}"),
+        )),
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Read, hash and (when changed) parse one file. Returns the outcome and
+/// the bytes read.
+fn scan_file(
+    root: &Path,
+    path: &Path,
+    size: u64,
+    options: &ScanOptions,
+    known: &FxHashMap<String, String>,
+) -> (FileScan, u64) {
+    let rel = relative(root, path);
+    let skipped = |reason| FileScan::Skipped(SkippedFile { path: rel.clone(), reason });
+    let too_large = |size| skipped(SkipReason::TooLarge { size, limit: options.max_file_size });
+    if size > options.max_file_size {
+        return (too_large(size), 0);
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return (skipped(SkipReason::Unreadable { detail: e.kind().to_string() }), 0),
+    };
+    let read = bytes.len() as u64;
+    if read > options.max_file_size {
+        return (too_large(read), read);
+    }
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+        return (skipped(SkipReason::Binary), read);
+    }
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if known.get(&rel) == Some(&sha256) {
+        return (FileScan::Unchanged { path: rel }, read);
+    }
+    (FileScan::Parsed { path: rel, sha256, evidence: rules::infer(&bytes) }, read)
+}
+
+/// Walk `root` and scan every Markdown file in parallel. `known` maps a
+/// relative path to the SHA-256 of its last scan: those files are not
+/// parsed again when unchanged. `progress` is called from this thread
+/// about ten times a second and once at the end.
+pub fn scan_folder(
+    root: &Path,
+    options: &ScanOptions,
+    known: &FxHashMap<String, String>,
+    progress: &mut dyn FnMut(&ScanProgress),
+) -> Result<FolderScan> {
+    check_root(root)?;
+    let started = Instant::now();
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .follow_links(false)
+        .threads(threads)
+        .filter_entry(|e| {
+            let excluded = e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && EXCLUDED_DIRS.iter().any(|d| e.file_name() == *d);
+            !excluded
+        })
+        .build_parallel();
+
+    let (tx, rx) = mpsc::channel::<(FileScan, u64)>();
+    let mut files = Vec::new();
+    let mut counters = ScanProgress::default();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            walker.run(|| {
+                let tx = tx.clone();
+                Box::new(move |entry| {
+                    let outcome = match entry {
+                        Ok(e) => {
+                            let is_file = e.file_type().is_some_and(|t| t.is_file());
+                            if !is_file || !is_markdown(&e.file_name().to_string_lossy()) {
+                                return WalkState::Continue;
+                            }
+                            let size = e.metadata().map_or(0, |m| m.len());
+                            scan_file(root, e.path(), size, options, known)
+                        }
+                        Err(err) => {
+                            let path = match &err {
+                                ignore::Error::WithPath { path, .. } => relative(root, path),
+                                _ => String::new(),
+                            };
+                            let reason = SkipReason::Unreadable { detail: err.to_string() };
+                            (FileScan::Skipped(SkippedFile { path, reason }), 0)
+                        }
+                    };
+                    match tx.send(outcome) {
+                        Ok(()) => WalkState::Continue,
+                        Err(_) => WalkState::Quit,
+                    }
+                })
+            });
+        });
+        let mut last = Instant::now();
+        for (file, bytes) in rx {
+            counters.count(&file, bytes);
+            files.push(file);
+            if last.elapsed() >= Duration::from_millis(100) {
+                progress(&counters);
+                last = Instant::now();
+            }
+        }
+    });
+    progress(&counters);
+    files.sort_by(|a, b| a.path().cmp(b.path()));
+    Ok(FolderScan { files, progress: counters, elapsed: started.elapsed() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_names() {
+        for yes in ["README.md", "docs.MD", "a.markdown", "README", "readme"] {
+            assert!(is_markdown(yes), "{yes}");
+        }
+        for no in ["README.txt", "md", "notes.mdx", "README.md.bak"] {
+            assert!(!is_markdown(no), "{no}");
+        }
+    }
+}

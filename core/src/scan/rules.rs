@@ -1,0 +1,445 @@
+//! The inference rules, applied to one Markdown file.
+//!
+//! One Aho-Corasick pass finds every registry env var, provider name,
+//! provider domain and capability phrase; one line pass then places each
+//! hit on its line, tells whether it sits in code (fenced block, indented
+//! block or inline code span) and finds secret-looking env vars of no known
+//! provider in code. The rules, in priority order:
+//!
+//! 1. env-var tokens: a registry env var or alias (`GH_TOKEN` → github);
+//! 2. code blocks: the same token inside code counts more, and unknown
+//!    secret-looking names in code (`MY_SERVICE_TOKEN=`) are kept for the
+//!    `generic` provider;
+//! 3. provider names as the registry writes them (`OpenAI`, case-sensitive);
+//! 4. domains (`api.stripe.com`), case-insensitive.
+//!
+//! Capability phrases ("send transactional email") are found in the same
+//! pass and feed service recommendations. Each hit carries a citation line
+//! and an excerpt that has passed through [`crate::redact::redact`].
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
+use super::capabilities;
+use crate::providers;
+use crate::redact::{is_secret_key_name, redact};
+
+/// Which rule produced a piece of evidence.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A registry env var or alias.
+    EnvVar,
+    /// A secret-looking env var of no known provider, in code.
+    UnknownEnvVar,
+    /// The provider's name.
+    ProviderName,
+    /// One of the provider's domains.
+    Domain,
+    /// A phrase naming a capability, not a service.
+    Capability,
+}
+
+/// One hit of a rule in one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The rule.
+    pub rule: Rule,
+    /// Provider id, or capability id for [`Rule::Capability`].
+    pub subject: String,
+    /// The env var named, for the env-var rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_var: Option<String>,
+    /// The domain or name matched, for names and domains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+    /// First line cited (1-based): the hit's line, or the opening fence of
+    /// its code block.
+    pub line_start: u32,
+    /// Last line cited (the closing fence for a hit in a fenced block).
+    pub line_end: u32,
+    /// The hit is in code (fenced, indented or inline).
+    pub in_code: bool,
+    /// The hit's line, trimmed, shortened and redacted.
+    pub excerpt: String,
+}
+
+/// Longest excerpt kept, in characters.
+const EXCERPT_CHARS: usize = 200;
+/// Evidence kept per file for one (rule, subject, env var): enough to cite,
+/// bounded for files that repeat a name thousands of times.
+const PER_KEY_PER_FILE: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    EnvVar,
+    Name,
+    Domain,
+    Capability,
+}
+
+struct Pattern {
+    kind: Kind,
+    subject: &'static str,
+    text: &'static str,
+}
+
+struct Automaton {
+    patterns: Vec<Pattern>,
+    ac: AhoCorasick,
+}
+
+static AUTOMATON: LazyLock<Automaton> = LazyLock::new(|| {
+    let mut patterns = Vec::new();
+    for p in providers::all().iter().filter(|p| p.id != providers::GENERIC_ID) {
+        let vars = std::iter::once(p.env_var).filter(|v| !v.is_empty()).chain(p.aliases.iter().copied());
+        patterns.extend(vars.map(|text| Pattern { kind: Kind::EnvVar, subject: p.id, text }));
+        patterns.extend(p.markdown_names.iter().map(|&text| Pattern {
+            kind: Kind::Name,
+            subject: p.id,
+            text,
+        }));
+        patterns.extend(p.domains.iter().map(|&text| Pattern { kind: Kind::Domain, subject: p.id, text }));
+    }
+    for c in capabilities::all() {
+        patterns.extend(c.phrases.iter().map(|&text| Pattern {
+            kind: Kind::Capability,
+            subject: c.id,
+            text,
+        }));
+    }
+    // One case-insensitive automaton for all of them; env vars and names
+    // are then checked for their exact case. Leftmost-longest so that
+    // `Azure OpenAI` wins over `OpenAI` and `OPENAI_API_KEY` over `OpenAI`.
+    #[allow(clippy::expect_used)] // the patterns are static strings
+    let ac = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(patterns.iter().map(|p| p.text))
+        .expect("static scan patterns build");
+    Automaton { patterns, ac }
+});
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether the hit at `start..end` stands alone (not part of a longer word
+/// or host name).
+fn bounded(text: &[u8], start: usize, end: usize, kind: Kind) -> bool {
+    let before = start.checked_sub(1).map(|i| text[i]);
+    let after = text.get(end).copied();
+    let joins = |b: u8| is_word(b) || (kind == Kind::Domain && b == b'-');
+    !before.is_some_and(joins) && !after.is_some_and(joins)
+}
+
+/// A hit of the automaton that passed its case and boundary checks.
+struct Hit {
+    offset: usize,
+    pattern: usize,
+}
+
+fn hits(text: &[u8]) -> Vec<Hit> {
+    let auto = &*AUTOMATON;
+    auto.ac
+        .find_iter(text)
+        .filter_map(|m| {
+            let p = &auto.patterns[m.pattern().as_usize()];
+            let exact = matches!(p.kind, Kind::EnvVar | Kind::Name);
+            if exact && &text[m.range()] != p.text.as_bytes() {
+                return None;
+            }
+            bounded(text, m.start(), m.end(), p.kind)
+                .then(|| Hit { offset: m.start(), pattern: m.pattern().as_usize() })
+        })
+        .collect()
+}
+
+/// The line, trimmed, shortened to [`EXCERPT_CHARS`] and redacted.
+fn excerpt(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let trimmed = text.trim();
+    let short = match trimmed.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
+        None => trimmed.to_owned(),
+    };
+    redact(&short).into_owned()
+}
+
+/// A code fence opener or closer: its character, its length and whether
+/// anything but an info string follows.
+fn fence(line: &[u8]) -> Option<(u8, usize, bool)> {
+    let indent = line.iter().take_while(|&&b| b == b' ').count();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let ch = *rest.first()?;
+    if ch != b'`' && ch != b'~' {
+        return None;
+    }
+    let len = rest.iter().take_while(|&&b| b == ch).count();
+    if len < 3 {
+        return None;
+    }
+    let tail = &rest[len..];
+    // A backtick fence's info string cannot hold a backtick.
+    if ch == b'`' && tail.contains(&b'`') {
+        return None;
+    }
+    Some((ch, len, tail.iter().all(u8::is_ascii_whitespace)))
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+fn is_indented_code(line: &[u8]) -> bool {
+    line.starts_with(b"    ") || line.starts_with(b"\t")
+}
+
+/// Whether byte `col` of the line is inside an inline code span (an odd
+/// number of backticks before it).
+fn in_inline_code(line: &[u8], col: usize) -> bool {
+    line[..col.min(line.len())].iter().filter(|&&b| b == b'`').count() % 2 == 1
+}
+
+/// Env-var-shaped tokens (`[A-Z][A-Z0-9_]{2,}` with an underscore) in
+/// `code` that look like they hold a secret and belong to no provider.
+fn unknown_env_vars(code: &[u8], mut found: impl FnMut(&str)) {
+    let mut i = 0;
+    while i < code.len() {
+        let b = code[i];
+        if !b.is_ascii_uppercase() || (i > 0 && is_word(code[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let end = i + code[i..]
+            .iter()
+            .take_while(|&&c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+            .count();
+        let next_is_word = code.get(end).is_some_and(|&c| is_word(c));
+        let token = &code[i..end];
+        if !next_is_word && token.len() >= 3 && token.contains(&b'_') {
+            // ASCII by construction.
+            let name = std::str::from_utf8(token).unwrap_or_default();
+            if providers::for_key_name(name).is_none() && is_secret_key_name(name) {
+                found(name);
+            }
+        }
+        i = end.max(i + 1);
+    }
+}
+
+/// Where a line sits relative to code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineKind {
+    Prose,
+    FenceMarker,
+    Fenced,
+    Indented,
+}
+
+/// Apply every rule to one file's bytes (any encoding; read as UTF-8 with
+/// replacement). Evidence comes out in line order, at most
+/// [`PER_KEY_PER_FILE`] per (rule, subject, env var).
+pub fn infer(text: &[u8]) -> Vec<Evidence> {
+    let auto = &*AUTOMATON;
+    let hits = hits(text);
+    let mut next_hit = 0;
+    let mut out: Vec<Evidence> = Vec::new();
+    let mut kept: rustc_hash::FxHashMap<(Rule, String, Option<String>), usize> = Default::default();
+    let mut push = |out: &mut Vec<Evidence>, ev: Evidence| {
+        let key = (ev.rule, ev.subject.clone(), ev.env_var.clone());
+        let n = kept.entry(key).or_insert(0);
+        if *n < PER_KEY_PER_FILE {
+            *n += 1;
+            out.push(ev);
+        }
+    };
+
+    // Open fence: (char, length, first line, index of its first evidence).
+    let mut open: Option<(u8, usize, u32, usize)> = None;
+    let mut prev_blank_or_code = true;
+    let mut line_no: u32 = 0;
+    let mut start = 0;
+    while start < text.len() {
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+        let mut line = &text[start..end];
+        if let Some(stripped) = line.strip_suffix(b"\r") {
+            line = stripped;
+        }
+        line_no += 1;
+
+        let kind = match (open, fence(line)) {
+            (Some((ch, len, first, from)), Some((c, l, bare))) if c == ch && l >= len && bare => {
+                for ev in &mut out[from..] {
+                    if ev.line_start == first {
+                        ev.line_end = line_no;
+                    }
+                }
+                open = None;
+                LineKind::FenceMarker
+            }
+            (Some(_), _) => LineKind::Fenced,
+            (None, Some((ch, len, _))) => {
+                open = Some((ch, len, line_no, out.len()));
+                LineKind::FenceMarker
+            }
+            (None, None) if prev_blank_or_code && is_indented_code(line) && !is_blank(line) => {
+                LineKind::Indented
+            }
+            (None, None) => LineKind::Prose,
+        };
+        prev_blank_or_code = is_blank(line) || kind == LineKind::Indented;
+        let block_start = match (kind, open) {
+            (LineKind::Fenced, Some((_, _, first, _))) => first,
+            _ => line_no,
+        };
+
+        while let Some(hit) = hits.get(next_hit).filter(|h| h.offset < end) {
+            next_hit += 1;
+            let p = &auto.patterns[hit.pattern];
+            let in_code = matches!(kind, LineKind::Fenced | LineKind::Indented)
+                || in_inline_code(line, hit.offset - start);
+            let (rule, env_var, matched) = match p.kind {
+                Kind::EnvVar => (Rule::EnvVar, Some(p.text.to_owned()), None),
+                Kind::Name => (Rule::ProviderName, None, Some(p.text.to_owned())),
+                Kind::Domain => (Rule::Domain, None, Some(p.text.to_owned())),
+                Kind::Capability => (Rule::Capability, None, Some(p.text.to_owned())),
+            };
+            let (line_start, line_end) =
+                if kind == LineKind::Fenced { (block_start, line_no) } else { (line_no, line_no) };
+            push(
+                &mut out,
+                Evidence {
+                    rule,
+                    subject: p.subject.to_owned(),
+                    env_var,
+                    matched,
+                    line_start,
+                    line_end,
+                    in_code,
+                    excerpt: excerpt(line),
+                },
+            );
+        }
+
+        let mut unknown = |name: &str, out: &mut Vec<Evidence>| {
+            push(
+                out,
+                Evidence {
+                    rule: Rule::UnknownEnvVar,
+                    subject: providers::GENERIC_ID.to_owned(),
+                    env_var: Some(name.to_owned()),
+                    matched: None,
+                    line_start: block_start,
+                    line_end: line_no,
+                    in_code: true,
+                    excerpt: excerpt(line),
+                },
+            )
+        };
+        match kind {
+            LineKind::Fenced | LineKind::Indented => {
+                let mut names = Vec::new();
+                unknown_env_vars(line, |n| names.push(n.to_owned()));
+                names.iter().for_each(|n| unknown(n, &mut out));
+            }
+            LineKind::Prose if memchr::memchr(b'`', line).is_some() => {
+                let mut names = Vec::new();
+                for (i, span) in line.split(|&b| b == b'`').enumerate() {
+                    if i % 2 == 1 {
+                        unknown_env_vars(span, |n| names.push(n.to_owned()));
+                    }
+                }
+                names.iter().for_each(|n| unknown(n, &mut out));
+            }
+            _ => {}
+        }
+        start = end + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_for(text: &str, subject: &str) -> Vec<(Rule, u32, u32, bool)> {
+        infer(text.as_bytes())
+            .into_iter()
+            .filter(|e| e.subject == subject)
+            .map(|e| (e.rule, e.line_start, e.line_end, e.in_code))
+            .collect()
+    }
+
+    #[test]
+    fn env_vars_names_and_domains_are_found_with_their_lines() {
+        let text = "# Setup\n\nUses OpenAI.\n\n```sh\nexport OPENAI_API_KEY=...\n```\nSee https://platform.openai.com/keys\n";
+        assert_eq!(
+            rules_for(text, "openai"),
+            vec![(Rule::ProviderName, 3, 3, false), (Rule::EnvVar, 5, 7, true), (Rule::Domain, 8, 8, false),]
+        );
+    }
+
+    #[test]
+    fn names_are_case_sensitive_and_need_word_boundaries() {
+        for text in ["the notion of time", "MY_GH_TOKEN_X", "GH_TOKENS", "githubusercontent", "stripes"] {
+            let found: Vec<_> =
+                infer(text.as_bytes()).into_iter().filter(|e| e.rule != Rule::Capability).collect();
+            assert!(found.is_empty(), "{text}: {found:?}");
+        }
+        assert_eq!(rules_for("Set `GH_TOKEN`.", "github"), vec![(Rule::EnvVar, 1, 1, true)]);
+    }
+
+    #[test]
+    fn the_longest_name_wins() {
+        let ev = infer(b"We call Azure OpenAI here.");
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].subject, "azure_openai");
+    }
+
+    #[test]
+    fn indented_code_counts_after_a_blank_line_only() {
+        let text = "para\n    GH_TOKEN in a continuation\n\n    GH_TOKEN in code\n";
+        assert_eq!(rules_for(text, "github"), vec![(Rule::EnvVar, 2, 2, false), (Rule::EnvVar, 4, 4, true)]);
+    }
+
+    #[test]
+    fn unknown_secret_names_in_code_go_to_generic() {
+        let text = "```\nACME_API_KEY=changeme\nLOG_LEVEL=debug\n```\nand `WIDGET_TOKEN` too, but not PROSE_SECRET\n";
+        let ev: Vec<_> = infer(text.as_bytes())
+            .into_iter()
+            .filter(|e| e.rule == Rule::UnknownEnvVar)
+            .map(|e| (e.env_var.unwrap(), e.line_start, e.line_end))
+            .collect();
+        assert_eq!(ev, vec![("ACME_API_KEY".to_owned(), 1, 4), ("WIDGET_TOKEN".to_owned(), 5, 5)]);
+    }
+
+    #[test]
+    fn excerpts_are_redacted_and_short() {
+        let long = format!("OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 {}", "x".repeat(400));
+        let ev = infer(long.as_bytes());
+        assert!(!ev[0].excerpt.contains("abcdefghijklmnop"), "{}", ev[0].excerpt);
+        assert!(ev[0].excerpt.chars().count() <= EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn evidence_per_key_is_capped_per_file() {
+        let text = "GH_TOKEN\n".repeat(100);
+        assert_eq!(infer(text.as_bytes()).len(), PER_KEY_PER_FILE);
+    }
+
+    #[test]
+    fn unclosed_fences_crlf_and_invalid_utf8_do_not_panic() {
+        for text in
+            [&b"```\nGH_TOKEN\r\n"[..], b"\xff\xfe GH_TOKEN \xc3", b"", b"\n\n\n", b"````", b"`GH_TOKEN"]
+        {
+            let _ = infer(text);
+        }
+        assert_eq!(rules_for("GH_TOKEN\r\nGitHub\r\n", "github").len(), 2);
+    }
+}

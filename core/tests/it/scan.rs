@@ -1,0 +1,272 @@
+//! Project scanning against real folders: what is read and skipped, the
+//! requirements and recommendations stored, incremental rescans, decisions,
+//! and the keys a project then gets in `.env` files and `keyclave run`.
+
+use crate::common::*;
+use keyclave_core::ErrorCode;
+use keyclave_core::dotenv::{ApplyOptions, Decision as DotenvDecision, KeySelection, Policy};
+use keyclave_core::project::{Decision, EnvVarState, ScanReport};
+use keyclave_core::scan::{Rule, ScanOptions, ScanProgress, SkipReason};
+use keyclave_core::secrets::NewSecret;
+use keyclave_core::{Vault, scan};
+use std::fs;
+use std::path::Path;
+
+fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn scan_it(v: &Vault, root: &Path) -> ScanReport {
+    v.scan_project(root, &ScanOptions::default(), &mut |_| {}).unwrap()
+}
+
+fn providers_of(r: &ScanReport) -> Vec<(String, f64)> {
+    r.requirements.iter().map(|q| (q.provider_id.clone(), q.confidence)).collect()
+}
+
+const README: &str = "# Acme\r\n\r\nWe use [Stripe](https://stripe.com) for card payments.\r\n\r\n\
+```sh\r\nexport STRIPE_SECRET_KEY=sk_live_zqxDOCSVALUE0000000000001\r\nexport ACME_WIDGET_TOKEN=changeme\r\n```\r\n\r\n\
+| Service | Variable |\r\n|---|---|\r\n| GitHub | `GH_TOKEN` |\r\n\r\n    OPENAI_API_KEY=sk-zqxINDENTED00000000000000002\r\n";
+
+fn project() -> (Fixture, tempfile::TempDir) {
+    let fx = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "README.md", README);
+    write(root, "docs/deep/a/b/c/d/e/f/g/h/notes.markdown", "Deploys go to Vercel.\n");
+    write(root, "README", "Send transactional email to users.\n");
+    write(root, "node_modules/pkg/README.md", "ANTHROPIC_API_KEY\n");
+    write(root, "target/doc.md", "ANTHROPIC_API_KEY\n");
+    write(root, ".git/info.md", "ANTHROPIC_API_KEY\n");
+    write(root, "ignored/skip.md", "ANTHROPIC_API_KEY\n");
+    write(root, ".gitignore", "ignored/\n");
+    write(root, "notes.txt", "ANTHROPIC_API_KEY is not in Markdown\n");
+    write(root, "blob.md", b"GH_TOKEN\x00\x01\x02binary");
+    // One line more than the default 4 MiB limit.
+    write(root, "huge.md", "MISTRAL_API_KEY\n".repeat((1 << 18) + 1));
+    (fx, dir)
+}
+
+#[test]
+fn a_scan_finds_requirements_with_citations_and_skips_what_it_should() {
+    let (fx, dir) = project();
+    let v = fx.unlock();
+    let mut last = ScanProgress::default();
+    let report = v.scan_project(dir.path(), &ScanOptions::default(), &mut |p| last = *p).unwrap();
+
+    assert_eq!(last, report.progress, "the last progress call carries the final counts");
+    assert_eq!(report.progress.files_seen, 5, "README.md, README, notes.markdown, blob.md, huge.md");
+    assert_eq!(report.progress.files_parsed, 3);
+    let skipped: Vec<_> = report.skipped.iter().map(|s| (s.path.as_str(), &s.reason)).collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0], ("blob.md", &SkipReason::Binary));
+    assert!(matches!(skipped[1], ("huge.md", SkipReason::TooLarge { .. })));
+
+    let expected: Vec<(String, f64)> =
+        [("github", 1.0), ("stripe", 1.0), ("openai", 0.8), ("generic", 0.5), ("vercel", 0.3)]
+            .iter()
+            .map(|(p, c)| (p.to_string(), *c))
+            .collect();
+    assert_eq!(
+        providers_of(&report),
+        expected,
+        "anthropic is only in excluded, ignored or non-Markdown files"
+    );
+
+    let stripe = report.requirements.iter().find(|r| r.provider_id == "stripe").unwrap();
+    assert_eq!(stripe.env_vars[0].name, "STRIPE_SECRET_KEY");
+    assert_eq!(stripe.env_vars[0].state, EnvVarState::Missing);
+    let code = stripe.citations.iter().find(|c| c.rule == Rule::EnvVar).unwrap();
+    assert_eq!((code.path.as_str(), code.line_start, code.line_end), ("README.md", 5, 8), "the fenced block");
+    let generic = report.requirements.iter().find(|r| r.provider_id == "generic").unwrap();
+    assert_eq!(generic.env_vars[0].name, "ACME_WIDGET_TOKEN");
+    let vercel = report.requirements.iter().find(|r| r.provider_id == "vercel").unwrap();
+    assert_eq!(vercel.citations[0].path, "docs/deep/a/b/c/d/e/f/g/h/notes.markdown");
+
+    // Card payments are served by Stripe, which the docs name: only email.
+    let caps: Vec<_> = report.recommendations.iter().map(|r| r.capability_needed.as_str()).collect();
+    assert_eq!(caps, vec!["transactional_email"]);
+    assert_eq!(report.recommendations[0].recommended_provider_id.as_deref(), Some("postmark"));
+    assert!(report.recommendations[0].requirement_text.starts_with("README:1:"));
+
+    // No value from the docs is stored or reported.
+    let json = serde_json::to_string(&report).unwrap();
+    for value in ["zqxDOCSVALUE", "zqxINDENTED"] {
+        assert!(!json.contains(value), "{value} leaked into the report");
+    }
+    let reqs_json: String = v
+        .connection()
+        .query_row("SELECT group_concat(citations_json) FROM project_requirements", [], |r| r.get(0))
+        .unwrap();
+    let docs_json: String = v
+        .connection()
+        .query_row("SELECT group_concat(findings_json) FROM project_docs", [], |r| r.get(0))
+        .unwrap();
+    for value in ["zqxDOCSVALUE", "zqxINDENTED"] {
+        assert!(!reqs_json.contains(value) && !docs_json.contains(value), "{value} stored");
+    }
+}
+
+#[test]
+fn env_var_status_follows_the_vault_and_the_projects_dotenv() {
+    let (fx, dir) = project();
+    let mut v = fx.unlock();
+    v.add_secrets(vec![NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003")]).unwrap();
+    write(dir.path(), ".env", "GH_TOKEN=local\n");
+    let report = scan_it(&v, dir.path());
+    let state = |provider: &str| {
+        let r = report.requirements.iter().find(|r| r.provider_id == provider).unwrap();
+        r.env_vars[0].state
+    };
+    assert_eq!(state("stripe"), EnvVarState::InVault);
+    assert_eq!(state("github"), EnvVarState::InDotenv);
+    assert_eq!(state("openai"), EnvVarState::Missing);
+}
+
+#[test]
+fn rescans_parse_only_changed_files_and_keep_decisions() {
+    let (fx, dir) = project();
+    let v = fx.unlock();
+    let first = scan_it(&v, dir.path());
+    let github = first.requirements.iter().find(|r| r.provider_id == "github").unwrap().id.clone();
+    let vercel = first.requirements.iter().find(|r| r.provider_id == "vercel").unwrap().id.clone();
+    v.set_requirement_status(&github, Decision::Rejected).unwrap();
+    v.set_requirement_status(&vercel, Decision::Accepted).unwrap();
+    v.set_recommendation_status(&first.recommendations[0].id, Decision::Accepted).unwrap();
+
+    let second = scan_it(&v, dir.path());
+    assert_eq!((second.progress.files_parsed, second.progress.files_unchanged), (0, 3));
+    assert_eq!(providers_of(&second), providers_of(&first), "stored evidence is reused");
+    let status = |r: &ScanReport, id: &str| r.requirements.iter().find(|q| q.id == id).unwrap().user_status;
+    assert_eq!(status(&second, &github), Decision::Rejected);
+    assert_eq!(status(&second, &vercel), Decision::Accepted);
+    assert_eq!(second.recommendations[0].user_status, Decision::Accepted);
+
+    // One file changes, one disappears.
+    write(dir.path(), "README", "Nothing to see.\nSENTRY_AUTH_TOKEN goes here.\n");
+    fs::remove_dir_all(dir.path().join("docs")).unwrap();
+    let third = scan_it(&v, dir.path());
+    assert_eq!((third.progress.files_parsed, third.progress.files_unchanged, third.files_removed), (1, 1, 1));
+    let ids: Vec<_> = third.requirements.iter().map(|r| r.provider_id.as_str()).collect();
+    assert!(ids.contains(&"sentry") && !ids.contains(&"vercel"), "{ids:?}");
+    assert!(third.recommendations.is_empty(), "the email phrase is gone");
+    assert_eq!(status(&third, &github), Decision::Rejected);
+}
+
+#[test]
+fn projects_are_registered_once_found_by_path_name_or_id_and_removed() {
+    let (fx, dir) = project();
+    let v = fx.unlock();
+    let a = v.add_project(dir.path()).unwrap();
+    let b = v.add_project(&dir.path().join("docs/..")).unwrap();
+    assert_eq!(a.id, b.id, "the same folder, however it is written");
+    assert_eq!(v.projects().unwrap().len(), 1);
+    assert_eq!(v.find_project(&a.display_name).unwrap().id, a.id);
+    assert_eq!(v.find_project(dir.path().to_str().unwrap()).unwrap().id, a.id);
+
+    let missing = v.add_project(&dir.path().join("nope")).unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::ProjectInvalidRoot);
+    let file = v.add_project(&dir.path().join("README.md")).unwrap_err();
+    assert_eq!(file.code(), ErrorCode::ProjectInvalidRoot);
+    assert_eq!(v.find_project("nothing").unwrap_err().code(), ErrorCode::ProjectNotFound);
+    assert_eq!(
+        v.set_requirement_status("nope", Decision::Accepted).unwrap_err().code(),
+        ErrorCode::RequirementNotFound
+    );
+    assert_eq!(
+        v.set_recommendation_status("nope", Decision::Accepted).unwrap_err().code(),
+        ErrorCode::RecommendationNotFound
+    );
+
+    scan_it(&v, dir.path());
+    v.remove_project(&a.id).unwrap();
+    assert!(v.projects().unwrap().is_empty());
+    let left: i64 = v.connection().query_row("SELECT count(*) FROM project_docs", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0, "docs go with the project");
+    assert!(dir.path().join("README.md").exists(), "the folder is untouched");
+
+    let audit = v.audit_log(50, None).unwrap();
+    let types: Vec<_> = audit.iter().map(|e| e.event_type.as_str()).collect();
+    for t in ["project.add", "project.scan", "project.remove"] {
+        assert!(types.contains(&t), "{t} in {types:?}");
+    }
+    let root = dir.path().to_string_lossy();
+    assert!(
+        audit.iter().all(|e| !e.metadata.to_string().contains(root.as_ref())),
+        "no paths in the audit log"
+    );
+}
+
+#[test]
+fn a_scanned_project_selects_its_keys_for_dotenv_and_run_and_records_the_target() {
+    let (fx, dir) = project();
+    let mut v = fx.unlock();
+    v.add_secrets(vec![
+        NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003"),
+        NewSecret::new("GH_TOKEN", "ghp_zqxVAULT00000000000000000000000004"),
+        NewSecret::new("UNRELATED_TOKEN", "zqx-unrelated-value-5"),
+    ])
+    .unwrap();
+    let selection = KeySelection::Project(dir.path().to_path_buf());
+    // Not scanned yet: nothing is known about what it needs.
+    assert_eq!(v.command_env(&selection, None).unwrap_err().code(), ErrorCode::InputInvalid);
+
+    let report = scan_it(&v, dir.path());
+    let env = v.command_env(&selection, None).unwrap();
+    let mut names: Vec<_> = env.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort();
+    assert_eq!(names, vec!["GH_TOKEN", "STRIPE_SECRET_KEY"]);
+
+    let github = report.requirements.iter().find(|r| r.provider_id == "github").unwrap();
+    v.set_requirement_status(&github.id, Decision::Rejected).unwrap();
+    let env = v.command_env(&selection, None).unwrap();
+    assert_eq!(env.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["STRIPE_SECRET_KEY"]);
+
+    let file = dir.path().join(".env");
+    let plan = v.plan_dotenv(&file, &selection, &Policy::new(DotenvDecision::Overwrite)).unwrap();
+    v.write_dotenv(&file, &plan, &ApplyOptions::default()).unwrap();
+    assert!(fs::read_to_string(&file).unwrap().contains("STRIPE_SECRET_KEY="));
+    let (path, summary): (String, String) = v
+        .connection()
+        .query_row("SELECT path, last_diff_summary_json FROM dotenv_targets", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(path, ".env");
+    assert!(summary.contains("added"), "{summary}");
+    assert!(!summary.contains("zqxVAULT"));
+}
+
+#[test]
+fn adversarial_trees_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Deep nesting, odd names, unterminated fences, invalid UTF-8, CRLF,
+    // lone CRs, a file of only backticks, an empty file.
+    let mut deep = String::new();
+    for i in 0..60 {
+        deep.push_str(&format!("d{i}/"));
+    }
+    write(root, &format!("{deep}README.md"), "```\nGH_TOKEN\n");
+    write(root, "weird name ü.md", b"\xff\xfeOpenAI \xc3\x28 OPENAI_API_KEY\r\r\n````\n~~~\n");
+    write(root, "ticks.md", "`".repeat(10_000));
+    write(root, "empty.md", "");
+    write(
+        root,
+        "links.md",
+        "[x](https://api.github.com) <https://stripe.com> ![i](https://openai.com/a.png)\n",
+    );
+    let mut progress_calls = 0;
+    let scan =
+        scan::scan_folder(root, &ScanOptions::default(), &Default::default(), &mut |_| progress_calls += 1)
+            .unwrap();
+    assert_eq!(scan.progress.files_seen, 5);
+    assert!(progress_calls >= 1);
+    assert_eq!(scan.files[0].path(), format!("{deep}README.md"), "sorted by path");
+
+    let not_a_dir =
+        scan::scan_folder(&root.join("empty.md"), &ScanOptions::default(), &Default::default(), &mut |_| {});
+    assert_eq!(not_a_dir.unwrap_err().code(), ErrorCode::ProjectInvalidRoot);
+}
