@@ -18,7 +18,8 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -129,18 +130,6 @@ pub struct ScanProgress {
     pub bytes_read: u64,
 }
 
-impl ScanProgress {
-    fn count(&mut self, file: &FileScan, bytes: u64) {
-        self.files_seen += 1;
-        self.bytes_read += bytes;
-        match file {
-            FileScan::Parsed { .. } => self.files_parsed += 1,
-            FileScan::Unchanged { .. } => self.files_unchanged += 1,
-            FileScan::Skipped(_) => self.files_skipped += 1,
-        }
-    }
-}
-
 /// A finished walk: every Markdown file, sorted by path.
 #[derive(Debug, Clone)]
 pub struct FolderScan {
@@ -209,6 +198,83 @@ fn scan_file(
     (FileScan::Parsed { path: rel, sha256, evidence: rules::infer(&bytes) }, read)
 }
 
+/// What the walker threads share: their finished results and counters.
+#[derive(Default)]
+struct Shared {
+    files: Mutex<Vec<FileScan>>,
+    seen: AtomicU32,
+    parsed: AtomicU32,
+    unchanged: AtomicU32,
+    skipped: AtomicU32,
+    bytes: AtomicU64,
+}
+
+impl Shared {
+    fn snapshot(&self) -> ScanProgress {
+        ScanProgress {
+            files_seen: self.seen.load(Ordering::Relaxed),
+            files_parsed: self.parsed.load(Ordering::Relaxed),
+            files_unchanged: self.unchanged.load(Ordering::Relaxed),
+            files_skipped: self.skipped.load(Ordering::Relaxed),
+            bytes_read: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// One walker thread's results, handed over when the thread ends.
+struct Visitor<'s> {
+    shared: &'s Shared,
+    files: Vec<FileScan>,
+}
+
+impl Visitor<'_> {
+    fn push(&mut self, file: FileScan, bytes: u64) {
+        let counter = match &file {
+            FileScan::Parsed { .. } => &self.shared.parsed,
+            FileScan::Unchanged { .. } => &self.shared.unchanged,
+            FileScan::Skipped(_) => &self.shared.skipped,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.shared.seen.fetch_add(1, Ordering::Relaxed);
+        self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.files.push(file);
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        let mut all = self.shared.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.append(&mut self.files);
+    }
+}
+
+/// Scan one walk entry if it is a Markdown file (None otherwise).
+fn visit(
+    entry: std::result::Result<ignore::DirEntry, ignore::Error>,
+    root: &Path,
+    options: &ScanOptions,
+    known: &FxHashMap<String, String>,
+) -> Option<(FileScan, u64)> {
+    match entry {
+        Ok(e) => {
+            let is_file = e.file_type().is_some_and(|t| t.is_file());
+            if !is_file || !is_markdown(&e.file_name().to_string_lossy()) {
+                return None;
+            }
+            let size = e.metadata().map_or(0, |m| m.len());
+            Some(scan_file(root, e.path(), size, options, known))
+        }
+        Err(err) => {
+            let path = match &err {
+                ignore::Error::WithPath { path, .. } => relative(root, path),
+                _ => String::new(),
+            };
+            let reason = SkipReason::Unreadable { detail: err.to_string() };
+            Some((FileScan::Skipped(SkippedFile { path, reason }), 0))
+        }
+    }
+}
+
 /// Walk `root` and scan every Markdown file in parallel. `known` maps a
 /// relative path to the SHA-256 of its last scan: those files are not
 /// parsed again when unchanged. `progress` is called from this thread
@@ -240,49 +306,34 @@ pub fn scan_folder(
         })
         .build_parallel();
 
-    let (tx, rx) = mpsc::channel::<(FileScan, u64)>();
-    let mut files = Vec::new();
-    let mut counters = ScanProgress::default();
+    // Workers keep their results and hand them over once, when they end;
+    // progress goes through atomics. A message per file costs more in
+    // thread wake-ups than parsing a small file does.
+    let shared = Shared::default();
     std::thread::scope(|s| {
-        s.spawn(move || {
+        let walk = s.spawn(|| {
             walker.run(|| {
-                let tx = tx.clone();
+                let mut visitor = Visitor { shared: &shared, files: Vec::new() };
                 Box::new(move |entry| {
-                    let outcome = match entry {
-                        Ok(e) => {
-                            let is_file = e.file_type().is_some_and(|t| t.is_file());
-                            if !is_file || !is_markdown(&e.file_name().to_string_lossy()) {
-                                return WalkState::Continue;
-                            }
-                            let size = e.metadata().map_or(0, |m| m.len());
-                            scan_file(root, e.path(), size, options, known)
-                        }
-                        Err(err) => {
-                            let path = match &err {
-                                ignore::Error::WithPath { path, .. } => relative(root, path),
-                                _ => String::new(),
-                            };
-                            let reason = SkipReason::Unreadable { detail: err.to_string() };
-                            (FileScan::Skipped(SkippedFile { path, reason }), 0)
-                        }
+                    let Some((file, bytes)) = visit(entry, root, options, known) else {
+                        return WalkState::Continue;
                     };
-                    match tx.send(outcome) {
-                        Ok(()) => WalkState::Continue,
-                        Err(_) => WalkState::Quit,
-                    }
+                    visitor.push(file, bytes);
+                    WalkState::Continue
                 })
             });
         });
-        let mut last = Instant::now();
-        for (file, bytes) in rx {
-            counters.count(&file, bytes);
-            files.push(file);
-            if last.elapsed() >= Duration::from_millis(100) {
-                progress(&counters);
-                last = Instant::now();
+        while !walk.is_finished() {
+            std::thread::sleep(Duration::from_millis(25));
+            if walk.is_finished() {
+                break;
             }
+            progress(&shared.snapshot());
+            std::thread::sleep(Duration::from_millis(75));
         }
     });
+    let counters = shared.snapshot();
+    let mut files = shared.files.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     progress(&counters);
     files.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(FolderScan { files, progress: counters, elapsed: started.elapsed() })
