@@ -45,5 +45,11 @@ fn keyclave_commands() -> &'static [&'static str] {
         "totp_confirm",
         "totp_set_policy",
         "totp_disable",
+        "list_projects",
+        "scan_project",
+        "project_details",
+        "set_requirement_status",
+        "set_recommendation_status",
+        "remove_project",
     ]
 }

@@ -44,11 +44,11 @@ pub struct Project {
     pub created_at: String,
 }
 
-/// The user's decision on a requirement or recommendation.
+/// The user's review of a requirement or recommendation.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Decision {
+pub enum ReviewStatus {
     /// Not decided yet.
     New,
     /// The project needs it.
@@ -57,33 +57,33 @@ pub enum Decision {
     Rejected,
 }
 
-impl Decision {
+impl ReviewStatus {
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Decision::New => "new",
-            Decision::Accepted => "accepted",
-            Decision::Rejected => "rejected",
+            ReviewStatus::New => "new",
+            ReviewStatus::Accepted => "accepted",
+            ReviewStatus::Rejected => "rejected",
         }
     }
 
-    fn parse(s: &str) -> Result<Decision> {
+    fn parse(s: &str) -> Result<ReviewStatus> {
         match s {
-            "new" => Ok(Decision::New),
-            "accepted" => Ok(Decision::Accepted),
-            "rejected" => Ok(Decision::Rejected),
+            "new" => Ok(ReviewStatus::New),
+            "accepted" => Ok(ReviewStatus::Accepted),
+            "rejected" => Ok(ReviewStatus::Rejected),
             other => Err(Error::corruption(format!("unknown decision '{other}' in the vault"))),
         }
     }
 }
 
-impl std::str::FromStr for Decision {
+impl std::str::FromStr for ReviewStatus {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "accept" | "accepted" => Ok(Decision::Accepted),
-            "reject" | "rejected" => Ok(Decision::Rejected),
-            "new" | "reset" => Ok(Decision::New),
+            "accept" | "accepted" => Ok(ReviewStatus::Accepted),
+            "reject" | "rejected" => Ok(ReviewStatus::Rejected),
+            "new" | "reset" => Ok(ReviewStatus::New),
             other => Err(Error::invalid(format!("'{other}' is not a decision"))
                 .with_suggestion("Use accept or reject.")),
         }
@@ -130,7 +130,7 @@ pub struct Requirement {
     /// 0.0–1.0.
     pub confidence: f64,
     /// The user's decision.
-    pub user_status: Decision,
+    pub user_status: ReviewStatus,
     /// Needed env vars and where each one is.
     pub env_vars: Vec<EnvVarStatus>,
     /// Citations (capped, see [`scan::requirements::MAX_CITATIONS`]).
@@ -164,7 +164,7 @@ pub struct Recommendation {
     /// 0.0–1.0.
     pub match_score: f64,
     /// The user's decision.
-    pub user_status: Decision,
+    pub user_status: ReviewStatus,
 }
 
 /// What a scan did and found.
@@ -457,7 +457,7 @@ impl Vault {
                 id,
                 provider_id,
                 confidence,
-                user_status: Decision::parse(&status)?,
+                user_status: ReviewStatus::parse(&status)?,
                 env_vars,
                 citations: serde_json::from_str(&citations)?,
                 citation_count,
@@ -467,7 +467,7 @@ impl Vault {
     }
 
     /// Accept or reject one requirement.
-    pub fn set_requirement_status(&self, requirement_id: &str, decision: Decision) -> Result<()> {
+    pub fn set_requirement_status(&self, requirement_id: &str, decision: ReviewStatus) -> Result<()> {
         let changed = self.connection().execute(
             "UPDATE project_requirements SET user_status = ?2 WHERE id = ?1",
             params![requirement_id, decision.as_str()],
@@ -505,7 +505,7 @@ impl Vault {
                     free_tier_available: r.get(6)?,
                     documentation_url: r.get(7)?,
                     match_score: r.get(8)?,
-                    user_status: Decision::New,
+                    user_status: ReviewStatus::New,
                 },
                 r.get::<_, String>(9)?,
             ))
@@ -513,7 +513,7 @@ impl Vault {
         let mut out = Vec::new();
         for row in rows {
             let (mut rec, status) = row?;
-            rec.user_status = Decision::parse(&status)?;
+            rec.user_status = ReviewStatus::parse(&status)?;
             rec.capability_label = capabilities::get(&rec.capability_needed)
                 .map_or_else(|| rec.capability_needed.clone(), |c| c.label.to_owned());
             out.push(rec);
@@ -522,7 +522,7 @@ impl Vault {
     }
 
     /// Accept or reject one service recommendation.
-    pub fn set_recommendation_status(&self, recommendation_id: &str, decision: Decision) -> Result<()> {
+    pub fn set_recommendation_status(&self, recommendation_id: &str, decision: ReviewStatus) -> Result<()> {
         let changed = self.connection().execute(
             "UPDATE service_recommendations SET user_status = ?2 WHERE id = ?1",
             params![recommendation_id, decision.as_str()],

@@ -56,11 +56,18 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             totp::totp_confirm,
             totp::totp_set_policy,
             totp::totp_disable,
+            projects::list_projects,
+            projects::scan_project,
+            projects::project_details,
+            projects::set_requirement_status,
+            projects::set_recommendation_status,
+            projects::remove_project,
         ])
         .events(tauri_specta::collect_events![
             events::VaultLocked,
             events::RotationProgress,
-            events::ClipboardCleared
+            events::ClipboardCleared,
+            events::ScanProgressed
         ])
 }
 

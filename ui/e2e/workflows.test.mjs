@@ -1,7 +1,8 @@
 // The everyday key workflows in the real window: import pasted keys (with
-// a line that cannot be read), write a project's .env from the vault
-// (masked preview, apply, backup), export a bundle, and import it into a
-// second profile.
+// a line that cannot be read), scan a project's Markdown (requirements with
+// citations, a recommendation, one requirement rejected), write the
+// project's .env from what it needs (masked preview, apply, backup), export
+// a bundle, and import it into a second profile.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -30,6 +31,23 @@ before(async () => {
   project = path.join(home, "project");
   mkdirSync(project);
   writeFileSync(path.join(project, ".env"), "# local settings\nPORT=3000\nGITHUB_TOKEN=stale-value\n");
+  writeFileSync(
+    path.join(project, "README.md"),
+    [
+      "# Demo app",
+      "",
+      "Summaries come from the OpenAI API.",
+      "",
+      "```sh",
+      "export OPENAI_API_KEY=...",
+      "```",
+      "",
+      "Releases are published with `GITHUB_TOKEN`.",
+      "Stripe billing is planned, not built.",
+      "We send transactional email for password resets.",
+      "",
+    ].join("\n"),
+  );
   app = await launch(home, { readySelector: '[data-testid="unlock-screen"]' });
 });
 
@@ -53,7 +71,7 @@ async function pageHasNoValue(b) {
   assert.ok(!html.includes(BUNDLE_PASS), "the bundle password is in the DOM");
 }
 
-test("import, .env from the vault, then a bundle into a second profile", async () => {
+test("import, scan a project, .env from what it needs, then a bundle into a second profile", async () => {
   const b = app.browser;
   await unlock(b, "Alpha");
   await visible(b, '[data-testid="empty-state"]');
@@ -92,11 +110,34 @@ test("import, .env from the vault, then a bundle into a second profile", async (
   await row(b, "GITHUB_TOKEN");
   await row(b, "STRIPE_SECRET_KEY");
 
-  // .env: patch the project's file with two vault keys, overwriting the stale one.
-  await click(b, '[data-testid="nav-dotenv"]');
-  await fill(b, '[data-testid="dotenv-dir"]', project);
-  await click(b, '[data-testid="pick-GITHUB_TOKEN"]');
-  await click(b, '[data-testid="pick-OPENAI_API_KEY"]');
+  // Projects: scan the folder's Markdown.
+  await click(b, '[data-testid="nav-projects"]');
+  await fill(b, '[data-testid="projects-dir"]', project);
+  await click(b, '[data-testid="projects-scan"]');
+  await b.waitUntil(async () => (await b.$('[data-testid="requirement-openai"]').isExisting()) || (await b.$('[data-testid="form-error"]').isExisting()), { timeout: 30000 });
+  if (await b.$('[data-testid="form-error"]').isExisting()) {
+    await screenshot(b, "scan-error");
+    assert.fail(`scan failed: ${await textOf(b, '[data-testid="form-error"]')}`);
+  }
+  assert.match(await textOf(b, '[data-testid="projects-summary"]'), /1 Markdown file: 1 read/);
+  const openai = await textOf(b, '[data-testid="requirement-openai"]');
+  assert.match(openai, /OPENAI_API_KEY\s*In vault/);
+  assert.match(openai, /README\.md:5–7/, "the fenced block is cited");
+  assert.match(await textOf(b, '[data-testid="requirement-github"]'), /GITHUB_TOKEN\s*In \.env/);
+  assert.match(await textOf(b, '[data-testid="recommendation-transactional_email"]'), /Postmark/);
+  // A citation opens its excerpt (values redacted).
+  await click(b, '[data-testid="requirement-openai"] .citations li:nth-child(2) button');
+  assert.match(await textOf(b, '[data-testid="requirement-openai"] .excerpt'), /export OPENAI_API_KEY=/);
+  await pageHasNoValue(b);
+  await screenshot(b, "projects-scanned");
+  // Stripe is only named: not needed.
+  await click(b, '[data-testid="reject-stripe"]');
+  await b.waitUntil(async () => /Rejected/.test(await textOf(b, '[data-testid="requirement-stripe"]')), { timeout: 10000 });
+  await screenshot(b, "projects-reviewed");
+
+  // .env: write what the project needs (no key picked), overwriting the stale value.
+  await click(b, '[data-testid="projects-write-env"]');
+  assert.equal(await (await visible(b, '[data-testid="dotenv-dir"]')).getValue(), project);
   await (await visible(b, '[data-testid="dotenv-decision"]')).selectByAttribute("value", "overwrite");
   await click(b, '[data-testid="dotenv-preview"]');
   const diff = await textOf(b, '[data-testid="dotenv-diff"]');
@@ -110,6 +151,7 @@ test("import, .env from the vault, then a bundle into a second profile", async (
   const written = readFileSync(path.join(project, ".env"), "utf8");
   assert.ok(written.startsWith(`# local settings\nPORT=3000\nGITHUB_TOKEN=${KEYS.GITHUB_TOKEN}\n`), written);
   assert.ok(written.includes(`OPENAI_API_KEY=${KEYS.OPENAI_API_KEY}\n`), written);
+  assert.ok(!written.includes("STRIPE_SECRET_KEY"), `rejected requirement written: ${written}`);
   assert.equal(readdirSync(project).filter((f) => f.startsWith(".env.keyclave-backup-")).length, 1);
   await pageHasNoValue(b);
   await screenshot(b, "dotenv-written");

@@ -1,7 +1,7 @@
 //! `keyclave scan`, `keyclave project …`, `keyclave requirement|recommendation`.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use keyclave_core::project::{Decision, EnvVarState, Recommendation, Requirement, ScanReport};
+use keyclave_core::project::{EnvVarState, Recommendation, Requirement, ReviewStatus, ScanReport};
 use keyclave_core::scan::{ScanOptions, ScanProgress, SkipReason};
 use keyclave_core::{Error, Result};
 use serde_json::json;
@@ -184,9 +184,9 @@ pub enum Target {
 
 pub fn decide(ctx: Context, target: Target, decision: DecisionArg, id: &str) -> Result<()> {
     let decision = match decision {
-        DecisionArg::Accept => Decision::Accepted,
-        DecisionArg::Reject => Decision::Rejected,
-        DecisionArg::Reset => Decision::New,
+        DecisionArg::Accept => ReviewStatus::Accepted,
+        DecisionArg::Reject => ReviewStatus::Rejected,
+        DecisionArg::Reset => ReviewStatus::New,
     };
     let vault = ctx.unlock()?;
     match target {

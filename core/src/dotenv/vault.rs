@@ -131,7 +131,7 @@ impl Vault {
         };
         let mut out = Vec::new();
         for req in self.project_requirements(&project.id)? {
-            if req.user_status == crate::project::Decision::Rejected {
+            if req.user_status == crate::project::ReviewStatus::Rejected {
                 continue;
             }
             for var in &req.env_vars {

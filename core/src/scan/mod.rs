@@ -78,7 +78,6 @@ pub struct SkippedFile {
     /// Path relative to the project root, `/`-separated.
     pub path: String,
     /// Why.
-    #[serde(flatten)]
     pub reason: SkipReason,
 }
 

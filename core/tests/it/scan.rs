@@ -4,8 +4,8 @@
 
 use crate::common::*;
 use keyclave_core::ErrorCode;
-use keyclave_core::dotenv::{ApplyOptions, Decision as DotenvDecision, KeySelection, Policy};
-use keyclave_core::project::{Decision, EnvVarState, ScanReport};
+use keyclave_core::dotenv::{ApplyOptions, Decision, KeySelection, Policy};
+use keyclave_core::project::{EnvVarState, ReviewStatus, ScanReport};
 use keyclave_core::scan::{Rule, ScanOptions, ScanProgress, SkipReason};
 use keyclave_core::secrets::NewSecret;
 use keyclave_core::{Vault, scan};
@@ -132,17 +132,17 @@ fn rescans_parse_only_changed_files_and_keep_decisions() {
     let first = scan_it(&v, dir.path());
     let github = first.requirements.iter().find(|r| r.provider_id == "github").unwrap().id.clone();
     let vercel = first.requirements.iter().find(|r| r.provider_id == "vercel").unwrap().id.clone();
-    v.set_requirement_status(&github, Decision::Rejected).unwrap();
-    v.set_requirement_status(&vercel, Decision::Accepted).unwrap();
-    v.set_recommendation_status(&first.recommendations[0].id, Decision::Accepted).unwrap();
+    v.set_requirement_status(&github, ReviewStatus::Rejected).unwrap();
+    v.set_requirement_status(&vercel, ReviewStatus::Accepted).unwrap();
+    v.set_recommendation_status(&first.recommendations[0].id, ReviewStatus::Accepted).unwrap();
 
     let second = scan_it(&v, dir.path());
     assert_eq!((second.progress.files_parsed, second.progress.files_unchanged), (0, 3));
     assert_eq!(providers_of(&second), providers_of(&first), "stored evidence is reused");
     let status = |r: &ScanReport, id: &str| r.requirements.iter().find(|q| q.id == id).unwrap().user_status;
-    assert_eq!(status(&second, &github), Decision::Rejected);
-    assert_eq!(status(&second, &vercel), Decision::Accepted);
-    assert_eq!(second.recommendations[0].user_status, Decision::Accepted);
+    assert_eq!(status(&second, &github), ReviewStatus::Rejected);
+    assert_eq!(status(&second, &vercel), ReviewStatus::Accepted);
+    assert_eq!(second.recommendations[0].user_status, ReviewStatus::Accepted);
 
     // One file changes, one disappears.
     write(dir.path(), "README", "Nothing to see.\nSENTRY_AUTH_TOKEN goes here.\n");
@@ -152,7 +152,7 @@ fn rescans_parse_only_changed_files_and_keep_decisions() {
     let ids: Vec<_> = third.requirements.iter().map(|r| r.provider_id.as_str()).collect();
     assert!(ids.contains(&"sentry") && !ids.contains(&"vercel"), "{ids:?}");
     assert!(third.recommendations.is_empty(), "the email phrase is gone");
-    assert_eq!(status(&third, &github), Decision::Rejected);
+    assert_eq!(status(&third, &github), ReviewStatus::Rejected);
 }
 
 #[test]
@@ -172,11 +172,11 @@ fn projects_are_registered_once_found_by_path_name_or_id_and_removed() {
     assert_eq!(file.code(), ErrorCode::ProjectInvalidRoot);
     assert_eq!(v.find_project("nothing").unwrap_err().code(), ErrorCode::ProjectNotFound);
     assert_eq!(
-        v.set_requirement_status("nope", Decision::Accepted).unwrap_err().code(),
+        v.set_requirement_status("nope", ReviewStatus::Accepted).unwrap_err().code(),
         ErrorCode::RequirementNotFound
     );
     assert_eq!(
-        v.set_recommendation_status("nope", Decision::Accepted).unwrap_err().code(),
+        v.set_recommendation_status("nope", ReviewStatus::Accepted).unwrap_err().code(),
         ErrorCode::RecommendationNotFound
     );
 
@@ -220,12 +220,12 @@ fn a_scanned_project_selects_its_keys_for_dotenv_and_run_and_records_the_target(
     assert_eq!(names, vec!["GH_TOKEN", "STRIPE_SECRET_KEY"]);
 
     let github = report.requirements.iter().find(|r| r.provider_id == "github").unwrap();
-    v.set_requirement_status(&github.id, Decision::Rejected).unwrap();
+    v.set_requirement_status(&github.id, ReviewStatus::Rejected).unwrap();
     let env = v.command_env(&selection, None).unwrap();
     assert_eq!(env.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["STRIPE_SECRET_KEY"]);
 
     let file = dir.path().join(".env");
-    let plan = v.plan_dotenv(&file, &selection, &Policy::new(DotenvDecision::Overwrite)).unwrap();
+    let plan = v.plan_dotenv(&file, &selection, &Policy::new(Decision::Overwrite)).unwrap();
     v.write_dotenv(&file, &plan, &ApplyOptions::default()).unwrap();
     assert!(fs::read_to_string(&file).unwrap().contains("STRIPE_SECRET_KEY="));
     let (path, summary): (String, String) = v

@@ -29,7 +29,8 @@ pub struct DotenvRequest {
     pub dir: String,
     /// File name relative to the folder, e.g. `.env`.
     pub file: String,
-    /// Vault keys, `KEY` or `provider/KEY`; empty means the keys the file names.
+    /// Vault keys, `KEY` or `provider/KEY`; empty means what the project
+    /// needs (scanned requirements) and the keys the file names.
     pub keys: Vec<String>,
     /// For keys already in the file with another value.
     pub default_decision: Decision,
@@ -114,8 +115,10 @@ fn written(r: &ApplyReport) -> DotenvWritten {
 #[specta::specta]
 pub async fn dotenv_preview(state: State<'_, AppState>, request: DotenvRequest) -> CmdResult<DotenvPreview> {
     let path = target(&request.dir, &request.file)?;
+    // No key named: what the project needs (its scanned requirements) and
+    // what the file already names.
     let selection = if request.keys.is_empty() {
-        KeySelection::InFile
+        KeySelection::Project(PathBuf::from(request.dir.trim()))
     } else {
         KeySelection::Keys(request.keys.iter().map(|k| k.parse::<KeyRef>()).collect::<Result<_>>()?)
     };

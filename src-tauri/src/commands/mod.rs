@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bundle;
 pub mod dotenv;
 pub mod import;
+pub mod projects;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -47,6 +47,10 @@ describe("eventDetails for counts and key names", () => {
       "2 added, 1 updated, 3 skipped",
     );
     expect(eventDetails("secret.inject", { count: 2, key_names: ["A_KEY", "B_KEY"] })).toBe("2 secrets · A_KEY, B_KEY");
+    expect(eventDetails("project.scan", { project_id: "p", files_parsed: 3, files_unchanged: 1, requirements: 2 })).toBe(
+      "3 files read, 1 unchanged · 2 requirements",
+    );
+    expect(eventDetails("project.decision", { requirement_id: "r", decision: "rejected" })).toBe("rejected");
     expect(eventDetails("dotenv.write", { added: 0, written: false })).toBe("");
   });
 });

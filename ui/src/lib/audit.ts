@@ -26,6 +26,10 @@ export const EVENT_TYPES = [
   "dotenv.write",
   "dotenv.restore",
   "secret.inject",
+  "project.add",
+  "project.scan",
+  "project.decision",
+  "project.remove",
   "totp.enroll",
   "totp.confirm",
   "totp.disable",
@@ -56,6 +60,10 @@ const LABELS: Record<string, string> = {
   "dotenv.write": ".env written",
   "dotenv.restore": ".env restored from a backup",
   "secret.inject": "Keys given to a command",
+  "project.add": "Project added",
+  "project.scan": "Project scanned",
+  "project.decision": "Project finding reviewed",
+  "project.remove": "Project forgotten",
   "totp.enroll": "Two-factor enrollment started",
   "totp.confirm": "Two-factor codes turned on",
   "totp.disable": "Two-factor codes turned off",
@@ -117,6 +125,13 @@ export function eventDetails(type: string, metadata: unknown): string {
   }
   if (typeof metadata.failed_attempts === "number") parts.push(plural(metadata.failed_attempts, "failed attempt"));
   if (typeof metadata.rotation_version === "number") parts.push(`now version ${metadata.rotation_version}`);
+  if (type === "project.scan") {
+    const n = (k: string) => (typeof metadata[k] === "number" ? (metadata[k] as number) : 0);
+    parts.push(`${plural(n("files_parsed"), "file")} read, ${n("files_unchanged")} unchanged`);
+    parts.push(plural(n("requirements"), "requirement"));
+  }
+  const decision = str(metadata.decision);
+  if (decision) parts.push(decision);
   const name = str(metadata.display_name);
   if (name) parts.push(`profile “${name}”`);
   if (type === "profile.kdf_upgrade") {

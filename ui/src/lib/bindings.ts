@@ -93,10 +93,26 @@ export const commands = {
 	totpSetPolicy: (policy: TotpPolicy, code: string | null) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_set_policy", { policy, code })),
 	/**  Turn TOTP off (passphrase and a code or recovery code). */
 	totpDisable: (passphrase: string, code: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_disable", { passphrase, code })),
+	/**  Every registered project. */
+	listProjects: () => typedError<Project_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_projects")),
+	/**
+	 *  Scan a folder (registering it as a project), emitting `project://scan`
+	 *  progress events about five times a second.
+	 */
+	scanProject: (dir: string) => typedError<ScanReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("scan_project", { dir })),
+	/**  A project's requirements and recommendations (by id, folder or name). */
+	projectDetails: (project: string) => typedError<ProjectDetails_Serialize, UiError_Serialize>(__TAURI_INVOKE("project_details", { project })),
+	/**  Accept, reject or reset a requirement. */
+	setRequirementStatus: (id: string, decision: ReviewStatus) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("set_requirement_status", { id, decision })),
+	/**  Accept, reject or reset a service recommendation. */
+	setRecommendationStatus: (id: string, decision: ReviewStatus) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("set_recommendation_status", { id, decision })),
+	/**  Forget a project (its folder and the vault's keys are untouched). */
+	removeProject: (project: string) => typedError<Project_Serialize, UiError_Serialize>(__TAURI_INVOKE("remove_project", { project })),
 };
 
 /** Events */
 export const events = {
+	projectScan: makeEvent<ScanProgressed, ScanProgressed>("project://scan"),
 	vaultClipboardCleared: makeEvent<ClipboardCleared, ClipboardCleared>("vault://clipboard-cleared"),
 	vaultLocked: makeEvent<VaultLocked, VaultLocked>("vault://locked"),
 	vaultRotation: makeEvent<RotationProgress, RotationProgress>("vault://rotation"),
@@ -300,6 +316,20 @@ export type BundlePreview_Serialize = {
 	entries: PreviewEntry_Serialize[],
 };
 
+/**  Where a requirement is proven. */
+export type Citation = {
+	/**  Path relative to the project root. */
+	path: string,
+	/**  First line (1-based). */
+	line_start: number,
+	/**  Last line. */
+	line_end: number,
+	/**  The line, redacted. */
+	excerpt: string,
+	/**  The rule that matched. */
+	rule: Rule,
+};
+
 /**  A copied secret was cleared from the clipboard. */
 export type ClipboardCleared = {
 	/**  Key name of the secret that was copied. */
@@ -414,7 +444,10 @@ export type DotenvRequest = {
 	dir: string,
 	/**  File name relative to the folder, e.g. `.env`. */
 	file: string,
-	/**  Vault keys, `KEY` or `provider/KEY`; empty means the keys the file names. */
+	/**
+	 *  Vault keys, `KEY` or `provider/KEY`; empty means what the project
+	 *  needs (scanned requirements) and the keys the file names.
+	 */
 	keys: string[],
 	/**  For keys already in the file with another value. */
 	default_decision: Decision,
@@ -449,6 +482,27 @@ export type DotenvWritten_Serialize = {
 	created: boolean,
 	/**  File name of the backup made, if any. */
 	backup: string | null,
+};
+
+/**  Where a needed env var already is. */
+export type EnvVarState = 
+/**  Neither in the vault nor in the project's `.env`. */
+"missing" | 
+/**  In the vault, not yet in the project's `.env`. */
+"in_vault" | 
+/**  Assigned in the project's `.env` (whether or not the vault has it). */
+"in_dotenv";
+
+/**  One env var a requirement needs, and where it is. */
+export type EnvVarStatus = {
+	/**  The env var name. */
+	name: string,
+	/**  The vault holds a secret with this name. */
+	in_vault: boolean,
+	/**  The project's root `.env` assigns it. */
+	in_dotenv: boolean,
+	/**  Summary of the two. */
+	state: EnvVarState,
 };
 
 /**  Deployment environment of a secret. */
@@ -764,6 +818,60 @@ export type ProfileRecord = {
 	totp_enabled: boolean,
 };
 
+/**  A registered project folder. */
+export type Project = Project_Serialize | Project_Deserialize;
+
+/**  A project with what its last scan found. */
+export type ProjectDetails = ProjectDetails_Serialize | ProjectDetails_Deserialize;
+
+/**  A project with what its last scan found. */
+export type ProjectDetails_Deserialize = {
+	/**  The project. */
+	project: Project_Deserialize,
+	/**  Requirements, highest confidence first. */
+	requirements: Requirement[],
+	/**  Recommendations, highest score first. */
+	recommendations: Recommendation_Deserialize[],
+};
+
+/**  A project with what its last scan found. */
+export type ProjectDetails_Serialize = {
+	/**  The project. */
+	project: Project_Serialize,
+	/**  Requirements, highest confidence first. */
+	requirements: Requirement[],
+	/**  Recommendations, highest score first. */
+	recommendations: Recommendation_Serialize[],
+};
+
+/**  A registered project folder. */
+export type Project_Deserialize = {
+	/**  Row id. */
+	id: string,
+	/**  Absolute, canonical folder path. */
+	root_path: string,
+	/**  The folder's name unless renamed. */
+	display_name: string,
+	/**  When it was last scanned (UTC, RFC 3339). */
+	last_scanned_at?: string | null,
+	/**  When it was registered. */
+	created_at: string,
+};
+
+/**  A registered project folder. */
+export type Project_Serialize = {
+	/**  Row id. */
+	id: string,
+	/**  Absolute, canonical folder path. */
+	root_path: string,
+	/**  The folder's name unless renamed. */
+	display_name: string,
+	/**  When it was last scanned (UTC, RFC 3339). */
+	last_scanned_at: string | null,
+	/**  When it was registered. */
+	created_at: string,
+};
+
 /**  A provider for pickers. */
 export type ProviderInfo = {
 	/**  Id (`github`). */
@@ -798,6 +906,61 @@ export type Reason =
 "nested_array" | 
 /**  JSON `null` as the value. */
 "null_value";
+
+/**  A service suggested for a capability the docs describe. */
+export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
+
+/**  A service suggested for a capability the docs describe. */
+export type Recommendation_Deserialize = {
+	/**  Row id. */
+	id: string,
+	/**  Capability id (`transactional_email`, …). */
+	capability_needed: string,
+	/**  Capability for people. */
+	capability_label: string,
+	/**  Where the docs describe it (path:line: redacted excerpt). */
+	requirement_text: string,
+	/**  Suggested provider id. */
+	recommended_provider_id?: string | null,
+	/**  Suggested service name. */
+	recommended_service_name: string,
+	/**  Why. */
+	rationale: string,
+	/**  Whether it has a free tier, when known. */
+	free_tier_available?: boolean | null,
+	/**  Its documentation. */
+	documentation_url?: string | null,
+	/**  0.0–1.0. */
+	match_score: number | null,
+	/**  The user's decision. */
+	user_status: ReviewStatus,
+};
+
+/**  A service suggested for a capability the docs describe. */
+export type Recommendation_Serialize = {
+	/**  Row id. */
+	id: string,
+	/**  Capability id (`transactional_email`, …). */
+	capability_needed: string,
+	/**  Capability for people. */
+	capability_label: string,
+	/**  Where the docs describe it (path:line: redacted excerpt). */
+	requirement_text: string,
+	/**  Suggested provider id. */
+	recommended_provider_id: string | null,
+	/**  Suggested service name. */
+	recommended_service_name: string,
+	/**  Why. */
+	rationale: string,
+	/**  Whether it has a free tier, when known. */
+	free_tier_available: boolean | null,
+	/**  Its documentation. */
+	documentation_url: string | null,
+	/**  0.0–1.0. */
+	match_score: number | null,
+	/**  The user's decision. */
+	user_status: ReviewStatus,
+};
 
 /**  An assignment that was read but cannot be imported. */
 export type Rejected = Rejected_Serialize | Rejected_Deserialize;
@@ -834,6 +997,35 @@ export type Rejected_Serialize = {
 	superseded_lines: number[],
 };
 
+/**  A provider the project needs, with its evidence and status. */
+export type Requirement = {
+	/**  Row id. */
+	id: string,
+	/**  Provider id. */
+	provider_id: string,
+	/**  Provider display name. */
+	provider_name: string,
+	/**  0.0–1.0. */
+	confidence: number | null,
+	/**  The user's decision. */
+	user_status: ReviewStatus,
+	/**  Needed env vars and where each one is. */
+	env_vars: EnvVarStatus[],
+	/**  Citations (capped, see [`scan::requirements::MAX_CITATIONS`]). */
+	citations: Citation[],
+	/**  How many citations there were before the cap. */
+	citation_count: number,
+};
+
+/**  The user's review of a requirement or recommendation. */
+export type ReviewStatus = 
+/**  Not decided yet. */
+"new" | 
+/**  The project needs it. */
+"accepted" | 
+/**  Not needed (a false match). */
+"rejected";
+
 /**  Progress of a key rotation. */
 export type RotationProgress = {
 	/**  Step name. */
@@ -843,6 +1035,19 @@ export type RotationProgress = {
 	/**  Sealed fields in all. */
 	total: number,
 };
+
+/**  Which rule produced a piece of evidence. */
+export type Rule = 
+/**  A registry env var or alias. */
+"env_var" | 
+/**  A secret-looking env var of no known provider, in code. */
+"unknown_env_var" | 
+/**  The provider's name. */
+"provider_name" | 
+/**  One of the provider's domains. */
+"domain" | 
+/**  A phrase naming a capability, not a service. */
+"capability";
 
 /**  A secret written, with advice (e.g. upper case recommended). */
 export type Saved = Saved_Serialize | Saved_Deserialize;
@@ -861,6 +1066,73 @@ export type Saved_Serialize = {
 	secret: SecretSummary_Serialize,
 	/**  Non-fatal advice. */
 	warnings: string[],
+};
+
+/**  Counters reported while a scan runs and when it ends. */
+export type ScanProgress = {
+	/**  Markdown files found so far. */
+	files_seen: number,
+	/**  Files parsed (new or changed). */
+	files_parsed: number,
+	/**  Files skipped because their hash did not change. */
+	files_unchanged: number,
+	/**  Files not read (too large, binary, unreadable). */
+	files_skipped: number,
+	/**  Bytes read. */
+	bytes_read: number | null,
+};
+
+/**  Progress of a project scan. */
+export type ScanProgressed = {
+	/**  Markdown files found so far. */
+	files_seen: number,
+	/**  Files parsed (new or changed). */
+	files_parsed: number,
+	/**  Files not parsed again (same hash). */
+	files_unchanged: number,
+	/**  Files not read (too large, binary, unreadable). */
+	files_skipped: number,
+	/**  Bytes read (a float: may exceed 2^32). */
+	bytes_read: number | null,
+};
+
+/**  What a scan did and found. */
+export type ScanReport = ScanReport_Serialize | ScanReport_Deserialize;
+
+/**  What a scan did and found. */
+export type ScanReport_Deserialize = {
+	/**  The project scanned. */
+	project: Project_Deserialize,
+	/**  Counters. */
+	progress: ScanProgress,
+	/**  Docs of the last scan that are gone. */
+	files_removed: number,
+	/**  Files not read, with the reason (at most [`MAX_SKIPPED_LISTED`]). */
+	skipped: SkippedFile[],
+	/**  Wall time of the walk and parse, in milliseconds. */
+	elapsed_ms: number | null,
+	/**  Requirements, highest confidence first. */
+	requirements: Requirement[],
+	/**  Service recommendations, highest score first. */
+	recommendations: Recommendation_Deserialize[],
+};
+
+/**  What a scan did and found. */
+export type ScanReport_Serialize = {
+	/**  The project scanned. */
+	project: Project_Serialize,
+	/**  Counters. */
+	progress: ScanProgress,
+	/**  Docs of the last scan that are gone. */
+	files_removed: number,
+	/**  Files not read, with the reason (at most [`MAX_SKIPPED_LISTED`]). */
+	skipped: SkippedFile[],
+	/**  Wall time of the walk and parse, in milliseconds. */
+	elapsed_ms: number | null,
+	/**  Requirements, highest confidence first. */
+	requirements: Requirement[],
+	/**  Service recommendations, highest score first. */
+	recommendations: Recommendation_Serialize[],
 };
 
 /**  The edit dialog's full desired state; `value` absent keeps the value. */
@@ -1017,6 +1289,29 @@ export type Settings = {
 	online_mode_enabled: boolean,
 	/**  Local LLM assist — off by default. */
 	local_llm_assist_enabled: boolean,
+};
+
+/**  Why a file was not read. */
+export type SkipReason = 
+/**  Larger than the size limit. */
+{ reason: "too_large"; 
+/**  Its size in bytes. */
+size: number | null; 
+/**  The limit in bytes. */
+limit: number | null } | 
+/**  Holds NUL bytes: not text (or UTF-16, which docs are not written in). */
+{ reason: "binary" } | 
+/**  Could not be read (permissions, vanished, a broken link). */
+{ reason: "unreadable"; 
+/**  What the system said. */
+detail: string };
+
+/**  A file the scan did not read, and why. */
+export type SkippedFile = {
+	/**  Path relative to the project root, `/`-separated. */
+	path: string,
+	/**  Why. */
+	reason: SkipReason,
 };
 
 /**  Where a secret came from. */

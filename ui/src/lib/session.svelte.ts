@@ -7,7 +7,7 @@ import { describeError, type ErrorInfo } from "./errors";
 import { toasts } from "./toasts.svelte";
 
 /** Views of the main screen. */
-export type View = "secrets" | "import" | "dotenv" | "bundles" | "settings" | "audit";
+export type View = "secrets" | "import" | "projects" | "dotenv" | "bundles" | "settings" | "audit";
 
 /** What App shows. */
 export type Screen = "loading" | "error" | "first-run" | "locked" | "unlocked";
