@@ -88,6 +88,12 @@ pub struct Provider {
     pub env_var: &'static str,
     /// Other env var names for the same key, e.g. `GH_TOKEN`, `GITHUB_PAT`.
     pub aliases: &'static [&'static str],
+    /// Env vars of this provider that hold a *different* credential (an
+    /// account id, a second secret, a webhook secret), e.g.
+    /// `AWS_ACCESS_KEY_ID` beside `AWS_SECRET_ACCESS_KEY`. They are
+    /// recognised as the provider's, but never as aliases of its key: two
+    /// of them in one `.env` is not a conflict, and they are never renamed.
+    pub companions: &'static [&'static str],
     /// Case-sensitive value prefixes, e.g. `ghp_`, `github_pat_`.
     pub value_prefixes: &'static [&'static str],
     /// How documentation names the provider, e.g. `GitHub`, `GitHub API`.
@@ -125,6 +131,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: None,
         env_var: "",
         aliases: &[],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &[],
         domains: &[],
@@ -146,6 +153,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.anthropic.com"),
         env_var: "ANTHROPIC_API_KEY",
         aliases: &["ANTHROPIC_KEY", "CLAUDE_API_KEY"],
+        companions: &[],
         value_prefixes: &["sk-ant-"],
         markdown_names: &["Anthropic", "Anthropic API", "Claude", "Claude API"],
         domains: &["anthropic.com", "api.anthropic.com", "console.anthropic.com"],
@@ -167,13 +175,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://console.aws.amazon.com/iam/home#/security_credentials"),
         api_base_url: None,
         env_var: "AWS_SECRET_ACCESS_KEY",
-        aliases: &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SESSION_TOKEN",
-            "AWS_SECRET_KEY",
-            "AWS_ACCESS_KEY",
-            "AWS_SECURITY_TOKEN",
-        ],
+        aliases: &["AWS_SECRET_KEY"],
+        companions: &["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"],
         value_prefixes: &["AKIA", "ASIA"],
         markdown_names: &["AWS", "Amazon Web Services", "Amazon S3"],
         domains: &["aws.amazon.com", "amazonaws.com", "console.aws.amazon.com"],
@@ -198,6 +201,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: None,
         env_var: "AZURE_OPENAI_API_KEY",
         aliases: &["AZURE_OPENAI_KEY", "AZURE_API_KEY"],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &["Azure OpenAI", "Azure OpenAI Service"],
         domains: &["openai.azure.com", "azure.microsoft.com", "portal.azure.com"],
@@ -219,7 +223,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://dash.cloudflare.com/profile/api-tokens"),
         api_base_url: Some("https://api.cloudflare.com/client/v4"),
         env_var: "CLOUDFLARE_API_TOKEN",
-        aliases: &["CF_API_TOKEN", "CLOUDFLARE_API_KEY", "CF_API_KEY"],
+        aliases: &["CF_API_TOKEN"],
+        companions: &["CLOUDFLARE_API_KEY", "CF_API_KEY"],
         value_prefixes: &[],
         markdown_names: &["Cloudflare", "Cloudflare API", "Cloudflare Workers"],
         domains: &[
@@ -246,6 +251,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.cohere.com"),
         env_var: "COHERE_API_KEY",
         aliases: &["CO_API_KEY"],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &["Cohere", "Cohere API"],
         domains: &["cohere.com", "api.cohere.com", "dashboard.cohere.com"],
@@ -266,7 +272,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://app.datadoghq.com/organization-settings/api-keys"),
         api_base_url: Some("https://api.datadoghq.com"),
         env_var: "DD_API_KEY",
-        aliases: &["DATADOG_API_KEY", "DD_APP_KEY", "DD_APPLICATION_KEY", "DATADOG_APP_KEY"],
+        aliases: &["DATADOG_API_KEY"],
+        companions: &["DD_APP_KEY", "DD_APPLICATION_KEY", "DATADOG_APP_KEY"],
         value_prefixes: &[],
         markdown_names: &["Datadog", "Datadog API"],
         domains: &["datadoghq.com", "app.datadoghq.com", "api.datadoghq.com"],
@@ -289,6 +296,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.digitalocean.com/v2"),
         env_var: "DIGITALOCEAN_ACCESS_TOKEN",
         aliases: &["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_API_TOKEN"],
+        companions: &[],
         value_prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"],
         markdown_names: &["DigitalOcean", "DigitalOcean API"],
         domains: &["digitalocean.com", "cloud.digitalocean.com", "api.digitalocean.com"],
@@ -310,6 +318,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://discord.com/api/v10"),
         env_var: "DISCORD_BOT_TOKEN",
         aliases: &["DISCORD_TOKEN"],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &["Discord", "Discord API", "Discord bot"],
         domains: &["discord.com", "discordapp.com"],
@@ -334,6 +343,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.github.com"),
         env_var: "GITHUB_TOKEN",
         aliases: &["GH_TOKEN", "GITHUB_PAT", "GH_PAT", "GITHUB_ACCESS_TOKEN"],
+        companions: &[],
         value_prefixes: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
         markdown_names: &["GitHub", "GitHub API"],
         domains: &["github.com", "api.github.com"],
@@ -356,6 +366,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://gitlab.com/api/v4"),
         env_var: "GITLAB_TOKEN",
         aliases: &["GITLAB_ACCESS_TOKEN", "GITLAB_PAT", "GITLAB_PRIVATE_TOKEN"],
+        companions: &[],
         value_prefixes: &["glpat-", "gldt-", "glrt-", "glptt-", "gloas-"],
         markdown_names: &["GitLab", "GitLab API"],
         domains: &["gitlab.com", "about.gitlab.com", "docs.gitlab.com"],
@@ -378,6 +389,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: None,
         env_var: "GOOGLE_API_KEY",
         aliases: &["GOOGLE_CLOUD_API_KEY", "GCP_API_KEY", "GOOGLE_MAPS_API_KEY"],
+        companions: &[],
         value_prefixes: &["AIza"],
         markdown_names: &["Google Cloud", "Google Cloud Platform", "GCP", "Google Maps Platform"],
         domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
@@ -402,6 +414,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://generativelanguage.googleapis.com"),
         env_var: "GEMINI_API_KEY",
         aliases: &["GOOGLE_GENERATIVE_AI_API_KEY"],
+        companions: &[],
         // Gemini keys are Google Cloud API keys (`AIza…`): the prefix is
         // owned by `google_cloud`.
         value_prefixes: &[],
@@ -428,6 +441,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.groq.com/openai/v1"),
         env_var: "GROQ_API_KEY",
         aliases: &[],
+        companions: &[],
         value_prefixes: &["gsk_"],
         markdown_names: &["Groq", "GroqCloud"],
         domains: &["groq.com", "console.groq.com", "api.groq.com"],
@@ -454,6 +468,7 @@ static PROVIDERS: &[Provider] = &[
             "HF_API_TOKEN",
             "HUGGINGFACE_API_KEY",
         ],
+        companions: &[],
         value_prefixes: &["hf_"],
         markdown_names: &["Hugging Face", "HuggingFace", "Hugging Face Hub"],
         domains: &["huggingface.co", "hf.co"],
@@ -474,7 +489,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://account.mapbox.com/access-tokens/"),
         api_base_url: Some("https://api.mapbox.com"),
         env_var: "MAPBOX_ACCESS_TOKEN",
-        aliases: &["MAPBOX_TOKEN", "MAPBOX_API_KEY", "MAPBOX_SECRET_TOKEN", "MAPBOX_DOWNLOADS_TOKEN"],
+        aliases: &["MAPBOX_TOKEN", "MAPBOX_API_KEY"],
+        companions: &["MAPBOX_SECRET_TOKEN", "MAPBOX_DOWNLOADS_TOKEN"],
         value_prefixes: &["pk.eyJ", "sk.eyJ", "tk.eyJ"],
         markdown_names: &["Mapbox", "Mapbox GL", "Mapbox API"],
         domains: &["mapbox.com", "api.mapbox.com", "account.mapbox.com", "docs.mapbox.com"],
@@ -497,6 +513,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.mistral.ai/v1"),
         env_var: "MISTRAL_API_KEY",
         aliases: &[],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &["Mistral", "Mistral AI", "La Plateforme"],
         domains: &["mistral.ai", "api.mistral.ai", "console.mistral.ai", "docs.mistral.ai"],
@@ -518,6 +535,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.netlify.com/api/v1"),
         env_var: "NETLIFY_AUTH_TOKEN",
         aliases: &["NETLIFY_TOKEN", "NETLIFY_API_TOKEN"],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &["Netlify", "Netlify API"],
         domains: &["netlify.com", "app.netlify.com", "api.netlify.com"],
@@ -539,6 +557,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.notion.com/v1"),
         env_var: "NOTION_API_KEY",
         aliases: &["NOTION_TOKEN", "NOTION_INTEGRATION_TOKEN"],
+        companions: &[],
         value_prefixes: &["ntn_"],
         markdown_names: &["Notion", "Notion API"],
         domains: &["notion.com", "notion.so", "api.notion.com", "developers.notion.com"],
@@ -562,6 +581,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://registry.npmjs.org"),
         env_var: "NPM_TOKEN",
         aliases: &["NODE_AUTH_TOKEN", "NPM_AUTH_TOKEN"],
+        companions: &[],
         value_prefixes: &["npm_"],
         markdown_names: &["npm registry", "npmjs"],
         domains: &["npmjs.com", "registry.npmjs.org", "docs.npmjs.com"],
@@ -582,7 +602,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://platform.openai.com/api-keys"),
         api_base_url: Some("https://api.openai.com/v1"),
         env_var: "OPENAI_API_KEY",
-        aliases: &["OPENAI_KEY", "OPENAI_ADMIN_KEY"],
+        aliases: &["OPENAI_KEY"],
+        companions: &["OPENAI_ADMIN_KEY"],
         value_prefixes: &["sk-", "sk-proj-", "sk-svcacct-", "sk-admin-"],
         markdown_names: &["OpenAI", "OpenAI API"],
         domains: &["openai.com", "api.openai.com", "platform.openai.com"],
@@ -605,6 +626,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://openrouter.ai/api/v1"),
         env_var: "OPENROUTER_API_KEY",
         aliases: &[],
+        companions: &[],
         value_prefixes: &["sk-or-"],
         markdown_names: &["OpenRouter"],
         domains: &["openrouter.ai"],
@@ -627,6 +649,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.pinecone.io"),
         env_var: "PINECONE_API_KEY",
         aliases: &[],
+        companions: &[],
         value_prefixes: &["pcsk_"],
         markdown_names: &["Pinecone"],
         domains: &["pinecone.io", "app.pinecone.io", "api.pinecone.io", "docs.pinecone.io"],
@@ -647,7 +670,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://account.postmarkapp.com/servers"),
         api_base_url: Some("https://api.postmarkapp.com"),
         env_var: "POSTMARK_SERVER_TOKEN",
-        aliases: &["POSTMARK_API_TOKEN", "POSTMARK_API_KEY", "POSTMARK_ACCOUNT_TOKEN"],
+        aliases: &["POSTMARK_API_TOKEN", "POSTMARK_API_KEY"],
+        companions: &["POSTMARK_ACCOUNT_TOKEN"],
         value_prefixes: &[],
         markdown_names: &["Postmark"],
         domains: &["postmarkapp.com", "api.postmarkapp.com", "account.postmarkapp.com"],
@@ -674,6 +698,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.replicate.com/v1"),
         env_var: "REPLICATE_API_TOKEN",
         aliases: &["REPLICATE_API_KEY"],
+        companions: &[],
         value_prefixes: &["r8_"],
         markdown_names: &["Replicate", "Replicate API"],
         domains: &["replicate.com", "api.replicate.com"],
@@ -695,6 +720,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.resend.com"),
         env_var: "RESEND_API_KEY",
         aliases: &[],
+        companions: &[],
         value_prefixes: &["re_"],
         markdown_names: &["Resend"],
         domains: &["resend.com", "api.resend.com"],
@@ -717,6 +743,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.sendgrid.com/v3"),
         env_var: "SENDGRID_API_KEY",
         aliases: &["SENDGRID_KEY"],
+        companions: &[],
         value_prefixes: &["SG."],
         markdown_names: &["SendGrid", "Twilio SendGrid"],
         domains: &["sendgrid.com", "app.sendgrid.com", "api.sendgrid.com"],
@@ -740,6 +767,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://sentry.io/api/0"),
         env_var: "SENTRY_AUTH_TOKEN",
         aliases: &[],
+        companions: &[],
         value_prefixes: &["sntrys_", "sntryu_"],
         markdown_names: &["Sentry"],
         domains: &["sentry.io", "docs.sentry.io"],
@@ -762,14 +790,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://api.slack.com/apps"),
         api_base_url: Some("https://slack.com/api"),
         env_var: "SLACK_BOT_TOKEN",
-        aliases: &[
-            "SLACK_TOKEN",
-            "SLACK_USER_TOKEN",
-            "SLACK_APP_TOKEN",
-            "SLACK_API_TOKEN",
-            "SLACK_SIGNING_SECRET",
-            "SLACK_WEBHOOK_URL",
-        ],
+        aliases: &["SLACK_TOKEN", "SLACK_API_TOKEN"],
+        companions: &["SLACK_USER_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_WEBHOOK_URL"],
         value_prefixes: &["xoxb-", "xoxp-", "xoxa-", "xoxe-", "xapp-"],
         markdown_names: &["Slack", "Slack API", "Slack app"],
         domains: &["slack.com", "api.slack.com", "hooks.slack.com"],
@@ -792,7 +814,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://dashboard.stripe.com/apikeys"),
         api_base_url: Some("https://api.stripe.com/v1"),
         env_var: "STRIPE_SECRET_KEY",
-        aliases: &["STRIPE_API_KEY", "STRIPE_KEY", "STRIPE_RESTRICTED_KEY", "STRIPE_WEBHOOK_SECRET"],
+        aliases: &["STRIPE_API_KEY", "STRIPE_KEY"],
+        companions: &["STRIPE_RESTRICTED_KEY", "STRIPE_WEBHOOK_SECRET"],
         // `whsec_` is left out: Svix-based services use it too.
         value_prefixes: &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         markdown_names: &["Stripe", "Stripe API"],
@@ -816,13 +839,8 @@ static PROVIDERS: &[Provider] = &[
         // Per project: https://<project-ref>.supabase.co
         api_base_url: None,
         env_var: "SUPABASE_SERVICE_ROLE_KEY",
-        aliases: &[
-            "SUPABASE_SECRET_KEY",
-            "SUPABASE_SERVICE_KEY",
-            "SUPABASE_KEY",
-            "SUPABASE_ANON_KEY",
-            "SUPABASE_ACCESS_TOKEN",
-        ],
+        aliases: &["SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_KEY", "SUPABASE_KEY"],
+        companions: &["SUPABASE_ANON_KEY", "SUPABASE_ACCESS_TOKEN"],
         value_prefixes: &["sb_secret_", "sb_publishable_", "sbp_"],
         markdown_names: &["Supabase"],
         domains: &["supabase.com", "supabase.co"],
@@ -844,7 +862,8 @@ static PROVIDERS: &[Provider] = &[
         dashboard_url: Some("https://console.twilio.com/"),
         api_base_url: Some("https://api.twilio.com/2010-04-01"),
         env_var: "TWILIO_AUTH_TOKEN",
-        aliases: &["TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET"],
+        aliases: &[],
+        companions: &["TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET"],
         // SIDs (`AC…`, `SK…`) are too short a prefix to be a useful hint.
         value_prefixes: &[],
         markdown_names: &["Twilio", "Twilio API"],
@@ -869,6 +888,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.vercel.com"),
         env_var: "VERCEL_TOKEN",
         aliases: &["VERCEL_API_TOKEN", "VERCEL_ACCESS_TOKEN"],
+        companions: &[],
         value_prefixes: &[],
         markdown_names: &["Vercel", "Vercel API"],
         domains: &["vercel.com", "api.vercel.com"],
@@ -890,6 +910,7 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.x.ai/v1"),
         env_var: "XAI_API_KEY",
         aliases: &[],
+        companions: &[],
         value_prefixes: &["xai-"],
         markdown_names: &["xAI", "xAI API", "Grok API"],
         domains: &["x.ai", "api.x.ai", "console.x.ai", "docs.x.ai"],
@@ -921,7 +942,8 @@ pub fn for_key_name(key_name: &str) -> Option<&'static Provider> {
         return None;
     }
     PROVIDERS.iter().filter(|p| p.id != GENERIC_ID).find(|p| {
-        p.env_var.eq_ignore_ascii_case(key_name) || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(key_name))
+        p.env_var.eq_ignore_ascii_case(key_name)
+            || p.aliases.iter().chain(p.companions).any(|a| a.eq_ignore_ascii_case(key_name))
     })
 }
 
@@ -936,11 +958,20 @@ pub fn for_value(value: &str) -> Option<&'static Provider> {
         .map(|(p, _)| p)
 }
 
-/// Every canonical env var and alias of every provider.
+/// Every canonical env var, alias and companion of every provider.
 pub fn known_env_vars() -> impl Iterator<Item = &'static str> {
-    PROVIDERS
-        .iter()
-        .flat_map(|p| std::iter::once(p.env_var).filter(|v| !v.is_empty()).chain(p.aliases.iter().copied()))
+    PROVIDERS.iter().flat_map(|p| {
+        std::iter::once(p.env_var)
+            .filter(|v| !v.is_empty())
+            .chain(p.aliases.iter().copied())
+            .chain(p.companions.iter().copied())
+    })
+}
+
+/// Whether `key_name` is one of the provider's companions (a different
+/// credential than its key), ASCII case-insensitive.
+pub fn is_companion(key_name: &str) -> bool {
+    PROVIDERS.iter().any(|p| p.companions.iter().any(|c| c.eq_ignore_ascii_case(key_name)))
 }
 
 /// Upsert statement used by [`seed`]: inserts new providers, refreshes
@@ -1052,7 +1083,12 @@ mod tests {
     fn generic_is_inert() {
         let g = get(GENERIC_ID).unwrap();
         assert_eq!(g.display_name, "Unassigned");
-        assert!(g.env_var.is_empty() && g.aliases.is_empty() && g.value_prefixes.is_empty());
+        assert!(
+            g.env_var.is_empty()
+                && g.aliases.is_empty()
+                && g.companions.is_empty()
+                && g.value_prefixes.is_empty()
+        );
         assert_eq!(g.validation, Validation::Unverifiable);
         assert!(for_key_name("").is_none());
     }
@@ -1063,7 +1099,10 @@ mod tests {
         let mut owner: HashMap<&str, &str> = HashMap::new();
         for p in real() {
             assert!(!p.env_var.is_empty(), "{} has no env var", p.id);
-            for name in std::iter::once(p.env_var).chain(p.aliases.iter().copied()) {
+            let names = std::iter::once(p.env_var)
+                .chain(p.aliases.iter().copied())
+                .chain(p.companions.iter().copied());
+            for name in names {
                 assert!(re.is_match(name), "{}: bad env var {name}", p.id);
                 if let Some(other) = owner.insert(name, p.id) {
                     panic!("{name} belongs to both {other} and {}", p.id);

@@ -9,27 +9,41 @@ use std::sync::LazyLock;
 use super::parse::Document;
 use crate::providers::{self, Provider};
 
-/// Every env var and alias of the registry, upper-cased, to its provider.
-static BY_NAME: LazyLock<(HashMap<String, &'static Provider>, usize)> = LazyLock::new(|| {
+/// Upper-cased env var name to (provider, is a companion).
+type NameMap = HashMap<String, (&'static Provider, bool)>;
+
+/// Every env var, alias and companion of the registry, upper-cased, to its
+/// provider and whether it is a companion (a different credential).
+static BY_NAME: LazyLock<(NameMap, usize)> = LazyLock::new(|| {
     let mut map = HashMap::new();
     for p in providers::all().iter().filter(|p| p.id != providers::GENERIC_ID) {
         for name in std::iter::once(p.env_var).chain(p.aliases.iter().copied()).filter(|n| !n.is_empty()) {
-            map.entry(name.to_ascii_uppercase()).or_insert(p);
+            map.entry(name.to_ascii_uppercase()).or_insert((p, false));
+        }
+        for name in p.companions {
+            map.entry(name.to_ascii_uppercase()).or_insert((p, true));
         }
     }
     let longest = map.keys().map(String::len).max().unwrap_or(0);
     (map, longest)
 });
 
-/// [`providers::for_key_name`] through a hash map: a file has thousands of
-/// keys.
-pub(crate) fn provider_of(key: &str) -> Option<&'static Provider> {
+/// [`providers::for_key_name`] through a hash map (a file has thousands of
+/// keys), with whether the name is a companion.
+fn lookup(key: &str) -> Option<(&'static Provider, bool)> {
     let (map, longest) = &*BY_NAME;
     let mut buf = [0u8; 64];
     let upper = buf.get_mut(..key.len()).filter(|_| !key.is_empty() && key.len() <= *longest)?;
     upper.copy_from_slice(key.as_bytes());
     upper.make_ascii_uppercase();
     map.get(std::str::from_utf8(upper).ok()?).copied()
+}
+
+/// The provider whose key this name holds (its env var or an alias); not
+/// for companions, which hold another credential. Names with the same
+/// answer are aliases of one another.
+pub(crate) fn key_of(key: &str) -> Option<&'static Provider> {
+    lookup(key).filter(|(_, companion)| !companion).map(|(p, _)| p)
 }
 
 /// Something the user should look at before a patch.
@@ -111,7 +125,7 @@ impl Document {
         }
         let mut by_provider: Vec<(&'static str, Vec<(String, usize)>)> = Vec::new();
         for (key, lines) in &keys {
-            let Some(p) = provider_of(key) else { continue };
+            let Some(p) = key_of(key) else { continue };
             let line = lines.last().copied().unwrap_or(0);
             match by_provider.iter_mut().find(|(id, _)| *id == p.id) {
                 Some((_, keys)) => keys.push(((*key).to_owned(), line)),
@@ -149,14 +163,26 @@ mod tests {
         assert!(w[1].message().contains("GH_TOKEN and GITHUB_TOKEN"), "{}", w[1].message());
         assert!(w[0].message().contains("line 6"), "{}", w[0].message());
         assert!(Document::parse("GITHUB_TOKEN=1\nOPENAI_API_KEY=2\n").warnings().is_empty());
+        // Companions hold other credentials: not a conflict.
+        let aws = "AWS_ACCESS_KEY_ID=a\nAWS_SECRET_ACCESS_KEY=b\nAWS_SESSION_TOKEN=c\n";
+        assert!(Document::parse(aws).warnings().is_empty());
+        let twilio =
+            "TWILIO_ACCOUNT_SID=a\nTWILIO_AUTH_TOKEN=b\nSTRIPE_SECRET_KEY=c\nSTRIPE_WEBHOOK_SECRET=d\n";
+        assert!(Document::parse(twilio).warnings().is_empty());
+        let w =
+            Document::parse("AWS_SECRET_KEY=a\nAWS_SECRET_ACCESS_KEY=b\nAWS_ACCESS_KEY_ID=c\n").warnings();
+        assert_eq!(w.len(), 1, "the alias still conflicts: {w:?}");
     }
 
     #[test]
     fn the_name_map_agrees_with_the_registry() {
+        assert_eq!(lookup("AWS_ACCESS_KEY_ID").map(|(p, c)| (p.id, c)), Some(("aws", true)));
+        assert_eq!(key_of("AWS_ACCESS_KEY_ID").map(|p| p.id), None);
+        assert_eq!(key_of("aws_secret_key").map(|p| p.id), Some("aws"));
         let names = providers::known_env_vars().flat_map(|n| [n.to_owned(), n.to_ascii_lowercase()]);
         for name in names.chain(["", "PATH", "GITHUB", "GITHUB_TOKEN_X"].map(String::from)) {
             assert_eq!(
-                provider_of(&name).map(|p| p.id),
+                lookup(&name).map(|(p, _)| p.id),
                 providers::for_key_name(&name).map(|p| p.id),
                 "{name}"
             );

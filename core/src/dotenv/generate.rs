@@ -25,7 +25,6 @@ use super::encode::{choose_quote, push_encoded};
 use super::parse::{Document, LineEnding};
 use super::plan::{Action, Changed, DesiredEntry, KeyChange, Plan, check_desired, provider_heading};
 use crate::error::{Error, ErrorCode, Result};
-use crate::providers;
 
 /// How [`generate`] writes.
 #[derive(Debug, Clone)]
@@ -50,7 +49,9 @@ fn canonical<'a>(d: &'a DesiredEntry, options: &GenerateOptions) -> &'a str {
     if !options.canonical_names {
         return &d.key;
     }
-    match providers::for_key_name(&d.key) {
+    // A companion (AWS_ACCESS_KEY_ID) holds another credential than the
+    // canonical env var: it keeps its name.
+    match super::analyze::key_of(&d.key) {
         Some(p) if p.id == d.provider_id && !p.env_var.is_empty() => p.env_var,
         _ => &d.key,
     }
@@ -121,6 +122,18 @@ pub fn generate(entries: &[DesiredEntry], options: &GenerateOptions) -> Result<P
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn companions_keep_their_names() {
+        let options = GenerateOptions { canonical_names: true, ..GenerateOptions::default() };
+        let entries = vec![
+            DesiredEntry::new("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE", "aws"),
+            DesiredEntry::new("AWS_SECRET_KEY", "secret", "aws"),
+        ];
+        let text = generate(&entries, &options).unwrap().expose_new_text().to_owned();
+        assert!(text.contains("AWS_ACCESS_KEY_ID=AKIAEXAMPLE\n"), "{text}");
+        assert!(text.contains("AWS_SECRET_ACCESS_KEY=secret\n"), "the alias is renamed: {text}");
+    }
 
     #[test]
     fn groups_by_provider_with_canonical_names() {

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use zeroize::Zeroizing;
 
-use super::analyze::{Warning, provider_of};
+use super::analyze::{Warning, key_of};
 use super::diff;
 use super::encode::{choose_quote, push_encoded};
 use super::parse::{Document, Entry, ItemKind};
@@ -316,13 +316,14 @@ impl Document {
         check_desired(desired)?;
         let text = self.expose_text();
 
-        // Effective entry of each key, and the keys present per provider.
+        // Effective entry of each key, and the keys present per provider key
+        // (aliases of one another; companions are other credentials).
         let mut effective: FxHashMap<&str, (usize, &Entry)> = FxHashMap::default();
         let mut by_provider: FxHashMap<&'static str, Vec<&str>> = FxHashMap::default();
         for (idx, item) in self.items().iter().enumerate() {
             if let Some(e) = item.entry() {
                 if effective.insert(e.key(), (idx, e)).is_none() {
-                    if let Some(p) = provider_of(e.key()) {
+                    if let Some(p) = key_of(e.key()) {
                         by_provider.entry(p.id).or_default().push(e.key());
                     }
                 }
@@ -358,7 +359,7 @@ impl Document {
                 (Action::Add, _) => adds.push(d),
                 _ => {}
             }
-            let aliases_in_file = provider_of(&d.key)
+            let aliases_in_file = key_of(&d.key)
                 .and_then(|p| by_provider.get(p.id))
                 .map(|keys| keys.iter().filter(|k| **k != d.key).map(|k| (*k).to_owned()).collect())
                 .unwrap_or_default();

@@ -94,7 +94,10 @@ struct Automaton {
 static AUTOMATON: LazyLock<Automaton> = LazyLock::new(|| {
     let mut patterns = Vec::new();
     for p in providers::all().iter().filter(|p| p.id != providers::GENERIC_ID) {
-        let vars = std::iter::once(p.env_var).filter(|v| !v.is_empty()).chain(p.aliases.iter().copied());
+        let vars = std::iter::once(p.env_var)
+            .filter(|v| !v.is_empty())
+            .chain(p.aliases.iter().copied())
+            .chain(p.companions.iter().copied());
         patterns.extend(vars.map(|text| Pattern { kind: Kind::EnvVar, subject: p.id, text }));
         patterns.extend(p.markdown_names.iter().map(|&text| Pattern {
             kind: Kind::Name,
