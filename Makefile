@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-scan perf bundle fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-scan bench-keepassxc perf bundle fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -61,6 +61,10 @@ bench: setup
 ## Project scan vs ripgrep over a generated 20,000-file Markdown tree.
 bench-scan: setup
 	bash scripts/bench-scan.sh
+
+## Per-command cost against keepassxc-cli with the same KDF parameters.
+bench-keepassxc: setup
+	bash scripts/bench-keepassxc.sh
 
 ## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
 perf: setup-desktop desktop
