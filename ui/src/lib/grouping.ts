@@ -60,3 +60,14 @@ export function providersInUse(ids: Iterable<string>, providers: readonly Provid
     .map((id) => ({ id, display_name: id, env_var: "" }));
   return [...known, ...unknown].sort((a, b) => collator.compare(a.display_name, b.display_name));
 }
+
+/** Secrets in the list's first paint: a screenful and a half, so unlock →
+ * list stays fast (WebKit's software rendering pays per row). */
+export const SECRETS_PAGE = 20;
+
+/** Rows the list grows to once it has painted, and adds with "Show more". */
+export const SECRETS_PAGE_STEP = 100;
+
+/** How long after mounting the list grows to a full step: well after the
+ * first paint, which it would otherwise delay. */
+export const SECRETS_GROW_DELAY_MS = 1500;

@@ -2,7 +2,7 @@
 // view. The screen follows from it: loading → first run → unlock → main.
 
 import { api } from "./api";
-import type { ProfileRecord, Settings, Unlocked } from "./api";
+import type { ProfileRecord, ProviderInfo, SecretPage, Settings, Unlocked } from "./api";
 import { describeError, type ErrorInfo } from "./errors";
 import { toasts } from "./toasts.svelte";
 
@@ -52,6 +52,9 @@ export class Session {
   busy = $state<string | null>(null);
   /** The project folder last used on the .env screen (kept across views). */
   dotenvDir = $state("");
+  /** The secrets list's first page and the providers, fetched right after
+   * unlock so the list paints in one pass (taken once by the list). */
+  #prefetched: { page: SecretPage; providers: ProviderInfo[] } | null = null;
 
   screen: Screen = $derived.by(() => {
     if (this.loading) return "loading";
@@ -93,6 +96,24 @@ export class Session {
     return (match ?? this.profiles[0])?.display_name ?? "";
   }
 
+  /** Fetch what the secrets list shows first (failures are left to the list itself). */
+  async prefetchSecrets(limit: number): Promise<void> {
+    try {
+      const query = { provider_id: null, environment: null, search: null, offset: 0, limit };
+      const [page, providers] = await Promise.all([api.listSecrets(query), api.listProviders()]);
+      this.#prefetched = { page, providers };
+    } catch {
+      this.#prefetched = null;
+    }
+  }
+
+  /** The prefetched first page, once. */
+  takePrefetched(): { page: SecretPage; providers: ProviderInfo[] } | null {
+    const p = this.#prefetched;
+    this.#prefetched = null;
+    return p;
+  }
+
   /** A profile was unlocked (or created and unlocked). */
   setUnlocked(u: Unlocked): void {
     if (!this.profiles.some((p) => p.id === u.profile.id)) {
@@ -113,6 +134,7 @@ export class Session {
   /** The vault is locked: forget everything from it and show the unlock screen. */
   setLocked(reason: LockReason): void {
     const wasUnlocked = this.unlocked !== null;
+    this.#prefetched = null;
     this.unlocked = null;
     this.busy = null;
     this.creating = false;

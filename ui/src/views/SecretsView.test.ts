@@ -13,6 +13,7 @@ vi.mock("../lib/api", () => ({ api }));
 
 import type { SecretSummary } from "../lib/api";
 import { MASK } from "../lib/reveal";
+import { session } from "../lib/session.svelte";
 import { toasts } from "../lib/toasts.svelte";
 import SecretsView from "./SecretsView.svelte";
 
@@ -63,17 +64,36 @@ describe("SecretsView", () => {
     vi.useRealTimers();
   });
 
-  it("renders a page of 100 and shows more on request", async () => {
-    const first = Array.from({ length: 100 }, (_, i) => s(`KEY_${String(i).padStart(3, "0")}`, "github"));
-    api.listSecrets.mockResolvedValue({ total: 250, items: first });
+  it("paints a short first page, grows to 100, and shows more on request", async () => {
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => s(`KEY_${String(i).padStart(3, "0")}`, "github"));
+    api.listSecrets.mockImplementation(async (q: { limit: number }) => ({ total: 250, items: rows(q.limit) }));
     render(SecretsView);
     await settle();
+    expect(api.listSecrets).toHaveBeenLastCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 20 });
+    expect(screen.getByTestId("secret-count").textContent).toContain("Showing 20 of 250");
+    await settle(1500);
     expect(screen.getByTestId("secret-count").textContent).toContain("Showing 100 of 250");
     const more = screen.getByTestId("show-more");
     expect(more.textContent).toContain("Show 100 more");
     await fireEvent.click(more);
     await settle();
     expect(api.listSecrets).toHaveBeenLastCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 200 });
+  });
+
+  it("shows the page prefetched at unlock without asking again, once", async () => {
+    api.listSecrets.mockResolvedValue({ total: 1, items: [s("GITHUB_TOKEN", "github")] });
+    await session.prefetchSecrets(20);
+    expect(api.listSecrets).toHaveBeenCalledTimes(1);
+    render(SecretsView);
+    await settle();
+    expect(screen.getAllByTestId("secret-row").map((r) => r.dataset.keyName)).toEqual(["GITHUB_TOKEN"]);
+    expect(api.listSecrets).toHaveBeenCalledTimes(1);
+    expect(api.listProviders).toHaveBeenCalledTimes(1);
+    cleanup();
+    // The next time the view opens, it loads for itself.
+    render(SecretsView);
+    await settle();
+    expect(api.listSecrets).toHaveBeenCalledTimes(2);
   });
 
   it("groups by provider, sorted, and counts", async () => {
@@ -83,7 +103,7 @@ describe("SecretsView", () => {
     });
     render(SecretsView);
     await settle();
-    expect(api.listSecrets).toHaveBeenCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 100 });
+    expect(api.listSecrets).toHaveBeenCalledWith({ provider_id: null, environment: null, search: null, offset: 0, limit: 20 });
     expect(screen.queryByTestId("show-more")).toBeNull();
     const groups = screen.getAllByTestId("secret-group");
     expect(groups.map((g) => g.querySelector("h2")?.textContent?.replace(/\s+/g, " ").trim())).toEqual(["GitHub 1", "OpenAI 2"]);
