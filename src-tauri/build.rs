@@ -47,6 +47,7 @@ fn keyclave_commands() -> &'static [&'static str] {
         "totp_disable",
         "list_projects",
         "scan_project",
+        "cancel_scan",
         "project_details",
         "set_requirement_status",
         "set_recommendation_status",

@@ -156,6 +156,9 @@ codes! {
     /// The project path is missing or is not a folder.
     ProjectInvalidRoot => "project.invalid_root", user: true, recoverable: true,
         suggestion: "Choose an existing folder (the root of the project).";
+    /// The user stopped a scan; nothing was stored.
+    ScanCancelled => "scan.cancelled", user: true, recoverable: true,
+        suggestion: "Nothing from this scan was stored; scan again when you are ready.";
     /// No requirement with that id in the project.
     RequirementNotFound => "requirement.not_found", user: true, recoverable: true,
         suggestion: "List the project's requirements with `keyclave project show DIR`.";

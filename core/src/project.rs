@@ -255,11 +255,10 @@ impl Vault {
     /// is returned as it is).
     pub fn add_project(&self, root: &Path) -> Result<Project> {
         let root = canonical_root(root)?;
-        let root_str = root.to_string_lossy().into_owned();
-        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE root_path = ?1");
-        if let Some(p) = self.connection().query_row(&sql, [&root_str], project_row).optional()? {
+        if let Some(p) = self.project_by_root(&root)? {
             return Ok(p);
         }
+        let root_str = root.to_string_lossy().into_owned();
         let name = root.file_name().map_or_else(|| root_str.clone(), |n| n.to_string_lossy().into_owned());
         let id = uuid::Uuid::new_v4().to_string();
         let now = time::now();
@@ -270,6 +269,12 @@ impl Vault {
         )?;
         self.record(EventType::ProjectAdd, json!({ "project_id": id }))?;
         self.find_project(&id)
+    }
+
+    /// The project registered at this canonical folder, if any.
+    fn project_by_root(&self, root: &Path) -> Result<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE root_path = ?1");
+        Ok(self.connection().query_row(&sql, [root.to_string_lossy()], project_row).optional()?)
     }
 
     /// Forget a project: its docs, requirements and `.env` targets go; its
@@ -305,11 +310,21 @@ impl Vault {
         options: &ScanOptions,
         progress: &mut dyn FnMut(&ScanProgress),
     ) -> Result<ScanReport> {
-        let project = self.add_project(root)?;
-        let known = self.known_docs(&project.id)?;
+        // A new folder is registered only once its scan succeeded: a
+        // cancelled or failed first scan leaves no trace.
+        let root = canonical_root(root)?;
+        let existing = self.project_by_root(&root)?;
+        let known = match &existing {
+            Some(p) => self.known_docs(&p.id)?,
+            None => KnownDocs::default(),
+        };
         let hashes: FxHashMap<String, String> =
             known.iter().map(|(p, (sha, _))| (p.clone(), sha.clone())).collect();
-        let walk = scan::scan_folder(Path::new(&project.root_path), options, &hashes, progress)?;
+        let walk = scan::scan_folder(&root, options, &hashes, progress)?;
+        let project = match existing {
+            Some(p) => p,
+            None => self.add_project(&root)?,
+        };
 
         let docs: Vec<DocEvidence<'_>> = walk
             .files

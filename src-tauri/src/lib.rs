@@ -58,6 +58,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             totp::totp_disable,
             projects::list_projects,
             projects::scan_project,
+            projects::cancel_scan,
             projects::project_details,
             projects::set_requirement_status,
             projects::set_recommendation_status,

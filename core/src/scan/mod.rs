@@ -18,8 +18,8 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -40,11 +40,20 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Walker threads; 0 means one per CPU.
     pub threads: usize,
+    /// Set it (from another thread) to stop the scan: it ends with
+    /// `scan.cancelled` and nothing is stored.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { max_file_size: DEFAULT_MAX_FILE_SIZE, threads: 0 }
+        ScanOptions { max_file_size: DEFAULT_MAX_FILE_SIZE, threads: 0, cancel: None }
+    }
+}
+
+impl ScanOptions {
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
     }
 }
 
@@ -314,6 +323,9 @@ pub fn scan_folder(
             walker.run(|| {
                 let mut visitor = Visitor { shared: &shared, files: Vec::new() };
                 Box::new(move |entry| {
+                    if options.cancelled() {
+                        return WalkState::Quit;
+                    }
                     let Some((file, bytes)) = visit(entry, root, options, known) else {
                         return WalkState::Continue;
                     };
@@ -331,6 +343,9 @@ pub fn scan_folder(
             std::thread::sleep(Duration::from_millis(75));
         }
     });
+    if options.cancelled() {
+        return Err(Error::new(ErrorCode::ScanCancelled, "the scan was cancelled"));
+    }
     let counters = shared.snapshot();
     let mut files = shared.files.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     progress(&counters);

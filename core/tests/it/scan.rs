@@ -270,3 +270,22 @@ fn adversarial_trees_do_not_panic() {
         scan::scan_folder(&root.join("empty.md"), &ScanOptions::default(), &Default::default(), &mut |_| {});
     assert_eq!(not_a_dir.unwrap_err().code(), ErrorCode::ProjectInvalidRoot);
 }
+
+#[test]
+fn a_cancelled_scan_stores_nothing() {
+    let (fx, dir) = project();
+    let v = fx.unlock();
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let options = ScanOptions { cancel: Some(cancel.clone()), ..ScanOptions::default() };
+    let err = v.scan_project(dir.path(), &options, &mut |_| {}).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ScanCancelled);
+    let docs: i64 = v.connection().query_row("SELECT count(*) FROM project_docs", [], |r| r.get(0)).unwrap();
+    let reqs: i64 =
+        v.connection().query_row("SELECT count(*) FROM project_requirements", [], |r| r.get(0)).unwrap();
+    assert_eq!((docs, reqs), (0, 0));
+    assert!(v.projects().unwrap().is_empty(), "a cancelled first scan registers nothing");
+
+    cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+    let report = v.scan_project(dir.path(), &options, &mut |_| {}).unwrap();
+    assert_eq!(report.progress.files_parsed, 3, "the flag is read, not latched");
+}

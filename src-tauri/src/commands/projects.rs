@@ -37,6 +37,7 @@ pub async fn list_projects(state: State<'_, AppState>) -> CmdResult<Vec<Project>
 #[tauri::command]
 #[specta::specta]
 pub async fn scan_project(app: AppHandle, state: State<'_, AppState>, dir: String) -> CmdResult<ScanReport> {
+    let options = ScanOptions { cancel: Some(state.scan_cancel_flag()), ..ScanOptions::default() };
     let mut session = state.session();
     let vault = session.vault()?;
     let mut last = Instant::now();
@@ -46,9 +47,17 @@ pub async fn scan_project(app: AppHandle, state: State<'_, AppState>, dir: Strin
             last = Instant::now();
         }
     };
-    let report = vault.scan_project(Path::new(dir.trim()), &ScanOptions::default(), &mut progress)?;
+    let report = vault.scan_project(Path::new(dir.trim()), &options, &mut progress)?;
     let _ = ScanProgressed::from(report.progress).emit(&app);
     Ok(report)
+}
+
+/// Stop the running scan (it ends with `scan.cancelled`, storing nothing).
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_scan(state: State<'_, AppState>) -> CmdResult<()> {
+    state.cancel_scan();
+    Ok(())
 }
 
 /// A project's requirements and recommendations (by id, folder or name).

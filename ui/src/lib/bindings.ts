@@ -100,6 +100,8 @@ export const commands = {
 	 *  progress events about five times a second.
 	 */
 	scanProject: (dir: string) => typedError<ScanReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("scan_project", { dir })),
+	/**  Stop the running scan (it ends with `scan.cancelled`, storing nothing). */
+	cancelScan: () => typedError<null, UiError_Serialize>(__TAURI_INVOKE("cancel_scan")),
 	/**  A project's requirements and recommendations (by id, folder or name). */
 	projectDetails: (project: string) => typedError<ProjectDetails_Serialize, UiError_Serialize>(__TAURI_INVOKE("project_details", { project })),
 	/**  Accept, reject or reset a requirement. */
