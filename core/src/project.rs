@@ -77,19 +77,6 @@ impl ReviewStatus {
     }
 }
 
-impl std::str::FromStr for ReviewStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "accept" | "accepted" => Ok(ReviewStatus::Accepted),
-            "reject" | "rejected" => Ok(ReviewStatus::Rejected),
-            "new" | "reset" => Ok(ReviewStatus::New),
-            other => Err(Error::invalid(format!("'{other}' is not a decision"))
-                .with_suggestion("Use accept or reject.")),
-        }
-    }
-}
-
 /// Where a needed env var already is.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -211,6 +198,13 @@ fn project_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
     })
 }
 
+/// Which kind of row a review decision is about.
+#[derive(Clone, Copy)]
+enum Reviewed {
+    Requirement,
+    Recommendation,
+}
+
 /// Stored evidence of one doc: (sha256, evidence).
 type KnownDocs = FxHashMap<String, (String, Vec<Evidence>)>;
 
@@ -232,10 +226,7 @@ impl Vault {
             return Ok(p);
         }
         if let Ok(root) = std::fs::canonicalize(reference) {
-            let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE root_path = ?1");
-            let by_path =
-                self.connection().query_row(&sql, [root.to_string_lossy()], project_row).optional()?;
-            if let Some(p) = by_path {
+            if let Some(p) = self.project_by_root(&root)? {
                 return Ok(p);
             }
         }
@@ -433,7 +424,16 @@ impl Vault {
     /// env var is now (vault, the project's `.env`).
     pub fn project_requirements(&self, reference: &str) -> Result<Vec<Requirement>> {
         let project = self.find_project(reference)?;
-        let in_dotenv = self.dotenv_names(&project);
+        self.requirements_of(&project, &self.dotenv_names(&project))
+    }
+
+    /// The stored requirements of a project; `in_dotenv` names the keys its
+    /// `.env` assigns (empty when the caller has no use for that state).
+    pub(crate) fn requirements_of(
+        &self,
+        project: &Project,
+        in_dotenv: &rustc_hash::FxHashSet<String>,
+    ) -> Result<Vec<Requirement>> {
         let mut stmt = self.connection().prepare(
             "SELECT id, provider_id, required_env_vars_json, confidence, citations_json, user_status, citation_count
              FROM project_requirements WHERE project_id = ?1 ORDER BY confidence DESC, provider_id",
@@ -483,20 +483,27 @@ impl Vault {
 
     /// Accept or reject one requirement.
     pub fn set_requirement_status(&self, requirement_id: &str, decision: ReviewStatus) -> Result<()> {
-        let changed = self.connection().execute(
-            "UPDATE project_requirements SET user_status = ?2 WHERE id = ?1",
-            params![requirement_id, decision.as_str()],
-        )?;
-        if changed == 0 {
-            return Err(Error::new(
-                ErrorCode::RequirementNotFound,
-                format!("no requirement '{requirement_id}'"),
-            ));
+        self.set_review(Reviewed::Requirement, requirement_id, decision)
+    }
+
+    /// Record a review decision on a requirement or recommendation row.
+    fn set_review(&self, what: Reviewed, id: &str, decision: ReviewStatus) -> Result<()> {
+        let (table, code, noun, id_field) = match what {
+            Reviewed::Requirement => {
+                ("project_requirements", ErrorCode::RequirementNotFound, "requirement", "requirement_id")
+            }
+            Reviewed::Recommendation => (
+                "service_recommendations",
+                ErrorCode::RecommendationNotFound,
+                "recommendation",
+                "recommendation_id",
+            ),
+        };
+        let sql = format!("UPDATE {table} SET user_status = ?2 WHERE id = ?1");
+        if self.connection().execute(&sql, params![id, decision.as_str()])? == 0 {
+            return Err(Error::new(code, format!("no {noun} '{id}'")));
         }
-        self.record(
-            EventType::ProjectDecision,
-            json!({ "requirement_id": requirement_id, "decision": decision.as_str() }),
-        )
+        self.record(EventType::ProjectDecision, json!({ id_field: id, "decision": decision.as_str() }))
     }
 
     /// A project's service recommendations, highest score first.
@@ -538,50 +545,28 @@ impl Vault {
 
     /// Accept or reject one service recommendation.
     pub fn set_recommendation_status(&self, recommendation_id: &str, decision: ReviewStatus) -> Result<()> {
-        let changed = self.connection().execute(
-            "UPDATE service_recommendations SET user_status = ?2 WHERE id = ?1",
-            params![recommendation_id, decision.as_str()],
-        )?;
-        if changed == 0 {
-            return Err(Error::new(
-                ErrorCode::RecommendationNotFound,
-                format!("no recommendation '{recommendation_id}'"),
-            ));
-        }
-        self.record(
-            EventType::ProjectDecision,
-            json!({ "recommendation_id": recommendation_id, "decision": decision.as_str() }),
-        )
+        self.set_review(Reviewed::Recommendation, recommendation_id, decision)
     }
 
-    /// The project whose folder holds `file`, if one is registered
-    /// (the deepest one).
-    pub fn project_for_file(&self, file: &Path) -> Result<Option<Project>> {
-        let Some(dir) = file.parent() else { return Ok(None) };
-        let Ok(dir) = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
-        else {
-            return Ok(None);
-        };
-        Ok(self
+    /// The project whose folder holds `file`, if one is registered (the
+    /// deepest one), with the file's canonical path.
+    fn project_for_file(&self, file: &Path) -> Result<Option<(Project, PathBuf)>> {
+        let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else { return Ok(None) };
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        let Ok(dir) = std::fs::canonicalize(dir) else { return Ok(None) };
+        let project = self
             .projects()?
             .into_iter()
             .filter(|p| dir.starts_with(&p.root_path))
-            .max_by_key(|p| p.root_path.len()))
+            .max_by_key(|p| p.root_path.len());
+        Ok(project.map(|p| (p, dir.join(name))))
     }
 
     /// Remember that a `.env` of a project was written, with a summary of
     /// the changes (counts only).
     pub(crate) fn record_dotenv_target(&self, file: &Path, summary: &serde_json::Value) -> Result<()> {
-        let Some(project) = self.project_for_file(file)? else { return Ok(()) };
-        let Some(name) = file.file_name() else { return Ok(()) };
-        let Some(dir) = file.parent().and_then(|d| {
-            std::fs::canonicalize(if d.as_os_str().is_empty() { Path::new(".") } else { d }).ok()
-        }) else {
-            return Ok(());
-        };
-        let full = dir.join(name);
-        let rel = full.strip_prefix(&project.root_path).unwrap_or(&full);
-        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let Some((project, full)) = self.project_for_file(file)? else { return Ok(()) };
+        let rel = scan::relative(Path::new(&project.root_path), &full);
         self.connection().execute(
             "INSERT INTO dotenv_targets (id, project_id, path, last_written_at, last_diff_summary_json)
              VALUES (?1, ?2, ?3, ?4, ?5)
@@ -594,21 +579,25 @@ impl Vault {
     }
 }
 
+/// A project's rows as key → id (`sql` selects key, id for `?1` = project).
+fn ids_by_key(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    project_id: &str,
+) -> Result<FxHashMap<String, String>> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn store_requirements(
     tx: &rusqlite::Transaction<'_>,
     project_id: &str,
     inferred: &[scan::requirements::Inferred],
     now: &str,
 ) -> Result<()> {
-    let mut existing: FxHashMap<String, String> = FxHashMap::default();
-    {
-        let mut stmt =
-            tx.prepare("SELECT provider_id, id FROM project_requirements WHERE project_id = ?1")?;
-        for row in stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (provider, id) = row?;
-            existing.insert(provider, id);
-        }
-    }
+    let mut existing =
+        ids_by_key(tx, "SELECT provider_id, id FROM project_requirements WHERE project_id = ?1", project_id)?;
     for r in inferred {
         let vars = serde_json::to_string(&r.env_vars)?;
         let citations = serde_json::to_string(&r.citations)?;
@@ -649,15 +638,11 @@ fn store_recommendations(
     recommended: &[scan::requirements::InferredRecommendation],
     now: &str,
 ) -> Result<()> {
-    let mut existing: FxHashMap<String, String> = FxHashMap::default();
-    {
-        let mut stmt =
-            tx.prepare("SELECT capability_needed, id FROM service_recommendations WHERE project_id = ?1")?;
-        for row in stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (cap, id) = row?;
-            existing.insert(cap, id);
-        }
-    }
+    let mut existing = ids_by_key(
+        tx,
+        "SELECT capability_needed, id FROM service_recommendations WHERE project_id = ?1",
+        project_id,
+    )?;
     for r in recommended {
         let Some(cap) = capabilities::get(r.capability) else { continue };
         let provider = providers::get(cap.recommended);

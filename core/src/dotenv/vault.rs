@@ -130,7 +130,8 @@ impl Vault {
             Err(e) => return Err(e),
         };
         let mut out = Vec::new();
-        for req in self.project_requirements(&project.id)? {
+        // Where each env var is does not matter here: no second .env read.
+        for req in self.requirements_of(&project, &Default::default())? {
             if req.user_status == crate::project::ReviewStatus::Rejected {
                 continue;
             }

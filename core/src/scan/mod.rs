@@ -168,7 +168,8 @@ pub fn check_root(root: &Path) -> Result<()> {
     }
 }
 
-fn relative(root: &Path, path: &Path) -> String {
+/// `path` relative to `root`, `/`-separated (as stored and shown).
+pub(crate) fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }

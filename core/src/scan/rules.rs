@@ -72,16 +72,10 @@ const EXCERPT_CHARS: usize = 200;
 /// bounded for files that repeat a name thousands of times.
 const PER_KEY_PER_FILE: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    EnvVar,
-    Name,
-    Domain,
-    Capability,
-}
-
+/// One string of the automaton and the rule it belongs to (never
+/// [`Rule::UnknownEnvVar`], which the line pass finds).
 struct Pattern {
-    kind: Kind,
+    rule: Rule,
     subject: &'static str,
     text: &'static str,
 }
@@ -98,17 +92,17 @@ static AUTOMATON: LazyLock<Automaton> = LazyLock::new(|| {
             .filter(|v| !v.is_empty())
             .chain(p.aliases.iter().copied())
             .chain(p.companions.iter().copied());
-        patterns.extend(vars.map(|text| Pattern { kind: Kind::EnvVar, subject: p.id, text }));
+        patterns.extend(vars.map(|text| Pattern { rule: Rule::EnvVar, subject: p.id, text }));
         patterns.extend(p.markdown_names.iter().map(|&text| Pattern {
-            kind: Kind::Name,
+            rule: Rule::ProviderName,
             subject: p.id,
             text,
         }));
-        patterns.extend(p.domains.iter().map(|&text| Pattern { kind: Kind::Domain, subject: p.id, text }));
+        patterns.extend(p.domains.iter().map(|&text| Pattern { rule: Rule::Domain, subject: p.id, text }));
     }
     for c in capabilities::all() {
         patterns.extend(c.phrases.iter().map(|&text| Pattern {
-            kind: Kind::Capability,
+            rule: Rule::Capability,
             subject: c.id,
             text,
         }));
@@ -134,10 +128,10 @@ fn is_word(b: u8) -> bool {
 
 /// Whether the hit at `start..end` stands alone (not part of a longer word
 /// or host name).
-fn bounded(text: &[u8], start: usize, end: usize, kind: Kind) -> bool {
+fn bounded(text: &[u8], start: usize, end: usize, rule: Rule) -> bool {
     let before = start.checked_sub(1).map(|i| text[i]);
     let after = text.get(end).copied();
-    let joins = |b: u8| is_word(b) || (kind == Kind::Domain && b == b'-');
+    let joins = |b: u8| is_word(b) || (rule == Rule::Domain && b == b'-');
     !before.is_some_and(joins) && !after.is_some_and(joins)
 }
 
@@ -153,11 +147,11 @@ fn hits(text: &[u8]) -> Vec<Hit> {
         .find_iter(text)
         .filter_map(|m| {
             let p = &auto.patterns[m.pattern().as_usize()];
-            let exact = matches!(p.kind, Kind::EnvVar | Kind::Name);
+            let exact = matches!(p.rule, Rule::EnvVar | Rule::ProviderName);
             if exact && &text[m.range()] != p.text.as_bytes() {
                 return None;
             }
-            bounded(text, m.start(), m.end(), p.kind)
+            bounded(text, m.start(), m.end(), p.rule)
                 .then(|| Hit { offset: m.start(), pattern: m.pattern().as_usize() })
         })
         .collect()
@@ -312,19 +306,14 @@ pub fn infer(text: &[u8]) -> Vec<Evidence> {
         while let Some(hit) = hits.get(next_hit).filter(|h| h.offset < end) {
             next_hit += 1;
             let p = &auto.patterns[hit.pattern];
-            let rule = match p.kind {
-                Kind::EnvVar => Rule::EnvVar,
-                Kind::Name => Rule::ProviderName,
-                Kind::Domain => Rule::Domain,
-                Kind::Capability => Rule::Capability,
-            };
+            let rule = p.rule;
             if !admit(&mut kept, rule, p.subject, p.text) {
                 continue;
             }
             let in_code = matches!(kind, LineKind::Fenced | LineKind::Indented)
                 || in_inline_code(line, hit.offset - start);
-            let (env_var, matched) = match p.kind {
-                Kind::EnvVar => (Some(p.text.to_owned()), None),
+            let (env_var, matched) = match rule {
+                Rule::EnvVar => (Some(p.text.to_owned()), None),
                 _ => (None, Some(p.text.to_owned())),
             };
             let (line_start, line_end) =

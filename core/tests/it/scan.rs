@@ -289,3 +289,22 @@ fn a_cancelled_scan_stores_nothing() {
     let report = v.scan_project(dir.path(), &options, &mut |_| {}).unwrap();
     assert_eq!(report.progress.files_parsed, 3, "the flag is read, not latched");
 }
+
+#[test]
+fn a_name_two_projects_share_is_refused_and_paths_still_work() {
+    let fx = Fixture::new();
+    let v = fx.unlock();
+    let dir = tempfile::tempdir().unwrap();
+    for parent in ["a", "b"] {
+        fs::create_dir_all(dir.path().join(parent).join("app")).unwrap();
+        v.add_project(&dir.path().join(parent).join("app")).unwrap();
+    }
+    let err = v.find_project("app").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ProjectNotFound);
+    assert!(err.suggestion().contains("folder path"), "{}", err.suggestion());
+    let a = dir.path().join("a/app");
+    assert_eq!(
+        v.find_project(a.to_str().unwrap()).unwrap().root_path,
+        fs::canonicalize(&a).unwrap().to_string_lossy()
+    );
+}
