@@ -177,7 +177,7 @@ pub fn prepare_metadata(mut metadata: Value) -> String {
 /// Append an event. `id` and `created_at` are given so events recorded
 /// elsewhere (index.db while locked) keep theirs; re-inserting the same id
 /// is a no-op, which makes delivery idempotent.
-pub fn insert(
+pub(crate) fn insert(
     conn: &Connection,
     profile_id: &str,
     id: &str,
@@ -194,13 +194,13 @@ pub fn insert(
 }
 
 /// Record an event now.
-pub fn record(conn: &Connection, profile_id: &str, event: EventType, metadata: Value) -> Result<()> {
+pub(crate) fn record(conn: &Connection, profile_id: &str, event: EventType, metadata: Value) -> Result<()> {
     let id = uuid::Uuid::new_v4().to_string();
     insert(conn, profile_id, &id, event.as_str(), &crate::time::now(), &prepare_metadata(metadata))
 }
 
 /// Newest first, optionally only one event type.
-pub fn list(conn: &Connection, limit: usize, event_type: Option<&str>) -> Result<Vec<AuditEvent>> {
+pub(crate) fn list(conn: &Connection, limit: usize, event_type: Option<&str>) -> Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, event_type, created_at, metadata_json_redacted FROM audit_events
          WHERE (?1 IS NULL OR event_type = ?1)
@@ -220,7 +220,7 @@ pub fn list(conn: &Connection, limit: usize, event_type: Option<&str>) -> Result
 
 /// Delete events beyond `max_count` (oldest first) and older than
 /// `max_days`. Returns how many were deleted.
-pub fn apply_retention(conn: &Connection, profile_id: &str, max_count: u32, max_days: u32) -> Result<usize> {
+pub(crate) fn apply_retention(conn: &Connection, profile_id: &str, max_count: u32, max_days: u32) -> Result<usize> {
     let cutoff = crate::time::format(chrono::Utc::now() - chrono::Duration::days(i64::from(max_days)));
     let mut deleted = conn
         .prepare_cached("DELETE FROM audit_events WHERE profile_id = ?1 AND created_at < ?2")?

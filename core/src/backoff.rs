@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
+use crate::error::{Error, ErrorCode, Result};
+
 /// Consecutive failures allowed before a delay applies.
 pub const FREE_ATTEMPTS: u32 = 5;
 /// The delay never exceeds this.
@@ -30,6 +32,24 @@ pub fn remaining(failed: u32, last_failed_at: Option<DateTime<Utc>>, now: DateTi
     };
     let elapsed = (now - last).to_std().unwrap_or(Duration::ZERO);
     delay.saturating_sub(elapsed)
+}
+
+/// Refuse an attempt that comes too early: `code` (e.g. `vault.throttled`)
+/// with "too many {what}; try again in N s" and the delay to wait.
+pub fn check(
+    failed: u32,
+    last_failed_at: Option<&str>,
+    now: DateTime<Utc>,
+    code: ErrorCode,
+    what: &str,
+) -> Result<()> {
+    let last = last_failed_at.and_then(crate::time::parse);
+    let wait = remaining(failed, last, now);
+    if wait.is_zero() {
+        return Ok(());
+    }
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Err(Error::new(code, format!("too many {what}; try again in {secs} s")).with_retry_after(secs))
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use crate::audit::{self, EventType};
+use crate::audit::EventType;
+use crate::catalog::CatalogChange;
 use crate::crypto::SecretString;
 use crate::error::{Error, ErrorCode, Result};
-use crate::secrets::{Provenance, SecretSummary};
+use crate::secrets::{self, Prepared, Provenance, SecretSummary};
 use crate::vault::Vault;
 
 /// What to do with an incoming secret whose provider and key name exist
@@ -110,57 +111,53 @@ pub(crate) struct Replacement {
     sealed: Vec<u8>,
 }
 
-/// Rows an import writes: new secrets (as [`Vault::prepare_new`] returns
-/// them) and replaced values.
+/// Rows an import writes: new secrets and replaced values.
 #[derive(Default)]
 pub(crate) struct ImportWrites {
-    pub(crate) inserts: Vec<(SecretSummary, Vec<u8>, Vec<String>)>,
+    pub(crate) inserts: Vec<Prepared>,
     pub(crate) replaces: Vec<Replacement>,
 }
 
-impl Vault {
-    /// Seal `value` for the existing secret `old`, with the import's
-    /// provenance; nothing is written yet.
-    pub(crate) fn prepare_replace(
-        &self,
-        old: &SecretSummary,
-        value: &SecretString,
-        provenance: &Provenance,
-        now: &str,
-    ) -> Result<Replacement> {
-        crate::secrets::check_value(value)?;
-        let sealed = self
-            .field_key()
-            .seal(value.expose_secret().as_bytes(), crate::secrets::value_ctx(&self.profile().id, &old.id));
-        let mut new = old.clone();
-        new.source_type = provenance.source_type;
-        new.source_label = provenance.source_label.clone();
-        new.imported_at = Some(now.to_owned());
-        new.updated_at = now.to_owned();
-        Ok(Replacement { old: old.clone(), new, sealed })
-    }
+/// Seal `value` for the existing secret `old`, with the import's
+/// provenance; nothing is written yet.
+pub(crate) fn prepare_replace(
+    vault: &Vault,
+    old: &SecretSummary,
+    value: &SecretString,
+    provenance: &Provenance,
+    now: &str,
+) -> Result<Replacement> {
+    secrets::check_value(value)?;
+    let sealed =
+        vault.field_key().seal(value.expose_secret().as_bytes(), secrets::value_ctx(&vault.profile_id(), &old.id));
+    let mut new = old.clone();
+    new.source_type = provenance.source_type;
+    new.source_label = provenance.source_label.clone();
+    new.imported_at = Some(now.to_owned());
+    new.updated_at = now.to_owned();
+    Ok(Replacement { old: old.clone(), new, sealed })
+}
 
-    /// Write an import in one transaction with its audit event, then bring
-    /// the catalog in step. Any failure rolls the whole import back (the
-    /// transaction is dropped uncommitted) and leaves the catalog untouched.
-    pub(crate) fn commit_import(
-        &mut self,
-        writes: ImportWrites,
-        event: EventType,
-        metadata: serde_json::Value,
-    ) -> Result<()> {
-        let profile_id = self.profile().id.clone();
-        let tx = self.connection_mut().transaction()?;
-        for (s, sealed, _) in &writes.inserts {
-            Vault::insert_row(&tx, &profile_id, s, sealed)?;
+/// Write an import in one transaction with its audit event; the catalog
+/// follows when it commits. Any failure rolls the whole import back and
+/// leaves the catalog untouched.
+pub(crate) fn commit_import(
+    vault: &Vault,
+    writes: ImportWrites,
+    event: EventType,
+    metadata: serde_json::Value,
+) -> Result<()> {
+    vault.write(|w| {
+        for p in &writes.inserts {
+            secrets::insert(w, p)?;
         }
         {
-            let mut update = tx.prepare_cached(
+            let mut update = w.prepare_cached(
                 "UPDATE secrets SET secret_value_enc = ?2, source_type = ?3, source_label = ?4,
                    imported_at = ?5, updated_at = ?6 WHERE id = ?1",
             )?;
             for r in &writes.replaces {
-                update.execute(rusqlite::params![
+                let changed = update.execute(rusqlite::params![
                     r.old.id,
                     r.sealed,
                     r.new.source_type.as_str(),
@@ -168,18 +165,21 @@ impl Vault {
                     r.new.imported_at,
                     r.new.updated_at
                 ])?;
+                if changed == 0 {
+                    return Err(Error::new(
+                        ErrorCode::SecretNotFound,
+                        format!("{} was deleted while importing", r.old.key_name),
+                    )
+                    .with_suggestion("Preview the import again."));
+                }
             }
         }
-        audit::record(&tx, &profile_id, event, metadata)?;
-        tx.commit()?;
         for r in &writes.replaces {
-            self.catalog.remove(&r.old.key_name, &r.old.provider_id);
+            w.catalog(CatalogChange::remove(&r.old));
+            w.catalog(CatalogChange::Insert(r.new.clone()));
         }
-        self.catalog.insert_many(
-            writes.inserts.into_iter().map(|(s, _, _)| s).chain(writes.replaces.into_iter().map(|r| r.new)),
-        );
-        Ok(())
-    }
+        w.record(event, metadata)
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::redact::redact;
 
@@ -16,10 +17,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident => $code:literal, user: $user:literal, recoverable: $rec:literal, suggestion: $sugg:literal; )*) => {
         /// Stable, machine-readable error codes (`area.reason`). Fronts branch
-        /// on these, never on message text.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// on these, never on message text; serialized as the dotted code (so
+        /// the desktop bindings get a TypeScript union of the codes).
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         pub enum ErrorCode {
-            $( $(#[$doc])* $variant, )*
+            $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
         }
 
         impl ErrorCode {
@@ -159,6 +162,13 @@ codes! {
     /// The user stopped a scan; nothing was stored.
     ScanCancelled => "scan.cancelled", user: true, recoverable: true,
         suggestion: "Nothing from this scan was stored; scan again when you are ready.";
+    /// A background job was cancelled (by the user, or because it was
+    /// replaced); what it had not stored yet was dropped.
+    JobCancelled => "job.cancelled", user: true, recoverable: true,
+        suggestion: "Nothing from the job was stored; start it again when you are ready.";
+    /// No running job has that id (it may have finished).
+    JobNotFound => "job.not_found", user: true, recoverable: true,
+        suggestion: "The job may have finished already; refresh the list of running jobs.";
     /// No requirement with that id in the project.
     RequirementNotFound => "requirement.not_found", user: true, recoverable: true,
         suggestion: "List the project's requirements with `keyclave project show DIR`.";
@@ -214,22 +224,44 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-impl Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+/// What caused an error, kept for diagnostics (`std::error::Error::source`).
+///
+/// Only causes that cannot hold a value are kept: SQLite, I/O and KeyClave's
+/// own errors. Their text passes through [`redact`] when shown, like the
+/// error's own message.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.0.to_string()))
     }
 }
 
-/// A core error: code, redacted message, suggestion.
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Cause({self})")
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// A core error: code, redacted message, suggestion, and the cause.
 #[derive(Clone, Serialize)]
 pub struct Error {
     code: ErrorCode,
     message: String,
     suggestion: String,
     recoverable: bool,
-    /// Seconds to wait before retrying (only for `vault.throttled`).
+    /// Seconds to wait before retrying (only for throttling).
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<u64>,
+    #[serde(skip)]
+    source: Option<Cause>,
 }
 
 impl Error {
@@ -241,7 +273,14 @@ impl Error {
             suggestion: code.default_suggestion().to_owned(),
             recoverable: code.is_recoverable(),
             retry_after_secs: None,
+            source: None,
         }
+    }
+
+    /// Keep `cause` as this error's source.
+    pub fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Cause(Arc::new(cause)));
+        self
     }
 
     /// Replace the suggestion (redacted too).
@@ -295,6 +334,23 @@ impl Error {
     pub fn invalid(message: impl AsRef<str>) -> Self {
         Error::new(ErrorCode::InputInvalid, message)
     }
+
+    /// Shorthand for [`ErrorCode::VaultLocked`].
+    pub fn locked() -> Self {
+        Error::new(ErrorCode::VaultLocked, "the vault is locked")
+    }
+
+    /// JSON read back from the vault does not parse: the stored row is
+    /// damaged. (serde_json's text can quote the input, so it is not kept.)
+    pub fn stored_json(what: &str) -> impl FnOnce(serde_json::Error) -> Error + '_ {
+        move |e| Error::corruption(format!("the stored {what} is not valid JSON (line {}, column {})", e.line(), e.column()))
+    }
+}
+
+/// Encode a value as JSON for storage. A failure is a bug in KeyClave (every
+/// stored type serializes), never damaged data.
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::internal(format!("a value could not be encoded as JSON ({:?})", e.classify())))
 }
 
 impl fmt::Display for Error {
@@ -306,16 +362,24 @@ impl fmt::Display for Error {
 // Hand-written so that Debug output is as safe as Display.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Error[{}]: {}", self.code, self.message)
+        write!(f, "Error[{}]: {}", self.code, self.message)?;
+        if let Some(s) = &self.source {
+            write!(f, " (caused by: {s})")?;
+        }
+        Ok(())
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi::ErrorCode as Sql;
-        match e.sqlite_error_code() {
+        let err = match e.sqlite_error_code() {
             Some(Sql::NotADatabase) | Some(Sql::DatabaseCorrupt) => {
                 Error::corruption(format!("database file is not readable: {e}"))
             }
@@ -325,7 +389,8 @@ impl From<rusqlite::Error> for Error {
             ),
             Some(Sql::DiskFull) => Error::new(ErrorCode::StorageIo, "the disk is full"),
             _ => Error::new(ErrorCode::StorageDatabase, format!("database error: {e}")),
-        }
+        };
+        err.with_source(e)
     }
 }
 
@@ -333,19 +398,13 @@ impl From<rusqlite_migration::Error> for Error {
     fn from(e: rusqlite_migration::Error) -> Self {
         match e {
             rusqlite_migration::Error::RusqliteError { err, .. } => err.into(),
-            other => Error::corruption(format!("database schema migration failed: {other}")),
+            other => Error::corruption(format!("database schema migration failed: {other}")).with_source(other),
         }
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::new(ErrorCode::StorageIo, format!("file operation failed: {e}"))
-    }
-}
-
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
-        Error::corruption(format!("stored JSON is invalid: {e}"))
+        Error::new(ErrorCode::StorageIo, format!("file operation failed: {e}")).with_source(e)
     }
 }

@@ -132,7 +132,7 @@ impl Index {
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 rec.id,
-                serde_json::to_string(&meta.kdf_params)?,
+                crate::error::to_json(&meta.kdf_params)?,
                 meta.kdf_salt,
                 meta.wrapped_pvk,
                 meta.rotation_version as i64
@@ -235,7 +235,7 @@ impl Index {
         self.conn.execute(
             "UPDATE profile_vault_meta SET kdf_params_json = ?2, kdf_salt = ?3, wrapped_pvk = ?4
              WHERE profile_id = ?1",
-            params![id, serde_json::to_string(&params)?, salt, wrapped],
+            params![id, crate::error::to_json(&params)?, salt, wrapped],
         )?;
         self.touch(id)
     }
@@ -341,8 +341,4 @@ impl Index {
         Ok(())
     }
 
-    /// The underlying connection (tests and diagnostics).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
 }

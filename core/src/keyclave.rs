@@ -3,15 +3,14 @@
 
 use serde_json::json;
 
-use crate::audit::EventType;
-use crate::backoff;
-use crate::crypto::{self, KdfParams, Kek, Pvk, SecretString};
+use crate::audit::{self, EventType};
+use crate::crypto::{self, KdfParams, Pvk, SecretString};
 use crate::error::{Error, ErrorCode, Result};
 use crate::index::{Index, ProfileRecord, VaultMeta};
 use crate::paths::{self, Root};
-use crate::profile;
 use crate::time;
 use crate::vault::{self, Vault};
+use crate::{passphrase, profile, rotation};
 
 /// The data root and its profile index.
 pub struct KeyClave {
@@ -31,11 +30,6 @@ impl KeyClave {
     /// The data root.
     pub fn root(&self) -> &Root {
         &self.root
-    }
-
-    /// The profile index (read-only use by fronts and tests).
-    pub fn index(&self) -> &Index {
-        &self.index
     }
 
     /// All profiles, by name.
@@ -141,7 +135,7 @@ impl KeyClave {
     /// Delete a profile and its folder. Needs the passphrase.
     pub fn delete_profile(&self, name: &str, passphrase: &SecretString) -> Result<()> {
         let rec = self.index.find_by_name(name)?;
-        self.authenticate(&rec, passphrase)?;
+        passphrase::authenticate(&self.index, &rec.id, passphrase)?;
         // Rename the folder out of the way first, so a crash never leaves a
         // listed profile with half a vault.
         let dir = self.root.profile_dir(&rec.id);
@@ -163,90 +157,55 @@ impl KeyClave {
         Ok(())
     }
 
-    /// Derive the KEK and unwrap the PVK, applying back-off and counting
-    /// failures. A wrong passphrase changes nothing but the counter.
-    fn authenticate(&self, rec: &ProfileRecord, passphrase: &SecretString) -> Result<(Kek, VaultMeta, Pvk)> {
-        let meta = self.index.vault_meta(&rec.id)?;
-        let last_failed = meta.last_failed_unlock_at.as_deref().and_then(time::parse);
-        let wait = backoff::remaining(meta.failed_unlock_count, last_failed, chrono::Utc::now());
-        if !wait.is_zero() {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Err(Error::new(
-                ErrorCode::VaultThrottled,
-                format!("too many failed attempts; try again in {secs} s"),
-            )
-            .with_retry_after(secs));
-        }
-        let kek = crypto::derive_kek(passphrase.expose_secret().as_bytes(), &meta.kdf_salt, meta.kdf_params)?;
-        match crypto::unwrap_pvk(&kek, &meta.wrapped_pvk, &rec.id, meta.rotation_version) {
-            Some(pvk) => Ok((kek, meta, pvk)),
-            None => {
-                self.index.record_failed_unlock(&rec.id)?;
-                let failed = meta.failed_unlock_count.saturating_add(1);
-                let mut err = Error::new(ErrorCode::VaultWrongPassphrase, "wrong passphrase");
-                let next = backoff::delay_after(failed);
-                if !next.is_zero() {
-                    // Say when the next attempt is allowed, so a front can count down now.
-                    err = err
-                        .with_suggestion(format!(
-                            "Check the passphrase and try again in {} s ({failed} failed attempts). A lost passphrase cannot be recovered.",
-                            next.as_secs()
-                        ))
-                        .with_retry_after(next.as_secs());
-                }
-                Err(err)
-            }
-        }
-    }
-
     /// Unlock a profile by name.
     pub fn unlock(&self, name: &str, passphrase: &SecretString) -> Result<Vault> {
         let rec = self.index.find_by_name(name)?;
         self.unlock_profile(rec, passphrase)
     }
 
-    /// Unlock a profile record.
+    /// Unlock a profile record: check the passphrase (back-off, then the
+    /// KDF), finish or roll back an interrupted key rotation, open the
+    /// vault (a new epoch) and record the unlock.
     pub fn unlock_profile(&self, rec: ProfileRecord, passphrase: &SecretString) -> Result<Vault> {
-        let (kek, meta, pvk) = self.authenticate(&rec, passphrase)?;
-        let (pvk, version) = self.recover_rotation(&rec, &kek, &meta, pvk)?;
-        drop(kek);
+        let auth = passphrase::authenticate(&self.index, &rec.id, passphrase)?;
+        let (pvk, version) = rotation::recover(&self.root, &self.index, &rec, &auth.kek, &auth.meta, auth.pvk)?;
+        drop(auth.kek);
         let index = Index::open(&self.root.index_db())?;
-        let mut v = Vault::open(self.root.clone(), index, rec, pvk, version)?;
-        v.after_unlock(meta.failed_unlock_count, meta.last_failed_unlock_at.as_deref())?;
+        let v = Vault::open(self.root.clone(), index, rec, pvk, version)?;
+        crate::totp::sync_flag(&v)?;
+        after_unlock(&v, auth.meta.failed_unlock_count, auth.meta.last_failed_unlock_at.as_deref())?;
         Ok(v)
     }
+}
 
-    /// Finish or roll back a PVK rotation that stopped part-way. Returns the
-    /// key and version that open `vault.db`.
-    fn recover_rotation(
-        &self,
-        rec: &ProfileRecord,
-        kek: &Kek,
-        meta: &VaultMeta,
-        current: Pvk,
-    ) -> Result<(Pvk, u64)> {
-        let Some((pending_wrapped, pending_version)) = &meta.pending else {
-            // Stopped before index.db knew of it: the copy is garbage.
-            vault::remove_rotation_leftovers(&self.root, &rec.id)?;
-            return Ok((current, meta.rotation_version));
-        };
-        let pending = crypto::unwrap_pvk(kek, pending_wrapped, &rec.id, *pending_version)
-            .ok_or_else(|| Error::corruption("the pending rotation key in index.db does not authenticate"))?;
-        let vault_path = self.root.vault_db(&rec.id);
-        if vault::key_opens(&vault_path, &pending.db_key())? {
-            // The switch happened; commit the new key.
-            tracing::info!("completing an interrupted key rotation");
-            self.index.commit_rotation(&rec.id)?;
-            vault::remove_rotation_leftovers(&self.root, &rec.id)?;
-            Ok((pending, *pending_version))
-        } else if vault::key_opens(&vault_path, &current.db_key())? {
-            // The switch never happened; forget the new key.
-            tracing::info!("rolling back an interrupted key rotation");
-            self.index.clear_pending_rotation(&rec.id)?;
-            vault::remove_rotation_leftovers(&self.root, &rec.id)?;
-            Ok((current, meta.rotation_version))
-        } else {
-            Err(Error::corruption("the vault file opens with neither the current nor the pending key"))
+/// Work done right after unlock, in one transaction: deliver events
+/// recorded while locked, note failed attempts, record the unlock, apply
+/// audit retention.
+fn after_unlock(vault: &Vault, failed_attempts: u32, last_failed_at: Option<&str>) -> Result<()> {
+    let profile_id = vault.profile_id();
+    let pending = vault.index().pending_events(&profile_id)?;
+    let s = vault.settings();
+    vault.write(|w| {
+        for e in &pending {
+            audit::insert(w, &profile_id, &e.id, &e.event_type, &e.created_at, &e.metadata_json_redacted)?;
         }
+        if failed_attempts > 0 {
+            w.record(
+                EventType::UnlockFailed,
+                json!({ "failed_attempts": failed_attempts, "last_failed_at": last_failed_at }),
+            )?;
+        }
+        w.record(EventType::Unlock, json!({}))?;
+        audit::apply_retention(w, &profile_id, s.audit_retention_max_count, s.audit_retention_max_days)?;
+        Ok(())
+    })?;
+    // Delivery is idempotent (events keep their ids), so marking after the
+    // vault commit is safe even if we crash in between.
+    let ids: Vec<String> = pending.into_iter().map(|e| e.id).collect();
+    let index = vault.index();
+    index.mark_delivered(&ids)?;
+    if failed_attempts > 0 {
+        index.reset_failed_unlocks(&profile_id)?;
     }
+    Ok(())
 }

@@ -4,8 +4,12 @@
 //! Fronts are thin: they parse input, call one function here and map the
 //! result. Crypto, SQL, parsing, policy and redaction live in this crate.
 //!
-//! Entry point: [`KeyClave`] (profiles, before unlock) and [`Vault`] (one
-//! unlocked profile).
+//! Entry point: [`KeyClave`] (profiles, before unlock) and [`Vault`] (a
+//! shared handle to one unlocked profile). The capabilities are free
+//! functions over a `&Vault`, one module each: [`secrets`], [`totp`],
+//! [`projects`], [`inject`] (`.env` files and `run`), [`bundle`],
+//! [`import`], [`passphrase`], [`rotation`]; [`reveal`] is the one rule for
+//! values leaving the vault, [`session`] and [`jobs`] what a front holds.
 
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -13,19 +17,25 @@
 pub mod audit;
 pub mod backoff;
 pub mod bundle;
+pub mod catalog;
 pub mod conflict;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
 pub mod import;
 pub mod index;
+pub mod inject;
+pub mod jobs;
 pub mod keyclave;
 pub mod migrations;
+pub mod passphrase;
 pub mod paths;
 pub mod profile;
-pub mod project;
+pub mod projects;
 pub mod providers;
 pub mod redact;
+pub mod reveal;
+pub mod rotation;
 pub mod scan;
 pub mod secrets;
 pub mod session;

@@ -30,6 +30,7 @@ pub const VAULT_FILES: &[MigrationFile] = &[
     migration!("vault", "0002_automation.sql"),
     migration!("vault", "0003_totp.sql"),
     migration!("vault", "0004_scan.sql"),
+    migration!("vault", "0005_scan_stat.sql"),
 ];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).

@@ -2,7 +2,7 @@
 //! step of clock skew) with 8 one-time recovery codes.
 //!
 //! The pure functions ([`code_at`], [`verify`]) take the time as an
-//! argument. The [`Vault`] methods keep the state in the `profile_settings`
+//! argument. The functions over a [`Vault`] keep the state in the `profile_settings`
 //! row: the secret (`totp_secret_enc`), the remaining recovery codes
 //! (`recovery_codes_enc`, SHA-256 hashes, sealed) and an enrollment waiting
 //! for its first code (`totp_pending_secret_enc`), each sealed with the
@@ -24,9 +24,9 @@ use std::fmt;
 use totp_rs::{Algorithm, TOTP};
 use zeroize::Zeroizing;
 
-use crate::audit::{self, EventType};
+use crate::audit::EventType;
 use crate::crypto::{self, SealContext, SecretString};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, to_json};
 use crate::vault::Vault;
 
 /// Digits of a code.
@@ -191,15 +191,6 @@ pub enum TotpPurpose {
     Reveal,
 }
 
-impl TotpPurpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            TotpPurpose::Export => "export",
-            TotpPurpose::Reveal => "reveal",
-        }
-    }
-}
-
 /// A started enrollment: show these once, then confirm a first code.
 /// Everything here encodes the secret, so all three are [`SecretString`]s.
 pub struct Enrollment {
@@ -314,11 +305,6 @@ fn load(conn: &Connection, profile_id: &str) -> Result<Row> {
     row.ok_or_else(|| Error::corruption("the profile's settings row is missing"))
 }
 
-/// Whether TOTP is enabled in this vault (the source of truth).
-pub(crate) fn is_enabled(conn: &Connection, profile_id: &str) -> Result<bool> {
-    Ok(load(conn, profile_id)?.secret.is_some())
-}
-
 fn ctx<'a>(profile_id: &'a str, column: &'a str) -> SealContext<'a> {
     SealContext { profile_id, table: TABLE, column, row_id: profile_id }
 }
@@ -346,49 +332,72 @@ fn normalize_code(code: &str) -> Zeroizing<String> {
     Zeroizing::new(code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect())
 }
 
-impl Vault {
-    fn totp_row(&self) -> Result<Row> {
-        load(self.connection(), &self.profile().id)
-    }
+fn row(vault: &Vault) -> Result<Row> {
+    let id = vault.profile_id();
+    vault.read(|conn| load(conn, &id))
+}
 
-    /// Start enrolling an authenticator: a new random secret, kept sealed as
-    /// pending (so a later process can confirm it) and returned once as
-    /// base32, otpauth URI and QR code. Starting again replaces the pending
-    /// secret. Nothing changes for unlocking until [`Vault::totp_confirm`].
-    pub fn totp_begin_enrollment(&mut self) -> Result<Enrollment> {
-        let profile_id = self.profile().id.clone();
-        if self.totp_row()?.secret.is_some() {
-            return Err(Error::new(
-                ErrorCode::TotpAlreadyEnabled,
-                "TOTP is already enabled for this profile",
-            ));
+/// Index.db mirrors whether TOTP is on (so it can be shown before unlock);
+/// the vault is the source of truth. Repair the mirror if a crash fell
+/// between the two writes. Called right after unlock.
+pub(crate) fn sync_flag(vault: &Vault) -> Result<()> {
+    let enabled = row(vault)?.secret.is_some();
+    if enabled != vault.profile().totp_enabled {
+        vault.set_totp_flag(enabled)?;
+    }
+    Ok(())
+}
+
+fn already_enabled() -> Error {
+    Error::new(ErrorCode::TotpAlreadyEnabled, "TOTP is already enabled for this profile")
+}
+
+/// Start enrolling an authenticator: a new random secret, kept sealed as
+/// pending (so a later process can confirm it) and returned once as
+/// base32, otpauth URI and QR code. Starting again replaces the pending
+/// secret. Nothing changes for unlocking until [`confirm`].
+pub fn begin_enrollment(vault: &Vault) -> Result<Enrollment> {
+    let profile = vault.profile();
+    let secret: Zeroizing<[u8; SECRET_LEN]> = Zeroizing::new(crypto::random_bytes());
+    let sealed = vault.field_key().seal(secret.as_slice(), ctx(&profile.id, PENDING_COL));
+    vault.write(|w| {
+        if load(w, &profile.id)?.secret.is_some() {
+            return Err(already_enabled());
         }
-        let secret: Zeroizing<[u8; SECRET_LEN]> = Zeroizing::new(crypto::random_bytes());
-        let sealed = self.field_key().seal(secret.as_slice(), ctx(&profile_id, PENDING_COL));
-        let tx = self.connection_mut().transaction()?;
-        tx.execute(
+        w.execute(
             "UPDATE profile_settings SET totp_pending_secret_enc = ?2, updated_at = ?3 WHERE profile_id = ?1",
-            params![profile_id, sealed, crate::time::now()],
+            params![profile.id, sealed, crate::time::now()],
         )?;
-        audit::record(&tx, &profile_id, EventType::TotpEnroll, json!({}))?;
-        tx.commit()?;
-        let b32 = SecretString::new(totp(secret.as_slice(), DIGITS).get_secret_base32());
-        let uri = SecretString::new(otpauth_uri(&self.profile().display_name, b32.expose_secret()));
-        let svg = SecretString::new(qr_svg(uri.expose_secret())?);
-        Ok(Enrollment { secret_base32: b32, otpauth_uri: uri, qr_svg: svg })
-    }
+        w.record(EventType::TotpEnroll, json!({}))
+    })?;
+    let b32 = SecretString::new(totp(secret.as_slice(), DIGITS).get_secret_base32());
+    let uri = SecretString::new(otpauth_uri(&profile.display_name, b32.expose_secret()));
+    let svg = SecretString::new(qr_svg(uri.expose_secret())?);
+    Ok(Enrollment { secret_base32: b32, otpauth_uri: uri, qr_svg: svg })
+}
 
-    /// Confirm the pending enrollment with a first code from the
-    /// authenticator: TOTP becomes enabled and 8 one-time recovery codes are
-    /// issued (returned once; stored only as hashes, sealed).
-    pub fn totp_confirm(&mut self, code: &str) -> Result<RecoveryCodes> {
-        let profile_id = self.profile().id.clone();
-        let row = self.totp_row()?;
+/// Confirm the pending enrollment with a first code from the
+/// authenticator: TOTP becomes enabled and 8 one-time recovery codes are
+/// issued (returned once; stored only as hashes, sealed).
+pub fn confirm(vault: &Vault, code: &str) -> Result<RecoveryCodes> {
+    let profile_id = vault.profile_id();
+    let codes = generate_recovery_codes();
+    let stored = StoredCodes {
+        v: 1,
+        sha256: codes
+            .iter()
+            .filter_map(|c| normalize_recovery(c.expose_secret()))
+            .map(|n| recovery_hash(&n))
+            .collect(),
+    };
+    if stored.sha256.len() != RECOVERY_CODE_COUNT {
+        return Err(Error::internal("a generated recovery code does not normalise"));
+    }
+    let sealed_codes = vault.field_key().seal(to_json(&stored)?.as_bytes(), ctx(&profile_id, CODES_COL));
+    let confirmed = vault.write(|w| {
+        let row = load(w, &profile_id)?;
         if row.secret.is_some() {
-            return Err(Error::new(
-                ErrorCode::TotpAlreadyEnabled,
-                "TOTP is already enabled for this profile",
-            ));
+            return Err(already_enabled());
         }
         let Some(pending) = row.pending else {
             return Err(Error::new(
@@ -396,125 +405,109 @@ impl Vault {
                 "no TOTP enrollment is waiting for a code",
             ));
         };
-        let secret = self.field_key().open(&pending, ctx(&profile_id, PENDING_COL))?;
+        let secret = vault.field_key().open(&pending, ctx(&profile_id, PENDING_COL))?;
         let Some(step) = verify(&secret, &normalize_code(code), now_unix(), None) else {
-            self.record(EventType::TotpVerifyFailed, json!({ "purpose": "enroll" }))?;
-            return Err(invalid());
+            w.record(EventType::TotpVerifyFailed, json!({ "purpose": "enroll" }))?;
+            return Ok(false);
         };
-        let codes = generate_recovery_codes();
-        let stored = StoredCodes {
-            v: 1,
-            sha256: codes
-                .iter()
-                .filter_map(|c| normalize_recovery(c.expose_secret()))
-                .map(|n| recovery_hash(&n))
-                .collect(),
-        };
-        if stored.sha256.len() != RECOVERY_CODE_COUNT {
-            return Err(Error::internal("a generated recovery code does not normalise"));
-        }
-        let sealed_secret = self.field_key().seal(&secret, ctx(&profile_id, SECRET_COL));
-        let sealed_codes =
-            self.field_key().seal(serde_json::to_string(&stored)?.as_bytes(), ctx(&profile_id, CODES_COL));
-        let tx = self.connection_mut().transaction()?;
-        tx.execute(
+        let sealed_secret = vault.field_key().seal(&secret, ctx(&profile_id, SECRET_COL));
+        w.execute(
             "UPDATE profile_settings SET totp_secret_enc = ?2, recovery_codes_enc = ?3,
                totp_pending_secret_enc = NULL, totp_last_step = ?4, updated_at = ?5 WHERE profile_id = ?1",
             params![profile_id, sealed_secret, sealed_codes, step as i64, crate::time::now()],
         )?;
-        audit::record(
-            &tx,
-            &profile_id,
-            EventType::TotpConfirm,
-            json!({ "recovery_codes": RECOVERY_CODE_COUNT }),
-        )?;
-        tx.commit()?;
-        self.set_totp_flag(true)?;
-        Ok(RecoveryCodes { codes })
+        w.record(EventType::TotpConfirm, json!({ "recovery_codes": RECOVERY_CODE_COUNT }))?;
+        Ok(true)
+    })?;
+    if !confirmed {
+        return Err(invalid());
     }
+    vault.set_totp_flag(true)?;
+    Ok(RecoveryCodes { codes })
+}
 
-    /// Whether TOTP is on, pending, how many recovery codes are left, and
-    /// when a code is required.
-    pub fn totp_status(&self) -> Result<TotpStatus> {
-        let row = self.totp_row()?;
-        let remaining = match &row.codes {
-            Some(blob) if row.secret.is_some() => self.open_codes(blob)?.sha256.len() as u32,
-            _ => 0,
-        };
-        Ok(TotpStatus {
-            enabled: row.secret.is_some(),
-            pending_enrollment: row.pending.is_some(),
-            recovery_codes_remaining: remaining,
-            policy: row.policy,
-        })
-    }
+/// Whether TOTP is on, pending, how many recovery codes are left, and
+/// when a code is required.
+pub fn status(vault: &Vault) -> Result<TotpStatus> {
+    let row = row(vault)?;
+    let remaining = match &row.codes {
+        Some(blob) if row.secret.is_some() => open_codes(vault, blob)?.sha256.len() as u32,
+        _ => 0,
+    };
+    Ok(TotpStatus {
+        enabled: row.secret.is_some(),
+        pending_enrollment: row.pending.is_some(),
+        recovery_codes_remaining: remaining,
+        policy: row.policy,
+    })
+}
 
-    fn open_codes(&self, blob: &[u8]) -> Result<StoredCodes> {
-        let plain = self.field_key().open(blob, ctx(&self.profile().id, CODES_COL))?;
-        serde_json::from_slice(&plain)
-            .map_err(|_| Error::corruption("the stored recovery codes are unreadable"))
-    }
+fn open_codes(vault: &Vault, blob: &[u8]) -> Result<StoredCodes> {
+    let plain = vault.field_key().open(blob, ctx(&vault.profile_id(), CODES_COL))?;
+    serde_json::from_slice(&plain).map_err(|_| Error::corruption("the stored recovery codes are unreadable"))
+}
 
-    /// Check a current code or a recovery code (which is then used up).
-    /// A code is accepted once: the same code, or one of an earlier step,
-    /// is refused afterwards. Failures are audited (never the code).
-    pub fn totp_verify(&self, code: &str) -> Result<TotpVerified> {
-        self.check_totp(code, "verify")
-    }
+/// Check a current code or a recovery code (which is then used up).
+/// A code is accepted once: the same code, or one of an earlier step,
+/// is refused afterwards. Failures are audited (never the code).
+pub fn check_code(vault: &Vault, code: &str) -> Result<TotpVerified> {
+    check(vault, code, "verify")
+}
 
-    fn check_totp(&self, code: &str, purpose: &str) -> Result<TotpVerified> {
-        let row = self.totp_row()?;
+/// What one verification did, committed before it is reported.
+enum Checked {
+    Passed(TotpVerified),
+    Refused { failed: u32 },
+}
+
+fn check(vault: &Vault, code: &str, purpose: &str) -> Result<TotpVerified> {
+    let profile_id = vault.profile_id();
+    let code6 = normalize_code(code);
+    let recovery = normalize_recovery(code);
+    // One write transaction: the row is read, the code checked and the
+    // outcome stored without another verifier in between (a code, or a
+    // recovery code, can only be used once).
+    let checked = vault.write(|w| {
+        let row = load(w, &profile_id)?;
         let Some(secret_blob) = row.secret else {
             return Err(not_enabled());
         };
-        let profile_id = self.profile().id.clone();
-        let last_failed = row.last_failed_at.as_deref().and_then(crate::time::parse);
-        let wait = crate::backoff::remaining(row.failed_count, last_failed, Utc::now());
-        if !wait.is_zero() {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Err(Error::new(
-                ErrorCode::TotpThrottled,
-                format!("too many refused codes; try again in {secs} s"),
-            )
-            .with_retry_after(secs));
-        }
-        let code6 = normalize_code(code);
+        crate::backoff::check(
+            row.failed_count,
+            row.last_failed_at.as_deref(),
+            Utc::now(),
+            ErrorCode::TotpThrottled,
+            "refused codes",
+        )?;
         let outcome = if code6.len() == DIGITS && code6.bytes().all(|b| b.is_ascii_digit()) {
-            let secret = self.field_key().open(&secret_blob, ctx(&profile_id, SECRET_COL))?;
+            let secret = vault.field_key().open(&secret_blob, ctx(&profile_id, SECRET_COL))?;
             match verify(&secret, &code6, now_unix(), row.last_step) {
-                // Only move forward, also against a concurrent verifier.
                 Some(step) => {
-                    let moved = self.connection().execute(
-                        "UPDATE profile_settings SET totp_last_step = ?2
-                         WHERE profile_id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                    w.execute(
+                        "UPDATE profile_settings SET totp_last_step = ?2 WHERE profile_id = ?1",
                         params![profile_id, step as i64],
                     )?;
-                    (moved == 1).then_some(TotpVerified::Code)
+                    Some(TotpVerified::Code)
                 }
                 None => None,
             }
-        } else if let (Some(normalized), Some(blob)) = (normalize_recovery(code), row.codes.as_deref()) {
-            let mut stored = self.open_codes(blob)?;
-            let hash = recovery_hash(&normalized);
+        } else if let (Some(normalized), Some(blob)) = (recovery.as_ref(), row.codes.as_deref()) {
+            let mut stored = open_codes(vault, blob)?;
+            let hash = recovery_hash(normalized);
             match stored.sha256.iter().position(|h| ct_eq(h.as_bytes(), hash.as_bytes())) {
                 Some(i) => {
                     stored.sha256.remove(i);
                     let remaining = stored.sha256.len() as u32;
-                    let sealed = self
-                        .field_key()
-                        .seal(serde_json::to_string(&stored)?.as_bytes(), ctx(&profile_id, CODES_COL));
-                    let tx = self.connection().unchecked_transaction()?;
-                    tx.execute(
+                    let sealed =
+                        vault.field_key().seal(to_json(&stored)?.as_bytes(), ctx(&profile_id, CODES_COL));
+                    w.execute(
                         "UPDATE profile_settings SET recovery_codes_enc = ?2 WHERE profile_id = ?1",
                         params![profile_id, sealed],
                     )?;
-                    audit::record(
-                        &tx,
-                        &profile_id,
+                    w.record(
                         EventType::TotpRecoveryCodeUsed,
                         json!({ "purpose": purpose, "remaining": remaining }),
                     )?;
-                    tx.commit()?;
                     Some(TotpVerified::RecoveryCode { remaining })
                 }
                 None => None,
@@ -525,114 +518,116 @@ impl Vault {
         match outcome {
             Some(v) => {
                 if row.failed_count > 0 {
-                    self.connection().execute(
+                    w.execute(
                         "UPDATE profile_settings SET totp_failed_count = 0, totp_last_failed_at = NULL
                          WHERE profile_id = ?1",
                         [&profile_id],
                     )?;
                 }
-                Ok(v)
+                Ok(Checked::Passed(v))
             }
             None => {
                 let failed = row.failed_count.saturating_add(1);
-                let tx = self.connection().unchecked_transaction()?;
-                tx.execute(
+                w.execute(
                     "UPDATE profile_settings SET totp_failed_count = ?2, totp_last_failed_at = ?3
                      WHERE profile_id = ?1",
                     params![profile_id, failed, crate::time::now()],
                 )?;
-                audit::record(
-                    &tx,
-                    &profile_id,
-                    EventType::TotpVerifyFailed,
-                    json!({ "purpose": purpose, "failed_attempts": failed }),
-                )?;
-                tx.commit()?;
-                let next = crate::backoff::delay_after(failed);
-                let mut err = invalid();
-                if !next.is_zero() {
-                    err = err.with_retry_after(next.as_secs());
-                }
-                Err(err)
+                w.record(EventType::TotpVerifyFailed, json!({ "purpose": purpose, "failed_attempts": failed }))?;
+                Ok(Checked::Refused { failed })
             }
         }
-    }
-
-    /// The policy check before a guarded operation: when TOTP is enabled
-    /// and the policy requires it for `purpose`, `code` must be a valid
-    /// current code or an unused recovery code (`totp.required` when
-    /// missing, `totp.invalid` when wrong). Without TOTP it always passes.
-    pub fn require_totp(&self, purpose: TotpPurpose, code: Option<&str>) -> Result<()> {
-        let row = self.totp_row()?;
-        if row.secret.is_none() {
-            return Ok(());
+    })?;
+    match checked {
+        Checked::Passed(v) => Ok(v),
+        Checked::Refused { failed } => {
+            let next = crate::backoff::delay_after(failed);
+            let mut err = invalid();
+            if !next.is_zero() {
+                err = err.with_retry_after(next.as_secs());
+            }
+            Err(err)
         }
-        let required = match purpose {
+    }
+}
+
+/// Whether the policy asks for a code for `purpose` now (TOTP on and the
+/// switch for it set).
+pub fn is_required(vault: &Vault, purpose: TotpPurpose) -> Result<bool> {
+    let row = row(vault)?;
+    Ok(row.secret.is_some()
+        && match purpose {
             TotpPurpose::Export => row.policy.required_for_export,
             TotpPurpose::Reveal => row.policy.required_for_reveal,
-        };
-        if !required {
-            return Ok(());
-        }
-        match code.map(str::trim).filter(|c| !c.is_empty()) {
-            None => Err(Error::new(
-                ErrorCode::TotpRequired,
-                format!("TOTP is enabled for this profile: {} needs a code", purpose.as_str()),
-            )),
-            Some(c) => self.check_totp(c, purpose.as_str()).map(|_| ()),
-        }
-    }
+        })
+}
 
-    /// Change when a code is required. While TOTP is enabled the change
-    /// itself needs a valid code.
-    pub fn totp_set_policy(&self, policy: TotpPolicy, code: Option<&str>) -> Result<()> {
-        if self.totp_row()?.secret.is_some() {
-            let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-                Error::new(ErrorCode::TotpRequired, "changing the TOTP policy needs a code")
-            })?;
-            self.check_totp(code, "policy")?;
-        }
-        let profile_id = self.profile().id.clone();
-        let tx = self.connection().unchecked_transaction()?;
-        tx.execute(
+/// The policy check before a guarded operation (see [`crate::reveal`]):
+/// when TOTP is enabled and the policy requires it for `purpose`, `code`
+/// must be a valid current code or an unused recovery code
+/// (`totp.required` when missing, `totp.invalid` when wrong). Without TOTP
+/// it always passes. `label` names the operation in messages and audit.
+pub(crate) fn require(vault: &Vault, purpose: TotpPurpose, label: &str, code: Option<&str>) -> Result<()> {
+    if !is_required(vault, purpose)? {
+        return Ok(());
+    }
+    match code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Err(Error::new(
+            ErrorCode::TotpRequired,
+            format!("TOTP is enabled for this profile: {label} needs a code"),
+        )),
+        Some(c) => check(vault, c, label).map(|_| ()),
+    }
+}
+
+/// Change when a code is required. While TOTP is enabled the change
+/// itself needs a valid code.
+pub fn set_policy(vault: &Vault, policy: TotpPolicy, code: Option<&str>) -> Result<()> {
+    if row(vault)?.secret.is_some() {
+        let code = code
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| Error::new(ErrorCode::TotpRequired, "changing the TOTP policy needs a code"))?;
+        check(vault, code, "policy")?;
+    }
+    let profile_id = vault.profile_id();
+    vault.write(|w| {
+        w.execute(
             "UPDATE profile_settings SET totp_required_for_export = ?2, totp_required_for_reveal = ?3,
                updated_at = ?4 WHERE profile_id = ?1",
             params![profile_id, policy.required_for_export, policy.required_for_reveal, crate::time::now()],
         )?;
-        audit::record(
-            &tx,
-            &profile_id,
+        w.record(
             EventType::TotpPolicyUpdate,
             json!({
                 "required_for_export": policy.required_for_export,
                 "required_for_reveal": policy.required_for_reveal,
             }),
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
+        )
+    })
+}
 
-    /// Turn TOTP off: needs the profile passphrase and a valid code (or a
-    /// recovery code, for a lost authenticator). The secret, recovery codes
-    /// and any pending enrollment are erased.
-    pub fn totp_disable(&mut self, passphrase: &SecretString, code: &str) -> Result<()> {
-        if self.totp_row()?.secret.is_none() {
-            return Err(not_enabled());
-        }
-        self.check_passphrase(passphrase)?;
-        self.check_totp(code, "disable")?;
-        let profile_id = self.profile().id.clone();
-        let tx = self.connection_mut().transaction()?;
-        tx.execute(
+/// Turn TOTP off: needs the profile passphrase and a valid code (or a
+/// recovery code, for a lost authenticator). The secret, recovery codes
+/// and any pending enrollment are erased. The passphrase check (a KDF) runs
+/// with no lock held.
+pub fn disable(vault: &Vault, passphrase: &SecretString, code: &str) -> Result<()> {
+    if row(vault)?.secret.is_none() {
+        return Err(not_enabled());
+    }
+    crate::passphrase::check(vault, passphrase)?;
+    check(vault, code, "disable")?;
+    let profile_id = vault.profile_id();
+    vault.write(|w| {
+        w.execute(
             "UPDATE profile_settings SET totp_secret_enc = NULL, recovery_codes_enc = NULL,
                totp_pending_secret_enc = NULL, totp_last_step = NULL, totp_failed_count = 0,
                totp_last_failed_at = NULL, updated_at = ?2 WHERE profile_id = ?1",
             params![profile_id, crate::time::now()],
         )?;
-        audit::record(&tx, &profile_id, EventType::TotpDisable, json!({}))?;
-        tx.commit()?;
-        self.set_totp_flag(false)
-    }
+        w.record(EventType::TotpDisable, json!({}))
+    })?;
+    vault.set_totp_flag(false)
 }
 
 #[cfg(test)]

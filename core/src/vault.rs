@@ -1,66 +1,67 @@
-//! One unlocked profile: its SQLCipher database, keys and lock state.
+//! One unlocked profile, as a handle that user commands and background jobs
+//! share: [`Vault`].
 //!
-//! Lock state is `Option<Vault>` in the fronts: unlocking builds a [`Vault`],
-//! locking drops it, and dropping wipes the keys (they are zeroizing types).
-//! This module also owns what changes key material: passphrase change, KDF
-//! upgrade and the crash-safe PVK rotation.
+//! # How the database is shared
+//!
+//! A [`Vault`] is a cheap clone of an `Arc`. Behind it sit one **writer**
+//! connection (a mutex) and a small pool of **reader** connections to the
+//! same SQLCipher file in WAL mode, plus the in-memory [`Catalog`] of secret
+//! names and the settings, each behind its own `RwLock`.
+//!
+//! A pool with one writer, rather than a thread that owns a single
+//! connection: with one connection, listing or revealing would queue behind
+//! whatever else is in flight (a scan storing 20,000 docs, an import of
+//! 10,000 keys), which is exactly what must not happen while a background
+//! job runs. WAL gives readers a consistent snapshot while the writer
+//! commits, SQLite allows one writer anyway, and the catalog is only
+//! write-locked for the in-memory update after a commit (microseconds), so
+//! searches and listing never wait behind a long write. Opening another
+//! reader costs no KDF (the raw key is kept), so the pool grows on demand.
+//!
+//! # Epochs
+//!
+//! Each unlock is an **epoch** with a cancellation token. Locking cancels it
+//! ([`Vault::retire`]): every job token (a child of it) fires, every later
+//! [`Vault::read`] or [`Vault::write`] on any clone fails with
+//! `vault.locked`, and the keys are wiped when the last clone is dropped —
+//! as soon as in-flight operations end. A job that outlives a lock and a new
+//! unlock still holds the *old* handle, so it can never write into the new
+//! one (or another profile).
+//!
+//! The epoch check happens under the writer mutex, and the lock's own audit
+//! event is written under that mutex after the cancel: no commit can land
+//! after a lock.
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use serde_json::json;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, Weak};
+use tokio_util::sync::CancellationToken;
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditEvent, EventType};
-use crate::crypto::{self, DbKey, FieldKey, KdfParams, Pvk, SealContext, SecretString};
-use crate::error::{Error, ErrorCode, Result};
+use crate::audit::{self, EventType};
+use crate::catalog::{Catalog, CatalogChange};
+use crate::crypto::{DbKey, FieldKey, Pvk};
+use crate::error::{Error, Result};
 use crate::index::{Index, ProfileRecord};
 use crate::paths::{self, Root};
 use crate::providers;
-use crate::secrets::Catalog;
 use crate::settings::{self, Settings};
 
-/// Columns sealed with the field key: (table, column, row id column).
-/// Rotation re-seals exactly these.
-pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
-    ("secrets", "secret_value_enc", "id"),
-    ("profile_settings", "totp_secret_enc", "profile_id"),
-    ("profile_settings", "recovery_codes_enc", "profile_id"),
-    ("profile_settings", "totp_pending_secret_enc", "profile_id"),
-];
-
-/// A step of a PVK rotation, reported to the observer as it completes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RotationStep {
-    /// The new key exists; nothing is written yet.
-    Started,
-    /// The database was copied, re-encrypted, into `vault.db.rotating`.
-    Exported,
-    /// Sealed fields re-sealed so far (inside one transaction).
-    Resealed {
-        /// Fields done.
-        done: usize,
-        /// Fields in all.
-        total: usize,
-    },
-    /// The re-sealed copy is committed and flushed to disk.
-    Synced,
-    /// index.db holds the new wrapped key as pending.
-    Prepared,
-    /// The new file replaced `vault.db`.
-    Switched,
-    /// index.db made the new key current.
-    Committed,
-}
+/// Idle reader connections kept for reuse.
+const MAX_IDLE_READERS: usize = 4;
 
 /// Outcome of probing a database file with a key.
-enum Probe {
+pub(crate) enum Probe {
     Opens(Connection),
     WrongKey,
 }
 
 /// Open a SQLCipher database with the raw key, check the key, set the
 /// connection pragmas. No migrations.
-fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
+pub(crate) fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -132,60 +133,135 @@ pub(crate) fn key_opens(path: &Path, key: &DbKey) -> Result<bool> {
     Ok(matches!(open_keyed(path, key, false)?, Probe::Opens(_)))
 }
 
-/// Remove a rotation's leftover file, if any.
-pub(crate) fn remove_rotation_leftovers(root: &Root, profile_id: &str) -> Result<()> {
-    let rotating = root.rotating_vault_db(profile_id);
-    for p in [rotating.clone(), with_suffix(&rotating, "-journal")] {
-        match std::fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
+/// Identifies one unlock of one profile. Two handles with the same epoch
+/// are clones of the same unlock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EpochId(u64);
+
+impl EpochId {
+    fn next() -> EpochId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        EpochId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
-    Ok(())
-}
 
-/// Create an empty file readable only by the user.
-fn create_private_file(path: &Path) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+    /// The number, for logs and the UI.
+    pub fn get(self) -> u64 {
+        self.0
     }
-    opts.open(path)?;
-    Ok(())
 }
 
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// An unlocked profile.
+/// A shared handle to an unlocked profile (see the module documentation).
+#[derive(Clone)]
 pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     root: Root,
-    index: Index,
-    profile: ProfileRecord,
-    conn: Connection,
+    epoch: EpochId,
+    token: CancellationToken,
+    profile: RwLock<ProfileRecord>,
+    index: Mutex<Index>,
     pvk: Pvk,
     field_key: FieldKey,
     rotation_version: u64,
-    settings: Settings,
-    pub(crate) catalog: Catalog,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    catalog: RwLock<Catalog>,
+    settings: RwLock<Settings>,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("profile", &self.profile.display_name).finish_non_exhaustive()
+        f.debug_struct("Vault").field("epoch", &self.inner.epoch.0).finish_non_exhaustive()
+    }
+}
+
+/// Poison only means another thread panicked while holding the lock; the
+/// data behind every lock here stays consistent (writes are transactions),
+/// so recover rather than make the app unusable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn read_lock<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A write transaction: the SQL transaction, plus what to change in the
+/// catalog and settings once it commits. Derefs to the connection.
+pub(crate) struct Write<'a> {
+    tx: rusqlite::Transaction<'a>,
+    profile_id: &'a str,
+    catalog: Vec<CatalogChange>,
+    settings: Option<Settings>,
+}
+
+impl Deref for Write<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl Write<'_> {
+    /// Record an audit event in this transaction.
+    pub(crate) fn record(&self, event: EventType, metadata: serde_json::Value) -> Result<()> {
+        audit::record(&self.tx, self.profile_id, event, metadata)
+    }
+
+    /// The profile this transaction writes to.
+    pub(crate) fn profile_id(&self) -> &str {
+        self.profile_id
+    }
+
+    /// Change the catalog once the transaction commits.
+    pub(crate) fn catalog(&mut self, change: CatalogChange) {
+        self.catalog.push(change);
+    }
+
+    /// Replace the cached settings once the transaction commits.
+    pub(crate) fn set_settings(&mut self, settings: Settings) {
+        self.settings = Some(settings);
+    }
+}
+
+/// An unlock taken whole by [`Vault::into_owned`]: no other handle exists.
+pub(crate) struct Owned {
+    pub(crate) root: Root,
+    pub(crate) index: Index,
+    pub(crate) profile: ProfileRecord,
+    pub(crate) conn: Connection,
+    pub(crate) pvk: Pvk,
+    pub(crate) field_key: FieldKey,
+    pub(crate) rotation_version: u64,
+}
+
+/// A weak reference that tells whether a vault's keys are gone (every
+/// handle dropped). For tests and diagnostics.
+#[derive(Debug, Clone)]
+pub struct VaultWatch(Weak<Inner>);
+
+impl VaultWatch {
+    /// Whether every handle was dropped, so the keys are wiped.
+    pub fn is_wiped(&self) -> bool {
+        self.0.strong_count() == 0
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Inner(***)")
     }
 }
 
 impl Vault {
     /// Open the vault of an authenticated profile: migrate, seed providers,
-    /// load settings and the in-memory catalog of secret names.
+    /// load settings and the in-memory catalog of secret names. A new epoch.
     pub(crate) fn open(
         root: Root,
         index: Index,
@@ -203,262 +279,237 @@ impl Vault {
         let settings = settings::load(&conn, &profile.id)?;
         let catalog = Catalog::load(&conn)?;
         let field_key = pvk.field_key();
-        let mut vault =
-            Vault { root, index, profile, conn, pvk, field_key, rotation_version, settings, catalog };
-        vault.sync_totp_flag()?;
-        Ok(vault)
+        Ok(Vault {
+            inner: Arc::new(Inner {
+                root,
+                epoch: EpochId::next(),
+                token: CancellationToken::new(),
+                profile: RwLock::new(profile),
+                index: Mutex::new(index),
+                pvk,
+                field_key,
+                rotation_version,
+                writer: Mutex::new(conn),
+                readers: Mutex::new(Vec::new()),
+                catalog: RwLock::new(catalog),
+                settings: RwLock::new(settings),
+            }),
+        })
     }
 
-    /// index.db mirrors whether TOTP is on (so it can be shown before
-    /// unlock); the vault is the source of truth. Repair the mirror if a
-    /// crash fell between the two writes.
-    fn sync_totp_flag(&mut self) -> Result<()> {
-        let enabled = crate::totp::is_enabled(&self.conn, &self.profile.id)?;
-        if enabled != self.profile.totp_enabled {
-            self.set_totp_flag(enabled)?;
-        }
-        Ok(())
+    /// The unlocked profile (a copy: the record can change, e.g. the TOTP flag).
+    pub fn profile(&self) -> ProfileRecord {
+        read_lock(&self.inner.profile).clone()
     }
 
-    /// Record in index.db (and the in-memory profile) whether TOTP is on.
-    pub(crate) fn set_totp_flag(&mut self, enabled: bool) -> Result<()> {
-        self.index.set_totp_enabled(&self.profile.id, enabled)?;
-        self.profile.totp_enabled = enabled;
-        Ok(())
+    /// The profile's id.
+    pub fn profile_id(&self) -> String {
+        read_lock(&self.inner.profile).id.clone()
     }
 
-    /// The unlocked profile.
-    pub fn profile(&self) -> &ProfileRecord {
-        &self.profile
+    /// The profile's settings (a copy).
+    pub fn settings(&self) -> Settings {
+        read_lock(&self.inner.settings).clone()
     }
 
-    /// The profile's settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    /// Change and store the settings (validated first).
+    pub fn update_settings(&self, new: Settings) -> Result<Settings> {
+        new.validate()?;
+        let profile_id = self.profile_id();
+        self.write(|w| {
+            settings::save(w, &profile_id, &new)?;
+            w.record(EventType::SettingsUpdate, json!({}))?;
+            w.set_settings(new.clone());
+            Ok(())
+        })?;
+        Ok(new)
+    }
+
+    /// Audit events, newest first, optionally of one type.
+    pub fn audit_log(&self, limit: usize, event_type: Option<&str>) -> Result<Vec<audit::AuditEvent>> {
+        self.read(|conn| audit::list(conn, limit, event_type))
     }
 
     /// Current rotation version of the profile vault key.
     pub fn rotation_version(&self) -> u64 {
-        self.rotation_version
+        self.inner.rotation_version
     }
 
     /// Path of the vault file (diagnostics and tests).
     pub fn db_path(&self) -> PathBuf {
-        self.root.vault_db(&self.profile.id)
+        self.inner.root.vault_db(&self.profile_id())
     }
 
-    /// The database connection (for core modules and tests; fronts use the
-    /// typed methods).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// This unlock.
+    pub fn epoch(&self) -> EpochId {
+        self.inner.epoch
     }
 
-    pub(crate) fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Whether this handle's unlock is still current (not locked since).
+    pub fn is_open(&self) -> bool {
+        !self.inner.token.is_cancelled()
+    }
+
+    /// A token for a job under this unlock: it fires when the vault locks
+    /// (or when the job itself is cancelled through its own child).
+    pub fn job_token(&self) -> CancellationToken {
+        self.inner.token.child_token()
+    }
+
+    /// A weak watch that tells when the keys are wiped.
+    pub fn watch(&self) -> VaultWatch {
+        VaultWatch(Arc::downgrade(&self.inner))
+    }
+
+    /// Whether two handles are the same unlock.
+    pub fn same_as(&self, other: &Vault) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub(crate) fn pvk(&self) -> &Pvk {
+        &self.inner.pvk
     }
 
     pub(crate) fn field_key(&self) -> &FieldKey {
-        &self.field_key
+        &self.inner.field_key
     }
 
-    /// Record an audit event for this profile.
-    pub fn record(&self, event: EventType, metadata: serde_json::Value) -> Result<()> {
-        audit::record(&self.conn, &self.profile.id, event, metadata)
+    /// The profile index, for a short read or write (never across a KDF).
+    pub(crate) fn index(&self) -> MutexGuard<'_, Index> {
+        lock(&self.inner.index)
     }
 
-    /// Audit events, newest first.
-    pub fn audit_log(&self, limit: usize, event_type: Option<&str>) -> Result<Vec<AuditEvent>> {
-        audit::list(&self.conn, limit, event_type)
+    /// The catalog, read-locked for a moment.
+    pub(crate) fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
+        read_lock(&self.inner.catalog)
     }
 
-    /// Change and store the settings.
-    pub fn update_settings(&mut self, new: Settings) -> Result<()> {
-        settings::save(&self.conn, &self.profile.id, &new)?;
-        self.record(EventType::SettingsUpdate, json!({}))?;
-        self.settings = new;
+    /// Record in index.db (and the in-memory profile) whether TOTP is on.
+    pub(crate) fn set_totp_flag(&self, enabled: bool) -> Result<()> {
+        let id = self.profile_id();
+        self.index().set_totp_enabled(&id, enabled)?;
+        write_lock(&self.inner.profile).totp_enabled = enabled;
         Ok(())
     }
 
-    /// Work done right after unlock, in one transaction: deliver events
-    /// recorded while locked, note failed attempts, record the unlock,
-    /// apply audit retention.
-    pub(crate) fn after_unlock(&mut self, failed_attempts: u32, last_failed_at: Option<&str>) -> Result<()> {
-        let pending = self.index.pending_events(&self.profile.id)?;
-        let profile_id = self.profile.id.clone();
-        let s = self.settings.clone();
-        let tx = self.conn.transaction()?;
-        for e in &pending {
-            audit::insert(&tx, &profile_id, &e.id, &e.event_type, &e.created_at, &e.metadata_json_redacted)?;
+    fn ensure_open(&self, job: Option<&CancellationToken>) -> Result<()> {
+        if self.inner.token.is_cancelled() {
+            return Err(Error::locked());
         }
-        if failed_attempts > 0 {
-            audit::record(
-                &tx,
-                &profile_id,
-                EventType::UnlockFailed,
-                json!({ "failed_attempts": failed_attempts, "last_failed_at": last_failed_at }),
-            )?;
-        }
-        audit::record(&tx, &profile_id, EventType::Unlock, json!({}))?;
-        audit::apply_retention(&tx, &profile_id, s.audit_retention_max_count, s.audit_retention_max_days)?;
-        tx.commit()?;
-        // Delivery is idempotent (events keep their ids), so marking after
-        // the vault commit is safe even if we crash in between.
-        let ids: Vec<String> = pending.into_iter().map(|e| e.id).collect();
-        self.index.mark_delivered(&ids)?;
-        if failed_attempts > 0 {
-            self.index.reset_failed_unlocks(&self.profile.id)?;
+        if job.is_some_and(CancellationToken::is_cancelled) {
+            return Err(Error::new(crate::ErrorCode::JobCancelled, "the job was cancelled"));
         }
         Ok(())
     }
 
-    /// Lock: record it and drop the connection and keys.
-    pub fn lock(self) -> Result<()> {
-        self.record(EventType::Lock, json!({}))
-    }
-
-    /// Check that `passphrase` is this profile's current passphrase (before
-    /// an operation that consumes the vault, like rotation).
-    pub fn check_passphrase(&self, passphrase: &SecretString) -> Result<()> {
-        self.verify_passphrase(passphrase).map(|_| ())
-    }
-
-    /// Check a passphrase against the current wrap; returns the KEK.
-    fn verify_passphrase(&self, passphrase: &SecretString) -> Result<(crypto::Kek, crate::index::VaultMeta)> {
-        let meta = self.index.vault_meta(&self.profile.id)?;
-        let kek = crypto::derive_kek(passphrase.expose_secret().as_bytes(), &meta.kdf_salt, meta.kdf_params)?;
-        match crypto::unwrap_pvk(&kek, &meta.wrapped_pvk, &self.profile.id, meta.rotation_version) {
-            Some(pvk) if pvk.expose_secret() == self.pvk.expose_secret() => Ok((kek, meta)),
-            _ => Err(Error::new(ErrorCode::VaultWrongPassphrase, "the current passphrase is wrong")),
-        }
-    }
-
-    /// Re-wrap the same PVK under a new passphrase and/or KDF parameters
-    /// (new salt). The vault itself is not touched.
-    fn rewrap(&mut self, current: &SecretString, new: &SecretString, params: KdfParams) -> Result<KdfParams> {
-        self.verify_passphrase(current)?;
-        params.validate()?;
-        let salt: [u8; crypto::SALT_LEN] = crypto::random_bytes();
-        let (kek, used) = crypto::derive_kek_with_fallback(new.expose_secret().as_bytes(), &salt, params)?;
-        let wrapped = crypto::wrap_pvk(&kek, &self.pvk, &self.profile.id, self.rotation_version);
-        self.index.set_wrap(&self.profile.id, used, &salt, &wrapped)?;
-        Ok(used)
-    }
-
-    /// Change the passphrase (re-wrap only; the vault is untouched).
-    pub fn change_passphrase(&mut self, current: &SecretString, new: &SecretString) -> Result<()> {
-        crate::profile::validate_new_passphrase(new)?;
-        let params = self.index.vault_meta(&self.profile.id)?.kdf_params;
-        self.rewrap(current, new, params)?;
-        self.record(EventType::PassphraseChange, json!({}))
-    }
-
-    /// The KDF parameters currently stored for the profile.
-    pub fn kdf_params(&self) -> Result<KdfParams> {
-        Ok(self.index.vault_meta(&self.profile.id)?.kdf_params)
-    }
-
-    /// Re-derive the KEK with new parameters (e.g. upgrade to the default).
-    /// Returns the parameters stored (the 64 MiB fallback if memory ran out).
-    pub fn upgrade_kdf(&mut self, passphrase: &SecretString, params: KdfParams) -> Result<KdfParams> {
-        let old = self.kdf_params()?;
-        let used = self.rewrap(passphrase, passphrase, params)?;
-        self.record(EventType::KdfUpgrade, json!({ "from": old, "to": used }))?;
-        Ok(used)
-    }
-
-    /// Rotate the profile vault key: a new random PVK, the database
-    /// re-encrypted with its key and every sealed field re-sealed.
-    ///
-    /// Crash-safe: the new vault is written beside the old one, index.db
-    /// records the new wrapped key as pending, the file is switched with an
-    /// atomic rename, then the key is committed. Unlock recovers from a stop
-    /// at any point (see `KeyClave::unlock`). The observer sees each step;
-    /// if it returns an error the rotation stops right there, exactly as a
-    /// crash would, which is how the tests inject faults.
-    pub fn rotate_key(
-        self,
-        passphrase: &SecretString,
-        observer: &mut dyn FnMut(RotationStep) -> Result<()>,
-    ) -> Result<Vault> {
-        let (kek, _) = self.verify_passphrase(passphrase)?;
-        let Vault { root, index, profile, conn, pvk: old_pvk, field_key: old_fk, rotation_version, .. } =
-            self;
-        let id = profile.id.clone();
-        let new_pvk = Pvk::generate();
-        let new_version = rotation_version + 1;
-        let new_wrapped = crypto::wrap_pvk(&kek, &new_pvk, &id, new_version);
-        drop(kek);
-        observer(RotationStep::Started)?;
-
-        // 1. Copy the database, re-encrypted under the new key, beside the old.
-        remove_rotation_leftovers(&root, &id)?;
-        let rotating = root.rotating_vault_db(&id);
-        let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        // ATTACH cannot create files on a connection opened without CREATE.
-        create_private_file(&rotating)?;
-        let attach = Zeroizing::new(format!(
-            "ATTACH DATABASE ?1 AS rotated KEY \"{}\";",
-            new_pvk.db_key().pragma_value().as_str()
-        ));
-        conn.execute(&attach, [rotating.to_string_lossy()])?;
-        conn.query_row("SELECT sqlcipher_export('rotated')", [], |_| Ok(()))?;
-        conn.execute_batch(&format!(
-            "PRAGMA rotated.user_version = {user_version}; DETACH DATABASE rotated;"
-        ))?;
-        observer(RotationStep::Exported)?;
-
-        // 2. Re-seal every sealed field in the copy, in one transaction.
-        let Probe::Opens(mut new_conn) = open_keyed(&rotating, &new_pvk.db_key(), false)? else {
-            return Err(Error::internal("the rotated vault did not accept its new key"));
+    /// Run `f` on a reader connection (a snapshot of what is committed).
+    /// Never waits for the writer.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.ensure_open(None)?;
+        let conn = match lock(&self.inner.readers).pop() {
+            Some(c) => c,
+            None => self.open_reader()?,
         };
-        let new_fk = new_pvk.field_key();
-        {
-            let tx = new_conn.transaction()?;
-            let mut rows: Vec<(&str, &str, &str, String, Vec<u8>)> = Vec::new();
-            for &(table, column, id_col) in SEALED_COLUMNS {
-                let mut stmt = tx
-                    .prepare(&format!("SELECT {id_col}, {column} FROM {table} WHERE {column} IS NOT NULL"))?;
-                let found = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-                for row in found {
-                    let (row_id, blob) = row?;
-                    rows.push((table, column, id_col, row_id, blob));
+        let out = f(&conn);
+        let mut idle = lock(&self.inner.readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+
+    fn open_reader(&self) -> Result<Connection> {
+        let conn = open_vault_db(&self.db_path(), &self.inner.pvk.db_key())?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(conn)
+    }
+
+    /// Run `f` in one immediate write transaction with the writer
+    /// connection and commit it; then apply its catalog and settings
+    /// changes. Refused with `vault.locked` once the vault locked.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Write<'_>) -> Result<T>) -> Result<T> {
+        self.write_for(None, f)
+    }
+
+    /// [`Vault::write`] for a job: also refused once `job` is cancelled.
+    pub(crate) fn write_for<T>(
+        &self,
+        job: Option<&CancellationToken>,
+        f: impl FnOnce(&mut Write<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let profile_id = self.profile_id();
+        let mut conn = lock(&self.inner.writer);
+        self.ensure_open(job)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Write { tx, profile_id: &profile_id, catalog: Vec::new(), settings: None };
+        let out = f(&mut w)?;
+        // Checked again right before the commit: a lock that came during
+        // `f` wins (the transaction rolls back when dropped).
+        self.ensure_open(job)?;
+        let Write { tx, catalog, settings, .. } = w;
+        tx.commit()?;
+        if !catalog.is_empty() {
+            write_lock(&self.inner.catalog).apply(catalog);
+        }
+        if let Some(s) = settings {
+            *write_lock(&self.inner.settings) = s;
+        }
+        Ok(out)
+    }
+
+    /// End this unlock: every job token fires and every later read or
+    /// write through any clone fails with `vault.locked`. Does not wait.
+    pub fn retire(&self) {
+        self.inner.token.cancel();
+    }
+
+    /// Take the unlock whole, for work that replaces the vault file (key
+    /// rotation): retire it, then wait up to `wait` for every other clone
+    /// (in-flight operations, jobs winding down) to be dropped, so that no
+    /// connection to the old file is left open. `storage.database` if some
+    /// clone is still held after `wait`; the vault stays locked then.
+    pub(crate) fn into_owned(self, wait: std::time::Duration) -> Result<Owned> {
+        self.retire();
+        lock(&self.inner.readers).clear();
+        let deadline = std::time::Instant::now() + wait;
+        let mut inner = self.inner;
+        let inner = loop {
+            match Arc::try_unwrap(inner) {
+                Ok(i) => break i,
+                Err(shared) if std::time::Instant::now() < deadline => {
+                    inner = shared;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(_) => {
+                    return Err(Error::new(
+                        crate::ErrorCode::StorageDatabase,
+                        "the vault is still in use by another operation",
+                    )
+                    .with_suggestion("Wait for running work to finish, unlock again and retry."));
                 }
             }
-            let total = rows.len();
-            for (done, (table, column, id_col, row_id, blob)) in rows.into_iter().enumerate() {
-                let ctx = SealContext { profile_id: &id, table, column, row_id: &row_id };
-                let plain = old_fk.open(&blob, ctx)?;
-                let sealed = new_fk.seal(&plain, ctx);
-                tx.execute(
-                    &format!("UPDATE {table} SET {column} = ?1 WHERE {id_col} = ?2"),
-                    params![sealed, row_id],
-                )?;
-                observer(RotationStep::Resealed { done: done + 1, total })?;
-            }
-            audit::record(&tx, &id, EventType::KeyRotation, json!({ "rotation_version": new_version }))?;
-            tx.commit()?;
-        }
-        drop(new_conn);
-        std::fs::File::open(&rotating)?.sync_all()?;
-        observer(RotationStep::Synced)?;
+        };
+        let profile = inner.profile.into_inner().unwrap_or_else(|p| p.into_inner());
+        let index = inner.index.into_inner().unwrap_or_else(|p| p.into_inner());
+        let conn = inner.writer.into_inner().unwrap_or_else(|p| p.into_inner());
+        Ok(Owned {
+            root: inner.root,
+            index,
+            profile,
+            conn,
+            pvk: inner.pvk,
+            field_key: inner.field_key,
+            rotation_version: inner.rotation_version,
+        })
+    }
 
-        // 3. Fold the old WAL into vault.db and close it, so no stale WAL can
-        //    be replayed onto the new file after the switch.
-        conn.pragma_update(None, "journal_mode", "DELETE")?;
-        drop(conn);
-        drop(old_pvk);
-        index.set_pending_rotation(&id, &new_wrapped, new_version)?;
-        observer(RotationStep::Prepared)?;
-
-        // 4. Switch atomically.
-        let vault_path = root.vault_db(&id);
-        std::fs::rename(&rotating, &vault_path)?;
-        paths::sync_dir(&root.profile_dir(&id))?;
-        observer(RotationStep::Switched)?;
-
-        // 5. Commit the new key.
-        index.commit_rotation(&id)?;
-        observer(RotationStep::Committed)?;
-        Vault::open(root, index, profile, new_pvk, new_version)
+    /// Lock: end the unlock, then record `vault.lock` (after any write in
+    /// flight has committed) and drop this handle. The keys are wiped when
+    /// the last clone is gone. The vault is locked even if recording fails.
+    pub fn close(self) -> Result<()> {
+        self.retire();
+        self.inner.readers.lock().map(|mut r| r.clear()).ok();
+        let conn = lock(&self.inner.writer);
+        audit::record(&conn, &read_lock(&self.inner.profile).id, EventType::Lock, json!({}))
     }
 }

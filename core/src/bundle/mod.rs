@@ -33,9 +33,9 @@
 //! Every length is bounds-checked before use and the header's KDF cost is
 //! capped, so a hostile file cannot make KeyClave allocate without limit.
 
-mod vault;
+mod transfer;
 
-pub use vault::{BundleExport, BundlePreview, BundleSelection, ExportSummary, PreviewEntry};
+pub use transfer::{BundleExport, BundlePreview, BundleSelection, ExportSummary, PreviewEntry, export, import, preview_import};
 // The decision types live in `conflict` (text imports share them); they stay
 // reachable here for callers written against bundles.
 pub use crate::conflict::{ConflictDecision, ImportCounts, ImportDecisions};

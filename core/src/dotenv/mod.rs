@@ -61,7 +61,6 @@ mod encode;
 mod generate;
 mod parse;
 mod plan;
-mod vault;
 mod write;
 
 pub use analyze::Warning;
@@ -69,7 +68,6 @@ pub use diff::{MASK, NEW_MASK};
 pub use generate::{GenerateOptions, generate};
 pub use parse::{BOM, Document, Entry, Item, ItemKind, LineEnding, Quote};
 pub use plan::{Action, Counts, Decision, DesiredEntry, KeyChange, Plan, Policy};
-pub use vault::{KeyRef, KeySelection};
 pub use write::{
     ApplyOptions, ApplyReport, ApplyStage, BACKUP_MARKER, DEFAULT_KEEP_BACKUPS, MAX_FILE_LEN, apply,
     list_backups, restore_backup,

@@ -2,8 +2,8 @@
 //! (`KEY=value`, `export KEY=value`) or a JSON object.
 //!
 //! ```text
-//! parse(bytes, format) → Parsed ─→ Vault::preview_import(&parsed, &options) → ImportPreview
-//!                               └→ Vault::import_parsed(parsed, &options, &decisions) → ImportReport
+//! parse(bytes, format) → Parsed ─→ preview(&vault, &parsed, &options) → ImportPreview
+//!                               └→ apply(&vault, parsed, &options, &decisions) → ImportReport
 //! ```
 //!
 //! # Reading
@@ -72,7 +72,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::audit::EventType;
-use crate::conflict::{ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, undecided_error};
+use crate::conflict::{
+    ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, commit_import, prepare_replace, undecided_error,
+};
 use crate::crypto::SecretString;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::{self, NewSecret, Provenance, SecretSummary};
@@ -425,156 +427,155 @@ fn count32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-impl Vault {
-    fn import_provider(&self, options: &ImportOptions) -> Result<Option<&'static str>> {
-        options.provider_id.as_deref().map(secrets::check_provider).transpose()
-    }
+fn import_provider(options: &ImportOptions) -> Result<Option<&'static str>> {
+    options.provider_id.as_deref().map(secrets::check_provider).transpose()
+}
 
-    /// (provider, existing secret) for each entry.
-    fn place_entries(
-        &self,
-        parsed: &Parsed,
-        provider: Option<&'static str>,
-    ) -> Vec<(&'static str, Option<&SecretSummary>)> {
-        parsed
-            .entries
-            .iter()
-            .map(|e| {
-                let p = provider.unwrap_or_else(|| secrets::suggest_provider(&e.key_name));
-                (p, self.find_secret(&e.key_name, Some(p)).ok())
-            })
-            .collect()
-    }
-
-    /// What importing `parsed` would do: each entry's provider and whether
-    /// it conflicts, plus what will not be imported. Writes nothing.
-    pub fn preview_import(&self, parsed: &Parsed, options: &ImportOptions) -> Result<ImportPreview> {
-        let provider = self.import_provider(options)?;
-        let placed = self.place_entries(parsed, provider);
-        let entries = parsed
-            .entries
-            .iter()
-            .zip(placed)
-            .map(|(e, (provider_id, existing))| ImportEntry {
-                key_name: e.key_name.clone(),
-                provider_id: provider_id.to_owned(),
-                line: e.first,
-                last_line: e.last,
-                conflict: existing.is_some(),
-                superseded_lines: e.superseded_lines.clone(),
-                warnings: e.warnings.clone(),
-            })
-            .collect();
-        Ok(ImportPreview {
-            format: parsed.format,
-            entries,
-            rejected: parsed.rejected.clone(),
-            unparsed: parsed.unparsed.clone(),
-            notes: parsed.notes.clone(),
+/// (provider, existing secret) for each entry.
+fn place_entries(
+    vault: &Vault,
+    parsed: &Parsed,
+    provider: Option<&'static str>,
+) -> Vec<(&'static str, Option<SecretSummary>)> {
+    let catalog = vault.catalog();
+    parsed
+        .entries
+        .iter()
+        .map(|e| {
+            let p = provider.unwrap_or_else(|| secrets::suggest_provider(&e.key_name));
+            (p, catalog.get(&e.key_name, p).cloned())
         })
-    }
+        .collect()
+}
 
-    /// Import `parsed` in one transaction (see the module documentation).
-    /// Fails before writing anything when a conflict is undecided
-    /// (`import.conflict`), nothing is importable (`import.nothing_found`),
-    /// or, with `strict`, any line is rejected (`import.rejected_lines`).
-    pub fn import_parsed(
-        &mut self,
-        parsed: Parsed,
-        options: &ImportOptions,
-        decisions: &ImportDecisions,
-    ) -> Result<ImportReport> {
-        let provider = self.import_provider(options)?;
-        let not_imported = parsed.rejected.len() + parsed.unparsed.len();
-        if parsed.entries.is_empty() {
-            let detail = if not_imported > 0 {
-                format!("; {not_imported} line(s) could not be imported")
-            } else {
-                String::new()
-            };
-            return Err(Error::new(
-                ErrorCode::ImportNothingFound,
-                format!("no entry to import was found{detail}"),
-            ));
-        }
-        if options.strict && not_imported > 0 {
-            let mut lines: Vec<u32> = parsed
-                .rejected
-                .iter()
-                .map(|r| r.line)
-                .chain(parsed.unparsed.iter().map(|u| u.line))
-                .collect();
-            lines.sort_unstable();
-            let shown: Vec<String> = lines.iter().take(20).map(u32::to_string).collect();
-            let more =
-                if lines.len() > 20 { format!(" and {} more", lines.len() - 20) } else { String::new() };
-            return Err(Error::new(
-                ErrorCode::ImportRejectedLines,
-                format!("{} line(s) would not be imported: {}{more}", lines.len(), shown.join(", ")),
-            ));
-        }
+/// What importing `parsed` would do: each entry's provider and whether
+/// it conflicts, plus what will not be imported. Writes nothing.
+pub fn preview(vault: &Vault, parsed: &Parsed, options: &ImportOptions) -> Result<ImportPreview> {
+    let provider = import_provider(options)?;
+    let placed = place_entries(vault, parsed, provider);
+    let entries = parsed
+        .entries
+        .iter()
+        .zip(placed)
+        .map(|(e, (provider_id, existing))| ImportEntry {
+            key_name: e.key_name.clone(),
+            provider_id: provider_id.to_owned(),
+            line: e.first,
+            last_line: e.last,
+            conflict: existing.is_some(),
+            superseded_lines: e.superseded_lines.clone(),
+            warnings: e.warnings.clone(),
+        })
+        .collect();
+    Ok(ImportPreview {
+        format: parsed.format,
+        entries,
+        rejected: parsed.rejected.clone(),
+        unparsed: parsed.unparsed.clone(),
+        notes: parsed.notes.clone(),
+    })
+}
 
-        let placed: Vec<(&'static str, Option<SecretSummary>)> =
-            self.place_entries(&parsed, provider).into_iter().map(|(p, s)| (p, s.cloned())).collect();
-        let undecided: Vec<String> = parsed
-            .entries
-            .iter()
-            .zip(&placed)
-            .filter(|(e, (p, existing))| {
-                existing.is_some() && decisions.decide(p, &e.key_name, true).is_none()
-            })
-            .map(|(e, (p, _))| format!("{} ({p})", e.key_name))
-            .collect();
-        if !undecided.is_empty() {
-            return Err(undecided_error(&undecided));
-        }
-
-        let now = crate::time::now();
-        let mut counts = ImportCounts::default();
-        let mut writes = ImportWrites::default();
-        let report_base = ImportReport {
-            rejected: count32(parsed.rejected.len()),
-            unparsed: count32(parsed.unparsed.len()),
-            superseded: count32(parsed.superseded_count()),
-            ..ImportReport::default()
+/// Import `parsed` in one transaction (see the module documentation).
+/// Fails before writing anything when a conflict is undecided
+/// (`import.conflict`), nothing is importable (`import.nothing_found`),
+/// or, with `strict`, any line is rejected (`import.rejected_lines`).
+pub fn apply(
+    vault: &Vault,
+    parsed: Parsed,
+    options: &ImportOptions,
+    decisions: &ImportDecisions,
+) -> Result<ImportReport> {
+    let provider = import_provider(options)?;
+    let not_imported = parsed.rejected.len() + parsed.unparsed.len();
+    if parsed.entries.is_empty() {
+        let detail = if not_imported > 0 {
+            format!("; {not_imported} line(s) could not be imported")
+        } else {
+            String::new()
         };
-        let format = parsed.format;
-        for (e, (provider_id, existing)) in parsed.entries.into_iter().zip(placed) {
-            match (decisions.decide(provider_id, &e.key_name, existing.is_some()), existing) {
-                (Some(ConflictDecision::Skip), _) => counts.skipped += 1,
-                (Some(ConflictDecision::Keep), Some(_)) => counts.kept += 1,
-                (Some(ConflictDecision::Replace), Some(old)) => {
-                    writes.replaces.push(self.prepare_replace(&old, &e.value, &options.provenance, &now)?);
-                    counts.replaced += 1;
-                }
-                // No conflict: Keep / Replace / no decision all mean "add".
-                (_, None) => {
-                    let new = NewSecret {
-                        provider_id: Some(provider_id.to_owned()),
-                        provenance: options.provenance.clone(),
-                        ..NewSecret::new(e.key_name, e.value)
-                    };
-                    writes.inserts.push(self.prepare_new(new)?);
-                    counts.added += 1;
-                }
-                (None, Some(_)) => return Err(Error::internal("an undecided conflict reached the import")),
-            }
-        }
-        let report = ImportReport { counts, ..report_base };
-        self.commit_import(
-            writes,
-            EventType::SecretImport,
-            json!({
-                "format": format.as_str(),
-                "source_type": options.provenance.source_type.as_str(),
-                "added": counts.added,
-                "replaced": counts.replaced,
-                "kept": counts.kept,
-                "skipped": counts.skipped,
-                "rejected": report.rejected,
-                "unparsed": report.unparsed,
-            }),
-        )?;
-        Ok(report)
+        return Err(Error::new(
+            ErrorCode::ImportNothingFound,
+            format!("no entry to import was found{detail}"),
+        ));
     }
+    if options.strict && not_imported > 0 {
+        let mut lines: Vec<u32> = parsed
+            .rejected
+            .iter()
+            .map(|r| r.line)
+            .chain(parsed.unparsed.iter().map(|u| u.line))
+            .collect();
+        lines.sort_unstable();
+        let shown: Vec<String> = lines.iter().take(20).map(u32::to_string).collect();
+        let more =
+            if lines.len() > 20 { format!(" and {} more", lines.len() - 20) } else { String::new() };
+        return Err(Error::new(
+            ErrorCode::ImportRejectedLines,
+            format!("{} line(s) would not be imported: {}{more}", lines.len(), shown.join(", ")),
+        ));
+    }
+
+    let placed = place_entries(vault, &parsed, provider);
+    let undecided: Vec<String> = parsed
+        .entries
+        .iter()
+        .zip(&placed)
+        .filter(|(e, (p, existing))| {
+            existing.is_some() && decisions.decide(p, &e.key_name, true).is_none()
+        })
+        .map(|(e, (p, _))| format!("{} ({p})", e.key_name))
+        .collect();
+    if !undecided.is_empty() {
+        return Err(undecided_error(&undecided));
+    }
+
+    let now = crate::time::now();
+    let mut counts = ImportCounts::default();
+    let mut writes = ImportWrites::default();
+    let report_base = ImportReport {
+        rejected: count32(parsed.rejected.len()),
+        unparsed: count32(parsed.unparsed.len()),
+        superseded: count32(parsed.superseded_count()),
+        ..ImportReport::default()
+    };
+    let format = parsed.format;
+    for (e, (provider_id, existing)) in parsed.entries.into_iter().zip(placed) {
+        match (decisions.decide(provider_id, &e.key_name, existing.is_some()), existing) {
+            (Some(ConflictDecision::Skip), _) => counts.skipped += 1,
+            (Some(ConflictDecision::Keep), Some(_)) => counts.kept += 1,
+            (Some(ConflictDecision::Replace), Some(old)) => {
+                writes.replaces.push(prepare_replace(vault, &old, &e.value, &options.provenance, &now)?);
+                counts.replaced += 1;
+            }
+            // No conflict: Keep / Replace / no decision all mean "add".
+            (_, None) => {
+                let new = NewSecret {
+                    provider_id: Some(provider_id.to_owned()),
+                    provenance: options.provenance.clone(),
+                    ..NewSecret::new(e.key_name, e.value)
+                };
+                writes.inserts.push(secrets::prepare_new(vault, new)?);
+                counts.added += 1;
+            }
+            (None, Some(_)) => return Err(Error::internal("an undecided conflict reached the import")),
+        }
+    }
+    let report = ImportReport { counts, ..report_base };
+    commit_import(
+    vault,
+        writes,
+        EventType::SecretImport,
+        json!({
+            "format": format.as_str(),
+            "source_type": options.provenance.source_type.as_str(),
+            "added": counts.added,
+            "replaced": counts.replaced,
+            "kept": counts.kept,
+            "skipped": counts.skipped,
+            "rejected": report.rejected,
+            "unparsed": report.unparsed,
+        }),
+    )?;
+    Ok(report)
 }

@@ -6,7 +6,14 @@
 //! reads `*.md`, `*.markdown` and extensionless `README` files, skips
 //! binaries and files over the size limit with a reason, hashes each file
 //! (SHA-256) and applies [`rules::infer`] to the files whose hash changed.
-//! It touches no database: [`crate::project`] stores what it finds, and
+//!
+//! A file whose size, modification time and inode are those recorded at
+//! its last scan is not read at all (git's index does the same), unless
+//! that record is "racy": taken so soon after the file changed that a
+//! second change within the file system's timestamp granularity could
+//! hide behind the same mtime. Only new or changed files are hashed.
+//!
+//! It touches no database: [`crate::projects`] stores what it finds, and
 //! [`requirements`] turns evidence into requirements and recommendations.
 
 pub mod capabilities;
@@ -18,9 +25,10 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, ErrorCode, Result};
 pub use rules::{Evidence, Rule};
@@ -40,9 +48,10 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Walker threads; 0 means one per CPU.
     pub threads: usize,
-    /// Set it (from another thread) to stop the scan: it ends with
-    /// `scan.cancelled` and nothing is stored.
-    pub cancel: Option<Arc<AtomicBool>>,
+    /// Cancel it (from another thread, or by locking the vault when it is
+    /// a job token) to stop the scan: it ends with `scan.cancelled` and
+    /// nothing is stored.
+    pub cancel: Option<CancellationToken>,
 }
 
 impl Default for ScanOptions {
@@ -53,7 +62,7 @@ impl Default for ScanOptions {
 
 impl ScanOptions {
     fn cancelled(&self) -> bool {
-        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+        self.cancel.as_ref().is_some_and(CancellationToken::is_cancelled)
     }
 }
 
@@ -90,6 +99,62 @@ pub struct SkippedFile {
     pub reason: SkipReason,
 }
 
+/// What the file system says of a file, compared between scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Inode number (0 where the platform gives none).
+    pub inode: u64,
+}
+
+impl FileStat {
+    /// The stat of a walked file.
+    pub fn of(meta: &std::fs::Metadata) -> FileStat {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileStat { size: meta.len(), mtime_ns, inode }
+    }
+}
+
+/// A doc as recorded by its last scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Its stat when it was hashed (absent for docs recorded before stats were kept).
+    pub stat: Option<FileStat>,
+    /// When that stat was taken, nanoseconds since the Unix epoch.
+    pub checked_at_ns: i64,
+}
+
+/// A record taken less than this after the file's mtime is "racy": the
+/// file is hashed again next time.
+pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
+
+impl KnownFile {
+    /// Whether `now` proves the file unchanged without reading it.
+    fn same_as(&self, now: &FileStat) -> bool {
+        self.stat.as_ref() == Some(now) && self.checked_at_ns.saturating_sub(now.mtime_ns) >= RACY_WINDOW_NS
+    }
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 /// What the scan did with one file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileScan {
@@ -101,11 +166,17 @@ pub enum FileScan {
         sha256: String,
         /// What the rules found.
         evidence: Vec<Evidence>,
+        /// Its stat when it was read.
+        stat: FileStat,
     },
-    /// Same hash as the last scan: not parsed again.
+    /// Same as at the last scan: not parsed again.
     Unchanged {
         /// Relative path.
         path: String,
+        /// `None`: its stat matched, it was not even read. `Some`: it was
+        /// read and hashed (the stat differed, or the record was racy) and
+        /// had the same hash; this is the stat to record now.
+        rehashed: Option<FileStat>,
     },
     /// Not read.
     Skipped(SkippedFile),
@@ -115,7 +186,7 @@ impl FileScan {
     /// The file's relative path.
     pub fn path(&self) -> &str {
         match self {
-            FileScan::Parsed { path, .. } | FileScan::Unchanged { path } => path,
+            FileScan::Parsed { path, .. } | FileScan::Unchanged { path, .. } => path,
             FileScan::Skipped(s) => &s.path,
         }
     }
@@ -174,20 +245,24 @@ pub(crate) fn relative(root: &Path, path: &Path) -> String {
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
-/// Read, hash and (when changed) parse one file. Returns the outcome and
-/// the bytes read.
+/// Stat, and when needed read, hash and parse one file. Returns the
+/// outcome and the bytes read.
 fn scan_file(
     root: &Path,
     path: &Path,
-    size: u64,
+    stat: FileStat,
     options: &ScanOptions,
-    known: &FxHashMap<String, String>,
+    known: &FxHashMap<String, KnownFile>,
 ) -> (FileScan, u64) {
     let rel = relative(root, path);
     let skipped = |reason| FileScan::Skipped(SkippedFile { path: rel.clone(), reason });
     let too_large = |size| skipped(SkipReason::TooLarge { size, limit: options.max_file_size });
-    if size > options.max_file_size {
-        return (too_large(size), 0);
+    if stat.size > options.max_file_size {
+        return (too_large(stat.size), 0);
+    }
+    let before = known.get(&rel);
+    if before.is_some_and(|k| k.same_as(&stat)) {
+        return (FileScan::Unchanged { path: rel, rehashed: None }, 0);
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -201,10 +276,10 @@ fn scan_file(
         return (skipped(SkipReason::Binary), read);
     }
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    if known.get(&rel) == Some(&sha256) {
-        return (FileScan::Unchanged { path: rel }, read);
+    if before.is_some_and(|k| k.sha256 == sha256) {
+        return (FileScan::Unchanged { path: rel, rehashed: Some(stat) }, read);
     }
-    (FileScan::Parsed { path: rel, sha256, evidence: rules::infer(&bytes) }, read)
+    (FileScan::Parsed { path: rel, sha256, evidence: rules::infer(&bytes), stat }, read)
 }
 
 /// What the walker threads share: their finished results and counters.
@@ -262,7 +337,7 @@ fn visit(
     entry: std::result::Result<ignore::DirEntry, ignore::Error>,
     root: &Path,
     options: &ScanOptions,
-    known: &FxHashMap<String, String>,
+    known: &FxHashMap<String, KnownFile>,
 ) -> Option<(FileScan, u64)> {
     match entry {
         Ok(e) => {
@@ -270,8 +345,14 @@ fn visit(
             if !is_file || !is_markdown(&e.file_name().to_string_lossy()) {
                 return None;
             }
-            let size = e.metadata().map_or(0, |m| m.len());
-            Some(scan_file(root, e.path(), size, options, known))
+            let stat = match e.metadata() {
+                Ok(m) => FileStat::of(&m),
+                Err(err) => {
+                    let reason = SkipReason::Unreadable { detail: err.to_string() };
+                    return Some((FileScan::Skipped(SkippedFile { path: relative(root, e.path()), reason }), 0));
+                }
+            };
+            Some(scan_file(root, e.path(), stat, options, known))
         }
         Err(err) => {
             let path = match &err {
@@ -285,13 +366,14 @@ fn visit(
 }
 
 /// Walk `root` and scan every Markdown file in parallel. `known` maps a
-/// relative path to the SHA-256 of its last scan: those files are not
-/// parsed again when unchanged. `progress` is called from this thread
-/// about ten times a second and once at the end.
+/// relative path to its last scan: those files are not read again when
+/// their stat matches, nor parsed again when their hash does. `progress`
+/// is called from this thread about ten times a second and once at the
+/// end.
 pub fn scan_folder(
     root: &Path,
     options: &ScanOptions,
-    known: &FxHashMap<String, String>,
+    known: &FxHashMap<String, KnownFile>,
     progress: &mut dyn FnMut(&ScanProgress),
 ) -> Result<FolderScan> {
     check_root(root)?;

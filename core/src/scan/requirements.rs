@@ -25,6 +25,39 @@ const DOMAIN_WEIGHT: f64 = 0.2;
 const DOMAIN_ONLY_CAP: f64 = 0.4;
 const UNKNOWN_ENV_VAR_CONFIDENCE: f64 = 0.5;
 
+/// A requirement at or above this confidence is "high": an env var of the
+/// provider is named in the docs.
+pub const HIGH_CONFIDENCE: f64 = 0.7;
+/// At or above this (and below high) it is "medium": a name and a domain,
+/// or an unknown secret-looking env var; below it only a name or a link.
+pub const MEDIUM_CONFIDENCE: f64 = 0.4;
+
+/// How sure a requirement is, in three bands (shown as badges).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceLevel {
+    /// At least [`HIGH_CONFIDENCE`].
+    High,
+    /// At least [`MEDIUM_CONFIDENCE`].
+    Medium,
+    /// Below [`MEDIUM_CONFIDENCE`].
+    Low,
+}
+
+impl ConfidenceLevel {
+    /// The band of a confidence.
+    pub fn of(confidence: f64) -> ConfidenceLevel {
+        if confidence >= HIGH_CONFIDENCE {
+            ConfidenceLevel::High
+        } else if confidence >= MEDIUM_CONFIDENCE {
+            ConfidenceLevel::Medium
+        } else {
+            ConfidenceLevel::Low
+        }
+    }
+}
+
 /// Where a requirement is proven.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,6 +246,16 @@ mod tests {
 
     fn confidence(reqs: &[Inferred], id: &str) -> Option<f64> {
         reqs.iter().find(|r| r.provider_id == id).map(|r| r.confidence)
+    }
+
+    #[test]
+    fn confidence_bands_have_their_thresholds() {
+        assert_eq!(ConfidenceLevel::of(1.0), ConfidenceLevel::High);
+        assert_eq!(ConfidenceLevel::of(0.7), ConfidenceLevel::High);
+        assert_eq!(ConfidenceLevel::of(0.69), ConfidenceLevel::Medium);
+        assert_eq!(ConfidenceLevel::of(0.4), ConfidenceLevel::Medium);
+        assert_eq!(ConfidenceLevel::of(0.39), ConfidenceLevel::Low);
+        assert_eq!(ConfidenceLevel::of(0.0), ConfidenceLevel::Low);
     }
 
     #[test]

@@ -1,0 +1,343 @@
+//! The catalog: what KeyClave knows about each secret besides its value
+//! ([`SecretSummary`]), and the in-memory index of all of them that makes
+//! listing and search fast.
+//!
+//! Listing never decrypts a value: it reads the [`Catalog`], built at unlock
+//! and kept in step with every committed write (see
+//! [`crate::vault::Vault::write`]), which keeps the first page and substring
+//! search fast on 100,000 secrets (a `LIKE` scan through SQLCipher is not).
+
+use memchr::memmem;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::providers;
+
+/// Deployment environment of a secret.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Development.
+    Dev,
+    /// Staging.
+    Stage,
+    /// Production.
+    Prod,
+}
+
+impl Environment {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Dev => "dev",
+            Environment::Stage => "stage",
+            Environment::Prod => "prod",
+        }
+    }
+}
+
+impl FromStr for Environment {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "dev" | "development" => Ok(Environment::Dev),
+            "stage" | "staging" => Ok(Environment::Stage),
+            "prod" | "production" => Ok(Environment::Prod),
+            other => Err(Error::invalid(format!("unknown environment '{other}'"))
+                .with_suggestion("Use dev, stage or prod.")),
+        }
+    }
+}
+
+/// Where a secret came from.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceType {
+    /// Typed in by the user.
+    Manual,
+    /// Pasted text.
+    Paste,
+    /// Imported from a file.
+    FileImport,
+    /// Taken from a project's .env.
+    DotenvPatch,
+    /// Imported from a `.kcbundle`.
+    ExportBundleImport,
+}
+
+impl SourceType {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceType::Manual => "manual",
+            SourceType::Paste => "paste",
+            SourceType::FileImport => "file_import",
+            SourceType::DotenvPatch => "dotenv_patch",
+            SourceType::ExportBundleImport => "export_bundle_import",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        [Self::Manual, Self::Paste, Self::FileImport, Self::DotenvPatch, Self::ExportBundleImport]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// Everything about a secret except its value.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretSummary {
+    /// Row id.
+    pub id: String,
+    /// Provider id (`generic` when unassigned).
+    pub provider_id: String,
+    /// Env var name.
+    pub key_name: String,
+    /// Environment, if tagged.
+    pub environment: Option<Environment>,
+    /// Project, if linked.
+    pub project_id: Option<String>,
+    /// Free notes.
+    pub notes: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Provenance kind.
+    pub source_type: SourceType,
+    /// Provenance label.
+    pub source_label: Option<String>,
+    /// When imported (not for manual entries).
+    pub imported_at: Option<String>,
+    /// Created (UTC ISO 8601).
+    pub created_at: String,
+    /// Last changed.
+    pub updated_at: String,
+}
+
+/// A list query.
+#[derive(Debug, Clone, Default)]
+pub struct SecretQuery {
+    /// Only this provider.
+    pub provider_id: Option<String>,
+    /// Only this environment.
+    pub environment: Option<Environment>,
+    /// Case-insensitive substring over key name, provider, notes and tags.
+    pub search: Option<String>,
+    /// Skip this many matches.
+    pub offset: usize,
+    /// At most this many (all when `None`).
+    pub limit: Option<usize>,
+}
+
+/// One page of matches.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretPage {
+    /// Matches in all.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub total: usize,
+    /// This page, by key name then provider.
+    pub items: Vec<SecretSummary>,
+}
+
+/// A change to the catalog, applied when its transaction commits.
+#[derive(Debug)]
+pub(crate) enum CatalogChange {
+    /// A secret was added (or replaced after a [`CatalogChange::Remove`]).
+    Insert(SecretSummary),
+    /// A secret was removed (or is about to be re-inserted changed).
+    Remove {
+        /// Its key name.
+        key_name: String,
+        /// Its provider.
+        provider_id: String,
+    },
+}
+
+impl CatalogChange {
+    /// Remove `s` (by its key name and provider).
+    pub(crate) fn remove(s: &SecretSummary) -> Self {
+        CatalogChange::Remove { key_name: s.key_name.clone(), provider_id: s.provider_id.clone() }
+    }
+}
+
+/// In-memory index of every secret's non-secret fields, sorted by key name
+/// then provider. Built at unlock, kept in step with every write.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    secret: SecretSummary,
+    /// Lower-cased key name, provider id and name, notes and tags.
+    haystack: String,
+}
+
+impl Entry {
+    fn new(secret: SecretSummary) -> Self {
+        let mut h = String::with_capacity(64);
+        h.push_str(&secret.key_name);
+        h.push('\n');
+        h.push_str(&secret.provider_id);
+        if let Some(p) = providers::get(&secret.provider_id) {
+            h.push('\n');
+            h.push_str(p.display_name);
+        }
+        if let Some(n) = &secret.notes {
+            h.push('\n');
+            h.push_str(n);
+        }
+        for t in &secret.tags {
+            h.push('\n');
+            h.push_str(t);
+        }
+        Entry { haystack: h.to_lowercase(), secret }
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.secret.key_name, &self.secret.provider_id)
+    }
+}
+
+pub(crate) const SUMMARY_COLUMNS: &str = "id, provider_id, key_name, environment, project_id, notes, tags_json, \
+     source_type, source_label, imported_at, created_at, updated_at";
+
+pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(SecretSummary, String, String)> {
+    let env: Option<String> = r.get(3)?;
+    Ok((
+        SecretSummary {
+            id: r.get(0)?,
+            provider_id: r.get(1)?,
+            key_name: r.get(2)?,
+            environment: env.and_then(|e| e.parse().ok()),
+            project_id: r.get(4)?,
+            notes: r.get(5)?,
+            tags: Vec::new(),
+            source_type: SourceType::Manual,
+            source_label: r.get(8)?,
+            imported_at: r.get(9)?,
+            created_at: r.get(10)?,
+            updated_at: r.get(11)?,
+        },
+        r.get::<_, String>(6)?,
+        r.get::<_, String>(7)?,
+    ))
+}
+
+pub(crate) fn finish_summary((mut s, tags_json, source): (SecretSummary, String, String)) -> Result<SecretSummary> {
+    s.tags = serde_json::from_str(&tags_json).map_err(Error::stored_json("tag list"))?;
+    s.source_type = SourceType::parse(&source)
+        .ok_or_else(|| Error::corruption(format!("unknown source type '{source}'")))?;
+    Ok(s)
+}
+
+impl Catalog {
+    /// Read every secret's non-secret fields.
+    pub(crate) fn load(conn: &Connection) -> Result<Catalog> {
+        let mut stmt = conn.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM secrets"))?;
+        let rows = stmt.query_map([], summary_from_row)?;
+        let mut entries = Vec::new();
+        for row in rows {
+            entries.push(Entry::new(finish_summary(row?)?));
+        }
+        entries.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Ok(Catalog { entries })
+    }
+
+    fn position(&self, key: (&str, &str)) -> std::result::Result<usize, usize> {
+        self.entries.binary_search_by(|e| e.sort_key().cmp(&key))
+    }
+
+    pub(crate) fn insert(&mut self, secret: SecretSummary) {
+        let entry = Entry::new(secret);
+        let at = match self.position(entry.sort_key()) {
+            Ok(i) | Err(i) => i,
+        };
+        self.entries.insert(at, entry);
+    }
+
+    /// Insert many at once: one by one, each insert shifts the entries
+    /// after it, which for 10,000 unsorted keys is tens of millions of moves;
+    /// appending and sorting once is `O(n log n)`.
+    pub(crate) fn insert_many(&mut self, secrets: impl IntoIterator<Item = SecretSummary>) {
+        let secrets = secrets.into_iter();
+        let before = self.entries.len();
+        if secrets.size_hint().0 < 32 {
+            for s in secrets {
+                self.insert(s);
+            }
+            return;
+        }
+        self.entries.extend(secrets.map(Entry::new));
+        if self.entries.len() > before {
+            // (key name, provider) is unique, so an unstable sort is exact.
+            self.entries.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key_name: &str, provider_id: &str) -> Option<SecretSummary> {
+        let i = self.position((key_name, provider_id)).ok()?;
+        Some(self.entries.remove(i).secret)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Secrets named `key_name` (one per provider).
+    pub(crate) fn named(&self, key_name: &str) -> impl Iterator<Item = &SecretSummary> {
+        let start = self.entries.partition_point(|e| e.secret.key_name.as_str() < key_name);
+        let end = self.entries[start..].partition_point(|e| e.secret.key_name == key_name) + start;
+        self.entries[start..end].iter().map(|e| &e.secret)
+    }
+
+    /// The secret with this key name and provider.
+    pub(crate) fn get(&self, key_name: &str, provider_id: &str) -> Option<&SecretSummary> {
+        self.position((key_name, provider_id)).ok().map(|i| &self.entries[i].secret)
+    }
+
+    /// Apply the changes of a committed transaction, in order.
+    pub(crate) fn apply(&mut self, changes: Vec<CatalogChange>) {
+        let mut inserts = Vec::new();
+        for change in changes {
+            match change {
+                CatalogChange::Remove { key_name, provider_id } => {
+                    if !inserts.is_empty() {
+                        self.insert_many(std::mem::take(&mut inserts));
+                    }
+                    self.remove(&key_name, &provider_id);
+                }
+                CatalogChange::Insert(s) => inserts.push(s),
+            }
+        }
+        self.insert_many(inserts);
+    }
+
+    pub(crate) fn query(&self, q: &SecretQuery) -> SecretPage {
+        let needle = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
+        let finder = needle.as_deref().map(memmem::Finder::new);
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let mut total = 0;
+        let mut items = Vec::new();
+        for e in &self.entries {
+            if q.provider_id.as_deref().is_some_and(|p| p != e.secret.provider_id)
+                || q.environment.is_some_and(|env| Some(env) != e.secret.environment)
+                || finder.as_ref().is_some_and(|f| f.find(e.haystack.as_bytes()).is_none())
+            {
+                continue;
+            }
+            if total >= q.offset && items.len() < limit {
+                items.push(e.secret.clone());
+            }
+            total += 1;
+        }
+        SecretPage { total, items }
+    }
+}
+
