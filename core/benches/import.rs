@@ -5,6 +5,7 @@
 //! `cargo bench -p keyclave-core --bench import`; compare figures from the
 //! same run, timings on shared machines drift.
 
+use keyclave_core::import;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use keyclave_core::conflict::{ConflictDecision, ImportDecisions};
 use keyclave_core::crypto::{KdfParams, SecretString};
@@ -87,7 +88,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function("parse_and_preview", |b| {
             b.iter(|| {
                 let p = import::parse(black_box(text.as_bytes()), Format::Auto).expect("parse");
-                v.preview_import(&p, &options).expect("preview")
+                import::preview(&v, &p, &options).expect("preview")
             })
         });
     }
@@ -96,7 +97,7 @@ fn bench(c: &mut Criterion) {
             || empty_vault(&kc),
             |mut v| {
                 let p = import::parse(black_box(text.as_bytes()), Format::Auto).expect("parse");
-                let report = v.import_parsed(p, &options, &ImportDecisions::default()).expect("import");
+                let report = import::apply(&v, p, &options, &ImportDecisions::default()).expect("import");
                 assert_eq!(report.counts.added as usize, keys);
                 v
             },
@@ -108,13 +109,13 @@ fn bench(c: &mut Criterion) {
             || {
                 let mut v = empty_vault(&kc);
                 let p = import::parse(text.as_bytes(), Format::Auto).expect("parse");
-                v.import_parsed(p, &options, &ImportDecisions::default()).expect("seed");
+                import::apply(&v, p, &options, &ImportDecisions::default()).expect("seed");
                 v
             },
             |mut v| {
                 let p = import::parse(black_box(text.as_bytes()), Format::Auto).expect("parse");
                 let d = ImportDecisions::all(ConflictDecision::Replace);
-                let report = v.import_parsed(p, &options, &d).expect("import");
+                let report = import::apply(&v, p, &options, &d).expect("import");
                 assert_eq!(report.counts.replaced as usize, keys);
                 v
             },

@@ -4,6 +4,7 @@
 //! `cargo bench -p keyclave-core --bench vault`; compare figures from the
 //! same run, timings on shared machines drift.
 
+use keyclave_core::secrets;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use keyclave_core::crypto::{self, KdfParams, SecretString};
 use keyclave_core::paths::Root;
@@ -55,14 +56,14 @@ fn bench_unlock(c: &mut Criterion) {
     let (_d1, kc) = profile(KdfParams::DEFAULT);
     {
         let mut v = unlock(&kc);
-        v.add_secrets(secrets(50)).expect("add");
+        secrets::add_many(&v, secrets(50)).expect("add");
     }
     g.bench_function("total_default_kdf_50_secrets", |b| b.iter(|| unlock(&kc)));
 
     let (_d2, kc) = profile(NEGLIGIBLE_KDF);
     {
         let mut v = unlock(&kc);
-        v.add_secrets(secrets(50)).expect("add");
+        secrets::add_many(&v, secrets(50)).expect("add");
     }
     g.sample_size(30).measurement_time(Duration::from_secs(5));
     g.bench_function("without_kdf_50_secrets", |b| b.iter(|| unlock(&kc)));
@@ -83,7 +84,7 @@ fn bench_bulk_add(c: &mut Criterion) {
                 (unlock(&kc), secrets(10_000))
             },
             |(mut v, batch)| {
-                v.add_secrets(batch).expect("add");
+                secrets::add_many(&v, batch).expect("add");
                 v
             },
             BatchSize::PerIteration,
@@ -96,29 +97,29 @@ fn bench_list_100k(c: &mut Criterion) {
     let (_d, kc) = profile(NEGLIGIBLE_KDF);
     {
         let mut v = unlock(&kc);
-        v.add_secrets(secrets(100_000)).expect("add 100k");
+        secrets::add_many(&v, secrets(100_000)).expect("add 100k");
     }
     let mut g = c.benchmark_group("list_100000");
     g.sample_size(20).measurement_time(Duration::from_secs(8));
     g.bench_function("unlock_without_kdf", |b| b.iter(|| unlock(&kc)));
     let v = unlock(&kc);
-    assert_eq!(v.secret_count(), 100_000);
+    assert_eq!(secrets::count(&v), 100_000);
 
     g.bench_function("first_page_50", |b| {
         let q = SecretQuery { limit: Some(50), ..Default::default() };
-        b.iter(|| v.list_secrets(black_box(&q)))
+        b.iter(|| secrets::list(&v, black_box(&q)))
     });
     g.bench_function("search_substring_few_matches", |b| {
         let q = SecretQuery { search: Some("0424".into()), limit: Some(50), ..Default::default() };
         b.iter(|| {
-            let page = v.list_secrets(black_box(&q));
+            let page = secrets::list(&v, black_box(&q));
             assert!(page.total > 0);
             page
         })
     });
     g.bench_function("search_substring_many_matches", |b| {
         let q = SecretQuery { search: Some("team1".into()), limit: Some(50), ..Default::default() };
-        b.iter(|| v.list_secrets(black_box(&q)))
+        b.iter(|| secrets::list(&v, black_box(&q)))
     });
     // The design this replaces, measured in the same run for comparison.
     g.bench_function("baseline_sql_like_scan", |b| {

@@ -1,5 +1,6 @@
 //! Nothing secret is readable in the files on disk.
 
+use keyclave_core::secrets;
 use crate::common::*;
 use keyclave_core::crypto::Pvk;
 use rusqlite::Connection;
@@ -40,7 +41,7 @@ fn vault_wal_and_shm_hold_no_values_names_or_notes() {
         assert!(!files.iter().any(|f| contains(f, PASS)), "{label}: passphrase in a file");
     };
     check("unlocked");
-    vault.lock().expect("lock");
+    vault.close().expect("lock");
     check("locked");
     // Nothing else beside the vault (no journal, no temp file).
     let profile_dir = db.parent().expect("dir");
@@ -56,7 +57,7 @@ fn vault_file_cannot_be_read_without_the_right_key() {
     let mut vault = f.unlock();
     add_secrets(&mut vault, 3);
     let path = vault.db_path();
-    vault.lock().expect("lock");
+    vault.close().expect("lock");
 
     let plain = Connection::open(&path).expect("open as plain sqlite");
     let err = plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).unwrap_err();
@@ -74,7 +75,7 @@ fn values_are_sealed_inside_the_database_too() {
     let f = Fixture::new();
     let mut vault = f.unlock();
     let added = add_secrets(&mut vault, 5);
-    let conn = vault.connection();
+    let conn = f.raw_vault();
     let mut stmt = conn.prepare("SELECT key_name, secret_value_enc FROM secrets").expect("prepare");
     let rows: Vec<(String, Vec<u8>)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -96,14 +97,13 @@ fn swapped_sealed_blobs_do_not_open() {
     add_secrets(&mut vault, 2);
     let (a, b) = (secret(0).0, secret(1).0);
     // Move A's blob onto B: AAD binds each blob to its row.
-    vault
-        .connection()
+    f.raw_vault()
         .execute(
             "UPDATE secrets SET secret_value_enc = (SELECT secret_value_enc FROM secrets WHERE key_name = ?1) WHERE key_name = ?2",
             [&a, &b],
         )
         .expect("swap");
-    let err = vault.reveal_secret(&b, None).unwrap_err();
+    let err = secrets::reveal(&vault, &b, None, None).unwrap_err();
     assert_eq!(err.code(), keyclave_core::ErrorCode::VaultCorruption);
-    assert!(vault.reveal_secret(&a, None).is_ok());
+    assert!(secrets::reveal(&vault, &a, None, None).is_ok());
 }

@@ -1,6 +1,7 @@
 //! `.kcbundle` v1: the format's round trip and each distinct refusal, then
 //! export from one profile and import into another.
 
+use keyclave_core::secrets;
 use crate::common::*;
 use chrono::{Duration, Utc};
 use keyclave_core::bundle::{
@@ -336,7 +337,7 @@ fn seed(v: &mut Vault) {
         let mut n = NewSecret::new(s.key_name, s.secret_value);
         n.provider_id = Some(s.provider_id);
         n.notes = Some("a private note".into());
-        v.add_secret(n).expect("add");
+        secrets::add(&v, n).expect("add");
     }
 }
 
@@ -351,7 +352,7 @@ fn export_then_import_into_another_profile() {
     let mut work = f.unlock();
     seed(&mut work);
     let out = f.dir.path().join("share.kcbundle");
-    let summary = work.export_bundle(&out, export_req(BundleSelection::All)).expect("export");
+    let summary = bundle::export(&work, &out, export_req(BundleSelection::All)).expect("export");
     assert_eq!(summary.count, 3);
     #[cfg(unix)]
     {
@@ -364,11 +365,11 @@ fn export_then_import_into_another_profile() {
     let meta = exports[0].metadata.to_string();
     assert!(!meta.contains("share.kcbundle") && !meta.contains(BUNDLE_PASS), "{meta}");
     assert_eq!(work.audit_log(10, Some("secret.reveal")).expect("audit").len(), 0);
-    work.lock().expect("lock");
+    work.close().expect("lock");
 
     let bytes = std::fs::read(&out).expect("read bundle");
-    let mut home = second_profile(&mut f);
-    let preview = home.preview_bundle_import(&bytes, &bpass()).expect("preview");
+    let home = second_profile(&mut f);
+    let preview = bundle::preview_import(&home, &bytes, &bpass()).expect("preview");
     assert_eq!(preview.header.bundle_id, summary.header.bundle_id);
     assert_eq!(preview.entries.len(), 3);
     assert!(preview.entries.iter().all(|e| !e.conflict));
@@ -376,14 +377,14 @@ fn export_then_import_into_another_profile() {
     for s in sample() {
         assert!(!shown.contains(s.secret_value.expose_secret()), "preview shows no value");
     }
-    assert_eq!(home.secret_count(), 0, "preview writes nothing");
+    assert_eq!(secrets::count(&home), 0, "preview writes nothing");
 
-    let counts = home.import_bundle(&bytes, &bpass(), &ImportDecisions::default()).expect("import");
+    let counts = bundle::import(&home, &bytes, &bpass(), &ImportDecisions::default()).expect("import");
     assert_eq!(counts, ImportCounts { added: 3, replaced: 0, kept: 0, skipped: 0 });
     for s in sample() {
-        let got = home.reveal_secret(&s.key_name, Some(&s.provider_id)).expect("reveal");
+        let got = secrets::reveal(&home, &s.key_name, Some(&s.provider_id), None).expect("reveal");
         assert_eq!(got.expose_secret(), s.secret_value.expose_secret());
-        let summary_row = home.find_secret(&s.key_name, Some(&s.provider_id)).expect("find");
+        let summary_row = secrets::find(&home, &s.key_name, Some(&s.provider_id)).expect("find");
         assert_eq!(summary_row.source_type, SourceType::ExportBundleImport);
         assert_eq!(
             summary_row.source_label.as_deref(),
@@ -394,10 +395,10 @@ fn export_then_import_into_another_profile() {
     }
     let imports = home.audit_log(10, Some("bundle.import")).expect("audit");
     assert_eq!(imports[0].metadata["added"], 3);
-    home.lock().expect("lock");
+    home.close().expect("lock");
     // The import survives a reopen (it was committed).
     let home = f.kc.unlock("Home", &pass()).expect("unlock");
-    assert_eq!(home.secret_count(), 3);
+    assert_eq!(secrets::count(&home), 3);
 }
 
 #[test]
@@ -407,19 +408,19 @@ fn export_selects_by_key_name_and_refuses_unknown_names_and_overwrites() {
     seed(&mut v);
     let out = f.dir.path().join("one.kcbundle");
     let s =
-        v.export_bundle(&out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).expect("export");
+        bundle::export(&v, &out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).expect("export");
     assert_eq!(s.count, 1);
     let opened = bundle::open(&std::fs::read(&out).unwrap(), &bpass(), Utc::now()).unwrap();
     assert_eq!(opened[0].key_name, "GH_TOKEN");
 
-    let e = v.export_bundle(&out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).unwrap_err();
+    let e = bundle::export(&v, &out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InputInvalid, "no silent overwrite");
     let mut req = export_req(BundleSelection::All);
     req.overwrite = true;
-    assert_eq!(v.export_bundle(&out, req).expect("overwrite").count, 3);
+    assert_eq!(bundle::export(&v, &out, req).expect("overwrite").count, 3);
 
     let other = f.dir.path().join("two.kcbundle");
-    let e = v.export_bundle(&other, export_req(BundleSelection::Keys(vec!["NOPE".into()]))).unwrap_err();
+    let e = bundle::export(&v, &other, export_req(BundleSelection::Keys(vec!["NOPE".into()]))).unwrap_err();
     assert_eq!(e.code(), ErrorCode::SecretNotFound);
     assert!(!other.exists());
     let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
@@ -436,47 +437,46 @@ fn conflicts_need_a_decision_and_are_resolved_per_key() {
     let mut work = f.unlock();
     seed(&mut work);
     let out = f.dir.path().join("all.kcbundle");
-    work.export_bundle(&out, export_req(BundleSelection::All)).expect("export");
-    work.lock().expect("lock");
+    bundle::export(&work, &out, export_req(BundleSelection::All)).expect("export");
+    work.close().expect("lock");
     let bytes = std::fs::read(&out).unwrap();
 
-    let mut home = second_profile(&mut f);
-    home.add_secret(NewSecret::new("GH_TOKEN", "ghp_homeOwnValue000000000000")).expect("add");
-    home.add_secret(NewSecret::new("OPENAI_API_KEY", "sk-home-own-value-0000")).expect("add");
-    let preview = home.preview_bundle_import(&bytes, &bpass()).expect("preview");
+    let home = second_profile(&mut f);
+    secrets::add(&home, NewSecret::new("GH_TOKEN", "ghp_homeOwnValue000000000000")).expect("add");
+    secrets::add(&home, NewSecret::new("OPENAI_API_KEY", "sk-home-own-value-0000")).expect("add");
+    let preview = bundle::preview_import(&home, &bytes, &bpass()).expect("preview");
     let conflicts: Vec<&str> =
         preview.entries.iter().filter(|e| e.conflict).map(|e| e.key_name.as_str()).collect();
     assert_eq!(conflicts, ["GH_TOKEN", "OPENAI_API_KEY"]);
 
     // No decision: nothing is written, the error names the keys (not values).
-    let e = home.import_bundle(&bytes, &bpass(), &ImportDecisions::default()).unwrap_err();
+    let e = bundle::import(&home, &bytes, &bpass(), &ImportDecisions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
     assert!(e.message().contains("GH_TOKEN") && e.message().contains("OPENAI_API_KEY"), "{}", e.message());
-    assert_eq!(home.secret_count(), 2);
+    assert_eq!(secrets::count(&home), 2);
 
     // Replace one, apply "keep" to the rest, skip a non-conflicting one.
     let mut d = ImportDecisions::all(ConflictDecision::Keep);
     d.per_key.insert(("github".into(), "GH_TOKEN".into()), ConflictDecision::Replace);
     d.per_key.insert(("generic".into(), "MULTI_LINE".into()), ConflictDecision::Skip);
-    let counts = home.import_bundle(&bytes, &bpass(), &d).expect("import");
+    let counts = bundle::import(&home, &bytes, &bpass(), &d).expect("import");
     assert_eq!(counts, ImportCounts { added: 0, replaced: 1, kept: 1, skipped: 1 });
     assert_eq!(
-        home.reveal_secret("GH_TOKEN", None).unwrap().expose_secret(),
+        secrets::reveal(&home, "GH_TOKEN", None, None).unwrap().expose_secret(),
         "ghp_bundleValue0123456789abcdefABCDEF"
     );
-    assert_eq!(home.find_secret("GH_TOKEN", None).unwrap().source_type, SourceType::ExportBundleImport);
-    assert_eq!(home.reveal_secret("OPENAI_API_KEY", None).unwrap().expose_secret(), "sk-home-own-value-0000");
-    assert_eq!(home.find_secret("OPENAI_API_KEY", None).unwrap().source_type, SourceType::Manual);
-    assert!(home.find_secret("MULTI_LINE", None).is_err());
+    assert_eq!(secrets::find(&home, "GH_TOKEN", None).unwrap().source_type, SourceType::ExportBundleImport);
+    assert_eq!(secrets::reveal(&home, "OPENAI_API_KEY", None, None).unwrap().expose_secret(), "sk-home-own-value-0000");
+    assert_eq!(secrets::find(&home, "OPENAI_API_KEY", None).unwrap().source_type, SourceType::Manual);
+    assert!(secrets::find(&home, "MULTI_LINE", None).is_err());
 
     // Skip everything that conflicts, add the rest.
-    let counts = home.import_bundle(&bytes, &bpass(), &ImportDecisions::all(ConflictDecision::Skip)).unwrap();
+    let counts = bundle::import(&home, &bytes, &bpass(), &ImportDecisions::all(ConflictDecision::Skip)).unwrap();
     assert_eq!(counts, ImportCounts { added: 1, replaced: 0, kept: 0, skipped: 2 });
-    assert_eq!(home.secret_count(), 3);
+    assert_eq!(secrets::count(&home), 3);
 
     // A wrong password changes nothing.
-    let e = home
-        .import_bundle(&bytes, &SecretString::from("wrong password"), &ImportDecisions::default())
+    let e = bundle::import(&home, &bytes, &SecretString::from("wrong password"), &ImportDecisions::default())
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportBundleWrongPasswordOrTampered);
 }
@@ -484,18 +484,18 @@ fn conflicts_need_a_decision_and_are_resolved_per_key() {
 #[test]
 fn an_unknown_provider_is_imported_as_generic() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     let secrets = vec![BundleSecret {
         provider_id: "some_future_provider".into(),
         key_name: "FUTURE_KEY".into(),
         secret_value: "future-value-123".into(),
     }];
     let b = bundle::write_bundle(&secrets, &bpass(), BUNDLE_KDF, None).unwrap();
-    let preview = v.preview_bundle_import(&b, &bpass()).unwrap();
+    let preview = bundle::preview_import(&v, &b, &bpass()).unwrap();
     assert_eq!(preview.entries[0].provider_id, "generic");
     assert_eq!(preview.entries[0].original_provider_id.as_deref(), Some("some_future_provider"));
-    v.import_bundle(&b, &bpass(), &ImportDecisions::default()).unwrap();
-    assert_eq!(v.find_secret("FUTURE_KEY", None).unwrap().provider_id, "generic");
+    bundle::import(&v, &b, &bpass(), &ImportDecisions::default()).unwrap();
+    assert_eq!(secrets::find(&v, "FUTURE_KEY", None).unwrap().provider_id, "generic");
 }
 
 /// The `"expires_at":"…"` member of a header as written.

@@ -1,6 +1,8 @@
 //! Shared helpers: temp roots and profiles with cheap KDF parameters.
 
-use keyclave_core::crypto::{KdfParams, SecretString};
+use keyclave_core::secrets;
+use keyclave_core::crypto::{self, KdfParams, SecretString};
+use keyclave_core::index::Index;
 use keyclave_core::paths::Root;
 use keyclave_core::secrets::NewSecret;
 use keyclave_core::{KeyClave, Vault};
@@ -33,6 +35,33 @@ impl Fixture {
         self.kc.unlock(NAME, &pass()).expect("unlock")
     }
 
+    /// The profile's id.
+    pub fn profile_id(&self) -> String {
+        self.kc.profiles().expect("profiles")[0].id.clone()
+    }
+
+    /// A second connection to the vault file, keyed from the passphrase as
+    /// anyone who knows it could: to look at or tamper with what is on
+    /// disk, beside the vault's own connections (WAL lets both in).
+    pub fn raw_vault(&self) -> rusqlite::Connection {
+        let id = self.profile_id();
+        let root = Root::at(self.dir.path());
+        let meta = Index::open(&root.index_db()).expect("index").vault_meta(&id).expect("meta");
+        let kek = crypto::derive_kek(PASS.as_bytes(), &meta.kdf_salt, meta.kdf_params).expect("kdf");
+        let pvk = crypto::unwrap_pvk(&kek, &meta.wrapped_pvk, &id, meta.rotation_version).expect("pvk");
+        let conn = rusqlite::Connection::open(root.vault_db(&id)).expect("open");
+        conn.execute_batch(&format!("PRAGMA key = \"{}\";", pvk.db_key().pragma_value().as_str())).expect("key");
+        conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+        conn
+    }
+
+    /// A connection to index.db (not encrypted).
+    pub fn raw_index(&self) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(Root::at(self.dir.path()).index_db()).expect("open index");
+        conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+        conn
+    }
+
     /// Re-open the root as a new process would.
     pub fn reopen(&self) -> KeyClave {
         KeyClave::open(Root::at(self.dir.path())).expect("reopen root")
@@ -44,7 +73,7 @@ pub fn secret(i: usize) -> (String, String, String) {
     (format!("ZQXKEY_{i:05}"), format!("zqxvalue-{i:05}-7f3a9c1e5b"), format!("zqxnote {i:05} for testing"))
 }
 
-pub fn add_secrets(vault: &mut Vault, n: usize) -> Vec<(String, String, String)> {
+pub fn add_secrets(vault: &Vault, n: usize) -> Vec<(String, String, String)> {
     let all: Vec<_> = (0..n).map(secret).collect();
     let news = all
         .iter()
@@ -54,6 +83,6 @@ pub fn add_secrets(vault: &mut Vault, n: usize) -> Vec<(String, String, String)>
             s
         })
         .collect();
-    vault.add_secrets(news).expect("add secrets");
+    secrets::add_many(&vault, news).expect("add secrets");
     all
 }

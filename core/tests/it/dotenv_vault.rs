@@ -1,11 +1,11 @@
 //! `.env` files from the vault: selection, plans, writes, restores, the
 //! environment of `keyclave run`, and what the audit log keeps of them.
 
+use keyclave_core::{inject, secrets};
 use crate::common::*;
 use keyclave_core::ErrorCode;
-use keyclave_core::dotenv::{
-    ApplyOptions, Decision, GenerateOptions, KeyRef, KeySelection, Policy, list_backups,
-};
+use keyclave_core::dotenv::{ApplyOptions, Decision, GenerateOptions, Policy, list_backups};
+use keyclave_core::inject::{KeyRef, KeySelection};
 use keyclave_core::secrets::NewSecret;
 use std::fs;
 
@@ -14,8 +14,8 @@ const OAI: &str = "sk-zqxVAULTopenaivalue0002";
 
 fn vault_with_two() -> (Fixture, keyclave_core::Vault) {
     let fx = Fixture::new();
-    let mut v = fx.unlock();
-    v.add_secrets(vec![NewSecret::new("GITHUB_TOKEN", GH), NewSecret::new("OPENAI_API_KEY", OAI)]).unwrap();
+    let v = fx.unlock();
+    secrets::add_many(&v, vec![NewSecret::new("GITHUB_TOKEN", GH), NewSecret::new("OPENAI_API_KEY", OAI)]).unwrap();
     (fx, v)
 }
 
@@ -29,12 +29,11 @@ fn write_patches_an_existing_file_from_the_vault_and_audits_counts_only() {
     let file = fx.dir.path().join(".env");
     fs::write(&file, "# mine\r\nGITHUB_TOKEN=old\r\nPORT=3000\r\n").unwrap();
 
-    let plan = v
-        .plan_dotenv(&file, &keys(&["GITHUB_TOKEN", "OPENAI_API_KEY"]), &Policy::new(Decision::Overwrite))
+    let plan = inject::plan_dotenv(&v, &file, &keys(&["GITHUB_TOKEN", "OPENAI_API_KEY"]), &Policy::new(Decision::Overwrite))
         .unwrap();
     let diff = plan.masked_diff(".env");
     assert!(!diff.contains(GH) && !diff.contains(OAI), "{diff}");
-    let report = v.write_dotenv(&file, &plan, &ApplyOptions::default()).unwrap();
+    let report = inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert_eq!((report.counts.updated, report.counts.added), (1, 1));
 
     let text = fs::read_to_string(&file).unwrap();
@@ -57,12 +56,12 @@ fn keep_existing_leaves_a_different_value_and_in_file_selection_refreshes_known_
     let file = fx.dir.path().join(".env");
     fs::write(&file, "GITHUB_TOKEN=old\nUNKNOWN_TO_VAULT=x\n").unwrap();
 
-    let plan = v.plan_dotenv(&file, &KeySelection::InFile, &Policy::new(Decision::KeepExisting)).unwrap();
+    let plan = inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::new(Decision::KeepExisting)).unwrap();
     assert_eq!(plan.changes().len(), 1, "only the key the vault holds is selected");
     assert!(plan.is_noop());
 
-    let plan = v.plan_dotenv(&file, &KeySelection::InFile, &Policy::new(Decision::Overwrite)).unwrap();
-    v.write_dotenv(&file, &plan, &ApplyOptions::default()).unwrap();
+    let plan = inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::new(Decision::Overwrite)).unwrap();
+    inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert_eq!(fs::read_to_string(&file).unwrap(), format!("GITHUB_TOKEN={GH}\nUNKNOWN_TO_VAULT=x\n"));
 }
 
@@ -70,10 +69,10 @@ fn keep_existing_leaves_a_different_value_and_in_file_selection_refreshes_known_
 fn nothing_selected_and_unknown_keys_are_structured_errors() {
     let (fx, v) = vault_with_two();
     let file = fx.dir.path().join(".env");
-    let e = v.plan_dotenv(&file, &KeySelection::InFile, &Policy::default()).unwrap_err();
+    let e = inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InputInvalid);
     assert!(e.suggestion().contains("--key"));
-    let e = v.plan_dotenv(&file, &keys(&["NOPE_KEY"]), &Policy::default()).unwrap_err();
+    let e = inject::plan_dotenv(&v, &file, &keys(&["NOPE_KEY"]), &Policy::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::SecretNotFound);
     assert!(!file.exists(), "a failed plan writes nothing");
 }
@@ -83,8 +82,8 @@ fn generate_creates_a_new_file_and_refuses_to_replace_one() {
     let (fx, v) = vault_with_two();
     let file = fx.dir.path().join(".env.new");
     let plan =
-        v.plan_new_dotenv(&keys(&["OPENAI_API_KEY", "GITHUB_TOKEN"]), &GenerateOptions::default()).unwrap();
-    let report = v.write_dotenv(&file, &plan, &ApplyOptions::default()).unwrap();
+        inject::plan_new_dotenv(&v, &keys(&["OPENAI_API_KEY", "GITHUB_TOKEN"]), &GenerateOptions::default()).unwrap();
+    let report = inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert!(report.created);
     let text = fs::read_to_string(&file).unwrap();
     assert!(text.starts_with('#'));
@@ -92,8 +91,8 @@ fn generate_creates_a_new_file_and_refuses_to_replace_one() {
     let github = text.find(&format!("GITHUB_TOKEN={GH}")).unwrap();
     assert!(openai < github, "blocks keep the order given: {text}");
 
-    let again = v.plan_new_dotenv(&keys(&["GITHUB_TOKEN"]), &GenerateOptions::default()).unwrap();
-    let e = v.write_dotenv(&file, &again, &ApplyOptions::default()).unwrap_err();
+    let again = inject::plan_new_dotenv(&v, &keys(&["GITHUB_TOKEN"]), &GenerateOptions::default()).unwrap();
+    let e = inject::write_dotenv(&v, &file, &again, &ApplyOptions::default(), None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::DotenvAlreadyExists);
     assert_eq!(fs::read_to_string(&file).unwrap(), text);
 }
@@ -103,16 +102,16 @@ fn restore_puts_a_backup_back_and_backs_up_what_it_replaces() {
     let (fx, v) = vault_with_two();
     let file = fx.dir.path().join(".env");
     fs::write(&file, "GITHUB_TOKEN=before\n").unwrap();
-    let plan = v.plan_dotenv(&file, &keys(&["GITHUB_TOKEN"]), &Policy::new(Decision::Overwrite)).unwrap();
+    let plan = inject::plan_dotenv(&v, &file, &keys(&["GITHUB_TOKEN"]), &Policy::new(Decision::Overwrite)).unwrap();
     let opts = |s: i64| ApplyOptions {
         now: Some(chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()),
         ..ApplyOptions::default()
     };
-    v.write_dotenv(&file, &plan, &opts(0)).unwrap();
+    inject::write_dotenv(&v, &file, &plan, &opts(0), None).unwrap();
     let backups = list_backups(&file).unwrap();
     assert_eq!(backups.len(), 1);
 
-    v.restore_dotenv(&file, &backups[0], &opts(60)).unwrap();
+    inject::restore_dotenv(&v, &file, &backups[0], &opts(60)).unwrap();
     assert_eq!(fs::read_to_string(&file).unwrap(), "GITHUB_TOKEN=before\n");
     let backups = list_backups(&file).unwrap();
     assert_eq!(backups.len(), 2, "the replaced text was backed up too");
@@ -122,22 +121,22 @@ fn restore_puts_a_backup_back_and_backs_up_what_it_replaces() {
     // Only a listed backup of this file can be restored.
     let stranger = fx.dir.path().join("other.txt");
     fs::write(&stranger, "X=1\n").unwrap();
-    let e = v.restore_dotenv(&file, &stranger, &opts(120)).unwrap_err();
+    let e = inject::restore_dotenv(&v, &file, &stranger, &opts(120)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InputInvalid);
     assert_eq!(fs::read_to_string(&file).unwrap(), "GITHUB_TOKEN=before\n");
 }
 
 #[test]
 fn command_env_holds_the_selected_values_and_audits_names_only() {
-    let (fx, mut v) = vault_with_two();
-    let env = v.command_env(&keys(&["GITHUB_TOKEN"]), None).unwrap();
+    let (fx, v) = vault_with_two();
+    let env = inject::command_env(&v, &keys(&["GITHUB_TOKEN"]), None, None).unwrap();
     assert_eq!(env.len(), 1);
     assert_eq!(env[0].0, "GITHUB_TOKEN");
     assert_eq!(env[0].1.expose_secret(), GH);
 
     let file = fx.dir.path().join(".env");
     fs::write(&file, "OPENAI_API_KEY=\nOTHER=1\n").unwrap();
-    let env = v.command_env(&KeySelection::InFile, Some(&file)).unwrap();
+    let env = inject::command_env(&v, &KeySelection::InFile, Some(&file), None).unwrap();
     assert_eq!(env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["OPENAI_API_KEY"]);
 
     let events = v.audit_log(10, Some("secret.inject")).unwrap();
@@ -148,9 +147,9 @@ fn command_env_holds_the_selected_values_and_audits_names_only() {
     // The same name under two providers cannot both be injected.
     let mut other = NewSecret::new("GITHUB_TOKEN", "zqx-other");
     other.provider_id = Some("generic".into());
-    v.add_secret(other).unwrap();
-    let e = v.command_env(&keys(&["github/GITHUB_TOKEN", "generic/GITHUB_TOKEN"]), None).unwrap_err();
+    secrets::add(&v, other).unwrap();
+    let e = inject::command_env(&v, &keys(&["github/GITHUB_TOKEN", "generic/GITHUB_TOKEN"]), None, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::SecretAmbiguous);
-    let e = v.command_env(&KeySelection::Keys(vec![KeyRef::named("GITHUB_TOKEN")]), None).unwrap_err();
+    let e = inject::command_env(&v, &KeySelection::Keys(vec![KeyRef::named("GITHUB_TOKEN")]), None, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::SecretAmbiguous);
 }

@@ -2,6 +2,7 @@
 //! read (adversarial input included), the preview, conflict decisions,
 //! all-or-nothing writes, and that no value leaks anywhere.
 
+use keyclave_core::secrets;
 use crate::common::*;
 use keyclave_core::conflict::{ConflictDecision, ImportDecisions};
 use keyclave_core::import::{self, Format, ImportOptions, Parsed, Reason};
@@ -33,7 +34,7 @@ fn value_of(p: &Parsed, key: &str) -> String {
 }
 
 fn reveal(v: &Vault, key: &str) -> String {
-    v.reveal_secret(key, None).expect("reveal").expose_secret().to_owned()
+    secrets::reveal(&v, key, None, None).expect("reveal").expose_secret().to_owned()
 }
 
 fn import_text(
@@ -41,7 +42,7 @@ fn import_text(
     text: &str,
     decisions: &ImportDecisions,
 ) -> keyclave_core::Result<import::ImportReport> {
-    v.import_parsed(parse(text), &ImportOptions::default(), decisions)
+    import::apply(&v, parse(text), &ImportOptions::default(), decisions)
 }
 
 // --- reading dotenv -------------------------------------------------------------
@@ -87,7 +88,7 @@ fn dotenv_edge_cases_read_like_python_dotenv() {
     // CR never leaks into a single-line value; ${…} gets a warning.
     assert!(got.iter().all(|(_, v, a, b)| a != b || !v.contains('\r')));
     let v = Fixture::new();
-    let preview = v.unlock().preview_import(&p, &ImportOptions::default()).expect("preview");
+    let preview = import::preview(&v.unlock(), &p, &ImportOptions::default()).expect("preview");
     let refs = preview.entries.iter().find(|e| e.key_name == "REF").expect("REF");
     assert!(refs.warnings.iter().any(|w| w.contains("${…}")), "{:?}", refs.warnings);
 }
@@ -173,16 +174,16 @@ fn invalid_key_names_are_rejected_without_stopping_the_rest() {
     );
 
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     // Strict: nothing is written, and the lines are named.
     let strict = ImportOptions { strict: true, ..ImportOptions::default() };
-    let e = v.import_parsed(parse(text), &strict, &ImportDecisions::default()).unwrap_err();
+    let e = import::apply(&v, parse(text), &strict, &ImportDecisions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportRejectedLines);
     assert!(e.message().starts_with("8 line(s)") && e.message().contains("2, 3, 4"), "{}", e.message());
-    assert_eq!(v.secret_count(), 0);
+    assert_eq!(secrets::count(&v), 0);
     // Lenient (the default): the rest is imported.
     let report =
-        v.import_parsed(parse(text), &ImportOptions::default(), &ImportDecisions::default()).expect("import");
+        import::apply(&v, parse(text), &ImportOptions::default(), &ImportDecisions::default()).expect("import");
     assert_eq!((report.counts.added, report.rejected, report.unparsed), (2, 8, 0));
     assert_eq!(reveal(&v, "lower_ok"), "6");
 }
@@ -194,7 +195,7 @@ fn empty_blank_and_comment_only_input_has_nothing_to_import() {
     for text in ["", "\u{FEFF}", "\n\n  \r\n\t", "# only a comment\n# another"] {
         let p = parse(text);
         assert!(p.entries().is_empty() && p.unparsed().is_empty() && p.rejected().is_empty(), "{text:?}");
-        let e = v.import_parsed(p, &ImportOptions::default(), &ImportDecisions::default()).unwrap_err();
+        let e = import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::default()).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ImportNothingFound, "{text:?}");
     }
     let e = import_text(&mut v, "garbage\nmore garbage", &ImportDecisions::default()).unwrap_err();
@@ -283,7 +284,7 @@ fn json_strings_numbers_bools_and_what_is_rejected() {
     );
     assert!(p.unparsed().is_empty());
     let f = Fixture::new();
-    let preview = f.unlock().preview_import(&p, &ImportOptions::default()).expect("preview");
+    let preview = import::preview(&f.unlock(), &p, &ImportOptions::default()).expect("preview");
     assert!(preview.entries[1].warnings.iter().any(|w| w.contains("JSON number")));
     assert!(preview.entries[4].warnings.iter().any(|w| w.contains("true/false")));
     assert_eq!(preview.entries[0].provider_id, "openai");
@@ -342,10 +343,10 @@ fn deeply_nested_json_is_rejected_not_a_stack_overflow() {
 #[test]
 fn preview_suggests_providers_flags_conflicts_and_writes_nothing() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    v.add_secret(NewSecret::new("GH_TOKEN", "ghp_existing0000000000000000000000000000")).expect("add");
+    let v = f.unlock();
+    secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_existing0000000000000000000000000000")).expect("add");
     let p = parse("GH_TOKEN=ghp_new\nOPENAI_KEY=sk-x\nANTHROPIC_API_KEY=sk-ant-x\nmy_thing=1\n");
-    let preview = v.preview_import(&p, &ImportOptions::default()).expect("preview");
+    let preview = import::preview(&v, &p, &ImportOptions::default()).expect("preview");
     let got: Vec<(&str, &str, bool)> =
         preview.entries.iter().map(|e| (e.key_name.as_str(), e.provider_id.as_str(), e.conflict)).collect();
     assert_eq!(
@@ -359,25 +360,25 @@ fn preview_suggests_providers_flags_conflicts_and_writes_nothing() {
     );
     assert_eq!(preview.conflicts(), 1);
     assert_eq!(preview.entries[3].warnings, ["upper-case key names are recommended (MY_THING)"]);
-    assert_eq!(v.secret_count(), 1, "a preview writes nothing");
+    assert_eq!(secrets::count(&v), 1, "a preview writes nothing");
 
     // A provider for all: the conflict is judged under that provider.
     let stripe = ImportOptions { provider_id: Some("stripe".into()), ..ImportOptions::default() };
-    let preview = v.preview_import(&p, &stripe).expect("preview");
+    let preview = import::preview(&v, &p, &stripe).expect("preview");
     assert!(preview.entries.iter().all(|e| e.provider_id == "stripe" && !e.conflict));
     let bad = ImportOptions { provider_id: Some("nope".into()), ..ImportOptions::default() };
-    assert_eq!(v.preview_import(&p, &bad).unwrap_err().code(), ErrorCode::ProviderNotFound);
+    assert_eq!(import::preview(&v, &p, &bad).unwrap_err().code(), ErrorCode::ProviderNotFound);
     assert_eq!(
-        v.import_parsed(p, &bad, &ImportDecisions::all(ConflictDecision::Replace)).unwrap_err().code(),
+        import::apply(&v, p, &bad, &ImportDecisions::all(ConflictDecision::Replace)).unwrap_err().code(),
         ErrorCode::ProviderNotFound
     );
 }
 
 /// A vault with A, B, C (generic) and an import text touching them plus a new key.
 fn conflict_setup(f: &Fixture) -> Vault {
-    let mut v = f.unlock();
+    let v = f.unlock();
     for (k, val) in [("KEY_A", "old-a"), ("KEY_B", "old-b"), ("KEY_C", "old-c")] {
-        v.add_secret(NewSecret::new(k, val)).expect("add");
+        secrets::add(&v, NewSecret::new(k, val)).expect("add");
     }
     v
 }
@@ -391,8 +392,8 @@ fn an_undecided_conflict_refuses_the_import_and_writes_nothing() {
     let e = import_text(&mut v, CONFLICT_TEXT, &ImportDecisions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
     assert!(e.message().contains("KEY_A (generic)") && !e.message().contains("new-a"), "{}", e.message());
-    assert_eq!(v.secret_count(), 3);
-    assert!(v.find_secret("KEY_NEW", None).is_err());
+    assert_eq!(secrets::count(&v), 3);
+    assert!(secrets::find(&v, "KEY_NEW", None).is_err());
 }
 
 #[test]
@@ -413,7 +414,7 @@ fn each_conflict_decision_does_what_it_says() {
         );
         assert_eq!(reveal(&v, "KEY_A"), expect_a, "{decision:?}");
         assert_eq!(reveal(&v, "KEY_NEW"), "new-n", "a new key is added whatever the default");
-        let a = v.find_secret("KEY_A", None).expect("A");
+        let a = secrets::find(&v, "KEY_A", None).expect("A");
         let expected_source =
             if decision == ConflictDecision::Replace { SourceType::Paste } else { SourceType::Manual };
         assert_eq!(a.source_type, expected_source, "{decision:?}");
@@ -431,31 +432,31 @@ fn per_key_decisions_override_apply_to_all() {
     let c = import_text(&mut v, CONFLICT_TEXT, &d).expect("import").counts;
     assert_eq!((c.added, c.replaced, c.kept, c.skipped), (0, 1, 1, 2));
     assert_eq!([reveal(&v, "KEY_A"), reveal(&v, "KEY_B"), reveal(&v, "KEY_C")], ["old-a", "new-b", "old-c"]);
-    assert!(v.find_secret("KEY_NEW", None).is_err(), "skipping a new key is allowed");
+    assert!(secrets::find(&v, "KEY_NEW", None).is_err(), "skipping a new key is allowed");
 
     // Replaced values survive a re-open, with the import's provenance.
     drop(v);
     let v = f.unlock();
     assert_eq!(reveal(&v, "KEY_B"), "new-b");
-    let b = v.find_secret("KEY_B", None).expect("B");
+    let b = secrets::find(&v, "KEY_B", None).expect("B");
     assert!(b.imported_at.is_some());
-    assert_eq!(v.list_secrets(&Default::default()).total, 3);
+    assert_eq!(secrets::list(&v, &Default::default()).total, 3);
 }
 
 #[test]
 fn provenance_is_paste_or_the_file_name_only() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     let opts = ImportOptions { provenance: Provenance::paste(Some("clipboard")), ..ImportOptions::default() };
-    v.import_parsed(parse("PASTED=1\n"), &opts, &ImportDecisions::default()).expect("import");
-    let s = v.find_secret("PASTED", None).expect("PASTED");
+    import::apply(&v, parse("PASTED=1\n"), &opts, &ImportDecisions::default()).expect("import");
+    let s = secrets::find(&v, "PASTED", None).expect("PASTED");
     assert_eq!((s.source_type, s.source_label.as_deref()), (SourceType::Paste, Some("clipboard")));
     assert!(s.imported_at.is_some());
 
     let path = Path::new("/home/alice/clients/acme/.env.production");
     let opts = ImportOptions { provenance: Provenance::file_import(path), ..ImportOptions::default() };
-    v.import_parsed(parse("FROM_FILE=1\n"), &opts, &ImportDecisions::default()).expect("import");
-    let s = v.find_secret("FROM_FILE", None).expect("FROM_FILE");
+    import::apply(&v, parse("FROM_FILE=1\n"), &opts, &ImportDecisions::default()).expect("import");
+    let s = secrets::find(&v, "FROM_FILE", None).expect("FROM_FILE");
     assert_eq!((s.source_type, s.source_label.as_deref()), (SourceType::FileImport, Some(".env.production")));
 
     let events = v.audit_log(10, Some("secret.import")).expect("audit");
@@ -468,10 +469,10 @@ fn provenance_is_paste_or_the_file_name_only() {
 // --- all or nothing --------------------------------------------------------------
 
 fn assert_unchanged(v: &Vault) {
-    assert_eq!(v.secret_count(), 3);
+    assert_eq!(secrets::count(&v), 3);
     assert_eq!([reveal(v, "KEY_A"), reveal(v, "KEY_B"), reveal(v, "KEY_C")], ["old-a", "old-b", "old-c"]);
-    assert!(v.find_secret("KEY_NEW", None).is_err());
-    assert!(v.find_secret("KEY_A", None).expect("A").imported_at.is_none());
+    assert!(secrets::find(&v, "KEY_NEW", None).is_err());
+    assert!(secrets::find(&v, "KEY_A", None).expect("A").imported_at.is_none());
     assert_eq!(v.audit_log(50, Some("secret.import")).expect("audit").len(), 0);
 }
 
@@ -481,20 +482,20 @@ fn a_failure_midway_leaves_the_vault_unchanged() {
     // event, after every insert and update: the transaction rolls back and
     // the in-memory catalog is untouched.
     let triggers = [
-        "CREATE TEMP TRIGGER boom BEFORE INSERT ON secrets WHEN NEW.key_name = 'KEY_BOOM'
+        "CREATE TRIGGER boom BEFORE INSERT ON secrets WHEN NEW.key_name = 'KEY_BOOM'
          BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-        "CREATE TEMP TRIGGER boom BEFORE INSERT ON audit_events WHEN NEW.event_type = 'secret.import'
+        "CREATE TRIGGER boom BEFORE INSERT ON audit_events WHEN NEW.event_type = 'secret.import'
          BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
     ];
     for trigger in triggers {
         let f = Fixture::new();
         let mut v = conflict_setup(&f);
-        v.connection().execute(trigger, []).expect("trigger");
+        f.raw_vault().execute(trigger, []).expect("trigger");
         let text = format!("{CONFLICT_TEXT}KEY_BOOM=boom-value\nKEY_AFTER=after\n");
         let e = import_text(&mut v, &text, &ImportDecisions::all(ConflictDecision::Replace)).unwrap_err();
         assert_eq!(e.code(), ErrorCode::StorageDatabase, "{trigger}");
         assert!(!e.message().contains("new-a") && !e.message().contains("boom-value"), "{}", e.message());
-        v.connection().execute("DROP TRIGGER temp.boom", []).expect("drop trigger");
+        f.raw_vault().execute("DROP TRIGGER boom", []).expect("drop trigger");
         assert_unchanged(&v);
         drop(v);
         assert_unchanged(&f.unlock());
@@ -515,14 +516,14 @@ fn values_never_appear_in_preview_debug_errors_or_audit() {
     let json =
         format!("{{\"GOOD\": \"{CANARY}\", \"NESTED\": {{\"x\": \"{CANARY}\"}}, \"ARR\": [\"{CANARY}\"]}}");
     let f = Fixture::new();
-    let mut v = f.unlock();
-    v.add_secret(NewSecret::new("GOOD", "existing")).expect("add");
+    let v = f.unlock();
+    secrets::add(&v, NewSecret::new("GOOD", "existing")).expect("add");
     let mut outputs: Vec<String> = Vec::new();
     for (text, format) in [(dotenv.as_str(), Format::Auto), (json.as_str(), Format::Json)] {
         let p = parse_as(text, format);
         assert!(p.entries().iter().any(|e| e.value().expose_secret() == CANARY), "the canary is read");
         outputs.push(format!("{p:?} {:?} {:?} {:?}", p.entries(), p.rejected(), p.unparsed()));
-        let preview = v.preview_import(&p, &ImportOptions::default()).expect("preview");
+        let preview = import::preview(&v, &p, &ImportOptions::default()).expect("preview");
         outputs.push(serde_json::to_string(&preview).expect("json"));
         outputs.push(format!("{preview:?}"));
         // Every refusal: undecided conflict, strict.
@@ -533,11 +534,10 @@ fn values_never_appear_in_preview_debug_errors_or_audit() {
                 ImportDecisions::all(ConflictDecision::Replace),
             ),
         ] {
-            let e = v.import_parsed(parse_as(text, format), &opts, &d).unwrap_err();
+            let e = import::apply(&v, parse_as(text, format), &opts, &d).unwrap_err();
             outputs.push(format!("{e} {e:?} {}", serde_json::to_string(&e).expect("json")));
         }
-        let report = v
-            .import_parsed(p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
+        let report = import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
             .expect("import");
         outputs.push(format!("{report:?} {}", serde_json::to_string(&report).expect("json")));
     }
@@ -577,15 +577,14 @@ fn check_input(v: &RefCell<Vault>, bytes: &[u8]) -> Result<(), TestCaseError> {
             }
         };
         prop_assert!(p.format() != Format::Auto);
-        let mut v = v.borrow_mut();
-        let preview = v
-            .preview_import(&p, &ImportOptions::default())
+        let v = v.borrow_mut();
+        let preview = import::preview(&v, &p, &ImportOptions::default())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(preview.entries.len(), p.entries().len());
         for e in p.entries() {
             prop_assert!(e.line() >= 1 && e.line() <= e.last_line());
         }
-        match v.import_parsed(p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
+        match import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
         {
             Ok(r) => prop_assert_eq!(r.counts.added + r.counts.replaced, preview.entries.len() as u32),
             Err(e) => prop_assert_eq!(e.code(), ErrorCode::ImportNothingFound),

@@ -60,8 +60,7 @@ fn delete_needs_the_passphrase_and_removes_the_folder() {
     assert!(f.kc.profiles().expect("list").is_empty());
     assert_eq!(f.kc.unlock(NAME, &pass()).unwrap_err().code(), ErrorCode::ProfileNotFound);
     let deletions: i64 =
-        f.kc.index()
-            .connection()
+        f.raw_index()
             .query_row("SELECT count(*) FROM app_audit_events WHERE event_type = 'profile.delete'", [], |r| {
                 r.get(0)
             })
@@ -72,25 +71,30 @@ fn delete_needs_the_passphrase_and_removes_the_folder() {
 #[test]
 fn unlock_lock_and_create_are_audited_and_retention_applies() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     let log = v.audit_log(10, None).expect("audit");
     let types: Vec<&str> = log.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(types, ["vault.unlock", "profile.create"]);
     let mut s = v.settings().clone();
     s.audit_retention_max_count = 100;
     v.update_settings(s).expect("settings");
-    for _ in 0..150 {
-        v.record(keyclave_core::audit::EventType::SecretReveal, serde_json::json!({})).expect("record");
+    let raw = f.raw_vault();
+    for i in 0..150 {
+        raw.execute(
+            "INSERT INTO audit_events (id, profile_id, event_type, created_at, metadata_json_redacted)
+             VALUES (?1, ?2, 'secret.reveal', ?3, '{}')",
+            rusqlite::params![format!("filler-{i}"), f.profile_id(), keyclave_core::time::now()],
+        )
+        .expect("record");
     }
-    v.lock().expect("lock");
+    v.close().expect("lock");
     let v = f.unlock();
     let n: i64 =
-        v.connection().query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0)).expect("count");
+        raw.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0)).expect("count");
     assert_eq!(n, 100, "retention keeps the newest max_count events");
     assert_eq!(v.audit_log(1, None).expect("audit")[0].event_type, "vault.unlock");
     // Age: an event older than max_days goes at the next unlock.
-    v.connection()
-        .execute("UPDATE audit_events SET created_at = '2000-01-01T00:00:00.000Z' WHERE event_type = 'secret.reveal'", [])
+    raw.execute("UPDATE audit_events SET created_at = '2000-01-01T00:00:00.000Z' WHERE event_type = 'secret.reveal'", [])
         .expect("age events");
     drop(v);
     let v = f.unlock();

@@ -1,19 +1,20 @@
 //! PVK rotation: re-encrypts everything, and survives a crash at any step.
 
+use keyclave_core::{rotation, secrets};
 use crate::common::*;
-use keyclave_core::vault::RotationStep;
+use keyclave_core::rotation::RotationStep;
 use keyclave_core::{Error, ErrorCode};
 
 const N: usize = 12;
 
 fn assert_all_readable(f: &Fixture, expected: &[(String, String, String)]) -> u64 {
     let v = f.unlock();
-    assert_eq!(v.secret_count(), expected.len());
+    assert_eq!(secrets::count(&v), expected.len());
     for (k, val, _) in expected {
-        assert_eq!(v.reveal_secret(k, None).expect("reveal").expose_secret(), val, "{k}");
+        assert_eq!(secrets::reveal(&v, k, None, None).expect("reveal").expose_secret(), val, "{k}");
     }
     let version = v.rotation_version();
-    v.lock().expect("lock");
+    v.close().expect("lock");
     version
 }
 
@@ -36,8 +37,7 @@ fn rotation_changes_the_key_and_keeps_every_secret() {
     let path = v.db_path();
     let before = std::fs::read(&path).expect("read");
     let mut steps = Vec::new();
-    let v = v
-        .rotate_key(&pass(), &mut |s| {
+    let v = rotation::rotate(v, &pass(), &mut |s| {
             steps.push(s);
             Ok(())
         })
@@ -46,7 +46,7 @@ fn rotation_changes_the_key_and_keeps_every_secret() {
     assert_eq!(steps.first(), Some(&RotationStep::Started));
     assert_eq!(steps.last(), Some(&RotationStep::Committed));
     assert!(steps.contains(&RotationStep::Resealed { done: N, total: N }));
-    v.lock().expect("lock");
+    v.close().expect("lock");
     assert_ne!(&std::fs::read(&path).expect("read")[..64], &before[..64]);
     assert_eq!(assert_all_readable(&f, &added), 2);
     assert!(leftovers(&f).is_empty());
@@ -58,7 +58,7 @@ fn rotation_changes_the_key_and_keeps_every_secret() {
 fn rotation_needs_the_passphrase() {
     let f = Fixture::new();
     let v = f.unlock();
-    let e = v.rotate_key(&"not the passphrase".into(), &mut |_| Ok(())).unwrap_err();
+    let e = rotation::rotate(v, &"not the passphrase".into(), &mut |_| Ok(())).unwrap_err();
     assert_eq!(e.code(), ErrorCode::VaultWrongPassphrase);
     assert_eq!(assert_all_readable(&f, &[]), 1);
 }
@@ -82,7 +82,7 @@ fn rotation_survives_a_crash_at_every_step() {
         let f = Fixture::new();
         let mut v = f.unlock();
         let added = add_secrets(&mut v, N);
-        let result = v.rotate_key(&pass(), &mut |s| {
+        let result = rotation::rotate(v, &pass(), &mut |s| {
             if s == crash_at { Err(Error::internal("simulated crash")) } else { Ok(()) }
         });
         assert!(result.is_err(), "{crash_at:?}: the hook must stop the rotation");
@@ -92,17 +92,16 @@ fn rotation_survives_a_crash_at_every_step() {
         assert_eq!(version, if switched { 2 } else { 1 }, "{crash_at:?}");
         assert!(leftovers(&f).is_empty(), "{crash_at:?}: leftovers {:?}", leftovers(&f));
         let pending: Option<Vec<u8>> =
-            f.kc.index()
-                .connection()
+            f.raw_index()
                 .query_row("SELECT pending_wrapped_pvk FROM profile_vault_meta", [], |r| r.get(0))
                 .expect("meta");
         assert!(pending.is_none(), "{crash_at:?}: recovery clears the pending key");
 
         // And the next rotation completes.
         let v = f.unlock();
-        let v = v.rotate_key(&pass(), &mut |_| Ok(())).expect("rotate after recovery");
+        let v = rotation::rotate(v, &pass(), &mut |_| Ok(())).expect("rotate after recovery");
         assert_eq!(v.rotation_version(), version + 1);
-        v.lock().expect("lock");
+        v.close().expect("lock");
         assert_all_readable(&f, &added);
     }
 }
@@ -113,7 +112,7 @@ fn a_garbage_rotation_file_is_cleaned_up() {
     let mut v = f.unlock();
     let added = add_secrets(&mut v, 3);
     let rotating = v.db_path().with_extension("db.rotating");
-    v.lock().expect("lock");
+    v.close().expect("lock");
     std::fs::write(&rotating, b"half-written garbage").expect("write");
     assert_all_readable(&f, &added);
     assert!(!rotating.exists());

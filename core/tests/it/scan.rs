@@ -2,10 +2,12 @@
 //! requirements and recommendations stored, incremental rescans, decisions,
 //! and the keys a project then gets in `.env` files and `keyclave run`.
 
+use keyclave_core::{inject, projects, secrets};
 use crate::common::*;
 use keyclave_core::ErrorCode;
-use keyclave_core::dotenv::{ApplyOptions, Decision, KeySelection, Policy};
-use keyclave_core::project::{EnvVarState, ReviewStatus, ScanReport};
+use keyclave_core::dotenv::{ApplyOptions, Decision, Policy};
+use keyclave_core::inject::KeySelection;
+use keyclave_core::projects::{EnvVarState, ReviewStatus, ScanReport};
 use keyclave_core::scan::{Rule, ScanOptions, ScanProgress, SkipReason};
 use keyclave_core::secrets::NewSecret;
 use keyclave_core::{Vault, scan};
@@ -19,7 +21,7 @@ fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
 }
 
 fn scan_it(v: &Vault, root: &Path) -> ScanReport {
-    v.scan_project(root, &ScanOptions::default(), &mut |_| {}).unwrap()
+    projects::scan(&v, root, &ScanOptions::default(), &mut |_| {}).unwrap()
 }
 
 fn providers_of(r: &ScanReport) -> Vec<(String, f64)> {
@@ -54,7 +56,7 @@ fn a_scan_finds_requirements_with_citations_and_skips_what_it_should() {
     let (fx, dir) = project();
     let v = fx.unlock();
     let mut last = ScanProgress::default();
-    let report = v.scan_project(dir.path(), &ScanOptions::default(), &mut |p| last = *p).unwrap();
+    let report = projects::scan(&v, dir.path(), &ScanOptions::default(), &mut |p| last = *p).unwrap();
 
     assert_eq!(last, report.progress, "the last progress call carries the final counts");
     assert_eq!(report.progress.files_seen, 5, "README.md, README, notes.markdown, blob.md, huge.md");
@@ -96,12 +98,10 @@ fn a_scan_finds_requirements_with_citations_and_skips_what_it_should() {
     for value in ["zqxDOCSVALUE", "zqxINDENTED"] {
         assert!(!json.contains(value), "{value} leaked into the report");
     }
-    let reqs_json: String = v
-        .connection()
+    let reqs_json: String = fx.raw_vault()
         .query_row("SELECT group_concat(citations_json) FROM project_requirements", [], |r| r.get(0))
         .unwrap();
-    let docs_json: String = v
-        .connection()
+    let docs_json: String = fx.raw_vault()
         .query_row("SELECT group_concat(findings_json) FROM project_docs", [], |r| r.get(0))
         .unwrap();
     for value in ["zqxDOCSVALUE", "zqxINDENTED"] {
@@ -112,8 +112,8 @@ fn a_scan_finds_requirements_with_citations_and_skips_what_it_should() {
 #[test]
 fn env_var_status_follows_the_vault_and_the_projects_dotenv() {
     let (fx, dir) = project();
-    let mut v = fx.unlock();
-    v.add_secrets(vec![NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003")]).unwrap();
+    let v = fx.unlock();
+    secrets::add_many(&v, vec![NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003")]).unwrap();
     write(dir.path(), ".env", "GH_TOKEN=local\n");
     let report = scan_it(&v, dir.path());
     let state = |provider: &str| {
@@ -132,9 +132,9 @@ fn rescans_parse_only_changed_files_and_keep_decisions() {
     let first = scan_it(&v, dir.path());
     let github = first.requirements.iter().find(|r| r.provider_id == "github").unwrap().id.clone();
     let vercel = first.requirements.iter().find(|r| r.provider_id == "vercel").unwrap().id.clone();
-    v.set_requirement_status(&github, ReviewStatus::Rejected).unwrap();
-    v.set_requirement_status(&vercel, ReviewStatus::Accepted).unwrap();
-    v.set_recommendation_status(&first.recommendations[0].id, ReviewStatus::Accepted).unwrap();
+    projects::set_requirement_status(&v, &github, ReviewStatus::Rejected).unwrap();
+    projects::set_requirement_status(&v, &vercel, ReviewStatus::Accepted).unwrap();
+    projects::set_recommendation_status(&v, &first.recommendations[0].id, ReviewStatus::Accepted).unwrap();
 
     let second = scan_it(&v, dir.path());
     assert_eq!((second.progress.files_parsed, second.progress.files_unchanged), (0, 3));
@@ -159,31 +159,31 @@ fn rescans_parse_only_changed_files_and_keep_decisions() {
 fn projects_are_registered_once_found_by_path_name_or_id_and_removed() {
     let (fx, dir) = project();
     let v = fx.unlock();
-    let a = v.add_project(dir.path()).unwrap();
-    let b = v.add_project(&dir.path().join("docs/..")).unwrap();
+    let a = projects::add(&v, dir.path()).unwrap();
+    let b = projects::add(&v, &dir.path().join("docs/..")).unwrap();
     assert_eq!(a.id, b.id, "the same folder, however it is written");
-    assert_eq!(v.projects().unwrap().len(), 1);
-    assert_eq!(v.find_project(&a.display_name).unwrap().id, a.id);
-    assert_eq!(v.find_project(dir.path().to_str().unwrap()).unwrap().id, a.id);
+    assert_eq!(projects::list(&v).unwrap().len(), 1);
+    assert_eq!(projects::find(&v, &a.display_name).unwrap().id, a.id);
+    assert_eq!(projects::find(&v, dir.path().to_str().unwrap()).unwrap().id, a.id);
 
-    let missing = v.add_project(&dir.path().join("nope")).unwrap_err();
+    let missing = projects::add(&v, &dir.path().join("nope")).unwrap_err();
     assert_eq!(missing.code(), ErrorCode::ProjectInvalidRoot);
-    let file = v.add_project(&dir.path().join("README.md")).unwrap_err();
+    let file = projects::add(&v, &dir.path().join("README.md")).unwrap_err();
     assert_eq!(file.code(), ErrorCode::ProjectInvalidRoot);
-    assert_eq!(v.find_project("nothing").unwrap_err().code(), ErrorCode::ProjectNotFound);
+    assert_eq!(projects::find(&v, "nothing").unwrap_err().code(), ErrorCode::ProjectNotFound);
     assert_eq!(
-        v.set_requirement_status("nope", ReviewStatus::Accepted).unwrap_err().code(),
+        projects::set_requirement_status(&v, "nope", ReviewStatus::Accepted).unwrap_err().code(),
         ErrorCode::RequirementNotFound
     );
     assert_eq!(
-        v.set_recommendation_status("nope", ReviewStatus::Accepted).unwrap_err().code(),
+        projects::set_recommendation_status(&v, "nope", ReviewStatus::Accepted).unwrap_err().code(),
         ErrorCode::RecommendationNotFound
     );
 
     scan_it(&v, dir.path());
-    v.remove_project(&a.id).unwrap();
-    assert!(v.projects().unwrap().is_empty());
-    let left: i64 = v.connection().query_row("SELECT count(*) FROM project_docs", [], |r| r.get(0)).unwrap();
+    projects::remove(&v, &a.id).unwrap();
+    assert!(projects::list(&v).unwrap().is_empty());
+    let left: i64 = fx.raw_vault().query_row("SELECT count(*) FROM project_docs", [], |r| r.get(0)).unwrap();
     assert_eq!(left, 0, "docs go with the project");
     assert!(dir.path().join("README.md").exists(), "the folder is untouched");
 
@@ -202,8 +202,8 @@ fn projects_are_registered_once_found_by_path_name_or_id_and_removed() {
 #[test]
 fn a_scanned_project_selects_its_keys_for_dotenv_and_run_and_records_the_target() {
     let (fx, dir) = project();
-    let mut v = fx.unlock();
-    v.add_secrets(vec![
+    let v = fx.unlock();
+    secrets::add_many(&v, vec![
         NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003"),
         NewSecret::new("GH_TOKEN", "ghp_zqxVAULT00000000000000000000000004"),
         NewSecret::new("UNRELATED_TOKEN", "zqx-unrelated-value-5"),
@@ -211,25 +211,24 @@ fn a_scanned_project_selects_its_keys_for_dotenv_and_run_and_records_the_target(
     .unwrap();
     let selection = KeySelection::Project(dir.path().to_path_buf());
     // Not scanned yet: nothing is known about what it needs.
-    assert_eq!(v.command_env(&selection, None).unwrap_err().code(), ErrorCode::InputInvalid);
+    assert_eq!(inject::command_env(&v, &selection, None, None).unwrap_err().code(), ErrorCode::InputInvalid);
 
     let report = scan_it(&v, dir.path());
-    let env = v.command_env(&selection, None).unwrap();
+    let env = inject::command_env(&v, &selection, None, None).unwrap();
     let mut names: Vec<_> = env.iter().map(|(n, _)| n.as_str()).collect();
     names.sort();
     assert_eq!(names, vec!["GH_TOKEN", "STRIPE_SECRET_KEY"]);
 
     let github = report.requirements.iter().find(|r| r.provider_id == "github").unwrap();
-    v.set_requirement_status(&github.id, ReviewStatus::Rejected).unwrap();
-    let env = v.command_env(&selection, None).unwrap();
+    projects::set_requirement_status(&v, &github.id, ReviewStatus::Rejected).unwrap();
+    let env = inject::command_env(&v, &selection, None, None).unwrap();
     assert_eq!(env.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["STRIPE_SECRET_KEY"]);
 
     let file = dir.path().join(".env");
-    let plan = v.plan_dotenv(&file, &selection, &Policy::new(Decision::Overwrite)).unwrap();
-    v.write_dotenv(&file, &plan, &ApplyOptions::default()).unwrap();
+    let plan = inject::plan_dotenv(&v, &file, &selection, &Policy::new(Decision::Overwrite)).unwrap();
+    inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert!(fs::read_to_string(&file).unwrap().contains("STRIPE_SECRET_KEY="));
-    let (path, summary): (String, String) = v
-        .connection()
+    let (path, summary): (String, String) = fx.raw_vault()
         .query_row("SELECT path, last_diff_summary_json FROM dotenv_targets", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -275,19 +274,20 @@ fn adversarial_trees_do_not_panic() {
 fn a_cancelled_scan_stores_nothing() {
     let (fx, dir) = project();
     let v = fx.unlock();
-    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let options = ScanOptions { cancel: Some(cancel.clone()), ..ScanOptions::default() };
-    let err = v.scan_project(dir.path(), &options, &mut |_| {}).unwrap_err();
+    let cancel = v.job_token();
+    cancel.cancel();
+    let options = ScanOptions { cancel: Some(cancel), ..ScanOptions::default() };
+    let err = projects::scan(&v, dir.path(), &options, &mut |_| {}).unwrap_err();
     assert_eq!(err.code(), ErrorCode::ScanCancelled);
-    let docs: i64 = v.connection().query_row("SELECT count(*) FROM project_docs", [], |r| r.get(0)).unwrap();
+    let docs: i64 = fx.raw_vault().query_row("SELECT count(*) FROM project_docs", [], |r| r.get(0)).unwrap();
     let reqs: i64 =
-        v.connection().query_row("SELECT count(*) FROM project_requirements", [], |r| r.get(0)).unwrap();
+        fx.raw_vault().query_row("SELECT count(*) FROM project_requirements", [], |r| r.get(0)).unwrap();
     assert_eq!((docs, reqs), (0, 0));
-    assert!(v.projects().unwrap().is_empty(), "a cancelled first scan registers nothing");
+    assert!(projects::list(&v).unwrap().is_empty(), "a cancelled first scan registers nothing");
 
-    cancel.store(false, std::sync::atomic::Ordering::Relaxed);
-    let report = v.scan_project(dir.path(), &options, &mut |_| {}).unwrap();
-    assert_eq!(report.progress.files_parsed, 3, "the flag is read, not latched");
+    let options = ScanOptions { cancel: Some(v.job_token()), ..ScanOptions::default() };
+    let report = projects::scan(&v, dir.path(), &options, &mut |_| {}).unwrap();
+    assert_eq!(report.progress.files_parsed, 3, "a new token, a new scan");
 }
 
 #[test]
@@ -297,14 +297,14 @@ fn a_name_two_projects_share_is_refused_and_paths_still_work() {
     let dir = tempfile::tempdir().unwrap();
     for parent in ["a", "b"] {
         fs::create_dir_all(dir.path().join(parent).join("app")).unwrap();
-        v.add_project(&dir.path().join(parent).join("app")).unwrap();
+        projects::add(&v, &dir.path().join(parent).join("app")).unwrap();
     }
-    let err = v.find_project("app").unwrap_err();
+    let err = projects::find(&v, "app").unwrap_err();
     assert_eq!(err.code(), ErrorCode::ProjectNotFound);
     assert!(err.suggestion().contains("folder path"), "{}", err.suggestion());
     let a = dir.path().join("a/app");
     assert_eq!(
-        v.find_project(a.to_str().unwrap()).unwrap().root_path,
+        projects::find(&v, a.to_str().unwrap()).unwrap().root_path,
         fs::canonicalize(&a).unwrap().to_string_lossy()
     );
 }

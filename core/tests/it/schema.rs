@@ -152,8 +152,20 @@ const VAULT_TABLES: &[Table] = &[
     Table {
         name: "project_docs",
         pk: "id",
-        // findings_json: migration 0004 (incremental rescans).
-        columns: &["id", "project_id", "path", "sha256", "last_parsed_at?", "findings_json"],
+        // findings_json: migration 0004 (incremental rescans); the stat
+        // columns: 0005 (rescans that read no unchanged file).
+        columns: &[
+            "id",
+            "project_id",
+            "path",
+            "sha256",
+            "last_parsed_at?",
+            "findings_json",
+            "size_bytes?",
+            "mtime_ns?",
+            "inode?",
+            "stat_checked_at_ns?",
+        ],
     },
     Table {
         name: "project_requirements",

@@ -1,5 +1,6 @@
 //! Secret CRUD, search, filters, provenance and the rules on input.
 
+use keyclave_core::secrets;
 use crate::common::*;
 use keyclave_core::ErrorCode;
 use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery, SourceType};
@@ -11,28 +12,28 @@ fn query() -> SecretQuery {
 #[test]
 fn add_list_reveal_edit_delete_round_trip() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     let mut gh = NewSecret::new("GH_TOKEN", "ghp_realistic0000000000000000000000000000");
     gh.environment = Some(Environment::Dev);
     gh.notes = Some("CI bot".into());
     gh.tags = vec!["ci".into(), "bots".into()];
-    let saved = v.add_secret(gh).expect("add");
+    let saved = secrets::add(&v, gh).expect("add");
     assert_eq!(saved.secret.provider_id, "github", "provider suggested from the key name");
     assert!(saved.warnings.is_empty());
     let mut stripe = NewSecret::new("STRIPE_SECRET_KEY", "sk_test_abc123");
     stripe.environment = Some(Environment::Prod);
-    v.add_secret(stripe).expect("add");
-    let lower = v.add_secret(NewSecret::new("my_local_token", "x1")).expect("lower-case name is valid");
+    secrets::add(&v, stripe).expect("add");
+    let lower = secrets::add(&v, NewSecret::new("my_local_token", "x1")).expect("lower-case name is valid");
     assert_eq!(lower.secret.provider_id, "generic");
     assert_eq!(lower.warnings.len(), 1, "upper case is recommended");
 
-    let page = v.list_secrets(&query());
+    let page = secrets::list(&v, &query());
     assert_eq!(page.total, 3);
     let names: Vec<&str> = page.items.iter().map(|s| s.key_name.as_str()).collect();
     assert_eq!(names, ["GH_TOKEN", "STRIPE_SECRET_KEY", "my_local_token"]);
 
     assert_eq!(
-        v.reveal_secret("GH_TOKEN", None).expect("reveal").expose_secret(),
+        secrets::reveal(&v, "GH_TOKEN", None, None).expect("reveal").expose_secret(),
         "ghp_realistic0000000000000000000000000000"
     );
     assert_eq!(v.audit_log(5, Some("secret.reveal")).expect("audit").len(), 1);
@@ -44,32 +45,32 @@ fn add_list_reveal_edit_delete_round_trip() {
         environment: Some(Some(Environment::Stage)),
         provider_id: None,
     };
-    let edited = v.edit_secret("GH_TOKEN", None, edit).expect("edit");
+    let edited = secrets::edit(&v, "GH_TOKEN", None, edit).expect("edit");
     assert_eq!(edited.secret.notes, None);
     assert_eq!(edited.secret.tags, ["deploy"]);
     assert_eq!(edited.secret.environment, Some(Environment::Stage));
     assert_eq!(
-        v.reveal_secret("GH_TOKEN", Some("github")).expect("reveal").expose_secret(),
+        secrets::reveal(&v, "GH_TOKEN", Some("github"), None).expect("reveal").expose_secret(),
         "ghp_rotated1111111111111111111111111111"
     );
     let edits = v.audit_log(5, Some("secret.edit")).expect("audit");
     assert_eq!(edits[0].metadata["changed"], serde_json::json!(["value", "environment", "notes", "tags"]));
 
-    v.delete_secret("GH_TOKEN", None).expect("delete");
-    assert_eq!(v.reveal_secret("GH_TOKEN", None).unwrap_err().code(), ErrorCode::SecretNotFound);
-    assert_eq!(v.list_secrets(&query()).total, 2);
+    secrets::delete(&v, "GH_TOKEN", None).expect("delete");
+    assert_eq!(secrets::reveal(&v, "GH_TOKEN", None, None).unwrap_err().code(), ErrorCode::SecretNotFound);
+    assert_eq!(secrets::list(&v, &query()).total, 2);
 
     // The catalog rebuilt at the next unlock matches what was kept in memory.
-    let before = v.list_secrets(&query()).items;
-    v.lock().expect("lock");
+    let before = secrets::list(&v, &query()).items;
+    v.close().expect("lock");
     let v = f.unlock();
-    assert_eq!(v.list_secrets(&query()).items, before);
+    assert_eq!(secrets::list(&v, &query()).items, before);
 }
 
 #[test]
 fn search_and_filters() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     let mut a = NewSecret::new("OPENAI_API_KEY", "sk-a");
     a.environment = Some(Environment::Prod);
     a.notes = Some("Used by the Summariser service".into());
@@ -78,10 +79,10 @@ fn search_and_filters() {
     b.environment = Some(Environment::Dev);
     let mut c = NewSecret::new("EXTRA_OPENAI_KEY", "sk-c");
     c.provider_id = Some("openai".into());
-    v.add_secrets(vec![a, b, c]).expect("add");
+    secrets::add_many(&v, vec![a, b, c]).expect("add");
 
     let names = |q: SecretQuery| -> Vec<String> {
-        v.list_secrets(&q).items.into_iter().map(|s| s.key_name).collect()
+        secrets::list(&v, &q).items.into_iter().map(|s| s.key_name).collect()
     };
     assert_eq!(
         names(SecretQuery { search: Some("summariser".into()), ..query() }),
@@ -111,7 +112,7 @@ fn search_and_filters() {
         }),
         ["OPENAI_API_KEY"]
     );
-    let page = v.list_secrets(&SecretQuery { offset: 1, limit: Some(1), ..query() });
+    let page = secrets::list(&v, &SecretQuery { offset: 1, limit: Some(1), ..query() });
     assert_eq!((page.total, page.items.len()), (3, 1));
     assert_eq!(page.items[0].key_name, "GITHUB_TOKEN");
     assert!(names(SecretQuery { search: Some("zzz-none".into()), ..query() }).is_empty());
@@ -120,36 +121,36 @@ fn search_and_filters() {
 #[test]
 fn bad_input_gets_the_right_code_and_writes_nothing() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    v.add_secret(NewSecret::new("GH_TOKEN", "ghp_one")).expect("add");
+    let v = f.unlock();
+    secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_one")).expect("add");
 
-    let dup = v.add_secret(NewSecret::new("GH_TOKEN", "ghp_two")).unwrap_err();
+    let dup = secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_two")).unwrap_err();
     assert_eq!(dup.code(), ErrorCode::ImportConflict);
     // Same name under another provider is fine.
     let mut other = NewSecret::new("GH_TOKEN", "x");
     other.provider_id = Some("generic".into());
-    v.add_secret(other).expect("same name, other provider");
-    assert_eq!(v.reveal_secret("GH_TOKEN", None).unwrap_err().code(), ErrorCode::SecretAmbiguous);
+    secrets::add(&v, other).expect("same name, other provider");
+    assert_eq!(secrets::reveal(&v, "GH_TOKEN", None, None).unwrap_err().code(), ErrorCode::SecretAmbiguous);
 
     for bad in ["1BAD", "BAD-NAME", "", "WITH SPACE"] {
         assert_eq!(
-            v.add_secret(NewSecret::new(bad, "x")).unwrap_err().code(),
+            secrets::add(&v, NewSecret::new(bad, "x")).unwrap_err().code(),
             ErrorCode::SecretInvalidKeyName,
             "{bad}"
         );
     }
     for empty in ["", "  \n"] {
         assert_eq!(
-            v.add_secret(NewSecret::new("EMPTY", empty)).unwrap_err().code(),
+            secrets::add(&v, NewSecret::new("EMPTY", empty)).unwrap_err().code(),
             ErrorCode::SecretEmptyValue
         );
     }
     let mut unknown = NewSecret::new("X_KEY", "x");
     unknown.provider_id = Some("nope".into());
-    assert_eq!(v.add_secret(unknown).unwrap_err().code(), ErrorCode::ProviderNotFound);
+    assert_eq!(secrets::add(&v, unknown).unwrap_err().code(), ErrorCode::ProviderNotFound);
 
     // A batch with one bad entry writes nothing (all or nothing).
-    let before = v.list_secrets(&query()).total;
+    let before = secrets::list(&v, &query()).total;
     let batch = vec![
         NewSecret::new("NEW_ONE", "1"),
         NewSecret::new("NEW_TWO", "2"),
@@ -157,23 +158,20 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
     ];
     let mut batch = batch;
     batch[2].provider_id = Some("github".into());
-    assert_eq!(v.add_secrets(batch).unwrap_err().code(), ErrorCode::ImportConflict);
-    assert_eq!(v.list_secrets(&query()).total, before);
+    assert_eq!(secrets::add_many(&v, batch).unwrap_err().code(), ErrorCode::ImportConflict);
+    assert_eq!(secrets::list(&v, &query()).total, before);
     let rows: i64 =
-        v.connection().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
+        f.raw_vault().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
     assert_eq!(rows as usize, before);
 
     // Editing into a conflict is refused too.
-    let e = v
-        .edit_secret(
-            "GH_TOKEN",
+    let e = secrets::edit(&v, "GH_TOKEN",
             Some("generic"),
-            SecretEdit { provider_id: Some("github".into()), ..Default::default() },
-        )
+            SecretEdit { provider_id: Some("github".into()), ..Default::default() })
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
     assert_eq!(
-        v.edit_secret("MISSING", None, SecretEdit::default()).unwrap_err().code(),
+        secrets::edit(&v, "MISSING", None, SecretEdit::default()).unwrap_err().code(),
         ErrorCode::SecretNotFound
     );
 }
@@ -181,14 +179,14 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
 #[test]
 fn provenance_columns_are_filled() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    v.add_secret(NewSecret::new("MANUAL_KEY", "1")).expect("add");
+    let v = f.unlock();
+    secrets::add(&v, NewSecret::new("MANUAL_KEY", "1")).expect("add");
     let mut imported = NewSecret::new("IMPORTED_KEY", "2");
     imported.provenance =
         Provenance { source_type: SourceType::FileImport, source_label: Some(".env.example".into()) };
-    v.add_secret(imported).expect("add");
+    secrets::add(&v, imported).expect("add");
     let row = |k: &str| -> (String, Option<String>, Option<String>, String) {
-        v.connection()
+        f.raw_vault()
             .query_row(
                 "SELECT source_type, source_label, imported_at, created_at FROM secrets WHERE key_name = ?1",
                 [k],
@@ -208,11 +206,10 @@ fn provenance_columns_are_filled() {
 #[test]
 fn providers_are_seeded_into_the_vault() {
     let f = Fixture::new();
-    let v = f.unlock();
-    let n: i64 = v.connection().query_row("SELECT count(*) FROM providers", [], |r| r.get(0)).expect("count");
+    let _v = f.unlock();
+    let n: i64 = f.raw_vault().query_row("SELECT count(*) FROM providers", [], |r| r.get(0)).expect("count");
     assert_eq!(n as usize, keyclave_core::providers::all().len());
-    let generic: String = v
-        .connection()
+    let generic: String = f.raw_vault()
         .query_row("SELECT display_name FROM providers WHERE id = 'generic'", [], |r| r.get(0))
         .expect("generic present");
     assert!(!generic.is_empty());

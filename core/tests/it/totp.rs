@@ -2,12 +2,14 @@
 //! recovery codes, policy, disable, key rotation, and nothing secret in the
 //! audit log.
 
+use keyclave_core::{bundle, rotation, secrets};
 use crate::bundle::{BUNDLE_KDF, bpass};
 use crate::common::*;
 use keyclave_core::bundle::{BundleExport, BundleSelection};
 use keyclave_core::crypto::SecretString;
 use keyclave_core::secrets::NewSecret;
-use keyclave_core::totp::{self, TotpPolicy, TotpPurpose, TotpVerified};
+use keyclave_core::reveal::{self, Purpose};
+use keyclave_core::totp::{self, TotpPolicy, TotpVerified};
 use keyclave_core::{ErrorCode, Vault};
 use zeroize::Zeroizing;
 
@@ -37,10 +39,10 @@ pub fn three_codes(secret: &[u8]) -> [String; 3] {
 /// Enroll and confirm with the previous step's code. Returns the secret,
 /// the recovery codes and the two codes still usable (current, next).
 pub fn enable(v: &mut Vault) -> (Zeroizing<Vec<u8>>, Vec<String>, [String; 2]) {
-    let e = v.totp_begin_enrollment().expect("begin");
+    let e = totp::begin_enrollment(&v).expect("begin");
     let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).expect("base32");
     let [prev, cur, next] = three_codes(&secret);
-    let codes = v.totp_confirm(&prev).expect("confirm");
+    let codes = totp::confirm(&v, &prev).expect("confirm");
     let codes = codes.codes().iter().map(|c| c.expose_secret().to_owned()).collect();
     (secret, codes, [cur, next])
 }
@@ -48,8 +50,8 @@ pub fn enable(v: &mut Vault) -> (Zeroizing<Vec<u8>>, Vec<String>, [String; 2]) {
 #[test]
 fn enrollment_shows_the_secret_once_in_three_forms() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let e = v.totp_begin_enrollment().expect("begin");
+    let v = f.unlock();
+    let e = totp::begin_enrollment(&v).expect("begin");
     let b32 = e.secret_base32.expose_secret();
     assert_eq!(b32.len(), 32, "160-bit secret in base32");
     assert_eq!(totp::secret_from_base32(b32).unwrap().len(), 20);
@@ -61,32 +63,32 @@ fn enrollment_shows_the_secret_once_in_three_forms() {
     );
     assert!(e.qr_svg.expose_secret().starts_with("<?xml") || e.qr_svg.expose_secret().starts_with("<svg"));
     assert_eq!(format!("{e:?}"), "Enrollment(***)");
-    let s = v.totp_status().unwrap();
+    let s = totp::status(&v).unwrap();
     assert!(!s.enabled && s.pending_enrollment);
     assert!(!v.profile().totp_enabled, "nothing is enforced before confirmation");
     // Nothing enforced yet: export needs no code.
-    v.require_totp(TotpPurpose::Export, None).expect("not enabled yet");
+    reveal::authorize(&v, Purpose::Export, None).map(|_| ()).expect("not enabled yet");
 }
 
 #[test]
 fn confirm_needs_the_right_code_and_issues_eight_recovery_codes() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    assert_eq!(v.totp_confirm("123456").unwrap_err().code(), ErrorCode::TotpNoPendingEnrollment);
-    let e = v.totp_begin_enrollment().expect("begin");
+    let v = f.unlock();
+    assert_eq!(totp::confirm(&v, "123456").unwrap_err().code(), ErrorCode::TotpNoPendingEnrollment);
+    let e = totp::begin_enrollment(&v).expect("begin");
     let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).unwrap();
     let now = settled_now(10);
     let wrong = format!("{:06}", (totp::code_at(&secret, now).parse::<u32>().unwrap() + 1) % 1_000_000);
-    assert_eq!(v.totp_confirm(&wrong).unwrap_err().code(), ErrorCode::TotpInvalid);
-    assert!(!v.totp_status().unwrap().enabled);
-    let codes = v.totp_confirm(&totp::code_at(&secret, now)).expect("confirm");
+    assert_eq!(totp::confirm(&v, &wrong).unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert!(!totp::status(&v).unwrap().enabled);
+    let codes = totp::confirm(&v, &totp::code_at(&secret, now)).expect("confirm");
     assert_eq!(codes.codes().len(), 8);
-    let status = v.totp_status().unwrap();
+    let status = totp::status(&v).unwrap();
     assert!(status.enabled && !status.pending_enrollment);
     assert_eq!(status.recovery_codes_remaining, 8);
     assert_eq!(status.policy, TotpPolicy { required_for_export: true, required_for_reveal: false });
     assert!(v.profile().totp_enabled);
-    assert_eq!(v.totp_begin_enrollment().unwrap_err().code(), ErrorCode::TotpAlreadyEnabled);
+    assert_eq!(totp::begin_enrollment(&v).unwrap_err().code(), ErrorCode::TotpAlreadyEnabled);
     // index.db shows it before unlock.
     assert!(f.reopen().profiles().unwrap()[0].totp_enabled);
 }
@@ -94,12 +96,12 @@ fn confirm_needs_the_right_code_and_issues_eight_recovery_codes() {
 #[test]
 fn a_pending_enrollment_survives_lock_and_unlock() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let e = v.totp_begin_enrollment().expect("begin");
+    let v = f.unlock();
+    let e = totp::begin_enrollment(&v).expect("begin");
     let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).unwrap();
-    v.lock().unwrap();
-    let mut v = f.unlock();
-    v.totp_confirm(&totp::code_at(&secret, settled_now(5))).expect("confirm in a new session");
+    v.close().unwrap();
+    let v = f.unlock();
+    totp::confirm(&v, &totp::code_at(&secret, settled_now(5))).expect("confirm in a new session");
 }
 
 #[test]
@@ -107,14 +109,14 @@ fn a_code_works_once_and_an_older_one_never_after() {
     let f = Fixture::new();
     let mut v = f.unlock();
     let (_, _, [cur, next]) = enable(&mut v);
-    assert_eq!(v.totp_verify(&cur).expect("current code"), TotpVerified::Code);
-    assert_eq!(v.totp_verify(&cur).unwrap_err().code(), ErrorCode::TotpInvalid, "replay");
-    assert_eq!(v.totp_verify(&format!("{} {}", &next[..3], &next[3..])).expect("spaced"), TotpVerified::Code);
-    assert_eq!(v.totp_verify(&cur).unwrap_err().code(), ErrorCode::TotpInvalid, "older step");
+    assert_eq!(totp::check_code(&v, &cur).expect("current code"), TotpVerified::Code);
+    assert_eq!(totp::check_code(&v, &cur).unwrap_err().code(), ErrorCode::TotpInvalid, "replay");
+    assert_eq!(totp::check_code(&v, &format!("{} {}", &next[..3], &next[3..])).expect("spaced"), TotpVerified::Code);
+    assert_eq!(totp::check_code(&v, &cur).unwrap_err().code(), ErrorCode::TotpInvalid, "older step");
     // The last step is persisted: a new session refuses the replay too.
-    v.lock().unwrap();
+    v.close().unwrap();
     let v = f.unlock();
-    assert_eq!(v.totp_verify(&next).unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert_eq!(totp::check_code(&v, &next).unwrap_err().code(), ErrorCode::TotpInvalid);
 }
 
 #[test]
@@ -123,7 +125,7 @@ fn malformed_codes_are_refused() {
     let mut v = f.unlock();
     enable(&mut v);
     for bad in ["", "12345", "abcdef", "1234567"] {
-        assert_eq!(v.totp_verify(bad).unwrap_err().code(), ErrorCode::TotpInvalid, "{bad:?}");
+        assert_eq!(totp::check_code(&v, bad).unwrap_err().code(), ErrorCode::TotpInvalid, "{bad:?}");
     }
 }
 
@@ -133,14 +135,14 @@ fn a_recovery_code_works_once() {
     let mut v = f.unlock();
     let (_, recovery, _) = enable(&mut v);
     let first = &recovery[0];
-    assert_eq!(v.totp_verify(&first.to_lowercase()).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
-    assert_eq!(v.totp_verify(first).unwrap_err().code(), ErrorCode::TotpInvalid, "used up");
+    assert_eq!(totp::check_code(&v, &first.to_lowercase()).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    assert_eq!(totp::check_code(&v, first).unwrap_err().code(), ErrorCode::TotpInvalid, "used up");
     assert_eq!(
-        v.totp_verify(&recovery[1].replace('-', "")).unwrap(),
+        totp::check_code(&v, &recovery[1].replace('-', "")).unwrap(),
         TotpVerified::RecoveryCode { remaining: 6 }
     );
-    assert_eq!(v.totp_status().unwrap().recovery_codes_remaining, 6);
-    assert_eq!(v.totp_verify("ZZZZ-ZZZZ").unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert_eq!(totp::status(&v).unwrap().recovery_codes_remaining, 6);
+    assert_eq!(totp::check_code(&v, "ZZZZ-ZZZZ").unwrap_err().code(), ErrorCode::TotpInvalid);
     assert_eq!(v.audit_log(10, Some("totp.recovery_code_used")).unwrap().len(), 2);
 }
 
@@ -159,13 +161,13 @@ fn export<'a>(password: &'a SecretString, totp_code: Option<&'a str>) -> BundleE
 fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
     let f = Fixture::new();
     let mut v = f.unlock();
-    v.add_secret(NewSecret::new("GH_TOKEN", "ghp_totpGuarded000000000000000")).unwrap();
+    secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_totpGuarded000000000000000")).unwrap();
     let (_, recovery, [cur, next]) = enable(&mut v);
     let out = f.dir.path().join("x.kcbundle");
     let pass = bpass();
-    assert_eq!(v.export_bundle(&out, export(&pass, None)).unwrap_err().code(), ErrorCode::TotpRequired);
+    assert_eq!(bundle::export(&v, &out, export(&pass, None)).unwrap_err().code(), ErrorCode::TotpRequired);
     assert_eq!(
-        v.export_bundle(&out, export(&pass, Some("000000"))).unwrap_err().code(),
+        bundle::export(&v, &out, export(&pass, Some("000000"))).unwrap_err().code(),
         ErrorCode::TotpInvalid
     );
     assert!(!out.exists(), "nothing written without the code");
@@ -173,17 +175,17 @@ fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
     let taken = f.dir.path().join("taken.kcbundle");
     std::fs::write(&taken, b"x").unwrap();
     let e =
-        v.export_bundle(&taken, BundleExport { overwrite: false, ..export(&pass, Some(&cur)) }).unwrap_err();
+        bundle::export(&v, &taken, BundleExport { overwrite: false, ..export(&pass, Some(&cur)) }).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InputInvalid);
-    v.export_bundle(&out, export(&pass, Some(&cur))).expect("export with a code");
+    bundle::export(&v, &out, export(&pass, Some(&cur))).expect("export with a code");
     assert!(out.exists());
 
-    v.require_totp(TotpPurpose::Reveal, None).expect("reveal is not guarded by default");
+    reveal::authorize(&v, Purpose::Reveal, None).map(|_| ()).expect("reveal is not guarded by default");
     let policy = TotpPolicy { required_for_export: true, required_for_reveal: true };
-    assert_eq!(v.totp_set_policy(policy, None).unwrap_err().code(), ErrorCode::TotpRequired);
-    v.totp_set_policy(policy, Some(&next)).expect("policy with a code");
-    assert_eq!(v.require_totp(TotpPurpose::Reveal, None).unwrap_err().code(), ErrorCode::TotpRequired);
-    v.require_totp(TotpPurpose::Reveal, Some(&recovery[0])).expect("a recovery code also works");
+    assert_eq!(totp::set_policy(&v, policy, None).unwrap_err().code(), ErrorCode::TotpRequired);
+    totp::set_policy(&v, policy, Some(&next)).expect("policy with a code");
+    assert_eq!(reveal::authorize(&v, Purpose::Reveal, None).map(|_| ()).unwrap_err().code(), ErrorCode::TotpRequired);
+    reveal::authorize(&v, Purpose::Reveal, Some(&recovery[0])).map(|_| ()).expect("a recovery code also works");
     assert_eq!(
         v.audit_log(10, Some("totp.verify_failed")).unwrap()[0].metadata["purpose"],
         "export",
@@ -197,18 +199,17 @@ fn disable_needs_the_passphrase_and_a_code() {
     let mut v = f.unlock();
     let (_, recovery, [cur, _]) = enable(&mut v);
     let wrong_pass = SecretString::from("not the passphrase");
-    assert_eq!(v.totp_disable(&wrong_pass, &cur).unwrap_err().code(), ErrorCode::VaultWrongPassphrase);
-    assert_eq!(v.totp_disable(&pass(), "000000").unwrap_err().code(), ErrorCode::TotpInvalid);
-    assert!(v.totp_status().unwrap().enabled);
-    v.totp_disable(&pass(), &recovery[3]).expect("disable with a recovery code");
-    let s = v.totp_status().unwrap();
+    assert_eq!(totp::disable(&v, &wrong_pass, &cur).unwrap_err().code(), ErrorCode::VaultWrongPassphrase);
+    assert_eq!(totp::disable(&v, &pass(), "000000").unwrap_err().code(), ErrorCode::TotpInvalid);
+    assert!(totp::status(&v).unwrap().enabled);
+    totp::disable(&v, &pass(), &recovery[3]).expect("disable with a recovery code");
+    let s = totp::status(&v).unwrap();
     assert!(!s.enabled && !s.pending_enrollment && s.recovery_codes_remaining == 0);
     assert!(!v.profile().totp_enabled);
     assert!(!f.reopen().profiles().unwrap()[0].totp_enabled);
-    assert_eq!(v.totp_verify(&cur).unwrap_err().code(), ErrorCode::TotpNotEnabled);
-    v.require_totp(TotpPurpose::Export, None).expect("no longer enforced");
-    let row: (Option<Vec<u8>>, Option<Vec<u8>>) = v
-        .connection()
+    assert_eq!(totp::check_code(&v, &cur).unwrap_err().code(), ErrorCode::TotpNotEnabled);
+    reveal::authorize(&v, Purpose::Export, None).map(|_| ()).expect("no longer enforced");
+    let row: (Option<Vec<u8>>, Option<Vec<u8>>) = f.raw_vault()
         .query_row("SELECT totp_secret_enc, recovery_codes_enc FROM profile_settings", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -223,24 +224,24 @@ fn totp_still_verifies_after_key_rotation() {
     let f = Fixture::new();
     let mut v = f.unlock();
     let (secret, recovery, [cur, _]) = enable(&mut v);
-    let v = v.rotate_key(&pass(), &mut |_| Ok(())).expect("rotate");
+    let v = rotation::rotate(v, &pass(), &mut |_| Ok(())).expect("rotate");
     assert_eq!(v.rotation_version(), 2);
-    assert_eq!(v.totp_verify(&cur).unwrap(), TotpVerified::Code);
-    assert_eq!(v.totp_verify(&recovery[0]).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
-    v.lock().unwrap();
+    assert_eq!(totp::check_code(&v, &cur).unwrap(), TotpVerified::Code);
+    assert_eq!(totp::check_code(&v, &recovery[0]).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    v.close().unwrap();
     let v = f.unlock();
     let next = totp::code_at(&secret, unix_now() + 30);
-    assert_eq!(v.totp_verify(&next).unwrap(), TotpVerified::Code, "after a reopen with the new key");
+    assert_eq!(totp::check_code(&v, &next).unwrap(), TotpVerified::Code, "after a reopen with the new key");
 }
 
 #[test]
 fn a_pending_enrollment_survives_key_rotation() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let e = v.totp_begin_enrollment().expect("begin");
+    let v = f.unlock();
+    let e = totp::begin_enrollment(&v).expect("begin");
     let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).unwrap();
-    let mut v = v.rotate_key(&pass(), &mut |_| Ok(())).expect("rotate");
-    v.totp_confirm(&totp::code_at(&secret, settled_now(5))).expect("confirm after rotation");
+    let v = rotation::rotate(v, &pass(), &mut |_| Ok(())).expect("rotate");
+    totp::confirm(&v, &totp::code_at(&secret, settled_now(5))).expect("confirm after rotation");
 }
 
 #[test]
@@ -248,9 +249,9 @@ fn the_index_flag_is_repaired_from_the_vault_at_unlock() {
     let f = Fixture::new();
     let mut v = f.unlock();
     enable(&mut v);
-    v.lock().unwrap();
+    v.close().unwrap();
     // As if a crash fell between the vault commit and the index.db write.
-    f.kc.index().set_totp_enabled(&f.kc.profiles().unwrap()[0].id, false).unwrap();
+    f.raw_index().execute("UPDATE app_profiles SET totp_enabled = 0", []).unwrap();
     assert!(!f.reopen().profiles().unwrap()[0].totp_enabled);
     let v = f.unlock();
     assert!(v.profile().totp_enabled);
@@ -260,16 +261,16 @@ fn the_index_flag_is_repaired_from_the_vault_at_unlock() {
 #[test]
 fn no_secret_or_code_reaches_the_audit_log_or_the_files() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let e = v.totp_begin_enrollment().expect("begin");
+    let v = f.unlock();
+    let e = totp::begin_enrollment(&v).expect("begin");
     let b32 = e.secret_base32.expose_secret().to_owned();
     let secret = totp::secret_from_base32(&b32).unwrap();
     let [prev, cur, _] = three_codes(&secret);
     let recovery: Vec<String> =
-        v.totp_confirm(&prev).unwrap().codes().iter().map(|c| c.expose_secret().to_owned()).collect();
-    let _ = v.totp_verify("999999");
-    v.totp_verify(&cur).unwrap();
-    v.totp_verify(&recovery[0]).unwrap();
+        totp::confirm(&v, &prev).unwrap().codes().iter().map(|c| c.expose_secret().to_owned()).collect();
+    let _ = totp::check_code(&v, "999999");
+    totp::check_code(&v, &cur).unwrap();
+    totp::check_code(&v, &recovery[0]).unwrap();
     let log = serde_json::to_string(
         &v.audit_log(100, None).unwrap().iter().map(|e| &e.metadata).collect::<Vec<_>>(),
     )
@@ -283,7 +284,7 @@ fn no_secret_or_code_reaches_the_audit_log_or_the_files() {
         assert!(!log.contains(c) && !log.contains(&c.replace('-', "")), "{log}");
     }
     let db = v.db_path();
-    v.lock().unwrap();
+    v.close().unwrap();
     let files: Vec<Vec<u8>> = ["", "-wal"]
         .iter()
         .map(|s| std::fs::read(format!("{}{s}", db.display())).unwrap_or_default())
@@ -304,22 +305,22 @@ fn refused_codes_are_throttled_like_unlocking() {
     let mut v = f.unlock();
     let (_, recovery, [cur, _]) = enable(&mut v);
     for i in 1..=5 {
-        let e = v.totp_verify("000000").unwrap_err();
+        let e = totp::check_code(&v, "000000").unwrap_err();
         assert_eq!(e.code(), ErrorCode::TotpInvalid, "attempt {i}");
     }
     // The fifth failure starts a delay: even the right code waits.
-    let e = v.totp_verify(&cur).unwrap_err();
+    let e = totp::check_code(&v, &cur).unwrap_err();
     assert_eq!(e.code(), ErrorCode::TotpThrottled);
     assert!(e.retry_after_secs().is_some_and(|s| s >= 1));
     // The counter persists across sessions.
-    v.lock().unwrap();
+    v.close().unwrap();
     let v = f.unlock();
-    assert_eq!(v.totp_verify(&recovery[0]).unwrap_err().code(), ErrorCode::TotpThrottled);
+    assert_eq!(totp::check_code(&v, &recovery[0]).unwrap_err().code(), ErrorCode::TotpThrottled);
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    assert_eq!(v.totp_verify(&recovery[0]).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    assert_eq!(totp::check_code(&v, &recovery[0]).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
     // A success resets the counter: four failures are free again.
     for _ in 0..4 {
-        assert_eq!(v.totp_verify("000000").unwrap_err().code(), ErrorCode::TotpInvalid);
+        assert_eq!(totp::check_code(&v, "000000").unwrap_err().code(), ErrorCode::TotpInvalid);
     }
-    assert_eq!(v.totp_verify(&recovery[1]).unwrap(), TotpVerified::RecoveryCode { remaining: 6 });
+    assert_eq!(totp::check_code(&v, &recovery[1]).unwrap(), TotpVerified::RecoveryCode { remaining: 6 });
 }

@@ -1,12 +1,12 @@
 //! Unlock, wrong passphrases, back-off, passphrase change, KDF upgrade.
 
+use keyclave_core::{passphrase, secrets};
 use crate::common::*;
 use keyclave_core::ErrorCode;
 use keyclave_core::crypto::{KdfParams, SecretString};
 
 fn meta_row(f: &Fixture) -> (Vec<u8>, Vec<u8>, String, i64) {
-    f.kc.index()
-        .connection()
+    f.raw_index()
         .query_row(
             "SELECT wrapped_pvk, kdf_salt, kdf_params_json, rotation_version FROM profile_vault_meta",
             [],
@@ -16,8 +16,7 @@ fn meta_row(f: &Fixture) -> (Vec<u8>, Vec<u8>, String, i64) {
 }
 
 fn failed_count(f: &Fixture) -> i64 {
-    f.kc.index()
-        .connection()
+    f.raw_index()
         .query_row("SELECT failed_unlock_count FROM profile_vault_meta", [], |r| r.get(0))
         .expect("count")
 }
@@ -28,7 +27,7 @@ fn wrong_passphrase_is_reported_and_changes_nothing() {
     let mut v = f.unlock();
     add_secrets(&mut v, 3);
     let path = v.db_path();
-    v.lock().expect("lock");
+    v.close().expect("lock");
     let before_db = std::fs::read(&path).expect("read vault");
     let before_meta = meta_row(&f);
 
@@ -41,7 +40,7 @@ fn wrong_passphrase_is_reported_and_changes_nothing() {
     assert_eq!(failed_count(&f), 1);
     // Still opens with the right passphrase, with every secret.
     let v = f.unlock();
-    assert_eq!(v.secret_count(), 3);
+    assert_eq!(secrets::count(&v), 3);
     assert_eq!(failed_count(&f), 0, "success resets the counter");
 }
 
@@ -81,15 +80,15 @@ fn passphrase_change_rewraps_only() {
     let (wrapped_before, salt_before, _, version_before) = meta_row(&f);
     let new = SecretString::from("a brand new passphrase");
     assert_eq!(
-        v.change_passphrase(&SecretString::from("wrong one!"), &new).unwrap_err().code(),
+        passphrase::change(&v, &SecretString::from("wrong one!"), &new).unwrap_err().code(),
         ErrorCode::VaultWrongPassphrase
     );
     assert_eq!(
-        v.change_passphrase(&pass(), &SecretString::from("short")).unwrap_err().code(),
+        passphrase::change(&v, &pass(), &SecretString::from("short")).unwrap_err().code(),
         ErrorCode::PassphraseTooShort
     );
-    v.change_passphrase(&pass(), &new).expect("change");
-    v.lock().expect("lock");
+    passphrase::change(&v, &pass(), &new).expect("change");
+    v.close().expect("lock");
     let (wrapped_after, salt_after, _, version_after) = meta_row(&f);
     assert_ne!(wrapped_after, wrapped_before);
     assert_ne!(salt_after, salt_before, "a new salt comes with a new passphrase");
@@ -97,20 +96,20 @@ fn passphrase_change_rewraps_only() {
 
     assert_eq!(f.kc.unlock(NAME, &pass()).unwrap_err().code(), ErrorCode::VaultWrongPassphrase);
     let v = f.kc.unlock(NAME, &new).expect("unlock with the new passphrase");
-    assert_eq!(v.reveal_secret(&secret(1).0, None).expect("reveal").expose_secret(), secret(1).1);
+    assert_eq!(secrets::reveal(&v, &secret(1).0, None, None).expect("reveal").expose_secret(), secret(1).1);
     assert_eq!(v.audit_log(50, Some("profile.passphrase_change")).expect("audit").len(), 1);
 }
 
 #[test]
 fn kdf_parameters_can_be_upgraded() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    assert_eq!(v.kdf_params().expect("params"), CHEAP);
+    let v = f.unlock();
+    assert_eq!(passphrase::kdf_params(&v).expect("params"), CHEAP);
     let stronger = KdfParams { m_kib: 1024, t: 2, p: 1 };
-    assert_eq!(v.upgrade_kdf(&pass(), stronger).expect("upgrade"), stronger);
+    assert_eq!(passphrase::upgrade_kdf(&v, &pass(), stronger).expect("upgrade"), stronger);
     let bad = KdfParams { m_kib: 1, t: 1, p: 1 };
-    assert_eq!(v.upgrade_kdf(&pass(), bad).unwrap_err().code(), ErrorCode::InputInvalid);
-    v.lock().expect("lock");
+    assert_eq!(passphrase::upgrade_kdf(&v, &pass(), bad).unwrap_err().code(), ErrorCode::InputInvalid);
+    v.close().expect("lock");
     let (_, _, params_json, _) = meta_row(&f);
     let stored: KdfParams = serde_json::from_str(&params_json).expect("json");
     assert_eq!(stored, stronger);
@@ -122,8 +121,7 @@ fn kdf_parameters_can_be_upgraded() {
 fn tampered_kdf_parameters_are_corruption_not_a_panic() {
     let f = Fixture::new();
     for bad in [r#"{"m_kib":0,"t":0,"p":0}"#, "not json", r#"{"m_kib":4294967295,"t":1,"p":1}"#] {
-        f.kc.index()
-            .connection()
+        f.raw_index()
             .execute("UPDATE profile_vault_meta SET kdf_params_json = ?1", [bad])
             .expect("tamper");
         assert_eq!(f.kc.unlock(NAME, &pass()).unwrap_err().code(), ErrorCode::VaultCorruption, "{bad}");
@@ -135,7 +133,7 @@ fn corrupted_or_missing_vault_file_is_corruption() {
     let f = Fixture::new();
     let v = f.unlock();
     let path = v.db_path();
-    v.lock().expect("lock");
+    v.close().expect("lock");
     std::fs::write(&path, vec![0x42u8; 8192]).expect("overwrite");
     let e = f.kc.unlock(NAME, &pass()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::VaultCorruption, "{e:?}");
@@ -149,8 +147,7 @@ fn tampered_wrapped_key_reads_as_wrong_passphrase() {
     let (mut wrapped, ..) = meta_row(&f);
     let last = wrapped.len() - 1;
     wrapped[last] ^= 0x01;
-    f.kc.index()
-        .connection()
+    f.raw_index()
         .execute("UPDATE profile_vault_meta SET wrapped_pvk = ?1", [wrapped])
         .expect("tamper");
     // AEAD cannot tell a wrong key from a tampered blob.
