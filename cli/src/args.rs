@@ -57,11 +57,6 @@ pub enum Command {
     /// Write vault keys into a project's `.env`: preview, patch, generate, restore.
     #[command(subcommand)]
     Env(EnvCmd),
-    /// Run a command with vault keys in its environment (no file is written).
-    ///
-    /// The keys are those named with --key, else those the project needs
-    /// (its scanned requirements, not the rejected ones) and those its .env
-    /// names, that the vault holds. The command's exit code is passed through.
     /// Scan a project folder's Markdown for the API keys it needs.
     ///
     /// Registers the folder as a project, reads every *.md and README
@@ -98,6 +93,11 @@ pub enum Command {
         /// The recommendation id.
         id: String,
     },
+    /// Run a command with vault keys in its environment (no file is written).
+    ///
+    /// The keys are those named with --key, else those the project needs
+    /// (its scanned requirements, not the rejected ones) and those its .env
+    /// names, that the vault holds. The command's exit code is passed through.
     Run {
         /// Project folder whose requirements and .env name the keys (when no --key is given).
         #[arg(long, value_name = "DIR")]
@@ -108,6 +108,9 @@ pub enum Command {
         /// A key to inject: NAME or provider/NAME (repeatable).
         #[arg(long = "key", value_name = "NAME")]
         keys: Vec<String>,
+        /// A TOTP code, when the profile requires one to hand values out.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
         /// The command and its arguments (after --).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
         command: Vec<std::ffi::OsString>,
@@ -191,6 +194,9 @@ pub enum EnvCmd {
         target: EnvTarget,
         #[command(flatten)]
         keys: EnvKeys,
+        /// A TOTP code, when the profile requires one to hand values out.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
     },
     /// Create a new file with the named keys, grouped by provider.
     Generate {
@@ -203,6 +209,9 @@ pub enum EnvCmd {
         /// Write aliases under their provider's canonical name (GH_TOKEN → GITHUB_TOKEN).
         #[arg(long)]
         canonical_names: bool,
+        /// A TOTP code, when the profile requires one to hand values out.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
     },
     /// List the file's backups, oldest first.
     Backups {

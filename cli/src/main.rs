@@ -53,8 +53,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Recommendation { decision, id } => {
             commands::project::decide(ctx, commands::project::Target::Recommendation, decision, &id)
         }
-        Command::Run { project, file, keys, command } => {
-            return commands::run::run(ctx, project, &file, &keys, command);
+        Command::Run { project, file, keys, totp, command } => {
+            return commands::run::run(ctx, project, &file, &keys, totp.as_deref(), command);
         }
     };
     done.map(|()| ExitCode::SUCCESS)

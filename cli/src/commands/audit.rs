@@ -8,7 +8,7 @@ use crate::output;
 pub fn run(ctx: Context, limit: usize, event_type: Option<String>) -> Result<()> {
     let vault = ctx.unlock()?;
     let events = vault.audit_log(limit, event_type.as_deref())?;
-    vault.lock()?;
+    vault.close()?;
     if ctx.json {
         output::json(&events);
     } else {

@@ -43,8 +43,7 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             let selection = if keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(keys) };
             let vault = ctx.unlock()?;
             let password = input::new_passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
-            let summary = vault.export_bundle(
-                &out,
+            let summary = bundle::export(&vault, &out,
                 BundleExport {
                     selection,
                     password: &password,
@@ -52,9 +51,8 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                     expires_at,
                     totp_code: totp.as_deref(),
                     overwrite: force,
-                },
-            )?;
-            vault.lock()?;
+                })?;
+            vault.close()?;
             if ctx.json {
                 output::json(&summary);
             } else {
@@ -100,11 +98,11 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             let bytes = read_bundle(&file)?;
             // Refuse what is not a bundle before asking for any password.
             bundle::inspect(&bytes)?;
-            let mut vault = ctx.unlock()?;
+            let vault = ctx.unlock()?;
             let password = input::passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
             if preview {
-                let p = vault.preview_bundle_import(&bytes, &password)?;
-                vault.lock()?;
+                let p = bundle::preview_import(&vault, &bytes, &password)?;
+                vault.close()?;
                 if ctx.json {
                     output::json(&p);
                 } else {
@@ -123,7 +121,7 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                 }
                 return Ok(());
             }
-            let counts = vault.import_bundle(&bytes, &password, &decisions).map_err(|e| {
+            let counts = bundle::import(&vault, &bytes, &password, &decisions).map_err(|e| {
                 if e.code() == ErrorCode::ImportConflict {
                     e.with_suggestion(
                         "Pass --on-conflict keep, replace or skip (see them first with --preview).",
@@ -132,7 +130,7 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                     e
                 }
             })?;
-            vault.lock()?;
+            vault.close()?;
             if ctx.json {
                 output::json(&counts);
             } else {

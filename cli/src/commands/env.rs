@@ -1,25 +1,14 @@
 //! `keyclave env …`: write vault keys into a project's `.env`.
 
 use keyclave_core::Result;
-use keyclave_core::dotenv::{
-    self, ApplyOptions, ApplyReport, Decision, GenerateOptions, KeyRef, KeySelection, Plan, Policy,
-};
+use keyclave_core::dotenv::{self, ApplyOptions, ApplyReport, Decision, GenerateOptions, Policy};
+use keyclave_core::inject::{self, EnvPlan, KeySelection};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
 use super::Context;
 use crate::args::{EnvCmd, EnvKeys, EnvTarget, OnConflict};
 use crate::output;
-
-/// `--key` values as a selection; none means what the project in `dir`
-/// needs (its scanned requirements) and the keys its file names, or only
-/// the latter when there is no project folder.
-pub fn selection(keys: &[String], dir: Option<&Path>) -> Result<KeySelection> {
-    if keys.is_empty() {
-        return Ok(dir.map_or(KeySelection::InFile, |d| KeySelection::Project(d.to_path_buf())));
-    }
-    Ok(KeySelection::Keys(keys.iter().map(|k| k.parse::<KeyRef>()).collect::<Result<_>>()?))
-}
 
 fn policy(on_conflict: OnConflict) -> Policy {
     Policy::new(match on_conflict {
@@ -29,15 +18,15 @@ fn policy(on_conflict: OnConflict) -> Policy {
     })
 }
 
-fn path_of(target: &EnvTarget) -> PathBuf {
-    target.dir.join(&target.file)
+fn path_of(target: &EnvTarget) -> Result<PathBuf> {
+    inject::project_file(&target.dir, &target.file)
 }
 
 fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(|| ".env".into(), |n| n.to_string_lossy().into_owned())
 }
 
-fn print_plan(ctx: &Context, path: &Path, plan: &Plan, report: Option<&ApplyReport>) {
+fn print_plan(ctx: &Context, path: &Path, plan: &EnvPlan, report: Option<&ApplyReport>) {
     if ctx.json {
         output::json(&json!({
             "file": path,
@@ -79,37 +68,37 @@ fn print_plan(ctx: &Context, path: &Path, plan: &Plan, report: Option<&ApplyRepo
 pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
     match cmd {
         EnvCmd::Diff { target, keys: EnvKeys { keys, on_conflict } } => {
-            let path = path_of(&target);
-            let selection = selection(&keys, Some(&target.dir))?;
+            let path = path_of(&target)?;
+            let selection = KeySelection::from_keys(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
-            let plan = vault.plan_dotenv(&path, &selection, &policy(on_conflict))?;
-            vault.lock()?;
+            let plan = inject::plan_dotenv(&vault, &path, &selection, &policy(on_conflict))?;
+            vault.close()?;
             print_plan(&ctx, &path, &plan, None);
             Ok(())
         }
-        EnvCmd::Write { target, keys: EnvKeys { keys, on_conflict } } => {
-            let path = path_of(&target);
-            let selection = selection(&keys, Some(&target.dir))?;
+        EnvCmd::Write { target, keys: EnvKeys { keys, on_conflict }, totp } => {
+            let path = path_of(&target)?;
+            let selection = KeySelection::from_keys(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
-            let plan = vault.plan_dotenv(&path, &selection, &policy(on_conflict))?;
-            let report = vault.write_dotenv(&path, &plan, &ApplyOptions::default())?;
-            vault.lock()?;
+            let plan = inject::plan_dotenv(&vault, &path, &selection, &policy(on_conflict))?;
+            let report = inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
+            vault.close()?;
             print_plan(&ctx, &path, &plan, Some(&report));
             Ok(())
         }
-        EnvCmd::Generate { target, keys, canonical_names } => {
-            let path = path_of(&target);
-            let selection = selection(&keys, Some(&target.dir))?;
+        EnvCmd::Generate { target, keys, canonical_names, totp } => {
+            let path = path_of(&target)?;
+            let selection = KeySelection::from_keys(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
             let options = GenerateOptions { canonical_names, ..GenerateOptions::default() };
-            let plan = vault.plan_new_dotenv(&selection, &options)?;
-            let report = vault.write_dotenv(&path, &plan, &ApplyOptions::default())?;
-            vault.lock()?;
+            let plan = inject::plan_new_dotenv(&vault, &selection, &options)?;
+            let report = inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
+            vault.close()?;
             print_plan(&ctx, &path, &plan, Some(&report));
             Ok(())
         }
         EnvCmd::Backups { target } => {
-            let path = path_of(&target);
+            let path = path_of(&target)?;
             let backups = dotenv::list_backups(&path)?;
             if ctx.json {
                 output::json(&backups);
@@ -124,10 +113,10 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
             Ok(())
         }
         EnvCmd::Restore { target, backup } => {
-            let path = path_of(&target);
+            let path = path_of(&target)?;
             let vault = ctx.unlock()?;
-            let report = vault.restore_dotenv(&path, &target.dir.join(&backup), &ApplyOptions::default())?;
-            vault.lock()?;
+            let report = inject::restore_dotenv(&vault, &path, &target.dir.join(&backup), &ApplyOptions::default())?;
+            vault.close()?;
             if ctx.json {
                 output::json(&json!({ "written": report.written, "backup": report.backup }));
             } else if report.written {

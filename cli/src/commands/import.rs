@@ -56,7 +56,7 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
     // A file is read (and refused if unreadable) before asking for the
     // passphrase; standard input after it, since the passphrase may be its
     // first line.
-    let (mut vault, parsed) = if from_stdin {
+    let (vault, parsed) = if from_stdin {
         let vault = ctx.unlock()?;
         (vault, import::parse(&read_stdin()?, format)?)
     } else {
@@ -65,8 +65,8 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
     };
 
     if args.dry_run {
-        let preview = vault.preview_import(&parsed, &options)?;
-        vault.lock()?;
+        let preview = import::preview(&vault, &parsed, &options)?;
+        vault.close()?;
         if ctx.json {
             output::json(&dry_run_json(&parsed, &preview)?);
         } else {
@@ -76,13 +76,13 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
     }
 
     let decisions = decision.map(ImportDecisions::all).unwrap_or_default();
-    let report = vault.import_parsed(parsed, &options, &decisions).map_err(|e| match e.code() {
+    let report = import::apply(&vault, parsed, &options, &decisions).map_err(|e| match e.code() {
         ErrorCode::ImportConflict => e.with_suggestion(
             "Pass --on-conflict keep, replace or skip (see the conflicts first with --dry-run).",
         ),
         _ => e,
     })?;
-    vault.lock()?;
+    vault.close()?;
     let c = report.counts;
     if ctx.json {
         output::json(&json!({

@@ -2,7 +2,8 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use keyclave_core::crypto::KdfParams;
-use keyclave_core::vault::RotationStep;
+use keyclave_core::rotation::RotationStep;
+use keyclave_core::{passphrase, rotation};
 use keyclave_core::{Error, Result};
 use serde_json::json;
 
@@ -37,20 +38,20 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             Ok(())
         }
         ProfileCmd::Passwd { new_passphrase_file } => {
-            let (mut vault, current) = ctx.unlock_keeping_passphrase()?;
+            let (vault, current) = ctx.unlock_keeping_passphrase()?;
             let new = input::new_passphrase(new_passphrase_file.as_deref(), "New passphrase: ")?;
-            vault.change_passphrase(&current, &new)?;
-            vault.lock()?;
+            passphrase::change(&vault, &current, &new)?;
+            vault.close()?;
             println!("Passphrase changed.");
             Ok(())
         }
         ProfileCmd::RotateKey => rotate(ctx),
         ProfileCmd::Kdf { upgrade, kdf } => {
-            let (mut vault, pass) = ctx.unlock_keeping_passphrase()?;
-            let current = vault.kdf_params()?;
+            let (vault, pass) = ctx.unlock_keeping_passphrase()?;
+            let current = passphrase::kdf_params(&vault)?;
             let wanted = if upgrade { KdfParams::DEFAULT } else { kdf_params(current, &kdf) };
-            let result = if wanted != current { vault.upgrade_kdf(&pass, wanted)? } else { current };
-            vault.lock()?;
+            let result = if wanted != current { passphrase::upgrade_kdf(&vault, &pass, wanted)? } else { current };
+            vault.close()?;
             if ctx.json {
                 output::json(&json!({ "previous": current, "current": result }));
             } else {
@@ -120,10 +121,10 @@ fn rotate(ctx: Context) -> Result<()> {
         bar.inc(1);
         Ok(())
     };
-    let vault = vault.rotate_key(&pass, &mut observer)?;
+    let vault = rotation::rotate(vault, &pass, &mut observer)?;
     bar.finish_and_clear();
     let version = vault.rotation_version();
-    vault.lock()?;
+    vault.close()?;
     if ctx.json {
         output::json(&json!({ "rotation_version": version }));
     } else {

@@ -1,7 +1,7 @@
 //! `keyclave scan`, `keyclave project …`, `keyclave requirement|recommendation`.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use keyclave_core::project::{EnvVarState, Recommendation, Requirement, ReviewStatus, ScanReport};
+use keyclave_core::projects::{self, EnvVarState, Recommendation, Requirement, ReviewStatus, ScanReport};
 use keyclave_core::scan::{ScanOptions, ScanProgress, SkipReason};
 use keyclave_core::{Error, Result};
 use serde_json::json;
@@ -26,9 +26,9 @@ pub fn scan(ctx: Context, dir: &Path, max_file_size: u64, all_citations: bool) -
         bar.tick();
     };
     let options = ScanOptions { max_file_size, ..ScanOptions::default() };
-    let report = vault.scan_project(dir, &options, &mut progress)?;
+    let report = projects::scan(&vault, dir, &options, &mut progress)?;
     bar.finish_and_clear();
-    vault.lock()?;
+    vault.close()?;
     if ctx.json {
         output::json(&report);
     } else {
@@ -126,8 +126,8 @@ pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
     let vault = ctx.unlock()?;
     match cmd {
         ProjectCmd::List => {
-            let projects = vault.projects()?;
-            vault.lock()?;
+            let projects = projects::list(&vault)?;
+            vault.close()?;
             if ctx.json {
                 output::json(&projects);
             } else if projects.is_empty() {
@@ -147,10 +147,10 @@ pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
             }
         }
         ProjectCmd::Show { project, all_citations } => {
-            let p = vault.find_project(&project)?;
-            let requirements = vault.project_requirements(&p.id)?;
-            let recommendations = vault.recommendations(&p.id)?;
-            vault.lock()?;
+            let p = projects::find(&vault, &project)?;
+            let requirements = projects::requirements(&vault, &p.id)?;
+            let recommendations = projects::recommendations(&vault, &p.id)?;
+            vault.close()?;
             if ctx.json {
                 output::json(&json!({
                     "project": p,
@@ -164,8 +164,8 @@ pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
             }
         }
         ProjectCmd::Rm { project } => {
-            let p = vault.remove_project(&project)?;
-            vault.lock()?;
+            let p = projects::remove(&vault, &project)?;
+            vault.close()?;
             if ctx.json {
                 output::json(&json!({ "removed": p.id }));
             } else {
@@ -190,10 +190,10 @@ pub fn decide(ctx: Context, target: Target, decision: DecisionArg, id: &str) -> 
     };
     let vault = ctx.unlock()?;
     match target {
-        Target::Requirement => vault.set_requirement_status(id, decision)?,
-        Target::Recommendation => vault.set_recommendation_status(id, decision)?,
+        Target::Requirement => projects::set_requirement_status(&vault, id, decision)?,
+        Target::Recommendation => projects::set_recommendation_status(&vault, id, decision)?,
     }
-    vault.lock()?;
+    vault.close()?;
     if ctx.json {
         output::json(&json!({ "id": id, "user_status": decision.as_str() }));
     } else {

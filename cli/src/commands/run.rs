@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use super::Context;
-use super::env::selection;
+use keyclave_core::inject::{self, KeySelection};
 
 /// The exit code a shell reports for a child killed by a signal.
 fn exit_code_of(status: std::process::ExitStatus) -> u8 {
@@ -25,10 +25,11 @@ pub fn run(
     project: Option<PathBuf>,
     file: &Path,
     keys: &[String],
+    totp: Option<&str>,
     command: Vec<OsString>,
 ) -> Result<ExitCode> {
-    let selection = selection(keys, project.as_deref())?;
-    let dotenv = project.map(|p| p.join(file));
+    let selection = KeySelection::from_keys(keys, project.as_deref())?;
+    let dotenv = project.map(|p| inject::project_file(&p, file)).transpose()?;
     let mut args = command.into_iter();
     let Some(program) = args.next() else {
         return Err(
@@ -36,9 +37,9 @@ pub fn run(
         );
     };
     let vault = ctx.unlock()?;
-    let env = vault.command_env(&selection, dotenv.as_deref())?;
+    let env = inject::command_env(&vault, &selection, dotenv.as_deref(), totp)?;
     // Lock before the child starts: it may run for hours and needs no vault.
-    vault.lock()?;
+    vault.close()?;
 
     let mut child = Command::new(&program);
     child.args(args);

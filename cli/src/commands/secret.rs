@@ -1,8 +1,7 @@
 //! `keyclave secret …`
 
 use keyclave_core::Result;
-use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
-use keyclave_core::totp::TotpPurpose;
+use keyclave_core::secrets::{self, Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
 use serde_json::json;
 
 use super::Context;
@@ -18,9 +17,9 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
         SecretCmd::Add { key_name, provider, environment, notes, tags, value_file } => {
             let environment = env(environment)?;
             keyclave_core::secrets::validate_key_name(&key_name)?;
-            let mut vault = ctx.unlock()?;
+            let vault = ctx.unlock()?;
             let value = input::value(value_file.as_deref(), &key_name)?;
-            let saved = vault.add_secret(NewSecret {
+            let saved = secrets::add(&vault, NewSecret {
                 key_name,
                 value,
                 provider_id: provider,
@@ -29,7 +28,7 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                 tags,
                 provenance: Provenance::manual(),
             })?;
-            vault.lock()?;
+            vault.close()?;
             for w in &saved.warnings {
                 output::warn(w);
             }
@@ -49,9 +48,9 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                 limit,
             };
             let vault = ctx.unlock()?;
-            let page = vault.list_secrets(&query);
-            let total_in_vault = vault.secret_count();
-            vault.lock()?;
+            let page = secrets::list(&vault, &query);
+            let total_in_vault = secrets::count(&vault);
+            vault.close()?;
             if ctx.json {
                 output::json(&page);
             } else if page.items.is_empty() {
@@ -84,9 +83,8 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
         }
         SecretCmd::Reveal { key_name, provider, totp } => {
             let vault = ctx.unlock()?;
-            vault.require_totp(TotpPurpose::Reveal, totp.as_deref())?;
-            let value = vault.reveal_secret(&key_name, provider.as_deref())?;
-            vault.lock()?;
+            let value = secrets::reveal(&vault, &key_name, provider.as_deref(), totp.as_deref())?;
+            vault.close()?;
             if ctx.json {
                 output::json(&json!({ "key_name": key_name, "value": value.expose_secret() }));
             } else {
@@ -113,12 +111,12 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                 tags: if clear_tags { Some(Vec::new()) } else { Some(tags).filter(|t| !t.is_empty()) },
                 value: None,
             };
-            let mut vault = ctx.unlock()?;
+            let vault = ctx.unlock()?;
             if value_file.is_some() || value_stdin {
                 edit.value = Some(input::value(value_file.as_deref(), &key_name)?);
             }
-            let saved = vault.edit_secret(&key_name, provider.as_deref(), edit)?;
-            vault.lock()?;
+            let saved = secrets::edit(&vault, &key_name, provider.as_deref(), edit)?;
+            vault.close()?;
             if ctx.json {
                 output::json(&saved.secret);
             } else {
@@ -127,9 +125,9 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             Ok(())
         }
         SecretCmd::Rm { key_name, provider } => {
-            let mut vault = ctx.unlock()?;
-            let removed = vault.delete_secret(&key_name, provider.as_deref())?;
-            vault.lock()?;
+            let vault = ctx.unlock()?;
+            let removed = secrets::delete(&vault, &key_name, provider.as_deref())?;
+            vault.close()?;
             if ctx.json {
                 output::json(&removed);
             } else {

@@ -1,6 +1,6 @@
 //! `keyclave totp …`
 
-use keyclave_core::totp::TotpPolicy;
+use keyclave_core::totp::{self, TotpPolicy};
 use keyclave_core::{Error, Result};
 use serde_json::json;
 
@@ -20,9 +20,9 @@ fn on_off(v: Option<String>, current: bool) -> Result<bool> {
 pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
     match cmd {
         TotpCmd::Enroll { qr_svg } => {
-            let mut vault = ctx.unlock()?;
-            let e = vault.totp_begin_enrollment()?;
-            vault.lock()?;
+            let vault = ctx.unlock()?;
+            let e = totp::begin_enrollment(&vault)?;
+            vault.close()?;
             if let Some(path) = &qr_svg {
                 keyclave_core::paths::write_private_atomic(path, e.qr_svg.expose_secret().as_bytes(), true)?;
             }
@@ -44,9 +44,9 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
             Ok(())
         }
         TotpCmd::Confirm { code } => {
-            let mut vault = ctx.unlock()?;
-            let codes = vault.totp_confirm(&code)?;
-            vault.lock()?;
+            let vault = ctx.unlock()?;
+            let codes = totp::confirm(&vault, &code)?;
+            vault.close()?;
             let list: Vec<&str> = codes.codes().iter().map(|c| c.expose_secret()).collect();
             if ctx.json {
                 output::json(&json!({ "enabled": true, "recovery_codes": list }));
@@ -60,8 +60,8 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
         }
         TotpCmd::Status => {
             let vault = ctx.unlock()?;
-            let status = vault.totp_status()?;
-            vault.lock()?;
+            let status = totp::status(&vault)?;
+            vault.close()?;
             if ctx.json {
                 output::json(&status);
             } else if status.enabled {
@@ -79,13 +79,13 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
             Ok(())
         }
         TotpCmd::Disable { code } => {
-            let (mut vault, pass) = ctx.unlock_keeping_passphrase()?;
+            let (vault, pass) = ctx.unlock_keeping_passphrase()?;
             let code = match code {
                 Some(c) => keyclave_core::crypto::SecretString::new(c),
                 None => input::code("TOTP code (or a recovery code): ")?,
             };
-            vault.totp_disable(&pass, code.expose_secret())?;
-            vault.lock()?;
+            totp::disable(&vault, &pass, code.expose_secret())?;
+            vault.close()?;
             if ctx.json {
                 output::json(&json!({ "enabled": false }));
             } else {
@@ -95,13 +95,13 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
         }
         TotpCmd::Policy { export, reveal, code } => {
             let vault = ctx.unlock()?;
-            let current = vault.totp_status()?.policy;
+            let current = totp::status(&vault)?.policy;
             let policy = TotpPolicy {
                 required_for_export: on_off(export, current.required_for_export)?,
                 required_for_reveal: on_off(reveal, current.required_for_reveal)?,
             };
-            vault.totp_set_policy(policy, code.as_deref())?;
-            vault.lock()?;
+            totp::set_policy(&vault, policy, code.as_deref())?;
+            vault.close()?;
             if ctx.json {
                 output::json(&policy);
             } else {

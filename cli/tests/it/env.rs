@@ -1,0 +1,98 @@
+//! `.env` files and `run` from the command line.
+
+use crate::util::*;
+
+#[test]
+fn env_diff_masks_values_and_write_patches_with_a_backup() {
+    let (h, project) = home_with_keys("# app\nGITHUB_TOKEN=stale\nPORT=8080\n");
+    let dir = project.to_str().expect("utf-8 path");
+
+    let diff = h.run(&["env", "diff", dir, "--key", "GITHUB_TOKEN", "--key", "OPENAI_API_KEY"], None);
+    assert_ok(&diff);
+    let text = stdout(&diff);
+    assert!(text.contains("+OPENAI_API_KEY=") && text.contains("1 added"), "{text}");
+    assert!(!text.contains(ENV_GH) && !text.contains(ENV_OAI) && !text.contains("stale"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(project.join(".env")).expect("read"),
+        "# app\nGITHUB_TOKEN=stale\nPORT=8080\n"
+    );
+
+    let plan = h.json(&["env", "diff", dir, "--on-conflict", "overwrite"]);
+    assert_eq!(plan["counts"]["updated"], 1, "{plan}");
+    assert_eq!(plan["changes"][0]["key"], "GITHUB_TOKEN");
+
+    let out = h.run(
+        &[
+            "env",
+            "write",
+            dir,
+            "--on-conflict",
+            "overwrite",
+            "--key",
+            "GITHUB_TOKEN",
+            "--key",
+            "OPENAI_API_KEY",
+        ],
+        None,
+    );
+    assert_ok(&out);
+    assert!(!stdout(&out).contains(ENV_GH));
+    let written = std::fs::read_to_string(project.join(".env")).expect("read");
+    assert!(written.starts_with(&format!("# app\nGITHUB_TOKEN={ENV_GH}\nPORT=8080\n")), "{written}");
+    assert!(written.contains(&format!("OPENAI_API_KEY={ENV_OAI}\n")));
+
+    let backups = h.json(&["env", "backups", dir]);
+    let backup = backups[0].as_str().expect("a backup path");
+    let name = std::path::Path::new(backup).file_name().expect("name").to_str().expect("utf-8");
+    assert_ok(&h.run(&["env", "restore", dir, name], None));
+    assert_eq!(
+        std::fs::read_to_string(project.join(".env")).expect("read"),
+        "# app\nGITHUB_TOKEN=stale\nPORT=8080\n"
+    );
+}
+
+#[test]
+fn env_generate_creates_a_file_and_refuses_an_existing_one() {
+    let (h, project) = home_with_keys("X=1\n");
+    let dir = project.to_str().expect("utf-8 path");
+    assert_ok(&h.run(&["env", "generate", dir, "--file", ".env.local", "--key", "OPENAI_API_KEY"], None));
+    let text = std::fs::read_to_string(project.join(".env.local")).expect("read");
+    assert!(text.starts_with('#') && text.contains(&format!("OPENAI_API_KEY={ENV_OAI}")), "{text}");
+    let (code, err) = h.fails(&["env", "generate", dir, "--key", "OPENAI_API_KEY"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("dotenv.already_exists")));
+    let (code, err) = h.fails(&["env", "write", dir, "--key", "NOT_IN_VAULT"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("secret.not_found")));
+}
+
+// Unix only: the children are `sh -c` scripts and a signal exit (128 + SIGTERM).
+#[cfg(unix)]
+#[test]
+fn run_injects_keys_writes_nothing_and_passes_the_exit_code_through() {
+    let (h, project) = home_with_keys("OPENAI_API_KEY=\n");
+    let dir = project.to_str().expect("utf-8 path");
+    let before: Vec<_> =
+        std::fs::read_dir(&project).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+
+    let script = "test \"$GITHUB_TOKEN\" = \"$EXPECT\" && exit 7";
+    let mut c = h.cmd(&["run", "--key", "GITHUB_TOKEN", "--", "sh", "-c", script]);
+    c.env("EXPECT", ENV_GH);
+    let out = run_cmd(c, None);
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Without --key: the keys the project's .env names.
+    let out = h.run(
+        &["run", "--project", dir, "--", "sh", "-c", "printf %s \"$OPENAI_API_KEY|$GITHUB_TOKEN\""],
+        None,
+    );
+    assert_ok(&out);
+    assert_eq!(stdout(&out), format!("{ENV_OAI}|"));
+
+    let after: Vec<_> =
+        std::fs::read_dir(&project).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(before, after, "run writes no file");
+
+    let (code, err) = h.fails(&["run", "--key", "GITHUB_TOKEN", "--", "/nonexistent/zqx-cmd"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    let out = h.run(&["run", "--key", "GITHUB_TOKEN", "--", "sh", "-c", "kill -TERM $$"], None);
+    assert_eq!(out.status.code(), Some(128 + 15));
+}

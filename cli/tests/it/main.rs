@@ -1,0 +1,15 @@
+//! Tests that run the built `keyclave` binary on temporary homes, as a
+//! script or a person at a shell would. One test binary, a module per
+//! feature, one setup helper (`util`).
+
+// A failed unwrap in a test is a failed test, which is what we want.
+#![allow(clippy::unwrap_used)]
+
+mod bundle;
+mod env;
+mod import;
+mod reveal_policy;
+mod scan;
+mod secrets;
+mod totp;
+mod util;

@@ -1,0 +1,180 @@
+//! The one setup helper: a temporary home with a profile, and ways to run
+//! the built `keyclave` binary in it.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+pub const PASS: &str = "correct horse battery staple";
+
+pub struct Home {
+    pub dir: TempDir,
+}
+
+impl Home {
+    /// A home with one profile `Work`, created non-interactively with cheap
+    /// KDF parameters.
+    pub fn with_profile() -> Self {
+        let h = Home { dir: tempfile::tempdir().expect("tempdir") };
+        std::fs::write(h.pass_file(), format!("{PASS}\n")).expect("write pass file");
+        let out =
+            h.run(&["profile", "create", "Work", "--kdf-memory-kib", "256", "--kdf-iterations", "1"], None);
+        assert_ok(&out);
+        h
+    }
+
+    pub fn pass_file(&self) -> PathBuf {
+        self.dir.path().join("pass.txt")
+    }
+
+    pub fn file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).expect("write");
+        p
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keyclave"));
+        c.arg("--home").arg(self.dir.path().join("data"));
+        c.arg("--passphrase-file").arg(self.pass_file());
+        c.args(args);
+        c.env_remove("KEYCLAVE_HOME").env_remove("KEYCLAVE_PROFILE");
+        c
+    }
+
+    /// Run with `stdin` as standard input (closed when `None`).
+    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        run_cmd(self.cmd(args), stdin)
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let out = self.run(&a, None);
+        assert_ok(&out);
+        serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    }
+
+    /// Run with `--json`, expect failure; returns (exit code, error JSON).
+    pub fn fails(&self, args: &[&str], stdin: Option<&str>) -> (i32, Value) {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let out = self.run(&a, stdin);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "panic: {stderr}");
+        let line = stderr.lines().last().expect("an error line");
+        let err: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("error is JSON: {stderr}"));
+        (out.status.code().expect("exit code"), err)
+    }
+}
+
+pub fn run_cmd(mut c: Command, stdin: Option<&str>) -> Output {
+    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn keyclave");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// --- bundles
+
+pub const BUNDLE_PASS: &str = "a bundle password";
+/// Cheap bundle KDF: the format is tested here, not Argon2's cost.
+pub const BUNDLE_KDF: &[&str] = &["--bundle-kdf-memory-kib", "8", "--bundle-kdf-iterations", "1"];
+
+impl Home {
+    pub fn bundle_pass_file(&self) -> PathBuf {
+        self.file("bundle-pass.txt", &format!("{BUNDLE_PASS}\n"))
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_str().expect("utf8").to_owned()
+    }
+
+    /// A second profile `Home` with the same passphrase.
+    pub fn add_profile(&self, name: &str) {
+        assert_ok(
+            &self.run(&["profile", "create", name, "--kdf-memory-kib", "256", "--kdf-iterations", "1"], None),
+        );
+    }
+}
+
+pub fn export_args<'a>(out: &'a str, bp: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec!["bundle", "export", out, "--bundle-passphrase-file", bp];
+    a.extend_from_slice(BUNDLE_KDF);
+    a.extend_from_slice(extra);
+    a
+}
+
+// --- TOTP
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// Now, with at least 15 s left in the current 30 s step.
+pub fn settled_now() -> u64 {
+    loop {
+        let now = unix_now();
+        if 30 - now % 30 >= 15 {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+// --- env and projects
+
+pub const ENV_GH: &str = "ghp_zqxCLIenvGithubValue01";
+pub const ENV_OAI: &str = "sk-zqxCLIenvOpenaiValue02";
+
+/// A home whose vault holds a GitHub and an OpenAI key, and a project
+/// folder with a `.env`.
+pub fn home_with_keys(dotenv: &str) -> (Home, PathBuf) {
+    let h = Home::with_profile();
+    for (name, value) in [("GITHUB_TOKEN", ENV_GH), ("OPENAI_API_KEY", ENV_OAI)] {
+        assert_ok(&h.run(&["secret", "add", name], Some(value)));
+    }
+    let project = h.dir.path().join("project");
+    std::fs::create_dir(&project).expect("mkdir");
+    std::fs::write(project.join(".env"), dotenv).expect("write .env");
+    (h, project)
+}
+
+/// A home with GitHub and OpenAI keys, and a project whose README needs both
+/// (OpenAI in a fenced block, GitHub inline) and describes a capability.
+pub fn scanned_project() -> (Home, PathBuf) {
+    let (h, project) = home_with_keys("PORT=8080\n");
+    std::fs::write(
+        project.join("README.md"),
+        "# App\n\nUses the OpenAI API.\n\n```sh\nexport OPENAI_API_KEY=sk-zqxDOCvalue000000000000001\n```\n\
+         Releases need `GITHUB_TOKEN`.\nWe send transactional email.\n",
+    )
+    .expect("write README");
+    (h, project)
+}
+
+pub fn requirement_id(report: &Value, provider: &str) -> String {
+    let reqs = report["requirements"].as_array().expect("requirements");
+    let r = reqs.iter().find(|r| r["provider_id"] == provider).expect("requirement");
+    r["id"].as_str().expect("id").to_owned()
+}
