@@ -5,7 +5,9 @@
 //! `cargo bench -p keyclave-core --bench import`; compare figures from the
 //! same run, timings on shared machines drift.
 
-use keyclave_core::import;
+#[path = "support.rs"]
+mod support;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use keyclave_core::conflict::{ConflictDecision, ImportDecisions};
 use keyclave_core::crypto::{KdfParams, SecretString};
@@ -65,7 +67,8 @@ fn unlock(kc: &KeyClave) -> Vault {
 /// An unlocked vault without secrets (what the last run added is deleted,
 /// then the vault is re-opened so its catalog is empty too).
 fn empty_vault(kc: &KeyClave) -> Vault {
-    unlock(kc).connection().execute("DELETE FROM secrets", []).expect("clear");
+    let id = kc.profiles().expect("profiles")[0].id.clone();
+    support::raw_vault(kc.root(), &id, PASS).execute("DELETE FROM secrets", []).expect("clear");
     unlock(kc)
 }
 
@@ -95,7 +98,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_and_import_into_empty_vault", |b| {
         b.iter_batched(
             || empty_vault(&kc),
-            |mut v| {
+            |v| {
                 let p = import::parse(black_box(text.as_bytes()), Format::Auto).expect("parse");
                 let report = import::apply(&v, p, &options, &ImportDecisions::default()).expect("import");
                 assert_eq!(report.counts.added as usize, keys);
@@ -107,12 +110,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_and_import_replacing_every_key", |b| {
         b.iter_batched(
             || {
-                let mut v = empty_vault(&kc);
+                let v = empty_vault(&kc);
                 let p = import::parse(text.as_bytes(), Format::Auto).expect("parse");
                 import::apply(&v, p, &options, &ImportDecisions::default()).expect("seed");
                 v
             },
-            |mut v| {
+            |v| {
                 let p = import::parse(black_box(text.as_bytes()), Format::Auto).expect("parse");
                 let d = ImportDecisions::all(ConflictDecision::Replace);
                 let report = import::apply(&v, p, &options, &d).expect("import");

@@ -4,10 +4,13 @@
 //! `cargo bench -p keyclave-core --bench vault`; compare figures from the
 //! same run, timings on shared machines drift.
 
-use keyclave_core::secrets;
+#[path = "support.rs"]
+mod support;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use keyclave_core::crypto::{self, KdfParams, SecretString};
 use keyclave_core::paths::Root;
+use keyclave_core::secrets;
 use keyclave_core::secrets::{NewSecret, SecretQuery};
 use keyclave_core::{KeyClave, Vault};
 use std::hint::black_box;
@@ -55,14 +58,14 @@ fn bench_unlock(c: &mut Criterion) {
 
     let (_d1, kc) = profile(KdfParams::DEFAULT);
     {
-        let mut v = unlock(&kc);
+        let v = unlock(&kc);
         secrets::add_many(&v, secrets(50)).expect("add");
     }
     g.bench_function("total_default_kdf_50_secrets", |b| b.iter(|| unlock(&kc)));
 
     let (_d2, kc) = profile(NEGLIGIBLE_KDF);
     {
-        let mut v = unlock(&kc);
+        let v = unlock(&kc);
         secrets::add_many(&v, secrets(50)).expect("add");
     }
     g.sample_size(30).measurement_time(Duration::from_secs(5));
@@ -78,12 +81,11 @@ fn bench_bulk_add(c: &mut Criterion) {
         b.iter_batched(
             || {
                 // A fresh, empty vault each time: delete what the last run added.
-                let v = unlock(&kc);
-                v.connection().execute("DELETE FROM secrets", []).expect("clear");
-                drop(v);
+                let id = kc.profiles().expect("profiles")[0].id.clone();
+                support::raw_vault(kc.root(), &id, PASS).execute("DELETE FROM secrets", []).expect("clear");
                 (unlock(&kc), secrets(10_000))
             },
-            |(mut v, batch)| {
+            |(v, batch)| {
                 secrets::add_many(&v, batch).expect("add");
                 v
             },
@@ -96,7 +98,7 @@ fn bench_bulk_add(c: &mut Criterion) {
 fn bench_list_100k(c: &mut Criterion) {
     let (_d, kc) = profile(NEGLIGIBLE_KDF);
     {
-        let mut v = unlock(&kc);
+        let v = unlock(&kc);
         secrets::add_many(&v, secrets(100_000)).expect("add 100k");
     }
     let mut g = c.benchmark_group("list_100000");
@@ -123,8 +125,9 @@ fn bench_list_100k(c: &mut Criterion) {
     });
     // The design this replaces, measured in the same run for comparison.
     g.bench_function("baseline_sql_like_scan", |b| {
-        let mut stmt = v
-            .connection()
+        let id = kc.profiles().expect("profiles")[0].id.clone();
+        let raw = support::raw_vault(kc.root(), &id, PASS);
+        let mut stmt = raw
             .prepare(
                 "SELECT id, key_name, provider_id FROM secrets WHERE key_name LIKE ?1 OR provider_id LIKE ?1
                  OR notes LIKE ?1 OR tags_json LIKE ?1 ORDER BY key_name LIMIT 50",

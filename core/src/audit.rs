@@ -220,7 +220,12 @@ pub(crate) fn list(conn: &Connection, limit: usize, event_type: Option<&str>) ->
 
 /// Delete events beyond `max_count` (oldest first) and older than
 /// `max_days`. Returns how many were deleted.
-pub(crate) fn apply_retention(conn: &Connection, profile_id: &str, max_count: u32, max_days: u32) -> Result<usize> {
+pub(crate) fn apply_retention(
+    conn: &Connection,
+    profile_id: &str,
+    max_count: u32,
+    max_days: u32,
+) -> Result<usize> {
     let cutoff = crate::time::format(chrono::Utc::now() - chrono::Duration::days(i64::from(max_days)));
     let mut deleted = conn
         .prepare_cached("DELETE FROM audit_events WHERE profile_id = ?1 AND created_at < ?2")?

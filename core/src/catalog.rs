@@ -230,7 +230,9 @@ pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Secre
     ))
 }
 
-pub(crate) fn finish_summary((mut s, tags_json, source): (SecretSummary, String, String)) -> Result<SecretSummary> {
+pub(crate) fn finish_summary(
+    (mut s, tags_json, source): (SecretSummary, String, String),
+) -> Result<SecretSummary> {
     s.tags = serde_json::from_str(&tags_json).map_err(Error::stored_json("tag list"))?;
     s.source_type = SourceType::parse(&source)
         .ok_or_else(|| Error::corruption(format!("unknown source type '{source}'")))?;
@@ -340,4 +342,3 @@ impl Catalog {
         SecretPage { total, items }
     }
 }
-

@@ -128,8 +128,9 @@ pub(crate) fn prepare_replace(
     now: &str,
 ) -> Result<Replacement> {
     secrets::check_value(value)?;
-    let sealed =
-        vault.field_key().seal(value.expose_secret().as_bytes(), secrets::value_ctx(&vault.profile_id(), &old.id));
+    let sealed = vault
+        .field_key()
+        .seal(value.expose_secret().as_bytes(), secrets::value_ctx(&vault.profile_id(), &old.id));
     let mut new = old.clone();
     new.source_type = provenance.source_type;
     new.source_label = provenance.source_label.clone();

@@ -343,14 +343,21 @@ impl Error {
     /// JSON read back from the vault does not parse: the stored row is
     /// damaged. (serde_json's text can quote the input, so it is not kept.)
     pub fn stored_json(what: &str) -> impl FnOnce(serde_json::Error) -> Error + '_ {
-        move |e| Error::corruption(format!("the stored {what} is not valid JSON (line {}, column {})", e.line(), e.column()))
+        move |e| {
+            Error::corruption(format!(
+                "the stored {what} is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        }
     }
 }
 
 /// Encode a value as JSON for storage. A failure is a bug in KeyClave (every
 /// stored type serializes), never damaged data.
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::internal(format!("a value could not be encoded as JSON ({:?})", e.classify())))
+    serde_json::to_string(value)
+        .map_err(|e| Error::internal(format!("a value could not be encoded as JSON ({:?})", e.classify())))
 }
 
 impl fmt::Display for Error {
@@ -398,7 +405,9 @@ impl From<rusqlite_migration::Error> for Error {
     fn from(e: rusqlite_migration::Error) -> Self {
         match e {
             rusqlite_migration::Error::RusqliteError { err, .. } => err.into(),
-            other => Error::corruption(format!("database schema migration failed: {other}")).with_source(other),
+            other => {
+                Error::corruption(format!("database schema migration failed: {other}")).with_source(other)
+            }
         }
     }
 }

@@ -340,5 +340,4 @@ impl Index {
         tx.commit()?;
         Ok(())
     }
-
 }

@@ -17,8 +17,8 @@ use std::str::FromStr;
 use crate::audit::EventType;
 use crate::crypto::SecretString;
 use crate::dotenv::{
-    self, ApplyOptions, ApplyReport, Counts, DesiredEntry, Document, GenerateOptions, KeyChange, Plan, Policy,
-    Warning,
+    self, ApplyOptions, ApplyReport, Counts, DesiredEntry, Document, GenerateOptions, KeyChange, Plan,
+    Policy, Warning,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::projects::{self, ReviewStatus};
@@ -178,7 +178,12 @@ fn select(vault: &Vault, selection: &KeySelection, doc: Option<&Document>) -> Re
     Ok(out)
 }
 
-fn select_in_file(vault: &Vault, doc: Option<&Document>, seen: &mut HashSet<String>, out: &mut Vec<SecretSummary>) {
+fn select_in_file(
+    vault: &Vault,
+    doc: Option<&Document>,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<SecretSummary>,
+) {
     for entry in doc.into_iter().flat_map(Document::entries) {
         if let [one] = secrets::named(vault, entry.key()).as_slice() {
             if seen.insert(one.id.clone()) {
@@ -235,7 +240,11 @@ pub fn plan_dotenv(vault: &Vault, file: &Path, selection: &KeySelection, policy:
 
 /// A plan that creates a new `.env` holding the selected secrets (header
 /// comment, provider-grouped blocks); writing it refuses an existing file.
-pub fn plan_new_dotenv(vault: &Vault, selection: &KeySelection, options: &GenerateOptions) -> Result<EnvPlan> {
+pub fn plan_new_dotenv(
+    vault: &Vault,
+    selection: &KeySelection,
+    options: &GenerateOptions,
+) -> Result<EnvPlan> {
     let secrets = select(vault, selection, None)?;
     Ok(EnvPlan { plan: dotenv::generate(&desired(vault, &secrets)?, options)? })
 }
@@ -270,7 +279,12 @@ pub fn write_dotenv(
 /// Put one of the file's backups back (the current text is backed up
 /// first) and record a `dotenv.restore` audit event. The backup's text
 /// came from the file, not the vault: no code is asked.
-pub fn restore_dotenv(vault: &Vault, file: &Path, backup: &Path, options: &ApplyOptions) -> Result<ApplyReport> {
+pub fn restore_dotenv(
+    vault: &Vault,
+    file: &Path,
+    backup: &Path,
+    options: &ApplyOptions,
+) -> Result<ApplyReport> {
     vault.write(|w| {
         let report = dotenv::restore_backup(file, backup, options)?;
         if report.written {
@@ -296,8 +310,11 @@ pub fn command_env(
     let mut names = HashSet::new();
     for s in &secrets {
         if !names.insert(s.key_name.as_str()) {
-            return Err(Error::new(ErrorCode::SecretAmbiguous, format!("{} is selected for two providers", s.key_name))
-                .with_suggestion("Select one of them with provider/KEY_NAME."));
+            return Err(Error::new(
+                ErrorCode::SecretAmbiguous,
+                format!("{} is selected for two providers", s.key_name),
+            )
+            .with_suggestion("Select one of them with provider/KEY_NAME."));
         }
     }
     let grant = reveal::authorize(vault, Purpose::Run, code)?;
@@ -335,7 +352,10 @@ mod tests {
         assert_eq!(KeySelection::from_keys(&[], None).unwrap(), KeySelection::InFile);
         assert_eq!(
             KeySelection::from_keys(&["github/GH_TOKEN".into()], Some(dir)).unwrap(),
-            KeySelection::Keys(vec![KeyRef { key_name: "GH_TOKEN".into(), provider_id: Some("github".into()) }])
+            KeySelection::Keys(vec![KeyRef {
+                key_name: "GH_TOKEN".into(),
+                provider_id: Some("github".into())
+            }])
         );
         assert!(KeySelection::from_keys(&["/".into()], None).is_err());
     }

@@ -10,7 +10,7 @@
 //! task) is up to the caller; the registry only tracks it, and the job's
 //! [`Job`] guard removes it when dropped, whatever the outcome.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +21,7 @@ use crate::vault::{EpochId, Vault};
 
 /// What kind of work a job does.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// A project scan.
@@ -30,7 +30,7 @@ pub enum JobKind {
 
 /// How far a job is, when it can tell.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobProgress {
     /// Units done.
     pub done: u32,
@@ -42,7 +42,7 @@ pub struct JobProgress {
 
 /// A running job, as listed.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobInfo {
     /// Id, unique in this process.
     #[cfg_attr(feature = "specta", specta(type = f64))]
@@ -59,7 +59,7 @@ pub struct JobInfo {
 
 /// How a job ended.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobOutcome {
     /// It finished its work.
@@ -234,7 +234,12 @@ impl Job {
         self.outcome = Some(match &result {
             Ok(_) => JobOutcome::Done,
             Err(_) if self.token.is_cancelled() => JobOutcome::Cancelled,
-            Err(e) if matches!(e.code(), ErrorCode::JobCancelled | ErrorCode::ScanCancelled | ErrorCode::VaultLocked) => {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::JobCancelled | ErrorCode::ScanCancelled | ErrorCode::VaultLocked
+                ) =>
+            {
                 JobOutcome::Cancelled
             }
             Err(_) => JobOutcome::Failed,
@@ -246,9 +251,11 @@ impl Job {
 impl Drop for Job {
     fn drop(&mut self) {
         self.registry.running().remove(&self.id);
-        let outcome = self
-            .outcome
-            .unwrap_or(if self.token.is_cancelled() { JobOutcome::Cancelled } else { JobOutcome::Failed });
+        let outcome = self.outcome.unwrap_or(if self.token.is_cancelled() {
+            JobOutcome::Cancelled
+        } else {
+            JobOutcome::Failed
+        });
         self.registry.notify(JobEvent::Ended { id: self.id, outcome });
     }
 }

@@ -168,7 +168,8 @@ impl KeyClave {
     /// vault (a new epoch) and record the unlock.
     pub fn unlock_profile(&self, rec: ProfileRecord, passphrase: &SecretString) -> Result<Vault> {
         let auth = passphrase::authenticate(&self.index, &rec.id, passphrase)?;
-        let (pvk, version) = rotation::recover(&self.root, &self.index, &rec, &auth.kek, &auth.meta, auth.pvk)?;
+        let (pvk, version) =
+            rotation::recover(&self.root, &self.index, &rec, &auth.kek, &auth.meta, auth.pvk)?;
         drop(auth.kek);
         let index = Index::open(&self.root.index_db())?;
         let v = Vault::open(self.root.clone(), index, rec, pvk, version)?;

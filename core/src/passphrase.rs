@@ -61,7 +61,11 @@ fn unwrap(meta: &VaultMeta, profile_id: &str, passphrase: &SecretString) -> Resu
 
 /// Check a profile's passphrase before unlock: back-off first, then the
 /// KDF; a wrong passphrase changes nothing but the failure counter.
-pub(crate) fn authenticate(index: &Index, profile_id: &str, passphrase: &SecretString) -> Result<Authenticated> {
+pub(crate) fn authenticate(
+    index: &Index,
+    profile_id: &str,
+    passphrase: &SecretString,
+) -> Result<Authenticated> {
     let meta = index.vault_meta(profile_id)?;
     throttle(&meta)?;
     match unwrap(&meta, profile_id, passphrase)? {

@@ -27,7 +27,9 @@ use crate::scan::requirements::{
     Citation, ConfidenceLevel, DocEvidence, Inferred, InferredRecommendation, infer_recommendations,
     infer_requirements,
 };
-use crate::scan::{self, Evidence, FileScan, FileStat, KnownFile, ScanOptions, ScanProgress, SkippedFile, capabilities};
+use crate::scan::{
+    self, Evidence, FileScan, FileStat, KnownFile, ScanOptions, ScanProgress, SkippedFile, capabilities,
+};
 use crate::secrets;
 use crate::time;
 use crate::vault::{Vault, Write};
@@ -215,7 +217,8 @@ enum Reviewed {
 }
 
 fn all(conn: &Connection) -> Result<Vec<Project>> {
-    let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY display_name COLLATE NOCASE, root_path");
+    let sql =
+        format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY display_name COLLATE NOCASE, root_path");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], project_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -241,7 +244,9 @@ fn find_in(conn: &Connection, reference: &str) -> Result<Project> {
     match named.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(not_found(reference)),
-        _ => Err(not_found(reference).with_suggestion("Several projects have that name: use the folder path.")),
+        _ => {
+            Err(not_found(reference).with_suggestion("Several projects have that name: use the folder path."))
+        }
     }
 }
 
@@ -309,7 +314,10 @@ fn known_docs(conn: &Connection, project_id: &str) -> Result<FxHashMap<String, K
             }),
             _ => None,
         };
-        Ok((r.get::<_, String>(0)?, KnownFile { sha256: r.get(1)?, stat, checked_at_ns: r.get::<_, Option<i64>>(5)?.unwrap_or(0) }))
+        Ok((
+            r.get::<_, String>(0)?,
+            KnownFile { sha256: r.get(1)?, stat, checked_at_ns: r.get::<_, Option<i64>>(5)?.unwrap_or(0) },
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -358,7 +366,8 @@ pub fn scan(
 
     // 2. Work, with no lock held.
     let walk = scan::scan_folder(&root, options, &known, progress)?;
-    let seen: FxHashSet<&str> = walk.files.iter().filter(|f| !matches!(f, FileScan::Skipped(_))).map(FileScan::path).collect();
+    let seen: FxHashSet<&str> =
+        walk.files.iter().filter(|f| !matches!(f, FileScan::Skipped(_))).map(FileScan::path).collect();
     let removed: Vec<&String> = known.keys().filter(|p| !seen.contains(p.as_str())).collect();
     let changed = walk.files.iter().any(|f| matches!(f, FileScan::Parsed { .. }));
     let rehashed = walk.files.iter().any(|f| matches!(f, FileScan::Unchanged { rehashed: Some(_), .. }));
@@ -375,7 +384,9 @@ pub fn scan(
             .iter()
             .filter_map(|f| match f {
                 FileScan::Parsed { path, evidence, .. } => Some(DocEvidence { path, evidence }),
-                FileScan::Unchanged { path, .. } => stored.get(path).map(|e| DocEvidence { path, evidence: e }),
+                FileScan::Unchanged { path, .. } => {
+                    stored.get(path).map(|e| DocEvidence { path, evidence: e })
+                }
                 FileScan::Skipped(_) => None,
             })
             .collect();
@@ -410,7 +421,10 @@ pub fn scan(
                 store_requirements(w, &project.id, requirements, &now)?;
                 store_recommendations(w, &project.id, recommendations, &now)?;
             }
-            w.execute("UPDATE projects SET last_scanned_at = ?2, updated_at = ?2 WHERE id = ?1", params![project.id, now])?;
+            w.execute(
+                "UPDATE projects SET last_scanned_at = ?2, updated_at = ?2 WHERE id = ?1",
+                params![project.id, now],
+            )?;
             w.record(
                 EventType::ProjectScan,
                 json!({
@@ -452,7 +466,13 @@ fn cancelled() -> Error {
 }
 
 /// Upsert parsed docs and refresh the stat of re-hashed ones.
-fn store_docs(w: &Write<'_>, project_id: &str, files: &[FileScan], now: &str, checked_at_ns: i64) -> Result<()> {
+fn store_docs(
+    w: &Write<'_>,
+    project_id: &str,
+    files: &[FileScan],
+    now: &str,
+    checked_at_ns: i64,
+) -> Result<()> {
     let mut upsert = w.prepare(
         "INSERT INTO project_docs (id, project_id, path, sha256, last_parsed_at, findings_json,
              size_bytes, mtime_ns, inode, stat_checked_at_ns)
@@ -484,7 +504,14 @@ fn store_docs(w: &Write<'_>, project_id: &str, files: &[FileScan], now: &str, ch
                 ])?;
             }
             FileScan::Unchanged { path, rehashed: Some(stat) } => {
-                restat.execute(params![project_id, path, as_i64(stat.size), stat.mtime_ns, as_i64(stat.inode), checked_at_ns])?;
+                restat.execute(params![
+                    project_id,
+                    path,
+                    as_i64(stat.size),
+                    stat.mtime_ns,
+                    as_i64(stat.inode),
+                    checked_at_ns
+                ])?;
             }
             FileScan::Unchanged { rehashed: None, .. } | FileScan::Skipped(_) => {}
         }
@@ -511,7 +538,11 @@ pub fn requirements(vault: &Vault, reference: &str) -> Result<Vec<Requirement>> 
 
 /// The stored requirements of a project; `in_dotenv` names the keys its
 /// `.env` assigns (empty when the caller has no use for that state).
-pub(crate) fn requirements_of(vault: &Vault, project: &Project, in_dotenv: &FxHashSet<String>) -> Result<Vec<Requirement>> {
+pub(crate) fn requirements_of(
+    vault: &Vault,
+    project: &Project,
+    in_dotenv: &FxHashSet<String>,
+) -> Result<Vec<Requirement>> {
     let rows = vault.read(|conn| {
         let mut stmt = conn.prepare_cached(
             "SELECT id, provider_id, required_env_vars_json, confidence, citations_json, user_status, citation_count
@@ -547,7 +578,8 @@ pub(crate) fn requirements_of(vault: &Vault, project: &Project, in_dotenv: &FxHa
             })
             .collect();
         out.push(Requirement {
-            provider_name: providers::get(&provider_id).map_or(provider_id.clone(), |p| p.display_name.to_owned()),
+            provider_name: providers::get(&provider_id)
+                .map_or(provider_id.clone(), |p| p.display_name.to_owned()),
             id,
             provider_id,
             confidence,
@@ -567,14 +599,20 @@ pub fn set_requirement_status(vault: &Vault, requirement_id: &str, decision: Rev
 }
 
 /// Accept or reject one service recommendation.
-pub fn set_recommendation_status(vault: &Vault, recommendation_id: &str, decision: ReviewStatus) -> Result<()> {
+pub fn set_recommendation_status(
+    vault: &Vault,
+    recommendation_id: &str,
+    decision: ReviewStatus,
+) -> Result<()> {
     set_review(vault, Reviewed::Recommendation, recommendation_id, decision)
 }
 
 /// Record a review decision on a requirement or recommendation row.
 fn set_review(vault: &Vault, what: Reviewed, id: &str, decision: ReviewStatus) -> Result<()> {
     let (table, code, noun, id_field) = match what {
-        Reviewed::Requirement => ("project_requirements", ErrorCode::RequirementNotFound, "requirement", "requirement_id"),
+        Reviewed::Requirement => {
+            ("project_requirements", ErrorCode::RequirementNotFound, "requirement", "requirement_id")
+        }
         Reviewed::Recommendation => (
             "service_recommendations",
             ErrorCode::RecommendationNotFound,
@@ -658,11 +696,7 @@ pub(crate) fn record_dotenv_target(w: &Write<'_>, file: &Path, summary: &serde_j
 }
 
 /// A project's rows as key → id (`sql` selects key, id for `?1` = project).
-fn ids_by_key(
-    tx: &Connection,
-    sql: &str,
-    project_id: &str,
-) -> Result<FxHashMap<String, String>> {
+fn ids_by_key(tx: &Connection, sql: &str, project_id: &str) -> Result<FxHashMap<String, String>> {
     let mut stmt = tx.prepare(sql)?;
     let rows = stmt.query_map([project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -12,6 +12,7 @@ use crate::crypto::{self, Kek, Pvk, SealContext, SecretString};
 use crate::error::{Error, Result};
 use crate::index::{Index, ProfileRecord, VaultMeta};
 use crate::paths::{self, Root};
+use crate::session::Session;
 use crate::vault::{self, Probe, Vault};
 
 /// Columns sealed with the field key: (table, column, row id column).
@@ -132,7 +133,35 @@ pub fn rotate(
     observer: &mut dyn FnMut(RotationStep) -> Result<()>,
 ) -> Result<Vault> {
     let auth = crate::passphrase::check(&vault, passphrase)?;
-    let kek = auth.kek;
+    rotate_checked(vault, auth.kek, observer)
+}
+
+/// [`rotate`] the vault unlocked in `session`: the passphrase is checked on
+/// a clone first, so a wrong one leaves the session unlocked; then the
+/// vault leaves the session for the rotation and the new one is put back.
+/// If the rotation itself fails, the session stays locked (unlock again:
+/// the next unlock finishes or rolls back what was done). Returns the new
+/// rotation version.
+pub fn rotate_in_session(
+    session: &Session,
+    passphrase: &SecretString,
+    observer: &mut dyn FnMut(RotationStep) -> Result<()>,
+) -> Result<u64> {
+    let auth = crate::passphrase::check(&session.for_user()?, passphrase)?;
+    let vault = session.take()?;
+    let vault = rotate_checked(vault, auth.kek, observer)?;
+    let version = vault.rotation_version();
+    if let Some(previous) = session.unlocked(vault) {
+        previous.close()?;
+    }
+    Ok(version)
+}
+
+fn rotate_checked(
+    vault: Vault,
+    kek: Kek,
+    observer: &mut dyn FnMut(RotationStep) -> Result<()>,
+) -> Result<Vault> {
     let vault::Owned { root, index, profile, conn, pvk: old_pvk, field_key: old_fk, rotation_version } =
         vault.into_owned(WAIT_FOR_EXCLUSIVE)?;
     let id = profile.id.clone();
@@ -179,7 +208,10 @@ pub fn rotate(
             let ctx = SealContext { profile_id: &id, table, column, row_id: &row_id };
             let plain = old_fk.open(&blob, ctx)?;
             let sealed = new_fk.seal(&plain, ctx);
-            tx.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {id_col} = ?2"), params![sealed, row_id])?;
+            tx.execute(
+                &format!("UPDATE {table} SET {column} = ?1 WHERE {id_col} = ?2"),
+                params![sealed, row_id],
+            )?;
             observer(RotationStep::Resealed { done: done + 1, total })?;
         }
         audit::record(&tx, &id, EventType::KeyRotation, json!({ "rotation_version": new_version }))?;

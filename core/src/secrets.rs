@@ -210,7 +210,6 @@ pub(crate) fn map_write_error(e: rusqlite::Error, key_name: &str, provider_id: &
     e.into()
 }
 
-
 /// A new secret validated and sealed, ready to insert.
 pub(crate) struct Prepared {
     pub(crate) summary: SecretSummary,
@@ -346,20 +345,35 @@ pub fn add_many(vault: &Vault, news: Vec<NewSecret>) -> Result<Vec<Saved>> {
 
 /// Decrypt one value for a person to see (`code`: a TOTP code when the
 /// reveal policy asks for one). Records a `secret.reveal` audit event.
-pub fn reveal(vault: &Vault, key_name: &str, provider_id: Option<&str>, code: Option<&str>) -> Result<SecretString> {
+pub fn reveal(
+    vault: &Vault,
+    key_name: &str,
+    provider_id: Option<&str>,
+    code: Option<&str>,
+) -> Result<SecretString> {
     let s = find(vault, key_name, provider_id)?;
     let grant = reveal::authorize(vault, Purpose::Reveal, code)?;
     decrypt_audited(vault, &s, &grant, EventType::SecretReveal)
 }
 
 /// Decrypt one value for the clipboard. Records a `secret.copy` event.
-pub fn copy(vault: &Vault, key_name: &str, provider_id: Option<&str>, code: Option<&str>) -> Result<SecretString> {
+pub fn copy(
+    vault: &Vault,
+    key_name: &str,
+    provider_id: Option<&str>,
+    code: Option<&str>,
+) -> Result<SecretString> {
     let s = find(vault, key_name, provider_id)?;
     let grant = reveal::authorize(vault, Purpose::Copy, code)?;
     decrypt_audited(vault, &s, &grant, EventType::SecretCopy)
 }
 
-fn decrypt_audited(vault: &Vault, s: &SecretSummary, grant: &Grant, event: EventType) -> Result<SecretString> {
+fn decrypt_audited(
+    vault: &Vault,
+    s: &SecretSummary,
+    grant: &Grant,
+    event: EventType,
+) -> Result<SecretString> {
     let value = decrypt(vault, s, grant)?;
     vault.write(|w| {
         w.record(event, json!({ "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name }))

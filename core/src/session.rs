@@ -168,7 +168,8 @@ impl Session {
     pub fn lock_if_idle(&self, now: SystemTime) -> Option<Locked> {
         let vault = {
             let mut state = self.state();
-            let timeout = Duration::from_secs(u64::from(state.vault.as_ref()?.settings().auto_lock_timeout_seconds));
+            let timeout =
+                Duration::from_secs(u64::from(state.vault.as_ref()?.settings().auto_lock_timeout_seconds));
             if idle_between(state.last_activity, now) < timeout {
                 return None;
             }
@@ -194,13 +195,19 @@ impl Session {
     /// what gets written). When `write` asks for a TOTP code first (the
     /// reveal policy), the plan stays staged so the same preview can be
     /// applied once the code is given.
-    pub fn apply_staged<T>(&self, file: &Path, write: impl FnOnce(&Vault, &EnvPlan) -> Result<T>) -> Result<T> {
+    pub fn apply_staged<T>(
+        &self,
+        file: &Path,
+        write: impl FnOnce(&Vault, &EnvPlan) -> Result<T>,
+    ) -> Result<T> {
         let vault = self.for_user()?;
         let plan = self.take_staged_plan(file)?;
         let out = write(&vault, &plan);
         if let Err(e) = &out {
-            let asks_for_code =
-                matches!(e.code(), ErrorCode::TotpRequired | ErrorCode::TotpInvalid | ErrorCode::TotpThrottled);
+            let asks_for_code = matches!(
+                e.code(),
+                ErrorCode::TotpRequired | ErrorCode::TotpInvalid | ErrorCode::TotpThrottled
+            );
             let mut state = self.state();
             let same_unlock = state.vault.as_ref().is_some_and(|v| v.same_as(&vault));
             if asks_for_code && same_unlock && state.staged_plan.is_none() {

@@ -533,7 +533,10 @@ fn check(vault: &Vault, code: &str, purpose: &str) -> Result<TotpVerified> {
                      WHERE profile_id = ?1",
                     params![profile_id, failed, crate::time::now()],
                 )?;
-                w.record(EventType::TotpVerifyFailed, json!({ "purpose": purpose, "failed_attempts": failed }))?;
+                w.record(
+                    EventType::TotpVerifyFailed,
+                    json!({ "purpose": purpose, "failed_attempts": failed }),
+                )?;
                 Ok(Checked::Refused { failed })
             }
         }

@@ -1,12 +1,26 @@
 //! The idle timer: once a second, lock the vault if the profile's
-//! auto-lock timeout has passed without activity, and tell the UI.
+//! auto-lock timeout has passed without user activity (wall-clock time,
+//! so time asleep counts), and tell the UI.
+//!
+//! The check only swaps the session's handle out (a moment under the
+//! session's lock), so a scan or any other work in flight never delays
+//! it; the work sees its epoch cancelled and stops.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 use tauri::{AppHandle, Manager};
-use tauri_specta::Event;
 
-use crate::events::VaultLocked;
 use crate::state::AppState;
+
+/// Lock if idle at `now`; returns whether it locked.
+pub fn tick(state: &AppState, now: SystemTime) -> bool {
+    match state.session().lock_if_idle(now) {
+        Some(locked) => {
+            state.finish_lock(locked, "idle");
+            true
+        }
+        None => false,
+    }
+}
 
 /// Start the timer thread.
 pub fn spawn(app: AppHandle) {
@@ -15,17 +29,7 @@ pub fn spawn(app: AppHandle) {
         .spawn(move || {
             loop {
                 std::thread::sleep(Duration::from_secs(1));
-                let state = app.state::<AppState>();
-                let locked = state.session().lock_if_idle(Instant::now());
-                match locked {
-                    Ok(true) => {
-                        if let Err(e) = (VaultLocked { reason: "idle".into() }).emit(&app) {
-                            tracing::warn!("cannot emit vault://locked: {e}");
-                        }
-                    }
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!("auto-lock failed: {}", e.code()),
-                }
+                tick(&app.state::<AppState>(), SystemTime::now());
             }
         })
         .map(|_| ())

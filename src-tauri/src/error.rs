@@ -1,13 +1,15 @@
 //! Errors as they cross the bridge: the taxonomy object, so the UI branches
 //! on `code`, never on message text.
 
+use keyclave_core::ErrorCode;
 use serde::Serialize;
 
 /// A core error for the UI: code, redacted message, suggestion.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct UiError {
-    /// Stable code, e.g. `vault.wrong_passphrase`.
-    pub code: String,
+    /// Stable code, e.g. `vault.wrong_passphrase` (a TypeScript union of
+    /// every code in the bindings).
+    pub code: ErrorCode,
     /// Redacted message.
     pub message: String,
     /// What the user can do.
@@ -21,7 +23,7 @@ pub struct UiError {
 impl From<keyclave_core::Error> for UiError {
     fn from(e: keyclave_core::Error) -> Self {
         UiError {
-            code: e.code().as_str().to_owned(),
+            code: e.code(),
             message: e.message().to_owned(),
             suggestion: e.suggestion().to_owned(),
             recoverable: e.is_recoverable(),

@@ -1,8 +1,14 @@
 //! Events the backend emits to the UI (typed, exported to bindings.ts).
 
+use keyclave_core::jobs::{JobInfo, JobOutcome};
+use keyclave_core::rotation::RotationStep;
+use keyclave_core::scan::ScanProgress;
 use serde::{Deserialize, Serialize};
+use tauri::AppHandle;
+use tauri_specta::Event;
 
-/// The vault was locked (`idle`: the auto-lock timer; `user`: the UI asked).
+/// The vault was locked (`idle`: the auto-lock timer; `user`: the UI
+/// asked; `rotation_failed`: a key rotation stopped part-way).
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[tauri_specta(event_name = "vault://locked")]
 pub struct VaultLocked {
@@ -14,12 +20,29 @@ pub struct VaultLocked {
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[tauri_specta(event_name = "vault://rotation")]
 pub struct RotationProgress {
-    /// Step name.
-    pub step: String,
+    /// What the step does, in words (from core).
+    pub label: String,
+    /// 0 to 1.
+    pub fraction: f64,
     /// Sealed fields re-sealed so far.
     pub done: u32,
     /// Sealed fields in all.
     pub total: u32,
+}
+
+impl From<RotationStep> for RotationProgress {
+    fn from(step: RotationStep) -> Self {
+        let (done, total) = match step {
+            RotationStep::Resealed { done, total } => (done, total),
+            _ => (0, 0),
+        };
+        RotationProgress {
+            label: step.label().to_owned(),
+            fraction: step.fraction(),
+            done: u32::try_from(done).unwrap_or(u32::MAX),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 /// A copied secret was cleared from the clipboard.
@@ -30,30 +53,62 @@ pub struct ClipboardCleared {
     pub key_name: String,
 }
 
-/// Progress of a project scan.
+/// Progress of a project scan (a job).
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[tauri_specta(event_name = "project://scan")]
 pub struct ScanProgressed {
-    /// Markdown files found so far.
-    pub files_seen: u32,
-    /// Files parsed (new or changed).
-    pub files_parsed: u32,
-    /// Files not parsed again (same hash).
-    pub files_unchanged: u32,
-    /// Files not read (too large, binary, unreadable).
-    pub files_skipped: u32,
-    /// Bytes read (a float: may exceed 2^32).
-    pub bytes_read: f64,
+    /// The scan's job id (to cancel it).
+    pub job_id: f64,
+    /// The counters so far.
+    pub progress: ScanProgress,
 }
 
-impl From<keyclave_core::scan::ScanProgress> for ScanProgressed {
-    fn from(p: keyclave_core::scan::ScanProgress) -> Self {
-        ScanProgressed {
-            files_seen: p.files_seen,
-            files_parsed: p.files_parsed,
-            files_unchanged: p.files_unchanged,
-            files_skipped: p.files_skipped,
-            bytes_read: p.bytes_read as f64,
+/// The running jobs changed (one started, progressed or ended).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[tauri_specta(event_name = "jobs://changed")]
+pub struct JobsChanged {
+    /// What runs now, oldest first.
+    pub running: Vec<JobInfo>,
+    /// The job that just ended, if one did, and how.
+    pub ended: Option<JobEnded>,
+}
+
+/// A job that ended.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct JobEnded {
+    /// Its id.
+    pub id: f64,
+    /// How it ended.
+    pub outcome: JobOutcome,
+}
+
+/// Any event, for the one emitter the state holds.
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    /// `vault://locked`.
+    Locked(VaultLocked),
+    /// `vault://rotation`.
+    Rotation(RotationProgress),
+    /// `vault://clipboard-cleared`.
+    ClipboardCleared(ClipboardCleared),
+    /// `project://scan`.
+    Scan(ScanProgressed),
+    /// `jobs://changed`.
+    Jobs(JobsChanged),
+}
+
+impl AppEvent {
+    /// Emit to every window.
+    pub fn emit(self, app: &AppHandle) {
+        let result = match self {
+            AppEvent::Locked(e) => e.emit(app),
+            AppEvent::Rotation(e) => e.emit(app),
+            AppEvent::ClipboardCleared(e) => e.emit(app),
+            AppEvent::Scan(e) => e.emit(app),
+            AppEvent::Jobs(e) => e.emit(app),
+        };
+        if let Err(e) = result {
+            tracing::warn!("cannot emit an event: {e}");
         }
     }
 }

@@ -13,7 +13,9 @@ pub mod state;
 use keyclave_core::paths::Root;
 use tauri::Manager;
 
+use crate::events::{AppEvent, JobEnded, JobsChanged};
 use crate::state::AppState;
+use keyclave_core::jobs::JobEvent;
 
 /// The typed command and event set (also used to export the bindings).
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -59,6 +61,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             projects::list_projects,
             projects::scan_project,
             projects::cancel_scan,
+            projects::list_jobs,
+            projects::cancel_job,
             projects::project_details,
             projects::set_requirement_status,
             projects::set_recommendation_status,
@@ -68,7 +72,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::VaultLocked,
             events::RotationProgress,
             events::ClipboardCleared,
-            events::ScanProgressed
+            events::ScanProgressed,
+            events::JobsChanged
         ])
 }
 
@@ -115,6 +120,19 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            let state = app.state::<AppState>();
+            let handle = app.handle().clone();
+            state.set_emitter(move |event| event.emit(&handle));
+            // The status bar hears of every job start, progress and end.
+            let jobs = state.session().jobs().clone();
+            let emit = state.emitter();
+            state.session().jobs().set_listener(move |event| {
+                let ended = match event {
+                    JobEvent::Ended { id, outcome } => Some(JobEnded { id: id as f64, outcome }),
+                    JobEvent::Updated(_) => None,
+                };
+                emit(AppEvent::Jobs(JobsChanged { running: jobs.list(), ended }));
+            });
             autolock::spawn(app.handle().clone());
             Ok(())
         })

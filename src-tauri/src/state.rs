@@ -1,53 +1,125 @@
-//! What the app holds: the data root and the session (lock state).
+//! What the app holds: the data root, the core session (lock state,
+//! activity, jobs) and the way events reach the window.
+//!
+//! Commands run their work with [`AppState::user`] / [`blocking`]: on
+//! Tauri's blocking thread pool, never on the async runtime's worker
+//! threads (two on a two-core machine), and with no lock held while they
+//! work — the session hands out a clone of the vault handle and is free
+//! again at once. So a scan, a KDF or an import never keeps `lock`,
+//! `touch`, `list_secrets` or the auto-lock timer waiting.
 
 use keyclave_core::paths::Root;
-use keyclave_core::session::Session;
-use keyclave_core::{KeyClave, Result, Vault};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use keyclave_core::session::{Locked, Session};
+use keyclave_core::{Error, KeyClave, Result, Vault};
+use std::sync::{Arc, OnceLock};
+
+use crate::error::CmdResult;
+use crate::events::{AppEvent, VaultLocked};
+
+type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
 
 /// Managed Tauri state.
 pub struct AppState {
     root: Root,
-    session: Mutex<Session>,
-    /// Stops the running project scan. Outside the session lock, which
-    /// the scan holds.
-    scan_cancel: Arc<AtomicBool>,
+    session: Arc<Session>,
+    emitter: OnceLock<Emitter>,
+}
+
+/// Run blocking work on the blocking thread pool and wait for it without
+/// holding an async worker.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> CmdResult<T> {
+    match tauri::async_runtime::spawn_blocking(f).await {
+        Ok(result) => Ok(result?),
+        Err(e) => Err(Error::internal(format!("a background task failed: {e}")).into()),
+    }
 }
 
 impl AppState {
     /// State over a data root.
     pub fn new(root: Root) -> Self {
-        AppState { root, session: Mutex::new(Session::new()), scan_cancel: Arc::new(AtomicBool::new(false)) }
+        AppState { root, session: Arc::new(Session::new()), emitter: OnceLock::new() }
     }
 
-    /// A fresh cancel flag for a scan about to start.
-    pub fn scan_cancel_flag(&self) -> Arc<AtomicBool> {
-        self.scan_cancel.store(false, Ordering::Relaxed);
-        self.scan_cancel.clone()
+    /// Where events go (set once, when the window exists).
+    pub fn set_emitter(&self, emit: impl Fn(AppEvent) + Send + Sync + 'static) {
+        let _ = self.emitter.set(Arc::new(emit));
     }
 
-    /// Ask the running scan to stop.
-    pub fn cancel_scan(&self) {
-        self.scan_cancel.store(true, Ordering::Relaxed);
+    /// Send an event to the window (dropped before the window exists).
+    pub fn emit(&self, event: AppEvent) {
+        if let Some(e) = self.emitter.get() {
+            e(event);
+        }
     }
 
-    /// The profile index. Opened per call (cheap), so no shared lock is held
+    /// A clone of the emitter, for work that outlives the command.
+    pub fn emitter(&self) -> impl Fn(AppEvent) + Send + Sync + 'static {
+        let e = self.emitter.get().cloned();
+        move |event| {
+            if let Some(e) = &e {
+                e(event);
+            }
+        }
+    }
+
+    /// The profile index. Opened per call (cheap), so nothing is shared
     /// across a KDF.
     pub fn keyclave(&self) -> Result<KeyClave> {
         KeyClave::open(self.root.clone())
     }
 
-    /// The session. A panic elsewhere must not make the app unusable, so a
-    /// poisoned lock is recovered.
-    pub fn session(&self) -> MutexGuard<'_, Session> {
-        self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The data root.
+    pub fn root(&self) -> &Root {
+        &self.root
     }
 
-    /// Run `f` on the unlocked vault (`vault.locked` otherwise); counts as
-    /// activity.
-    pub fn with_vault<T>(&self, f: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
-        let mut session = self.session();
-        f(session.vault()?)
+    /// The session.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// Run `f` for a user command on the unlocked vault (`vault.locked`
+    /// otherwise): counts as activity, runs off the async runtime.
+    pub async fn user<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Vault) -> Result<T> + Send + 'static,
+    ) -> CmdResult<T> {
+        let vault = self.session.for_user()?;
+        blocking(move || f(vault)).await
+    }
+
+    /// Tell the window the vault locked, then record the lock off this
+    /// thread. The window hears of it first, so it leaves the unlocked
+    /// screen even when recording fails.
+    pub fn finish_lock(&self, locked: Locked, reason: &str) {
+        self.emit(AppEvent::Locked(VaultLocked { reason: reason.to_owned() }));
+        close_in_background(locked);
+    }
+
+    /// Lock now (the user asked, or the window is closing). Returns whether
+    /// anything was unlocked.
+    pub fn lock_now(&self, reason: &str) -> bool {
+        match self.session.lock() {
+            Some(locked) => {
+                self.finish_lock(locked, reason);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Record a lock and let the keys go, on a thread of its own (it waits
+/// for a write in flight to commit first).
+pub fn close_in_background(locked: Locked) {
+    {
+        let done = std::thread::Builder::new().name("keyclave-lock".into()).spawn(move || {
+            if let Err(e) = locked.close() {
+                tracing::warn!("the lock could not be recorded in the audit log: {}", e.code());
+            }
+        });
+        if let Err(e) = done {
+            tracing::warn!("cannot start the lock thread: {e}");
+        }
     }
 }

@@ -43,7 +43,9 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             let selection = if keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(keys) };
             let vault = ctx.unlock()?;
             let password = input::new_passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
-            let summary = bundle::export(&vault, &out,
+            let summary = bundle::export(
+                &vault,
+                &out,
                 BundleExport {
                     selection,
                     password: &password,
@@ -51,7 +53,8 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                     expires_at,
                     totp_code: totp.as_deref(),
                     overwrite: force,
-                })?;
+                },
+            )?;
             vault.close()?;
             if ctx.json {
                 output::json(&summary);

@@ -81,7 +81,8 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
             let selection = KeySelection::from_keys(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
             let plan = inject::plan_dotenv(&vault, &path, &selection, &policy(on_conflict))?;
-            let report = inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
+            let report =
+                inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
             vault.close()?;
             print_plan(&ctx, &path, &plan, Some(&report));
             Ok(())
@@ -92,7 +93,8 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
             let vault = ctx.unlock()?;
             let options = GenerateOptions { canonical_names, ..GenerateOptions::default() };
             let plan = inject::plan_new_dotenv(&vault, &selection, &options)?;
-            let report = inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
+            let report =
+                inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
             vault.close()?;
             print_plan(&ctx, &path, &plan, Some(&report));
             Ok(())
@@ -115,7 +117,8 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
         EnvCmd::Restore { target, backup } => {
             let path = path_of(&target)?;
             let vault = ctx.unlock()?;
-            let report = inject::restore_dotenv(&vault, &path, &target.dir.join(&backup), &ApplyOptions::default())?;
+            let report =
+                inject::restore_dotenv(&vault, &path, &target.dir.join(&backup), &ApplyOptions::default())?;
             vault.close()?;
             if ctx.json {
                 output::json(&json!({ "written": report.written, "backup": report.backup }));

@@ -3,8 +3,8 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use keyclave_core::crypto::KdfParams;
 use keyclave_core::rotation::RotationStep;
-use keyclave_core::{passphrase, rotation};
 use keyclave_core::{Error, Result};
+use keyclave_core::{passphrase, rotation};
 use serde_json::json;
 
 use super::{Context, kdf_params};
@@ -50,7 +50,8 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             let (vault, pass) = ctx.unlock_keeping_passphrase()?;
             let current = passphrase::kdf_params(&vault)?;
             let wanted = if upgrade { KdfParams::DEFAULT } else { kdf_params(current, &kdf) };
-            let result = if wanted != current { passphrase::upgrade_kdf(&vault, &pass, wanted)? } else { current };
+            let result =
+                if wanted != current { passphrase::upgrade_kdf(&vault, &pass, wanted)? } else { current };
             vault.close()?;
             if ctx.json {
                 output::json(&json!({ "previous": current, "current": result }));

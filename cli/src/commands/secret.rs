@@ -19,15 +19,18 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             keyclave_core::secrets::validate_key_name(&key_name)?;
             let vault = ctx.unlock()?;
             let value = input::value(value_file.as_deref(), &key_name)?;
-            let saved = secrets::add(&vault, NewSecret {
-                key_name,
-                value,
-                provider_id: provider,
-                environment,
-                notes,
-                tags,
-                provenance: Provenance::manual(),
-            })?;
+            let saved = secrets::add(
+                &vault,
+                NewSecret {
+                    key_name,
+                    value,
+                    provider_id: provider,
+                    environment,
+                    notes,
+                    tags,
+                    provenance: Provenance::manual(),
+                },
+            )?;
             vault.close()?;
             for w in &saved.warnings {
                 output::warn(w);

@@ -35,7 +35,8 @@ fn with_code_required_to_reveal_run_env_write_and_generate_refuse_without_a_code
     assert!(!stdout(&out).contains(ENV_GH), "the value reached the child");
     assert!(String::from_utf8_lossy(&out.stderr).contains("totp.required"));
     let code = codes.next().expect("code");
-    let out = h.run(&["run", "--key", "GITHUB_TOKEN", "--totp", &code, "--", "printenv", "GITHUB_TOKEN"], None);
+    let out =
+        h.run(&["run", "--key", "GITHUB_TOKEN", "--totp", &code, "--", "printenv", "GITHUB_TOKEN"], None);
     assert_ok(&out);
     assert_eq!(stdout(&out).trim(), ENV_GH);
 
@@ -48,7 +49,8 @@ fn with_code_required_to_reveal_run_env_write_and_generate_refuse_without_a_code
     assert!(std::fs::read_to_string(project.join(".env")).expect("read").contains(ENV_GH));
 
     // env generate: no file is created.
-    let (exit, err) = h.fails(&["env", "generate", dir, "--file", ".env.new", "--key", "OPENAI_API_KEY"], None);
+    let (exit, err) =
+        h.fails(&["env", "generate", dir, "--file", ".env.new", "--key", "OPENAI_API_KEY"], None);
     assert_eq!((exit, err["code"].as_str()), (2, Some("totp.required")));
     assert!(!project.join(".env.new").exists());
     let code = codes.next().expect("code");

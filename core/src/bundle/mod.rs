@@ -35,7 +35,9 @@
 
 mod transfer;
 
-pub use transfer::{BundleExport, BundlePreview, BundleSelection, ExportSummary, PreviewEntry, export, import, preview_import};
+pub use transfer::{
+    BundleExport, BundlePreview, BundleSelection, ExportSummary, PreviewEntry, export, import, preview_import,
+};
 // The decision types live in `conflict` (text imports share them); they stay
 // reachable here for callers written against bundles.
 pub use crate::conflict::{ConflictDecision, ImportCounts, ImportDecisions};

@@ -11,7 +11,8 @@ use std::path::Path;
 use super::{BundleHeader, BundleSecret};
 use crate::audit::EventType;
 use crate::conflict::{
-    ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, commit_import, prepare_replace, undecided_error,
+    ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, commit_import, prepare_replace,
+    undecided_error,
 };
 use crate::crypto::{KdfParams, SecretString};
 use crate::error::{Error, ErrorCode, Result};
@@ -197,7 +198,8 @@ pub fn import(
 ) -> Result<ImportCounts> {
     let (header, secrets) = super::open_with_header(bytes, password, Utc::now())?;
     let placed = place(vault, secrets);
-    let decide = |p: &Placed| decisions.decide(&p.secret.provider_id, &p.secret.key_name, p.existing.is_some());
+    let decide =
+        |p: &Placed| decisions.decide(&p.secret.provider_id, &p.secret.key_name, p.existing.is_some());
     let undecided: Vec<String> = placed
         .iter()
         .filter(|p| p.existing.is_some() && decide(p).is_none())
@@ -219,7 +221,13 @@ pub fn import(
             (Some(ConflictDecision::Skip), _) => counts.skipped += 1,
             (Some(ConflictDecision::Keep), Some(_)) => counts.kept += 1,
             (Some(ConflictDecision::Replace), Some(old)) => {
-                writes.replaces.push(prepare_replace(vault, &old, &p.secret.secret_value, &provenance, &now)?);
+                writes.replaces.push(prepare_replace(
+                    vault,
+                    &old,
+                    &p.secret.secret_value,
+                    &provenance,
+                    &now,
+                )?);
                 counts.replaced += 1;
             }
             // No conflict: Keep / Replace / no decision all mean "add".

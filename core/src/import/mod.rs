@@ -73,7 +73,8 @@ use std::str::FromStr;
 
 use crate::audit::EventType;
 use crate::conflict::{
-    ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, commit_import, prepare_replace, undecided_error,
+    ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, commit_import, prepare_replace,
+    undecided_error,
 };
 use crate::crypto::SecretString;
 use crate::error::{Error, ErrorCode, Result};
@@ -500,16 +501,11 @@ pub fn apply(
         ));
     }
     if options.strict && not_imported > 0 {
-        let mut lines: Vec<u32> = parsed
-            .rejected
-            .iter()
-            .map(|r| r.line)
-            .chain(parsed.unparsed.iter().map(|u| u.line))
-            .collect();
+        let mut lines: Vec<u32> =
+            parsed.rejected.iter().map(|r| r.line).chain(parsed.unparsed.iter().map(|u| u.line)).collect();
         lines.sort_unstable();
         let shown: Vec<String> = lines.iter().take(20).map(u32::to_string).collect();
-        let more =
-            if lines.len() > 20 { format!(" and {} more", lines.len() - 20) } else { String::new() };
+        let more = if lines.len() > 20 { format!(" and {} more", lines.len() - 20) } else { String::new() };
         return Err(Error::new(
             ErrorCode::ImportRejectedLines,
             format!("{} line(s) would not be imported: {}{more}", lines.len(), shown.join(", ")),
@@ -521,9 +517,7 @@ pub fn apply(
         .entries
         .iter()
         .zip(&placed)
-        .filter(|(e, (p, existing))| {
-            existing.is_some() && decisions.decide(p, &e.key_name, true).is_none()
-        })
+        .filter(|(e, (p, existing))| existing.is_some() && decisions.decide(p, &e.key_name, true).is_none())
         .map(|(e, (p, _))| format!("{} ({p})", e.key_name))
         .collect();
     if !undecided.is_empty() {
@@ -563,7 +557,7 @@ pub fn apply(
     }
     let report = ImportReport { counts, ..report_base };
     commit_import(
-    vault,
+        vault,
         writes,
         EventType::SecretImport,
         json!({

@@ -194,7 +194,7 @@ impl FileScan {
 
 /// Counters reported while a scan runs and when it ends.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ScanProgress {
     /// Markdown files found so far.
     pub files_seen: u32,
@@ -349,7 +349,10 @@ fn visit(
                 Ok(m) => FileStat::of(&m),
                 Err(err) => {
                     let reason = SkipReason::Unreadable { detail: err.to_string() };
-                    return Some((FileScan::Skipped(SkippedFile { path: relative(root, e.path()), reason }), 0));
+                    return Some((
+                        FileScan::Skipped(SkippedFile { path: relative(root, e.path()), reason }),
+                        0,
+                    ));
                 }
             };
             Some(scan_file(root, e.path(), stat, options, known))

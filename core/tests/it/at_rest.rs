@@ -1,8 +1,8 @@
 //! Nothing secret is readable in the files on disk.
 
-use keyclave_core::secrets;
 use crate::common::*;
 use keyclave_core::crypto::Pvk;
+use keyclave_core::secrets;
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -17,8 +17,8 @@ fn read_or_empty(p: &Path) -> Vec<u8> {
 #[test]
 fn vault_wal_and_shm_hold_no_values_names_or_notes() {
     let f = Fixture::new();
-    let mut vault = f.unlock();
-    let added = add_secrets(&mut vault, 200);
+    let vault = f.unlock();
+    let added = add_secrets(&vault, 200);
     let db = vault.db_path();
     let wal = db.with_extension("db-wal");
     let shm = db.with_extension("db-shm");
@@ -54,8 +54,8 @@ fn vault_wal_and_shm_hold_no_values_names_or_notes() {
 #[test]
 fn vault_file_cannot_be_read_without_the_right_key() {
     let f = Fixture::new();
-    let mut vault = f.unlock();
-    add_secrets(&mut vault, 3);
+    let vault = f.unlock();
+    add_secrets(&vault, 3);
     let path = vault.db_path();
     vault.close().expect("lock");
 
@@ -73,8 +73,8 @@ fn vault_file_cannot_be_read_without_the_right_key() {
 #[test]
 fn values_are_sealed_inside_the_database_too() {
     let f = Fixture::new();
-    let mut vault = f.unlock();
-    let added = add_secrets(&mut vault, 5);
+    let vault = f.unlock();
+    let added = add_secrets(&vault, 5);
     let conn = f.raw_vault();
     let mut stmt = conn.prepare("SELECT key_name, secret_value_enc FROM secrets").expect("prepare");
     let rows: Vec<(String, Vec<u8>)> = stmt
@@ -93,8 +93,8 @@ fn values_are_sealed_inside_the_database_too() {
 #[test]
 fn swapped_sealed_blobs_do_not_open() {
     let f = Fixture::new();
-    let mut vault = f.unlock();
-    add_secrets(&mut vault, 2);
+    let vault = f.unlock();
+    add_secrets(&vault, 2);
     let (a, b) = (secret(0).0, secret(1).0);
     // Move A's blob onto B: AAD binds each blob to its row.
     f.raw_vault()

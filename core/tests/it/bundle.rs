@@ -1,13 +1,13 @@
 //! `.kcbundle` v1: the format's round trip and each distinct refusal, then
 //! export from one profile and import into another.
 
-use keyclave_core::secrets;
 use crate::common::*;
 use chrono::{Duration, Utc};
 use keyclave_core::bundle::{
     self, BundleExport, BundleSecret, BundleSelection, ConflictDecision, ImportCounts, ImportDecisions,
 };
 use keyclave_core::crypto::{KdfParams, SecretString};
+use keyclave_core::secrets;
 use keyclave_core::secrets::{NewSecret, SourceType};
 use keyclave_core::{ErrorCode, Vault};
 
@@ -332,12 +332,12 @@ fn export_req(selection: BundleSelection) -> BundleExport<'static> {
     }
 }
 
-fn seed(v: &mut Vault) {
+fn seed(v: &Vault) {
     for s in sample() {
         let mut n = NewSecret::new(s.key_name, s.secret_value);
         n.provider_id = Some(s.provider_id);
         n.notes = Some("a private note".into());
-        secrets::add(&v, n).expect("add");
+        secrets::add(v, n).expect("add");
     }
 }
 
@@ -349,8 +349,8 @@ fn second_profile(f: &mut Fixture) -> Vault {
 #[test]
 fn export_then_import_into_another_profile() {
     let mut f = Fixture::new();
-    let mut work = f.unlock();
-    seed(&mut work);
+    let work = f.unlock();
+    seed(&work);
     let out = f.dir.path().join("share.kcbundle");
     let summary = bundle::export(&work, &out, export_req(BundleSelection::All)).expect("export");
     assert_eq!(summary.count, 3);
@@ -404,8 +404,8 @@ fn export_then_import_into_another_profile() {
 #[test]
 fn export_selects_by_key_name_and_refuses_unknown_names_and_overwrites() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    seed(&mut v);
+    let v = f.unlock();
+    seed(&v);
     let out = f.dir.path().join("one.kcbundle");
     let s =
         bundle::export(&v, &out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).expect("export");
@@ -434,8 +434,8 @@ fn export_selects_by_key_name_and_refuses_unknown_names_and_overwrites() {
 #[test]
 fn conflicts_need_a_decision_and_are_resolved_per_key() {
     let mut f = Fixture::new();
-    let mut work = f.unlock();
-    seed(&mut work);
+    let work = f.unlock();
+    seed(&work);
     let out = f.dir.path().join("all.kcbundle");
     bundle::export(&work, &out, export_req(BundleSelection::All)).expect("export");
     work.close().expect("lock");
@@ -466,12 +466,16 @@ fn conflicts_need_a_decision_and_are_resolved_per_key() {
         "ghp_bundleValue0123456789abcdefABCDEF"
     );
     assert_eq!(secrets::find(&home, "GH_TOKEN", None).unwrap().source_type, SourceType::ExportBundleImport);
-    assert_eq!(secrets::reveal(&home, "OPENAI_API_KEY", None, None).unwrap().expose_secret(), "sk-home-own-value-0000");
+    assert_eq!(
+        secrets::reveal(&home, "OPENAI_API_KEY", None, None).unwrap().expose_secret(),
+        "sk-home-own-value-0000"
+    );
     assert_eq!(secrets::find(&home, "OPENAI_API_KEY", None).unwrap().source_type, SourceType::Manual);
     assert!(secrets::find(&home, "MULTI_LINE", None).is_err());
 
     // Skip everything that conflicts, add the rest.
-    let counts = bundle::import(&home, &bytes, &bpass(), &ImportDecisions::all(ConflictDecision::Skip)).unwrap();
+    let counts =
+        bundle::import(&home, &bytes, &bpass(), &ImportDecisions::all(ConflictDecision::Skip)).unwrap();
     assert_eq!(counts, ImportCounts { added: 1, replaced: 0, kept: 0, skipped: 2 });
     assert_eq!(secrets::count(&home), 3);
 

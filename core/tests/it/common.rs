@@ -1,9 +1,9 @@
 //! Shared helpers: temp roots and profiles with cheap KDF parameters.
 
-use keyclave_core::secrets;
 use keyclave_core::crypto::{self, KdfParams, SecretString};
 use keyclave_core::index::Index;
 use keyclave_core::paths::Root;
+use keyclave_core::secrets;
 use keyclave_core::secrets::NewSecret;
 use keyclave_core::{KeyClave, Vault};
 use tempfile::TempDir;
@@ -50,7 +50,8 @@ impl Fixture {
         let kek = crypto::derive_kek(PASS.as_bytes(), &meta.kdf_salt, meta.kdf_params).expect("kdf");
         let pvk = crypto::unwrap_pvk(&kek, &meta.wrapped_pvk, &id, meta.rotation_version).expect("pvk");
         let conn = rusqlite::Connection::open(root.vault_db(&id)).expect("open");
-        conn.execute_batch(&format!("PRAGMA key = \"{}\";", pvk.db_key().pragma_value().as_str())).expect("key");
+        conn.execute_batch(&format!("PRAGMA key = \"{}\";", pvk.db_key().pragma_value().as_str()))
+            .expect("key");
         conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
         conn
     }
@@ -83,6 +84,6 @@ pub fn add_secrets(vault: &Vault, n: usize) -> Vec<(String, String, String)> {
             s
         })
         .collect();
-    secrets::add_many(&vault, news).expect("add secrets");
+    secrets::add_many(vault, news).expect("add secrets");
     all
 }

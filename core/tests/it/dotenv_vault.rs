@@ -1,12 +1,12 @@
 //! `.env` files from the vault: selection, plans, writes, restores, the
 //! environment of `keyclave run`, and what the audit log keeps of them.
 
-use keyclave_core::{inject, secrets};
 use crate::common::*;
 use keyclave_core::ErrorCode;
 use keyclave_core::dotenv::{ApplyOptions, Decision, GenerateOptions, Policy, list_backups};
 use keyclave_core::inject::{KeyRef, KeySelection};
 use keyclave_core::secrets::NewSecret;
+use keyclave_core::{inject, secrets};
 use std::fs;
 
 const GH: &str = "ghp_zqxVAULTgithubvalue0001";
@@ -15,7 +15,8 @@ const OAI: &str = "sk-zqxVAULTopenaivalue0002";
 fn vault_with_two() -> (Fixture, keyclave_core::Vault) {
     let fx = Fixture::new();
     let v = fx.unlock();
-    secrets::add_many(&v, vec![NewSecret::new("GITHUB_TOKEN", GH), NewSecret::new("OPENAI_API_KEY", OAI)]).unwrap();
+    secrets::add_many(&v, vec![NewSecret::new("GITHUB_TOKEN", GH), NewSecret::new("OPENAI_API_KEY", OAI)])
+        .unwrap();
     (fx, v)
 }
 
@@ -29,8 +30,13 @@ fn write_patches_an_existing_file_from_the_vault_and_audits_counts_only() {
     let file = fx.dir.path().join(".env");
     fs::write(&file, "# mine\r\nGITHUB_TOKEN=old\r\nPORT=3000\r\n").unwrap();
 
-    let plan = inject::plan_dotenv(&v, &file, &keys(&["GITHUB_TOKEN", "OPENAI_API_KEY"]), &Policy::new(Decision::Overwrite))
-        .unwrap();
+    let plan = inject::plan_dotenv(
+        &v,
+        &file,
+        &keys(&["GITHUB_TOKEN", "OPENAI_API_KEY"]),
+        &Policy::new(Decision::Overwrite),
+    )
+    .unwrap();
     let diff = plan.masked_diff(".env");
     assert!(!diff.contains(GH) && !diff.contains(OAI), "{diff}");
     let report = inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
@@ -56,11 +62,13 @@ fn keep_existing_leaves_a_different_value_and_in_file_selection_refreshes_known_
     let file = fx.dir.path().join(".env");
     fs::write(&file, "GITHUB_TOKEN=old\nUNKNOWN_TO_VAULT=x\n").unwrap();
 
-    let plan = inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::new(Decision::KeepExisting)).unwrap();
+    let plan =
+        inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::new(Decision::KeepExisting)).unwrap();
     assert_eq!(plan.changes().len(), 1, "only the key the vault holds is selected");
     assert!(plan.is_noop());
 
-    let plan = inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::new(Decision::Overwrite)).unwrap();
+    let plan =
+        inject::plan_dotenv(&v, &file, &KeySelection::InFile, &Policy::new(Decision::Overwrite)).unwrap();
     inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert_eq!(fs::read_to_string(&file).unwrap(), format!("GITHUB_TOKEN={GH}\nUNKNOWN_TO_VAULT=x\n"));
 }
@@ -82,7 +90,8 @@ fn generate_creates_a_new_file_and_refuses_to_replace_one() {
     let (fx, v) = vault_with_two();
     let file = fx.dir.path().join(".env.new");
     let plan =
-        inject::plan_new_dotenv(&v, &keys(&["OPENAI_API_KEY", "GITHUB_TOKEN"]), &GenerateOptions::default()).unwrap();
+        inject::plan_new_dotenv(&v, &keys(&["OPENAI_API_KEY", "GITHUB_TOKEN"]), &GenerateOptions::default())
+            .unwrap();
     let report = inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert!(report.created);
     let text = fs::read_to_string(&file).unwrap();
@@ -102,7 +111,8 @@ fn restore_puts_a_backup_back_and_backs_up_what_it_replaces() {
     let (fx, v) = vault_with_two();
     let file = fx.dir.path().join(".env");
     fs::write(&file, "GITHUB_TOKEN=before\n").unwrap();
-    let plan = inject::plan_dotenv(&v, &file, &keys(&["GITHUB_TOKEN"]), &Policy::new(Decision::Overwrite)).unwrap();
+    let plan =
+        inject::plan_dotenv(&v, &file, &keys(&["GITHUB_TOKEN"]), &Policy::new(Decision::Overwrite)).unwrap();
     let opts = |s: i64| ApplyOptions {
         now: Some(chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()),
         ..ApplyOptions::default()
@@ -148,8 +158,10 @@ fn command_env_holds_the_selected_values_and_audits_names_only() {
     let mut other = NewSecret::new("GITHUB_TOKEN", "zqx-other");
     other.provider_id = Some("generic".into());
     secrets::add(&v, other).unwrap();
-    let e = inject::command_env(&v, &keys(&["github/GITHUB_TOKEN", "generic/GITHUB_TOKEN"]), None, None).unwrap_err();
+    let e = inject::command_env(&v, &keys(&["github/GITHUB_TOKEN", "generic/GITHUB_TOKEN"]), None, None)
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::SecretAmbiguous);
-    let e = inject::command_env(&v, &KeySelection::Keys(vec![KeyRef::named("GITHUB_TOKEN")]), None, None).unwrap_err();
+    let e = inject::command_env(&v, &KeySelection::Keys(vec![KeyRef::named("GITHUB_TOKEN")]), None, None)
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::SecretAmbiguous);
 }

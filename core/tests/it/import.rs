@@ -2,10 +2,10 @@
 //! read (adversarial input included), the preview, conflict decisions,
 //! all-or-nothing writes, and that no value leaks anywhere.
 
-use keyclave_core::secrets;
 use crate::common::*;
 use keyclave_core::conflict::{ConflictDecision, ImportDecisions};
 use keyclave_core::import::{self, Format, ImportOptions, Parsed, Reason};
+use keyclave_core::secrets;
 use keyclave_core::secrets::{NewSecret, Provenance, SourceType};
 use keyclave_core::{ErrorCode, Vault};
 use proptest::prelude::*;
@@ -34,15 +34,15 @@ fn value_of(p: &Parsed, key: &str) -> String {
 }
 
 fn reveal(v: &Vault, key: &str) -> String {
-    secrets::reveal(&v, key, None, None).expect("reveal").expose_secret().to_owned()
+    secrets::reveal(v, key, None, None).expect("reveal").expose_secret().to_owned()
 }
 
 fn import_text(
-    v: &mut Vault,
+    v: &Vault,
     text: &str,
     decisions: &ImportDecisions,
 ) -> keyclave_core::Result<import::ImportReport> {
-    import::apply(&v, parse(text), &ImportOptions::default(), decisions)
+    import::apply(v, parse(text), &ImportOptions::default(), decisions)
 }
 
 // --- reading dotenv -------------------------------------------------------------
@@ -182,8 +182,8 @@ fn invalid_key_names_are_rejected_without_stopping_the_rest() {
     assert!(e.message().starts_with("8 line(s)") && e.message().contains("2, 3, 4"), "{}", e.message());
     assert_eq!(secrets::count(&v), 0);
     // Lenient (the default): the rest is imported.
-    let report =
-        import::apply(&v, parse(text), &ImportOptions::default(), &ImportDecisions::default()).expect("import");
+    let report = import::apply(&v, parse(text), &ImportOptions::default(), &ImportDecisions::default())
+        .expect("import");
     assert_eq!((report.counts.added, report.rejected, report.unparsed), (2, 8, 0));
     assert_eq!(reveal(&v, "lower_ok"), "6");
 }
@@ -191,14 +191,14 @@ fn invalid_key_names_are_rejected_without_stopping_the_rest() {
 #[test]
 fn empty_blank_and_comment_only_input_has_nothing_to_import() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     for text in ["", "\u{FEFF}", "\n\n  \r\n\t", "# only a comment\n# another"] {
         let p = parse(text);
         assert!(p.entries().is_empty() && p.unparsed().is_empty() && p.rejected().is_empty(), "{text:?}");
         let e = import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::default()).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ImportNothingFound, "{text:?}");
     }
-    let e = import_text(&mut v, "garbage\nmore garbage", &ImportDecisions::default()).unwrap_err();
+    let e = import_text(&v, "garbage\nmore garbage", &ImportDecisions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportNothingFound);
     assert!(e.message().contains("2 line(s)"), "{}", e.message());
     assert_eq!(v.audit_log(10, Some("secret.import")).expect("audit").len(), 0);
@@ -388,8 +388,8 @@ const CONFLICT_TEXT: &str = "KEY_A=new-a\nKEY_B=new-b\nKEY_C=new-c\nKEY_NEW=new-
 #[test]
 fn an_undecided_conflict_refuses_the_import_and_writes_nothing() {
     let f = Fixture::new();
-    let mut v = conflict_setup(&f);
-    let e = import_text(&mut v, CONFLICT_TEXT, &ImportDecisions::default()).unwrap_err();
+    let v = conflict_setup(&f);
+    let e = import_text(&v, CONFLICT_TEXT, &ImportDecisions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
     assert!(e.message().contains("KEY_A (generic)") && !e.message().contains("new-a"), "{}", e.message());
     assert_eq!(secrets::count(&v), 3);
@@ -404,8 +404,8 @@ fn each_conflict_decision_does_what_it_says() {
         (ConflictDecision::Skip, "old-a", 1, 0, 0, 3),
     ] {
         let f = Fixture::new();
-        let mut v = conflict_setup(&f);
-        let report = import_text(&mut v, CONFLICT_TEXT, &ImportDecisions::all(decision)).expect("import");
+        let v = conflict_setup(&f);
+        let report = import_text(&v, CONFLICT_TEXT, &ImportDecisions::all(decision)).expect("import");
         let c = report.counts;
         assert_eq!(
             (c.added, c.replaced, c.kept, c.skipped),
@@ -424,12 +424,12 @@ fn each_conflict_decision_does_what_it_says() {
 #[test]
 fn per_key_decisions_override_apply_to_all() {
     let f = Fixture::new();
-    let mut v = conflict_setup(&f);
+    let v = conflict_setup(&f);
     let mut d = ImportDecisions::all(ConflictDecision::Keep);
     d.per_key.insert(("generic".into(), "KEY_B".into()), ConflictDecision::Replace);
     d.per_key.insert(("generic".into(), "KEY_C".into()), ConflictDecision::Skip);
     d.per_key.insert(("generic".into(), "KEY_NEW".into()), ConflictDecision::Skip);
-    let c = import_text(&mut v, CONFLICT_TEXT, &d).expect("import").counts;
+    let c = import_text(&v, CONFLICT_TEXT, &d).expect("import").counts;
     assert_eq!((c.added, c.replaced, c.kept, c.skipped), (0, 1, 1, 2));
     assert_eq!([reveal(&v, "KEY_A"), reveal(&v, "KEY_B"), reveal(&v, "KEY_C")], ["old-a", "new-b", "old-c"]);
     assert!(secrets::find(&v, "KEY_NEW", None).is_err(), "skipping a new key is allowed");
@@ -469,10 +469,10 @@ fn provenance_is_paste_or_the_file_name_only() {
 // --- all or nothing --------------------------------------------------------------
 
 fn assert_unchanged(v: &Vault) {
-    assert_eq!(secrets::count(&v), 3);
+    assert_eq!(secrets::count(v), 3);
     assert_eq!([reveal(v, "KEY_A"), reveal(v, "KEY_B"), reveal(v, "KEY_C")], ["old-a", "old-b", "old-c"]);
-    assert!(secrets::find(&v, "KEY_NEW", None).is_err());
-    assert!(secrets::find(&v, "KEY_A", None).expect("A").imported_at.is_none());
+    assert!(secrets::find(v, "KEY_NEW", None).is_err());
+    assert!(secrets::find(v, "KEY_A", None).expect("A").imported_at.is_none());
     assert_eq!(v.audit_log(50, Some("secret.import")).expect("audit").len(), 0);
 }
 
@@ -489,10 +489,10 @@ fn a_failure_midway_leaves_the_vault_unchanged() {
     ];
     for trigger in triggers {
         let f = Fixture::new();
-        let mut v = conflict_setup(&f);
+        let v = conflict_setup(&f);
         f.raw_vault().execute(trigger, []).expect("trigger");
         let text = format!("{CONFLICT_TEXT}KEY_BOOM=boom-value\nKEY_AFTER=after\n");
-        let e = import_text(&mut v, &text, &ImportDecisions::all(ConflictDecision::Replace)).unwrap_err();
+        let e = import_text(&v, &text, &ImportDecisions::all(ConflictDecision::Replace)).unwrap_err();
         assert_eq!(e.code(), ErrorCode::StorageDatabase, "{trigger}");
         assert!(!e.message().contains("new-a") && !e.message().contains("boom-value"), "{}", e.message());
         f.raw_vault().execute("DROP TRIGGER boom", []).expect("drop trigger");
@@ -537,8 +537,9 @@ fn values_never_appear_in_preview_debug_errors_or_audit() {
             let e = import::apply(&v, parse_as(text, format), &opts, &d).unwrap_err();
             outputs.push(format!("{e} {e:?} {}", serde_json::to_string(&e).expect("json")));
         }
-        let report = import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
-            .expect("import");
+        let report =
+            import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
+                .expect("import");
         outputs.push(format!("{report:?} {}", serde_json::to_string(&report).expect("json")));
     }
     let e = import::parse(format!("[\"{CANARY}\"]").as_bytes(), Format::Json).unwrap_err();
@@ -584,8 +585,12 @@ fn check_input(v: &RefCell<Vault>, bytes: &[u8]) -> Result<(), TestCaseError> {
         for e in p.entries() {
             prop_assert!(e.line() >= 1 && e.line() <= e.last_line());
         }
-        match import::apply(&v, p, &ImportOptions::default(), &ImportDecisions::all(ConflictDecision::Replace))
-        {
+        match import::apply(
+            &v,
+            p,
+            &ImportOptions::default(),
+            &ImportDecisions::all(ConflictDecision::Replace),
+        ) {
             Ok(r) => prop_assert_eq!(r.counts.added + r.counts.replaced, preview.entries.len() as u32),
             Err(e) => prop_assert_eq!(e.code(), ErrorCode::ImportNothingFound),
         }

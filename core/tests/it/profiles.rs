@@ -59,12 +59,12 @@ fn delete_needs_the_passphrase_and_removes_the_folder() {
     assert!(!dir.exists());
     assert!(f.kc.profiles().expect("list").is_empty());
     assert_eq!(f.kc.unlock(NAME, &pass()).unwrap_err().code(), ErrorCode::ProfileNotFound);
-    let deletions: i64 =
-        f.raw_index()
-            .query_row("SELECT count(*) FROM app_audit_events WHERE event_type = 'profile.delete'", [], |r| {
-                r.get(0)
-            })
-            .expect("count");
+    let deletions: i64 = f
+        .raw_index()
+        .query_row("SELECT count(*) FROM app_audit_events WHERE event_type = 'profile.delete'", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
     assert_eq!(deletions, 1);
 }
 
@@ -89,13 +89,15 @@ fn unlock_lock_and_create_are_audited_and_retention_applies() {
     }
     v.close().expect("lock");
     let v = f.unlock();
-    let n: i64 =
-        raw.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0)).expect("count");
+    let n: i64 = raw.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0)).expect("count");
     assert_eq!(n, 100, "retention keeps the newest max_count events");
     assert_eq!(v.audit_log(1, None).expect("audit")[0].event_type, "vault.unlock");
     // Age: an event older than max_days goes at the next unlock.
-    raw.execute("UPDATE audit_events SET created_at = '2000-01-01T00:00:00.000Z' WHERE event_type = 'secret.reveal'", [])
-        .expect("age events");
+    raw.execute(
+        "UPDATE audit_events SET created_at = '2000-01-01T00:00:00.000Z' WHERE event_type = 'secret.reveal'",
+        [],
+    )
+    .expect("age events");
     drop(v);
     let v = f.unlock();
     assert!(v.audit_log(1000, Some("secret.reveal")).expect("audit").is_empty());

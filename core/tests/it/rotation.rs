@@ -1,9 +1,9 @@
 //! PVK rotation: re-encrypts everything, and survives a crash at any step.
 
-use keyclave_core::{rotation, secrets};
 use crate::common::*;
 use keyclave_core::rotation::RotationStep;
 use keyclave_core::{Error, ErrorCode};
+use keyclave_core::{rotation, secrets};
 
 const N: usize = 12;
 
@@ -32,16 +32,16 @@ fn leftovers(f: &Fixture) -> Vec<String> {
 #[test]
 fn rotation_changes_the_key_and_keeps_every_secret() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let added = add_secrets(&mut v, N);
+    let v = f.unlock();
+    let added = add_secrets(&v, N);
     let path = v.db_path();
     let before = std::fs::read(&path).expect("read");
     let mut steps = Vec::new();
     let v = rotation::rotate(v, &pass(), &mut |s| {
-            steps.push(s);
-            Ok(())
-        })
-        .expect("rotate");
+        steps.push(s);
+        Ok(())
+    })
+    .expect("rotate");
     assert_eq!(v.rotation_version(), 2);
     assert_eq!(steps.first(), Some(&RotationStep::Started));
     assert_eq!(steps.last(), Some(&RotationStep::Committed));
@@ -80,8 +80,8 @@ fn rotation_survives_a_crash_at_every_step() {
     ];
     for crash_at in steps {
         let f = Fixture::new();
-        let mut v = f.unlock();
-        let added = add_secrets(&mut v, N);
+        let v = f.unlock();
+        let added = add_secrets(&v, N);
         let result = rotation::rotate(v, &pass(), &mut |s| {
             if s == crash_at { Err(Error::internal("simulated crash")) } else { Ok(()) }
         });
@@ -91,10 +91,10 @@ fn rotation_survives_a_crash_at_every_step() {
         let switched = matches!(crash_at, RotationStep::Switched | RotationStep::Committed);
         assert_eq!(version, if switched { 2 } else { 1 }, "{crash_at:?}");
         assert!(leftovers(&f).is_empty(), "{crash_at:?}: leftovers {:?}", leftovers(&f));
-        let pending: Option<Vec<u8>> =
-            f.raw_index()
-                .query_row("SELECT pending_wrapped_pvk FROM profile_vault_meta", [], |r| r.get(0))
-                .expect("meta");
+        let pending: Option<Vec<u8>> = f
+            .raw_index()
+            .query_row("SELECT pending_wrapped_pvk FROM profile_vault_meta", [], |r| r.get(0))
+            .expect("meta");
         assert!(pending.is_none(), "{crash_at:?}: recovery clears the pending key");
 
         // And the next rotation completes.
@@ -109,8 +109,8 @@ fn rotation_survives_a_crash_at_every_step() {
 #[test]
 fn a_garbage_rotation_file_is_cleaned_up() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let added = add_secrets(&mut v, 3);
+    let v = f.unlock();
+    let added = add_secrets(&v, 3);
     let rotating = v.db_path().with_extension("db.rotating");
     v.close().expect("lock");
     std::fs::write(&rotating, b"half-written garbage").expect("write");

@@ -2,7 +2,6 @@
 //! requirements and recommendations stored, incremental rescans, decisions,
 //! and the keys a project then gets in `.env` files and `keyclave run`.
 
-use keyclave_core::{inject, projects, secrets};
 use crate::common::*;
 use keyclave_core::ErrorCode;
 use keyclave_core::dotenv::{ApplyOptions, Decision, Policy};
@@ -11,6 +10,7 @@ use keyclave_core::projects::{EnvVarState, ReviewStatus, ScanReport};
 use keyclave_core::scan::{Rule, ScanOptions, ScanProgress, SkipReason};
 use keyclave_core::secrets::NewSecret;
 use keyclave_core::{Vault, scan};
+use keyclave_core::{inject, projects, secrets};
 use std::fs;
 use std::path::Path;
 
@@ -21,7 +21,7 @@ fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
 }
 
 fn scan_it(v: &Vault, root: &Path) -> ScanReport {
-    projects::scan(&v, root, &ScanOptions::default(), &mut |_| {}).unwrap()
+    projects::scan(v, root, &ScanOptions::default(), &mut |_| {}).unwrap()
 }
 
 fn providers_of(r: &ScanReport) -> Vec<(String, f64)> {
@@ -98,10 +98,12 @@ fn a_scan_finds_requirements_with_citations_and_skips_what_it_should() {
     for value in ["zqxDOCSVALUE", "zqxINDENTED"] {
         assert!(!json.contains(value), "{value} leaked into the report");
     }
-    let reqs_json: String = fx.raw_vault()
+    let reqs_json: String = fx
+        .raw_vault()
         .query_row("SELECT group_concat(citations_json) FROM project_requirements", [], |r| r.get(0))
         .unwrap();
-    let docs_json: String = fx.raw_vault()
+    let docs_json: String = fx
+        .raw_vault()
         .query_row("SELECT group_concat(findings_json) FROM project_docs", [], |r| r.get(0))
         .unwrap();
     for value in ["zqxDOCSVALUE", "zqxINDENTED"] {
@@ -113,7 +115,8 @@ fn a_scan_finds_requirements_with_citations_and_skips_what_it_should() {
 fn env_var_status_follows_the_vault_and_the_projects_dotenv() {
     let (fx, dir) = project();
     let v = fx.unlock();
-    secrets::add_many(&v, vec![NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003")]).unwrap();
+    secrets::add_many(&v, vec![NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003")])
+        .unwrap();
     write(dir.path(), ".env", "GH_TOKEN=local\n");
     let report = scan_it(&v, dir.path());
     let state = |provider: &str| {
@@ -203,11 +206,14 @@ fn projects_are_registered_once_found_by_path_name_or_id_and_removed() {
 fn a_scanned_project_selects_its_keys_for_dotenv_and_run_and_records_the_target() {
     let (fx, dir) = project();
     let v = fx.unlock();
-    secrets::add_many(&v, vec![
-        NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003"),
-        NewSecret::new("GH_TOKEN", "ghp_zqxVAULT00000000000000000000000004"),
-        NewSecret::new("UNRELATED_TOKEN", "zqx-unrelated-value-5"),
-    ])
+    secrets::add_many(
+        &v,
+        vec![
+            NewSecret::new("STRIPE_SECRET_KEY", "sk_live_zqxVAULT0000000000000000003"),
+            NewSecret::new("GH_TOKEN", "ghp_zqxVAULT00000000000000000000000004"),
+            NewSecret::new("UNRELATED_TOKEN", "zqx-unrelated-value-5"),
+        ],
+    )
     .unwrap();
     let selection = KeySelection::Project(dir.path().to_path_buf());
     // Not scanned yet: nothing is known about what it needs.
@@ -228,7 +234,8 @@ fn a_scanned_project_selects_its_keys_for_dotenv_and_run_and_records_the_target(
     let plan = inject::plan_dotenv(&v, &file, &selection, &Policy::new(Decision::Overwrite)).unwrap();
     inject::write_dotenv(&v, &file, &plan, &ApplyOptions::default(), None).unwrap();
     assert!(fs::read_to_string(&file).unwrap().contains("STRIPE_SECRET_KEY="));
-    let (path, summary): (String, String) = fx.raw_vault()
+    let (path, summary): (String, String) = fx
+        .raw_vault()
         .query_row("SELECT path, last_diff_summary_json FROM dotenv_targets", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })

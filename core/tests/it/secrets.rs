@@ -1,8 +1,8 @@
 //! Secret CRUD, search, filters, provenance and the rules on input.
 
-use keyclave_core::secrets;
 use crate::common::*;
 use keyclave_core::ErrorCode;
+use keyclave_core::secrets;
 use keyclave_core::secrets::{Environment, NewSecret, Provenance, SecretEdit, SecretQuery, SourceType};
 
 fn query() -> SecretQuery {
@@ -160,15 +160,17 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
     batch[2].provider_id = Some("github".into());
     assert_eq!(secrets::add_many(&v, batch).unwrap_err().code(), ErrorCode::ImportConflict);
     assert_eq!(secrets::list(&v, &query()).total, before);
-    let rows: i64 =
-        f.raw_vault().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
+    let rows: i64 = f.raw_vault().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
     assert_eq!(rows as usize, before);
 
     // Editing into a conflict is refused too.
-    let e = secrets::edit(&v, "GH_TOKEN",
-            Some("generic"),
-            SecretEdit { provider_id: Some("github".into()), ..Default::default() })
-        .unwrap_err();
+    let e = secrets::edit(
+        &v,
+        "GH_TOKEN",
+        Some("generic"),
+        SecretEdit { provider_id: Some("github".into()), ..Default::default() },
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
     assert_eq!(
         secrets::edit(&v, "MISSING", None, SecretEdit::default()).unwrap_err().code(),
@@ -209,7 +211,8 @@ fn providers_are_seeded_into_the_vault() {
     let _v = f.unlock();
     let n: i64 = f.raw_vault().query_row("SELECT count(*) FROM providers", [], |r| r.get(0)).expect("count");
     assert_eq!(n as usize, keyclave_core::providers::all().len());
-    let generic: String = f.raw_vault()
+    let generic: String = f
+        .raw_vault()
         .query_row("SELECT display_name FROM providers WHERE id = 'generic'", [], |r| r.get(0))
         .expect("generic present");
     assert!(!generic.is_empty());

@@ -68,7 +68,10 @@ fn lock_retires_every_handle_at_once_and_the_keys_go_with_the_last_one() {
     let locked = s.lock().expect("was unlocked");
     assert!(token.is_cancelled(), "a job's token fires on lock");
     assert!(!job_handle.is_open());
-    assert_eq!(secrets::add(&job_handle, NewSecret::new("LATE_KEY", "zqx-late")).unwrap_err().code(), ErrorCode::VaultLocked);
+    assert_eq!(
+        secrets::add(&job_handle, NewSecret::new("LATE_KEY", "zqx-late")).unwrap_err().code(),
+        ErrorCode::VaultLocked
+    );
     assert_eq!(job_handle.audit_log(1, None).unwrap_err().code(), ErrorCode::VaultLocked, "reads too");
     locked.close().expect("close");
     assert!(!watch.is_wiped(), "the job still holds its handle");
@@ -98,7 +101,8 @@ fn a_staged_dotenv_plan_is_taken_once_for_its_file_and_dropped_by_lock() {
     secrets::add(&v, NewSecret::new("GITHUB_TOKEN", "ghp_zqxstaged")).expect("add");
     let file = f.dir.path().join(".env");
     let sel = || KeySelection::Keys(vec!["GITHUB_TOKEN".parse().expect("key")]);
-    let plan = |v: &keyclave_core::Vault| inject::plan_dotenv(v, &file, &sel(), &Policy::default()).expect("plan");
+    let plan =
+        |v: &keyclave_core::Vault| inject::plan_dotenv(v, &file, &sel(), &Policy::default()).expect("plan");
     let s = Session::new();
     assert_eq!(s.stage_plan(file.clone(), plan(&v)).unwrap_err().code(), ErrorCode::VaultLocked);
     s.unlocked(v);

@@ -2,15 +2,15 @@
 //! recovery codes, policy, disable, key rotation, and nothing secret in the
 //! audit log.
 
-use keyclave_core::{bundle, rotation, secrets};
 use crate::bundle::{BUNDLE_KDF, bpass};
 use crate::common::*;
 use keyclave_core::bundle::{BundleExport, BundleSelection};
 use keyclave_core::crypto::SecretString;
-use keyclave_core::secrets::NewSecret;
 use keyclave_core::reveal::{self, Purpose};
+use keyclave_core::secrets::NewSecret;
 use keyclave_core::totp::{self, TotpPolicy, TotpVerified};
 use keyclave_core::{ErrorCode, Vault};
+use keyclave_core::{bundle, rotation, secrets};
 use zeroize::Zeroizing;
 
 fn unix_now() -> u64 {
@@ -38,11 +38,11 @@ pub fn three_codes(secret: &[u8]) -> [String; 3] {
 
 /// Enroll and confirm with the previous step's code. Returns the secret,
 /// the recovery codes and the two codes still usable (current, next).
-pub fn enable(v: &mut Vault) -> (Zeroizing<Vec<u8>>, Vec<String>, [String; 2]) {
-    let e = totp::begin_enrollment(&v).expect("begin");
+pub fn enable(v: &Vault) -> (Zeroizing<Vec<u8>>, Vec<String>, [String; 2]) {
+    let e = totp::begin_enrollment(v).expect("begin");
     let secret = totp::secret_from_base32(e.secret_base32.expose_secret()).expect("base32");
     let [prev, cur, next] = three_codes(&secret);
-    let codes = totp::confirm(&v, &prev).expect("confirm");
+    let codes = totp::confirm(v, &prev).expect("confirm");
     let codes = codes.codes().iter().map(|c| c.expose_secret().to_owned()).collect();
     (secret, codes, [cur, next])
 }
@@ -107,11 +107,14 @@ fn a_pending_enrollment_survives_lock_and_unlock() {
 #[test]
 fn a_code_works_once_and_an_older_one_never_after() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let (_, _, [cur, next]) = enable(&mut v);
+    let v = f.unlock();
+    let (_, _, [cur, next]) = enable(&v);
     assert_eq!(totp::check_code(&v, &cur).expect("current code"), TotpVerified::Code);
     assert_eq!(totp::check_code(&v, &cur).unwrap_err().code(), ErrorCode::TotpInvalid, "replay");
-    assert_eq!(totp::check_code(&v, &format!("{} {}", &next[..3], &next[3..])).expect("spaced"), TotpVerified::Code);
+    assert_eq!(
+        totp::check_code(&v, &format!("{} {}", &next[..3], &next[3..])).expect("spaced"),
+        TotpVerified::Code
+    );
     assert_eq!(totp::check_code(&v, &cur).unwrap_err().code(), ErrorCode::TotpInvalid, "older step");
     // The last step is persisted: a new session refuses the replay too.
     v.close().unwrap();
@@ -122,8 +125,8 @@ fn a_code_works_once_and_an_older_one_never_after() {
 #[test]
 fn malformed_codes_are_refused() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    enable(&mut v);
+    let v = f.unlock();
+    enable(&v);
     for bad in ["", "12345", "abcdef", "1234567"] {
         assert_eq!(totp::check_code(&v, bad).unwrap_err().code(), ErrorCode::TotpInvalid, "{bad:?}");
     }
@@ -132,10 +135,13 @@ fn malformed_codes_are_refused() {
 #[test]
 fn a_recovery_code_works_once() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let (_, recovery, _) = enable(&mut v);
+    let v = f.unlock();
+    let (_, recovery, _) = enable(&v);
     let first = &recovery[0];
-    assert_eq!(totp::check_code(&v, &first.to_lowercase()).unwrap(), TotpVerified::RecoveryCode { remaining: 7 });
+    assert_eq!(
+        totp::check_code(&v, &first.to_lowercase()).unwrap(),
+        TotpVerified::RecoveryCode { remaining: 7 }
+    );
     assert_eq!(totp::check_code(&v, first).unwrap_err().code(), ErrorCode::TotpInvalid, "used up");
     assert_eq!(
         totp::check_code(&v, &recovery[1].replace('-', "")).unwrap(),
@@ -160,9 +166,9 @@ fn export<'a>(password: &'a SecretString, totp_code: Option<&'a str>) -> BundleE
 #[test]
 fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
     let f = Fixture::new();
-    let mut v = f.unlock();
+    let v = f.unlock();
     secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_totpGuarded000000000000000")).unwrap();
-    let (_, recovery, [cur, next]) = enable(&mut v);
+    let (_, recovery, [cur, next]) = enable(&v);
     let out = f.dir.path().join("x.kcbundle");
     let pass = bpass();
     assert_eq!(bundle::export(&v, &out, export(&pass, None)).unwrap_err().code(), ErrorCode::TotpRequired);
@@ -174,8 +180,8 @@ fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
     // A mistake in the request does not use up the code.
     let taken = f.dir.path().join("taken.kcbundle");
     std::fs::write(&taken, b"x").unwrap();
-    let e =
-        bundle::export(&v, &taken, BundleExport { overwrite: false, ..export(&pass, Some(&cur)) }).unwrap_err();
+    let e = bundle::export(&v, &taken, BundleExport { overwrite: false, ..export(&pass, Some(&cur)) })
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::InputInvalid);
     bundle::export(&v, &out, export(&pass, Some(&cur))).expect("export with a code");
     assert!(out.exists());
@@ -184,8 +190,13 @@ fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
     let policy = TotpPolicy { required_for_export: true, required_for_reveal: true };
     assert_eq!(totp::set_policy(&v, policy, None).unwrap_err().code(), ErrorCode::TotpRequired);
     totp::set_policy(&v, policy, Some(&next)).expect("policy with a code");
-    assert_eq!(reveal::authorize(&v, Purpose::Reveal, None).map(|_| ()).unwrap_err().code(), ErrorCode::TotpRequired);
-    reveal::authorize(&v, Purpose::Reveal, Some(&recovery[0])).map(|_| ()).expect("a recovery code also works");
+    assert_eq!(
+        reveal::authorize(&v, Purpose::Reveal, None).map(|_| ()).unwrap_err().code(),
+        ErrorCode::TotpRequired
+    );
+    reveal::authorize(&v, Purpose::Reveal, Some(&recovery[0]))
+        .map(|_| ())
+        .expect("a recovery code also works");
     assert_eq!(
         v.audit_log(10, Some("totp.verify_failed")).unwrap()[0].metadata["purpose"],
         "export",
@@ -196,8 +207,8 @@ fn export_requires_a_code_by_default_and_reveal_only_by_policy() {
 #[test]
 fn disable_needs_the_passphrase_and_a_code() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let (_, recovery, [cur, _]) = enable(&mut v);
+    let v = f.unlock();
+    let (_, recovery, [cur, _]) = enable(&v);
     let wrong_pass = SecretString::from("not the passphrase");
     assert_eq!(totp::disable(&v, &wrong_pass, &cur).unwrap_err().code(), ErrorCode::VaultWrongPassphrase);
     assert_eq!(totp::disable(&v, &pass(), "000000").unwrap_err().code(), ErrorCode::TotpInvalid);
@@ -209,21 +220,22 @@ fn disable_needs_the_passphrase_and_a_code() {
     assert!(!f.reopen().profiles().unwrap()[0].totp_enabled);
     assert_eq!(totp::check_code(&v, &cur).unwrap_err().code(), ErrorCode::TotpNotEnabled);
     reveal::authorize(&v, Purpose::Export, None).map(|_| ()).expect("no longer enforced");
-    let row: (Option<Vec<u8>>, Option<Vec<u8>>) = f.raw_vault()
+    let row: (Option<Vec<u8>>, Option<Vec<u8>>) = f
+        .raw_vault()
         .query_row("SELECT totp_secret_enc, recovery_codes_enc FROM profile_settings", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
     assert_eq!(row, (None, None), "erased");
     // It can be enrolled again.
-    enable(&mut v);
+    enable(&v);
 }
 
 #[test]
 fn totp_still_verifies_after_key_rotation() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let (secret, recovery, [cur, _]) = enable(&mut v);
+    let v = f.unlock();
+    let (secret, recovery, [cur, _]) = enable(&v);
     let v = rotation::rotate(v, &pass(), &mut |_| Ok(())).expect("rotate");
     assert_eq!(v.rotation_version(), 2);
     assert_eq!(totp::check_code(&v, &cur).unwrap(), TotpVerified::Code);
@@ -247,8 +259,8 @@ fn a_pending_enrollment_survives_key_rotation() {
 #[test]
 fn the_index_flag_is_repaired_from_the_vault_at_unlock() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    enable(&mut v);
+    let v = f.unlock();
+    enable(&v);
     v.close().unwrap();
     // As if a crash fell between the vault commit and the index.db write.
     f.raw_index().execute("UPDATE app_profiles SET totp_enabled = 0", []).unwrap();
@@ -302,8 +314,8 @@ fn no_secret_or_code_reaches_the_audit_log_or_the_files() {
 #[test]
 fn refused_codes_are_throttled_like_unlocking() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    let (_, recovery, [cur, _]) = enable(&mut v);
+    let v = f.unlock();
+    let (_, recovery, [cur, _]) = enable(&v);
     for i in 1..=5 {
         let e = totp::check_code(&v, "000000").unwrap_err();
         assert_eq!(e.code(), ErrorCode::TotpInvalid, "attempt {i}");

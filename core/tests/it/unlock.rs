@@ -1,9 +1,9 @@
 //! Unlock, wrong passphrases, back-off, passphrase change, KDF upgrade.
 
-use keyclave_core::{passphrase, secrets};
 use crate::common::*;
 use keyclave_core::ErrorCode;
 use keyclave_core::crypto::{KdfParams, SecretString};
+use keyclave_core::{passphrase, secrets};
 
 fn meta_row(f: &Fixture) -> (Vec<u8>, Vec<u8>, String, i64) {
     f.raw_index()
@@ -24,8 +24,8 @@ fn failed_count(f: &Fixture) -> i64 {
 #[test]
 fn wrong_passphrase_is_reported_and_changes_nothing() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    add_secrets(&mut v, 3);
+    let v = f.unlock();
+    add_secrets(&v, 3);
     let path = v.db_path();
     v.close().expect("lock");
     let before_db = std::fs::read(&path).expect("read vault");
@@ -75,8 +75,8 @@ fn sixth_attempt_waits_and_failures_reach_the_audit_log() {
 #[test]
 fn passphrase_change_rewraps_only() {
     let f = Fixture::new();
-    let mut v = f.unlock();
-    add_secrets(&mut v, 2);
+    let v = f.unlock();
+    add_secrets(&v, 2);
     let (wrapped_before, salt_before, _, version_before) = meta_row(&f);
     let new = SecretString::from("a brand new passphrase");
     assert_eq!(
@@ -121,9 +121,7 @@ fn kdf_parameters_can_be_upgraded() {
 fn tampered_kdf_parameters_are_corruption_not_a_panic() {
     let f = Fixture::new();
     for bad in [r#"{"m_kib":0,"t":0,"p":0}"#, "not json", r#"{"m_kib":4294967295,"t":1,"p":1}"#] {
-        f.raw_index()
-            .execute("UPDATE profile_vault_meta SET kdf_params_json = ?1", [bad])
-            .expect("tamper");
+        f.raw_index().execute("UPDATE profile_vault_meta SET kdf_params_json = ?1", [bad]).expect("tamper");
         assert_eq!(f.kc.unlock(NAME, &pass()).unwrap_err().code(), ErrorCode::VaultCorruption, "{bad}");
     }
 }
@@ -147,9 +145,7 @@ fn tampered_wrapped_key_reads_as_wrong_passphrase() {
     let (mut wrapped, ..) = meta_row(&f);
     let last = wrapped.len() - 1;
     wrapped[last] ^= 0x01;
-    f.raw_index()
-        .execute("UPDATE profile_vault_meta SET wrapped_pvk = ?1", [wrapped])
-        .expect("tamper");
+    f.raw_index().execute("UPDATE profile_vault_meta SET wrapped_pvk = ?1", [wrapped]).expect("tamper");
     // AEAD cannot tell a wrong key from a tampered blob.
     assert_eq!(f.kc.unlock(NAME, &pass()).unwrap_err().code(), ErrorCode::VaultWrongPassphrase);
 }

@@ -27,7 +27,7 @@ pub async fn audit_log(
     limit: u32,
     event_type: Option<String>,
 ) -> CmdResult<Vec<AuditEntry>> {
-    let events = state.with_vault(|v| v.audit_log(limit as usize, event_type.as_deref()))?;
+    let events = state.user(move |v| v.audit_log(limit as usize, event_type.as_deref())).await?;
     Ok(events
         .into_iter()
         .map(|e| AuditEntry {

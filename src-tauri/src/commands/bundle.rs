@@ -12,7 +12,7 @@ use std::path::Path;
 use tauri::State;
 
 use crate::error::CmdResult;
-use crate::state::AppState;
+use crate::state::{AppState, blocking};
 
 /// The export wizard's choices.
 #[derive(Deserialize, specta::Type)]
@@ -86,28 +86,34 @@ pub async fn bundle_export(state: State<'_, AppState>, input: BundleExportInput)
     let selection =
         if input.keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(input.keys) };
     let code = input.totp_code.filter(|c| !c.trim().is_empty());
-    Ok(state.with_vault(|v| {
-        v.export_bundle(
-            &path,
-            BundleExport {
-                selection,
-                password: &password,
-                kdf: KdfParams::DEFAULT,
-                expires_at,
-                totp_code: code.as_deref(),
-                overwrite: input.overwrite,
-            },
-        )
-    })?)
+    state
+        .user(move |v| {
+            bundle::export(
+                &v,
+                &path,
+                BundleExport {
+                    selection,
+                    password: &password,
+                    kdf: KdfParams::DEFAULT,
+                    expires_at,
+                    totp_code: code.as_deref(),
+                    overwrite: input.overwrite,
+                },
+            )
+        })
+        .await
 }
 
 /// A bundle's header, without its password.
 #[tauri::command]
 #[specta::specta]
 pub async fn bundle_inspect(path: String) -> CmdResult<BundleInfo> {
-    let header = bundle::inspect(&read(&path)?)?;
-    let expired = header.is_expired_now();
-    Ok(BundleInfo { header, expired })
+    blocking(move || {
+        let header = bundle::inspect(&read(&path)?)?;
+        let expired = header.is_expired_now();
+        Ok(BundleInfo { header, expired })
+    })
+    .await
 }
 
 /// What importing would do: names, providers, conflicts (no values).
@@ -118,9 +124,8 @@ pub async fn bundle_import_preview(
     path: String,
     password: String,
 ) -> CmdResult<BundlePreview> {
-    let bytes = read(&path)?;
     let password = SecretString::new(password);
-    Ok(state.with_vault(|v| v.preview_bundle_import(&bytes, &password))?)
+    state.user(move |v| bundle::preview_import(&v, &read(&path)?, &password)).await
 }
 
 /// Import with a decision per conflicting key (and a default for the rest).
@@ -133,11 +138,10 @@ pub async fn bundle_import(
     default_decision: Option<ConflictDecision>,
     decisions: Vec<BundleKeyDecision>,
 ) -> CmdResult<ImportCounts> {
-    let bytes = read(&path)?;
     let password = SecretString::new(password);
     let decisions = ImportDecisions {
         default: default_decision,
         per_key: decisions.into_iter().map(|d| ((d.provider_id, d.key_name), d.decision)).collect(),
     };
-    Ok(state.with_vault(|v| v.import_bundle(&bytes, &password, &decisions))?)
+    state.user(move |v| bundle::import(&v, &read(&path)?, &password, &decisions)).await
 }

@@ -2,16 +2,16 @@
 //! previewed, list backups, restore one.
 
 use keyclave_core::dotenv::{
-    self, Action, ApplyOptions, ApplyReport, Counts, Decision, GenerateOptions, KeyChange, KeyRef,
-    KeySelection, Policy,
+    self, ApplyOptions, ApplyReport, Counts, Decision, GenerateOptions, KeyChange, Policy,
 };
+use keyclave_core::inject::{self, KeySelection};
 use keyclave_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tauri::State;
 
 use crate::error::CmdResult;
-use crate::state::AppState;
+use crate::state::{AppState, blocking};
 
 /// A key's own decision, overriding the default.
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -59,6 +59,18 @@ pub struct DotenvPreview {
     pub noop: bool,
 }
 
+/// Which previewed file to write, and a TOTP code when the reveal policy
+/// asks for one.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct DotenvApplyRequest {
+    /// Project folder (absolute).
+    pub dir: String,
+    /// File name relative to the folder.
+    pub file: String,
+    /// A TOTP code (or recovery code), when "code required to reveal" is on.
+    pub totp_code: Option<String>,
+}
+
 /// What a write or a restore did.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct DotenvWritten {
@@ -81,20 +93,15 @@ pub struct DotenvBackup {
     pub modified_at: Option<String>,
 }
 
-/// The file a request names: `file` must stay inside `dir`.
+/// The file a request names. The folder must be absolute (the window has
+/// no working directory); that `file` stays inside it is core's rule.
 fn target(dir: &str, file: &str) -> Result<PathBuf> {
     let dir = Path::new(dir.trim());
     if !dir.is_absolute() {
         return Err(Error::invalid("the project folder must be an absolute path")
             .with_suggestion("Paste the folder's full path, e.g. /home/me/project."));
     }
-    let name = Path::new(file.trim());
-    let plain = name.components().all(|c| matches!(c, std::path::Component::Normal(_)));
-    if name.as_os_str().is_empty() || !plain {
-        return Err(Error::invalid("the file must be a name inside the project folder")
-            .with_suggestion("Use e.g. .env or config/.env.local."));
-    }
-    Ok(dir.join(name))
+    inject::project_file(dir, Path::new(file.trim()))
 }
 
 fn file_name(p: &Path) -> String {
@@ -115,47 +122,53 @@ fn written(r: &ApplyReport) -> DotenvWritten {
 #[specta::specta]
 pub async fn dotenv_preview(state: State<'_, AppState>, request: DotenvRequest) -> CmdResult<DotenvPreview> {
     let path = target(&request.dir, &request.file)?;
-    // No key named: what the project needs (its scanned requirements) and
-    // what the file already names.
-    let selection = if request.keys.is_empty() {
-        KeySelection::Project(PathBuf::from(request.dir.trim()))
-    } else {
-        KeySelection::Keys(request.keys.iter().map(|k| k.parse::<KeyRef>()).collect::<Result<_>>()?)
-    };
+    let selection = KeySelection::from_keys(&request.keys, Some(Path::new(request.dir.trim())))?;
     let policy = request
         .overrides
         .iter()
         .fold(Policy::new(request.default_decision), |p, o| p.with(&o.key, o.decision));
-    let mut session = state.session();
-    let vault = session.vault()?;
-    let plan = if request.generate {
-        vault.plan_new_dotenv(&selection, &GenerateOptions::default())?
-    } else {
-        vault.plan_dotenv(&path, &selection, &policy)?
-    };
-    let preview = DotenvPreview {
-        path: path.display().to_string(),
-        exists: path.exists(),
-        changes: plan.changes().to_vec(),
-        counts: plan.counts(),
-        warnings: plan.warnings().iter().map(|w| w.message()).collect(),
-        diff: plan.masked_diff(&file_name(&path)),
-        noop: plan.changes().iter().all(|c| !matches!(c.action, Action::Add | Action::Update)),
-    };
-    session.stage_plan(path, plan)?;
-    Ok(preview)
+    let session = state.session().clone();
+    let vault = session.for_user()?;
+    blocking(move || {
+        let plan = if request.generate {
+            inject::plan_new_dotenv(&vault, &selection, &GenerateOptions::default())?
+        } else {
+            inject::plan_dotenv(&vault, &path, &selection, &policy)?
+        };
+        let preview = DotenvPreview {
+            path: path.display().to_string(),
+            exists: path.exists(),
+            changes: plan.changes().to_vec(),
+            counts: plan.counts(),
+            warnings: plan.warnings().iter().map(|w| w.message()).collect(),
+            diff: plan.masked_diff(&file_name(&path)),
+            noop: plan.is_noop(),
+        };
+        session.stage_plan(path, plan)?;
+        Ok(preview)
+    })
+    .await
 }
 
 /// Write the plan last previewed for this file (refused if the file
-/// changed since).
+/// changed since). Values leave the vault: with "code required to reveal"
+/// on, `totp.required` until a code is given (the preview stays staged).
 #[tauri::command]
 #[specta::specta]
-pub async fn dotenv_apply(state: State<'_, AppState>, dir: String, file: String) -> CmdResult<DotenvWritten> {
-    let path = target(&dir, &file)?;
-    let mut session = state.session();
-    let plan = session.take_staged_plan(&path)?;
-    let report = session.vault()?.write_dotenv(&path, &plan, &ApplyOptions::default())?;
-    Ok(written(&report))
+pub async fn dotenv_apply(
+    state: State<'_, AppState>,
+    request: DotenvApplyRequest,
+) -> CmdResult<DotenvWritten> {
+    let path = target(&request.dir, &request.file)?;
+    let session = state.session().clone();
+    let code = request.totp_code.filter(|c| !c.trim().is_empty());
+    blocking(move || {
+        session.apply_staged(&path, |vault, plan| {
+            inject::write_dotenv(vault, &path, plan, &ApplyOptions::default(), code.as_deref())
+        })
+    })
+    .await
+    .map(|r| written(&r))
 }
 
 /// The file's backups, newest first.
@@ -167,19 +180,22 @@ pub async fn dotenv_backups(
     file: String,
 ) -> CmdResult<Vec<DotenvBackup>> {
     let path = target(&dir, &file)?;
-    state.with_vault(|_| Ok(()))?;
-    let mut backups: Vec<DotenvBackup> = dotenv::list_backups(&path)?
-        .iter()
-        .map(|b| DotenvBackup {
-            name: file_name(b),
-            modified_at: std::fs::metadata(b)
-                .and_then(|m| m.modified())
-                .ok()
-                .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339()),
+    state
+        .user(move |_| {
+            let mut backups: Vec<DotenvBackup> = dotenv::list_backups(&path)?
+                .iter()
+                .map(|b| DotenvBackup {
+                    name: file_name(b),
+                    modified_at: std::fs::metadata(b)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339()),
+                })
+                .collect();
+            backups.reverse();
+            Ok(backups)
         })
-        .collect();
-    backups.reverse();
-    Ok(backups)
+        .await
 }
 
 /// Put a backup back (the current text is backed up first).
@@ -193,7 +209,9 @@ pub async fn dotenv_restore(
 ) -> CmdResult<DotenvWritten> {
     let path = target(&dir, &file)?;
     let backup_path = path.with_file_name(Path::new(&backup).file_name().unwrap_or_default());
-    let report = state.with_vault(|v| v.restore_dotenv(&path, &backup_path, &ApplyOptions::default()))?;
+    let report = state
+        .user(move |v| inject::restore_dotenv(&v, &path, &backup_path, &ApplyOptions::default()))
+        .await?;
     Ok(written(&report))
 }
 
@@ -202,15 +220,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_stay_inside_an_absolute_project_folder() {
+    fn targets_need_an_absolute_project_folder() {
         assert_eq!(target("/p", ".env").expect("plain name"), PathBuf::from("/p/.env"));
-        assert_eq!(
-            target("/p", "config/.env.local").expect("nested name"),
-            PathBuf::from("/p/config/.env.local")
-        );
-        for (dir, file) in
-            [("p", ".env"), ("/p", "../.env"), ("/p", "/etc/passwd"), ("/p", ""), ("/p", "a/../../x")]
-        {
+        for (dir, file) in [("p", ".env"), ("/p", "../.env"), ("/p", "/etc/passwd"), ("/p", "")] {
             assert!(target(dir, file).is_err(), "{dir} {file}");
         }
     }

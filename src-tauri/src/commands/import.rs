@@ -51,7 +51,7 @@ pub struct ImportKeyDecision {
     pub decision: ConflictDecision,
 }
 
-/// Read and parse the request's input (outside the session lock).
+/// Read and parse the request's input (on a blocking thread).
 fn parse(request: &ImportRequest) -> Result<(Parsed, ImportOptions)> {
     let (bytes, provenance) = match &request.source {
         ImportSource::Paste { text } => {
@@ -85,8 +85,12 @@ fn file_label(p: &Path) -> String {
 #[tauri::command]
 #[specta::specta]
 pub async fn import_preview(state: State<'_, AppState>, request: ImportRequest) -> CmdResult<ImportPreview> {
-    let (parsed, options) = parse(&request)?;
-    Ok(state.with_vault(|v| v.preview_import(&parsed, &options))?)
+    state
+        .user(move |v| {
+            let (parsed, options) = parse(&request)?;
+            import::preview(&v, &parsed, &options)
+        })
+        .await
 }
 
 /// Import in one transaction (the input is read again: decisions are by
@@ -99,10 +103,14 @@ pub async fn import_apply(
     default_decision: Option<ConflictDecision>,
     decisions: Vec<ImportKeyDecision>,
 ) -> CmdResult<ImportReport> {
-    let (parsed, options) = parse(&request)?;
     let decisions = ImportDecisions {
         default: default_decision,
         per_key: decisions.into_iter().map(|d| ((d.provider_id, d.key_name), d.decision)).collect(),
     };
-    Ok(state.with_vault(|v| v.import_parsed(parsed, &options, &decisions))?)
+    state
+        .user(move |v| {
+            let (parsed, options) = parse(&request)?;
+            import::apply(&v, parsed, &options, &decisions)
+        })
+        .await
 }

@@ -1,18 +1,19 @@
-//! Projects: scan a folder's Markdown (progress as events), show its
-//! requirements with citations and its service recommendations, record
-//! accept/reject decisions, forget a project.
+//! Projects: scan a folder's Markdown as a background job (progress as
+//! events, cancel by job id, stopped by lock), show its requirements with
+//! citations and its service recommendations, record accept/reject
+//! decisions, forget a project. Also the list of running jobs.
 
-use keyclave_core::project::{Project, Recommendation, Requirement, ReviewStatus, ScanReport};
+use keyclave_core::jobs::{JobInfo, JobKind, JobProgress};
+use keyclave_core::projects::{self, Project, Recommendation, Requirement, ReviewStatus, ScanReport};
 use keyclave_core::scan::{ScanOptions, ScanProgress};
 use serde::Serialize;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tauri::{AppHandle, State};
-use tauri_specta::Event;
+use tauri::State;
 
 use crate::error::CmdResult;
-use crate::events::ScanProgressed;
-use crate::state::AppState;
+use crate::events::{AppEvent, ScanProgressed};
+use crate::state::{AppState, blocking};
 
 /// A project with what its last scan found.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -29,49 +30,92 @@ pub struct ProjectDetails {
 #[tauri::command]
 #[specta::specta]
 pub async fn list_projects(state: State<'_, AppState>) -> CmdResult<Vec<Project>> {
-    Ok(state.session().vault()?.projects()?)
+    state.user(move |v| projects::list(&v)).await
 }
 
-/// Scan a folder (registering it as a project), emitting `project://scan`
-/// progress events about five times a second.
+/// How often scan progress reaches the window.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
+/// Scan a folder (registering it as a project) as a job: `project://scan`
+/// progress events about five times a second and `jobs://changed` for the
+/// status bar. The walk runs on a blocking thread with no lock held; the
+/// vault locking, or `cancel_job`, stops it and nothing is stored.
+pub async fn scan(state: &AppState, dir: String) -> CmdResult<ScanReport> {
+    let vault = state.session().for_user()?;
+    let root = PathBuf::from(dir.trim());
+    let label =
+        root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned());
+    // One scan at a time: a new one replaces the one before.
+    state.session().jobs().cancel_kind(JobKind::Scan);
+    let job = state.session().jobs().start(&vault, JobKind::Scan, label);
+    let emit = state.emitter();
+    blocking(move || {
+        let options = ScanOptions { cancel: Some(job.token().clone()), ..ScanOptions::default() };
+        let job_id = job.id() as f64;
+        let mut last = Instant::now();
+        let mut progress = |p: &ScanProgress| {
+            if last.elapsed() >= PROGRESS_EVERY {
+                emit(AppEvent::Scan(ScanProgressed { job_id, progress: *p }));
+                job.progress(JobProgress {
+                    done: p.files_seen,
+                    total: None,
+                    message: format!("{} Markdown files read", p.files_seen),
+                });
+                last = Instant::now();
+            }
+        };
+        let report = projects::scan(&vault, &root, &options, &mut progress);
+        if let Ok(r) = &report {
+            emit(AppEvent::Scan(ScanProgressed { job_id, progress: r.progress }));
+        }
+        job.finish(report)
+    })
+    .await
+}
+
+/// Scan a folder; see [`scan`].
 #[tauri::command]
 #[specta::specta]
-pub async fn scan_project(app: AppHandle, state: State<'_, AppState>, dir: String) -> CmdResult<ScanReport> {
-    let options = ScanOptions { cancel: Some(state.scan_cancel_flag()), ..ScanOptions::default() };
-    let mut session = state.session();
-    let vault = session.vault()?;
-    let mut last = Instant::now();
-    let mut progress = |p: &ScanProgress| {
-        if last.elapsed() >= Duration::from_millis(200) {
-            let _ = ScanProgressed::from(*p).emit(&app);
-            last = Instant::now();
-        }
-    };
-    let report = vault.scan_project(Path::new(dir.trim()), &options, &mut progress)?;
-    let _ = ScanProgressed::from(report.progress).emit(&app);
-    Ok(report)
+pub async fn scan_project(state: State<'_, AppState>, dir: String) -> CmdResult<ScanReport> {
+    scan(&state, dir).await
 }
 
 /// Stop the running scan (it ends with `scan.cancelled`, storing nothing).
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_scan(state: State<'_, AppState>) -> CmdResult<()> {
-    state.cancel_scan();
+    state.session().jobs().cancel_kind(JobKind::Scan);
     Ok(())
+}
+
+/// What runs in the background now (for the status bar).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_jobs(state: State<'_, AppState>) -> CmdResult<Vec<JobInfo>> {
+    Ok(state.session().jobs().list())
+}
+
+/// Stop one background job (`job.not_found` when it already ended).
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_job(state: State<'_, AppState>, id: f64) -> CmdResult<()> {
+    Ok(state.session().jobs().cancel(id as u64)?)
 }
 
 /// A project's requirements and recommendations (by id, folder or name).
 #[tauri::command]
 #[specta::specta]
 pub async fn project_details(state: State<'_, AppState>, project: String) -> CmdResult<ProjectDetails> {
-    let mut session = state.session();
-    let vault = session.vault()?;
-    let project = vault.find_project(&project)?;
-    Ok(ProjectDetails {
-        requirements: vault.project_requirements(&project.id)?,
-        recommendations: vault.recommendations(&project.id)?,
-        project,
-    })
+    state
+        .user(move |v| {
+            let project = projects::find(&v, &project)?;
+            Ok(ProjectDetails {
+                requirements: projects::requirements(&v, &project.id)?,
+                recommendations: projects::recommendations(&v, &project.id)?,
+                project,
+            })
+        })
+        .await
 }
 
 /// Accept, reject or reset a requirement.
@@ -82,7 +126,7 @@ pub async fn set_requirement_status(
     id: String,
     decision: ReviewStatus,
 ) -> CmdResult<()> {
-    Ok(state.session().vault()?.set_requirement_status(&id, decision)?)
+    state.user(move |v| projects::set_requirement_status(&v, &id, decision)).await
 }
 
 /// Accept, reject or reset a service recommendation.
@@ -93,12 +137,12 @@ pub async fn set_recommendation_status(
     id: String,
     decision: ReviewStatus,
 ) -> CmdResult<()> {
-    Ok(state.session().vault()?.set_recommendation_status(&id, decision)?)
+    state.user(move |v| projects::set_recommendation_status(&v, &id, decision)).await
 }
 
 /// Forget a project (its folder and the vault's keys are untouched).
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_project(state: State<'_, AppState>, project: String) -> CmdResult<Project> {
-    Ok(state.session().vault()?.remove_project(&project)?)
+    state.user(move |v| projects::remove(&v, &project)).await
 }

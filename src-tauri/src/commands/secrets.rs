@@ -5,7 +5,6 @@ use keyclave_core::providers;
 use keyclave_core::secrets::{
     self, Environment, NewSecret, Provenance, Saved, SecretEdit, SecretPage, SecretQuery, SecretSummary,
 };
-use keyclave_core::totp::TotpPurpose;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tauri::{AppHandle, State};
@@ -114,7 +113,7 @@ pub async fn list_secrets(state: State<'_, AppState>, query: SecretQueryInput) -
         offset: query.offset.unwrap_or(0) as usize,
         limit: query.limit.map(|l| l as usize),
     };
-    Ok(state.with_vault(|v| Ok(v.list_secrets(&q)))?)
+    state.user(move |v| Ok(secrets::list(&v, &q))).await
 }
 
 /// Add a secret.
@@ -130,7 +129,7 @@ pub async fn add_secret(state: State<'_, AppState>, input: NewSecretInput) -> Cm
         tags: input.tags,
         provenance: Provenance::manual(),
     };
-    Ok(state.with_vault(|v| v.add_secret(new))?)
+    state.user(move |v| secrets::add(&v, new)).await
 }
 
 /// Edit a secret.
@@ -149,7 +148,7 @@ pub async fn edit_secret(
         notes: Some(edit.notes),
         tags: Some(edit.tags),
     };
-    Ok(state.with_vault(|v| v.edit_secret(&key_name, Some(&provider_id), edit))?)
+    state.user(move |v| secrets::edit(&v, &key_name, Some(&provider_id), edit)).await
 }
 
 /// Delete a secret.
@@ -160,7 +159,7 @@ pub async fn delete_secret(
     key_name: String,
     provider_id: String,
 ) -> CmdResult<SecretSummary> {
-    Ok(state.with_vault(|v| v.delete_secret(&key_name, Some(&provider_id)))?)
+    state.user(move |v| secrets::delete(&v, &key_name, Some(&provider_id))).await
 }
 
 /// Reveal a value (explicit; audited). The UI hides it again after 10 s.
@@ -172,10 +171,8 @@ pub async fn reveal_secret(
     provider_id: String,
     totp_code: Option<String>,
 ) -> CmdResult<String> {
-    let value = state.with_vault(|v| {
-        v.require_totp(TotpPurpose::Reveal, totp_code.as_deref())?;
-        v.reveal_secret(&key_name, Some(&provider_id))
-    })?;
+    let value =
+        state.user(move |v| secrets::reveal(&v, &key_name, Some(&provider_id), totp_code.as_deref())).await?;
     Ok(value.expose_secret().to_owned())
 }
 
@@ -190,10 +187,13 @@ pub async fn copy_secret(
     provider_id: String,
     totp_code: Option<String>,
 ) -> CmdResult<Copied> {
-    let (value, delay) = state.with_vault(|v| {
-        v.require_totp(TotpPurpose::Reveal, totp_code.as_deref())?;
-        Ok((v.copy_secret(&key_name, Some(&provider_id))?, v.settings().clipboard_auto_clear_seconds))
-    })?;
+    let name = key_name.clone();
+    let (value, delay) = state
+        .user(move |v| {
+            let value = secrets::copy(&v, &name, Some(&provider_id), totp_code.as_deref())?;
+            Ok((value, v.settings().clipboard_auto_clear_seconds))
+        })
+        .await?;
     let text = Zeroizing::new(value.expose_secret().to_owned());
     app.clipboard().write_text(text.as_str()).map_err(|e| {
         UiError::from(keyclave_core::Error::invalid(format!("cannot use the clipboard: {e}")))

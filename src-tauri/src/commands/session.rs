@@ -4,14 +4,13 @@ use keyclave_core::Vault;
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::index::ProfileRecord;
 use keyclave_core::profile::{self, Strength};
+use keyclave_core::secrets;
 use keyclave_core::settings::Settings;
 use serde::Serialize;
-use tauri::{AppHandle, State};
-use tauri_specta::Event;
+use tauri::State;
 
 use crate::error::CmdResult;
-use crate::events::VaultLocked;
-use crate::state::AppState;
+use crate::state::{AppState, blocking};
 
 /// The unlocked profile, as the UI needs it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -27,9 +26,9 @@ pub struct Unlocked {
 impl Unlocked {
     fn of(v: &Vault) -> Self {
         Unlocked {
-            profile: v.profile().clone(),
-            settings: v.settings().clone(),
-            secret_count: u32::try_from(v.secret_count()).unwrap_or(u32::MAX),
+            profile: v.profile(),
+            settings: v.settings(),
+            secret_count: u32::try_from(secrets::count(v)).unwrap_or(u32::MAX),
         }
     }
 }
@@ -47,8 +46,9 @@ pub struct AppStatus {
 #[tauri::command]
 #[specta::specta]
 pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
-    let profiles = state.keyclave()?.profiles()?;
-    let unlocked = state.session().peek().map(Unlocked::of);
+    let kc = state.keyclave();
+    let profiles = blocking(move || kc?.profiles()).await?;
+    let unlocked = state.session().vault().ok().map(|v| Unlocked::of(&v));
     Ok(AppStatus { profiles, unlocked })
 }
 
@@ -57,7 +57,17 @@ pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
 #[specta::specta]
 pub async fn passphrase_strength(passphrase: String, profile_name: String) -> CmdResult<Strength> {
     let passphrase = SecretString::new(passphrase);
-    Ok(profile::strength(passphrase.expose_secret(), &[profile_name.as_str()]))
+    blocking(move || Ok(profile::strength(passphrase.expose_secret(), &[profile_name.as_str()]))).await
+}
+
+/// Store a vault unlocked off the async runtime in the session.
+fn store(state: &AppState, vault: Vault) -> Unlocked {
+    let info = Unlocked::of(&vault);
+    if let Some(previous) = state.session().unlocked(vault) {
+        // Replaced, not locked: the window stays unlocked.
+        crate::state::close_in_background(previous);
+    }
+    info
 }
 
 /// Create a profile with the default KDF and unlock it.
@@ -69,33 +79,32 @@ pub async fn create_profile(
     passphrase: String,
 ) -> CmdResult<Unlocked> {
     let passphrase = SecretString::new(passphrase);
-    let mut kc = state.keyclave()?;
-    let rec = kc.create_profile(&name, &passphrase, KdfParams::DEFAULT)?;
-    let vault = kc.unlock_profile(rec, &passphrase)?;
-    let info = Unlocked::of(&vault);
-    state.session().unlocked(vault)?;
-    Ok(info)
+    let kc = state.keyclave();
+    let vault = blocking(move || {
+        let mut kc = kc?;
+        let rec = kc.create_profile(&name, &passphrase, KdfParams::DEFAULT)?;
+        kc.unlock_profile(rec, &passphrase)
+    })
+    .await?;
+    Ok(store(&state, vault))
 }
 
-/// Unlock a profile by name.
+/// Unlock a profile by name. The KDF runs on a blocking thread.
 #[tauri::command]
 #[specta::specta]
 pub async fn unlock(state: State<'_, AppState>, profile: String, passphrase: String) -> CmdResult<Unlocked> {
     let passphrase = SecretString::new(passphrase);
-    // The KDF runs without holding the session lock.
-    let vault = state.keyclave()?.unlock(&profile, &passphrase)?;
-    let info = Unlocked::of(&vault);
-    state.session().unlocked(vault)?;
-    Ok(info)
+    let kc = state.keyclave();
+    let vault = blocking(move || kc?.unlock(&profile, &passphrase)).await?;
+    Ok(store(&state, vault))
 }
 
-/// Lock now.
+/// Lock now. Answers at once: the vault leaves the session, running jobs
+/// stop, and the lock is recorded once in-flight work has committed.
 #[tauri::command]
 #[specta::specta]
-pub async fn lock(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
-    if state.session().lock()? {
-        let _ = (VaultLocked { reason: "user".into() }).emit(&app);
-    }
+pub async fn lock(state: State<'_, AppState>) -> CmdResult<()> {
+    state.lock_now("user");
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! (recovery codes shown once), policy, disable.
 
 use keyclave_core::crypto::SecretString;
-use keyclave_core::totp::{TotpPolicy, TotpStatus};
+use keyclave_core::totp::{self, TotpPolicy, TotpStatus};
 use serde::Serialize;
 use tauri::State;
 
@@ -24,14 +24,14 @@ pub struct TotpEnrollment {
 #[tauri::command]
 #[specta::specta]
 pub async fn totp_status(state: State<'_, AppState>) -> CmdResult<TotpStatus> {
-    Ok(state.with_vault(|v| v.totp_status())?)
+    state.user(move |v| totp::status(&v)).await
 }
 
 /// Start enrolling an authenticator app.
 #[tauri::command]
 #[specta::specta]
 pub async fn totp_begin(state: State<'_, AppState>) -> CmdResult<TotpEnrollment> {
-    let e = state.with_vault(|v| v.totp_begin_enrollment())?;
+    let e = state.user(move |v| totp::begin_enrollment(&v)).await?;
     Ok(TotpEnrollment {
         secret_base32: e.secret_base32.expose_secret().to_owned(),
         otpauth_uri: e.otpauth_uri.expose_secret().to_owned(),
@@ -43,7 +43,7 @@ pub async fn totp_begin(state: State<'_, AppState>) -> CmdResult<TotpEnrollment>
 #[tauri::command]
 #[specta::specta]
 pub async fn totp_confirm(state: State<'_, AppState>, code: String) -> CmdResult<Vec<String>> {
-    let codes = state.with_vault(|v| v.totp_confirm(&code))?;
+    let codes = state.user(move |v| totp::confirm(&v, &code)).await?;
     Ok(codes.codes().iter().map(|c| c.expose_secret().to_owned()).collect())
 }
 
@@ -55,7 +55,7 @@ pub async fn totp_set_policy(
     policy: TotpPolicy,
     code: Option<String>,
 ) -> CmdResult<()> {
-    Ok(state.with_vault(|v| v.totp_set_policy(policy, code.as_deref()))?)
+    state.user(move |v| totp::set_policy(&v, policy, code.as_deref())).await
 }
 
 /// Turn TOTP off (passphrase and a code or recovery code).
@@ -63,5 +63,5 @@ pub async fn totp_set_policy(
 #[specta::specta]
 pub async fn totp_disable(state: State<'_, AppState>, passphrase: String, code: String) -> CmdResult<()> {
     let passphrase = SecretString::new(passphrase);
-    Ok(state.with_vault(|v| v.totp_disable(&passphrase, &code))?)
+    state.user(move |v| totp::disable(&v, &passphrase, &code)).await
 }

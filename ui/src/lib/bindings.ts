@@ -13,9 +13,12 @@ export const commands = {
 	passphraseStrength: (passphrase: string, profileName: string) => typedError<Strength_Serialize, UiError_Serialize>(__TAURI_INVOKE("passphrase_strength", { passphrase, profileName })),
 	/**  Create a profile with the default KDF and unlock it. */
 	createProfile: (name: string, passphrase: string) => typedError<Unlocked, UiError_Serialize>(__TAURI_INVOKE("create_profile", { name, passphrase })),
-	/**  Unlock a profile by name. */
+	/**  Unlock a profile by name. The KDF runs on a blocking thread. */
 	unlock: (profile: string, passphrase: string) => typedError<Unlocked, UiError_Serialize>(__TAURI_INVOKE("unlock", { profile, passphrase })),
-	/**  Lock now. */
+	/**
+	 *  Lock now. Answers at once: the vault leaves the session, running jobs
+	 *  stop, and the lock is recorded once in-flight work has committed.
+	 */
 	lock: () => typedError<null, UiError_Serialize>(__TAURI_INVOKE("lock")),
 	/**  User activity in the window: restart the idle timer. */
 	touch: () => typedError<null, UiError_Serialize>(__TAURI_INVOKE("touch")),
@@ -42,17 +45,18 @@ export const commands = {
 	getSettings: () => typedError<Settings, UiError_Serialize>(__TAURI_INVOKE("get_settings")),
 	/**  Change settings (validated in core). */
 	updateSettings: (settings: Settings) => typedError<Settings, UiError_Serialize>(__TAURI_INVOKE("update_settings", { settings })),
-	/**  Change the passphrase (re-wrap only). */
+	/**  Change the passphrase (re-wrap only; both KDFs on a blocking thread). */
 	changePassphrase: (current: string, next: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("change_passphrase", { current, next })),
 	/**  KDF parameters. */
 	kdfInfo: () => typedError<KdfInfo, UiError_Serialize>(__TAURI_INVOKE("kdf_info")),
 	/**  Move to the default KDF parameters. */
 	upgradeKdf: (passphrase: string) => typedError<KdfParams, UiError_Serialize>(__TAURI_INVOKE("upgrade_kdf", { passphrase })),
 	/**
-	 *  Rotate the vault key, reporting progress as `RotationProgress` events.
-	 *  The passphrase is checked first; then the vault is taken out of the
-	 *  session for the rotation (no other command can use it meanwhile). If the
-	 *  rotation itself fails, the vault stays locked and the UI is told.
+	 *  Rotate the vault key, reporting progress as `vault://rotation` events.
+	 *  The passphrase is checked first (a wrong one changes nothing); then the
+	 *  vault leaves the session for the rotation (jobs stop, nothing else can
+	 *  use it) and the new one is put back. If the rotation itself fails, the
+	 *  vault stays locked and the UI is told.
 	 */
 	rotateKey: (passphrase: string) => typedError<number, UiError_Serialize>(__TAURI_INVOKE("rotate_key", { passphrase })),
 	/**  Newest first, optionally one event type. */
@@ -68,9 +72,10 @@ export const commands = {
 	dotenvPreview: (request: DotenvRequest) => typedError<DotenvPreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_preview", { request })),
 	/**
 	 *  Write the plan last previewed for this file (refused if the file
-	 *  changed since).
+	 *  changed since). Values leave the vault: with "code required to reveal"
+	 *  on, `totp.required` until a code is given (the preview stays staged).
 	 */
-	dotenvApply: (dir: string, file: string) => typedError<DotenvWritten_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_apply", { dir, file })),
+	dotenvApply: (request: DotenvApplyRequest_Deserialize) => typedError<DotenvWritten_Serialize, UiError_Serialize>(__TAURI_INVOKE("dotenv_apply", { request })),
 	/**  The file's backups, newest first. */
 	dotenvBackups: (dir: string, file: string) => typedError<DotenvBackup_Serialize[], UiError_Serialize>(__TAURI_INVOKE("dotenv_backups", { dir, file })),
 	/**  Put a backup back (the current text is backed up first). */
@@ -95,13 +100,14 @@ export const commands = {
 	totpDisable: (passphrase: string, code: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_disable", { passphrase, code })),
 	/**  Every registered project. */
 	listProjects: () => typedError<Project_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_projects")),
-	/**
-	 *  Scan a folder (registering it as a project), emitting `project://scan`
-	 *  progress events about five times a second.
-	 */
+	/**  Scan a folder; see [`scan`]. */
 	scanProject: (dir: string) => typedError<ScanReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("scan_project", { dir })),
 	/**  Stop the running scan (it ends with `scan.cancelled`, storing nothing). */
 	cancelScan: () => typedError<null, UiError_Serialize>(__TAURI_INVOKE("cancel_scan")),
+	/**  What runs in the background now (for the status bar). */
+	listJobs: () => typedError<JobInfo_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_jobs")),
+	/**  Stop one background job (`job.not_found` when it already ended). */
+	cancelJob: (id: number | null) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("cancel_job", { id })),
 	/**  A project's requirements and recommendations (by id, folder or name). */
 	projectDetails: (project: string) => typedError<ProjectDetails_Serialize, UiError_Serialize>(__TAURI_INVOKE("project_details", { project })),
 	/**  Accept, reject or reset a requirement. */
@@ -114,6 +120,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	jobsChanged: makeEvent<JobsChanged_Serialize, JobsChanged_Deserialize>("jobs://changed"),
 	projectScan: makeEvent<ScanProgressed, ScanProgressed>("project://scan"),
 	vaultClipboardCleared: makeEvent<ClipboardCleared, ClipboardCleared>("vault://clipboard-cleared"),
 	vaultLocked: makeEvent<VaultLocked, VaultLocked>("vault://locked"),
@@ -338,6 +345,15 @@ export type ClipboardCleared = {
 	key_name: string,
 };
 
+/**  How sure a requirement is, in three bands (shown as badges). */
+export type ConfidenceLevel = 
+/**  At least [`HIGH_CONFIDENCE`]. */
+"high" | 
+/**  At least [`MEDIUM_CONFIDENCE`]. */
+"medium" | 
+/**  Below [`MEDIUM_CONFIDENCE`]. */
+"low";
+
 /**
  *  What to do with an incoming secret whose provider and key name exist
  *  already.
@@ -381,6 +397,38 @@ export type Decision =
 "overwrite" | 
 /**  Do not touch this key at all, not even to add it. */
 "skip";
+
+/**
+ *  Which previewed file to write, and a TOTP code when the reveal policy
+ *  asks for one.
+ */
+export type DotenvApplyRequest = DotenvApplyRequest_Serialize | DotenvApplyRequest_Deserialize;
+
+/**
+ *  Which previewed file to write, and a TOTP code when the reveal policy
+ *  asks for one.
+ */
+export type DotenvApplyRequest_Deserialize = {
+	/**  Project folder (absolute). */
+	dir: string,
+	/**  File name relative to the folder. */
+	file: string,
+	/**  A TOTP code (or recovery code), when "code required to reveal" is on. */
+	totp_code?: string | null,
+};
+
+/**
+ *  Which previewed file to write, and a TOTP code when the reveal policy
+ *  asks for one.
+ */
+export type DotenvApplyRequest_Serialize = {
+	/**  Project folder (absolute). */
+	dir: string,
+	/**  File name relative to the folder. */
+	file: string,
+	/**  A TOTP code (or recovery code), when "code required to reveal" is on. */
+	totp_code: string | null,
+};
 
 /**  A backup beside the file. */
 export type DotenvBackup = DotenvBackup_Serialize | DotenvBackup_Deserialize;
@@ -515,6 +563,128 @@ export type Environment =
 "stage" | 
 /**  Production. */
 "prod";
+
+/**
+ *  Stable, machine-readable error codes (`area.reason`). Fronts branch
+ *  on these, never on message text; serialized as the dotted code (so
+ *  the desktop bindings get a TypeScript union of the codes).
+ */
+export type ErrorCode = 
+/**  The operation needs an unlocked vault. */
+"vault.locked" | 
+/**  The passphrase did not open the vault. */
+"vault.wrong_passphrase" | 
+/**  Too many failed unlocks: wait before the next attempt. */
+"vault.throttled" | 
+/**  A vault or index file is damaged or not what it should be. */
+"vault.corruption" | 
+/**  No profile with that name. */
+"profile.not_found" | 
+/**  A profile with that name exists already (names are case-insensitive). */
+"profile.already_exists" | 
+/**  The profile name is empty, too long or has control characters. */
+"profile.invalid_name" | 
+/**  Several profiles exist and none was chosen. */
+"profile.not_selected" | 
+/**  The new passphrase is too short. */
+"passphrase.too_short" | 
+/**  The two entries of a new passphrase differ. */
+"passphrase.mismatch" | 
+/**  No secret matches. */
+"secret.not_found" | 
+/**  The key name exists for several providers. */
+"secret.ambiguous" | 
+/**  The key name is not a valid environment variable name. */
+"secret.invalid_key_name" | 
+/**  An empty secret value. */
+"secret.empty_value" | 
+/**  A secret with that provider and key name exists already. */
+"import.conflict" | 
+/**  The file is not a `.kcbundle` (wrong magic bytes, or too short to have them). */
+"import.not_a_bundle" | 
+/**  The bundle was written in a format version this KeyClave cannot read. */
+"import.bundle_unsupported_version" | 
+/**  The bundle's expiry date has passed. */
+"import.bundle_expired" | 
+/**  The password is wrong, or the bundle was changed after it was written. */
+"import.bundle_wrong_password_or_tampered" | 
+/**  The bundle's structure (lengths, header) is damaged or invalid. */
+"import.bundle_malformed" | 
+/**  The bundle decrypted, but its contents are not a valid list of secrets. */
+"import.bundle_malformed_payload" | 
+/**  The text to import is larger than the limit. */
+"import.input_too_large" | 
+/**  The text to import is not UTF-8 (binary, or UTF-16 from some editors). */
+"import.input_not_utf8" | 
+/**  `--format json` was asked for and the text is not a JSON object. */
+"import.invalid_json" | 
+/**  The text holds no entry that could be imported. */
+"import.nothing_found" | 
+/**  A strict import refused input with lines that would not be imported. */
+"import.rejected_lines" | 
+/**  TOTP is enabled and this operation needs a current code. */
+"totp.required" | 
+/**  The code is wrong, expired, or was already used. */
+"totp.invalid" | 
+/**  Too many refused codes: wait before the next attempt. */
+"totp.throttled" | 
+/**  TOTP is not enabled for this profile. */
+"totp.not_enabled" | 
+/**  TOTP is already enabled for this profile. */
+"totp.already_enabled" | 
+/**  No enrollment is waiting for its first code. */
+"totp.no_pending_enrollment" | 
+/**  Unknown provider id. */
+"provider.not_found" | 
+/**  No project with that id, folder or name. */
+"project.not_found" | 
+/**  The project path is missing or is not a folder. */
+"project.invalid_root" | 
+/**  The user stopped a scan; nothing was stored. */
+"scan.cancelled" | 
+/**
+ *  A background job was cancelled (by the user, or because it was
+ *  replaced); what it had not stored yet was dropped.
+ */
+"job.cancelled" | 
+/**  No running job has that id (it may have finished). */
+"job.not_found" | 
+/**  No requirement with that id in the project. */
+"requirement.not_found" | 
+/**  No service recommendation with that id. */
+"recommendation.not_found" | 
+/**
+ *  A key is given twice (in the entries to write, or twice once
+ *  written under its canonical name).
+ */
+"dotenv.duplicate_key" | 
+/**  The `.env` file changed since the preview was made. */
+"dotenv.changed_on_disk" | 
+/**  A new `.env` was to be created, and the file exists. */
+"dotenv.already_exists" | 
+/**  The path is a folder or something else than a regular file. */
+"dotenv.not_a_file" | 
+/**  The file is larger than a `.env` file can reasonably be. */
+"dotenv.too_large" | 
+/**  The file is not UTF-8 text. */
+"dotenv.not_utf8" | 
+/**  The patch would change how other lines read (an unterminated quote). */
+"dotenv.unsafe_patch" | 
+/**
+ *  The write stopped part-way (fault injection in tests); the original
+ *  file is intact.
+ */
+"dotenv.interrupted" | 
+/**  Some input was not acceptable (a value out of range, a bad option). */
+"input.invalid" | 
+/**  The key derivation could not run (for example, not enough memory). */
+"crypto.kdf_failed" | 
+/**  Reading or writing a file failed. */
+"storage.io" | 
+/**  The database reported an error. */
+"storage.database" | 
+/**  A bug: an invariant of KeyClave itself did not hold. */
+"internal";
 
 /**  Result of an export (no values). */
 export type ExportSummary = ExportSummary_Serialize | ExportSummary_Deserialize;
@@ -672,6 +842,101 @@ text: string } |
 { kind: "file"; 
 /**  The path. */
 path: string };
+
+/**  A job that ended. */
+export type JobEnded = {
+	/**  Its id. */
+	id: number | null,
+	/**  How it ended. */
+	outcome: JobOutcome,
+};
+
+/**  A running job, as listed. */
+export type JobInfo = JobInfo_Serialize | JobInfo_Deserialize;
+
+/**  A running job, as listed. */
+export type JobInfo_Deserialize = {
+	/**  Id, unique in this process. */
+	id: number | null,
+	/**  Kind of work. */
+	kind: JobKind,
+	/**  What it works on, in words (a folder's name; never a secret). */
+	label: string,
+	/**  When it started (UTC, RFC 3339). */
+	started_at: string,
+	/**  Its latest progress. */
+	progress?: JobProgress_Deserialize | null,
+};
+
+/**  A running job, as listed. */
+export type JobInfo_Serialize = {
+	/**  Id, unique in this process. */
+	id: number | null,
+	/**  Kind of work. */
+	kind: JobKind,
+	/**  What it works on, in words (a folder's name; never a secret). */
+	label: string,
+	/**  When it started (UTC, RFC 3339). */
+	started_at: string,
+	/**  Its latest progress. */
+	progress: JobProgress_Serialize | null,
+};
+
+/**  What kind of work a job does. */
+export type JobKind = 
+/**  A project scan. */
+"scan";
+
+/**  How a job ended. */
+export type JobOutcome = 
+/**  It finished its work. */
+"done" | 
+/**  It failed (the error went to whoever waits for it). */
+"failed" | 
+/**  It was cancelled, or the vault locked under it. */
+"cancelled";
+
+/**  How far a job is, when it can tell. */
+export type JobProgress = JobProgress_Serialize | JobProgress_Deserialize;
+
+/**  How far a job is, when it can tell. */
+export type JobProgress_Deserialize = {
+	/**  Units done. */
+	done: number,
+	/**  Units in all, when known. */
+	total?: number | null,
+	/**  What it is doing, in words. */
+	message: string,
+};
+
+/**  How far a job is, when it can tell. */
+export type JobProgress_Serialize = {
+	/**  Units done. */
+	done: number,
+	/**  Units in all, when known. */
+	total: number | null,
+	/**  What it is doing, in words. */
+	message: string,
+};
+
+/**  The running jobs changed (one started, progressed or ended). */
+export type JobsChanged = JobsChanged_Serialize | JobsChanged_Deserialize;
+
+/**  The running jobs changed (one started, progressed or ended). */
+export type JobsChanged_Deserialize = {
+	/**  What runs now, oldest first. */
+	running: JobInfo_Deserialize[],
+	/**  The job that just ended, if one did, and how. */
+	ended?: JobEnded | null,
+};
+
+/**  The running jobs changed (one started, progressed or ended). */
+export type JobsChanged_Serialize = {
+	/**  What runs now, oldest first. */
+	running: JobInfo_Serialize[],
+	/**  The job that just ended, if one did, and how. */
+	ended: JobEnded | null,
+};
 
 /**  Current and default KDF parameters. */
 export type KdfInfo = {
@@ -1009,6 +1274,8 @@ export type Requirement = {
 	provider_name: string,
 	/**  0.0–1.0. */
 	confidence: number | null,
+	/**  The confidence's band. */
+	confidence_level: ConfidenceLevel,
 	/**  The user's decision. */
 	user_status: ReviewStatus,
 	/**  Needed env vars and where each one is. */
@@ -1030,8 +1297,10 @@ export type ReviewStatus =
 
 /**  Progress of a key rotation. */
 export type RotationProgress = {
-	/**  Step name. */
-	step: string,
+	/**  What the step does, in words (from core). */
+	label: string,
+	/**  0 to 1. */
+	fraction: number | null,
 	/**  Sealed fields re-sealed so far. */
 	done: number,
 	/**  Sealed fields in all. */
@@ -1084,18 +1353,12 @@ export type ScanProgress = {
 	bytes_read: number | null,
 };
 
-/**  Progress of a project scan. */
+/**  Progress of a project scan (a job). */
 export type ScanProgressed = {
-	/**  Markdown files found so far. */
-	files_seen: number,
-	/**  Files parsed (new or changed). */
-	files_parsed: number,
-	/**  Files not parsed again (same hash). */
-	files_unchanged: number,
-	/**  Files not read (too large, binary, unreadable). */
-	files_skipped: number,
-	/**  Bytes read (a float: may exceed 2^32). */
-	bytes_read: number | null,
+	/**  The scan's job id (to cancel it). */
+	job_id: number | null,
+	/**  The counters so far. */
+	progress: ScanProgress,
 };
 
 /**  What a scan did and found. */
@@ -1391,8 +1654,11 @@ export type UiError = UiError_Serialize | UiError_Deserialize;
 
 /**  A core error for the UI: code, redacted message, suggestion. */
 export type UiError_Deserialize = {
-	/**  Stable code, e.g. `vault.wrong_passphrase`. */
-	code: string,
+	/**
+	 *  Stable code, e.g. `vault.wrong_passphrase` (a TypeScript union of
+	 *  every code in the bindings).
+	 */
+	code: ErrorCode,
 	/**  Redacted message. */
 	message: string,
 	/**  What the user can do. */
@@ -1405,8 +1671,11 @@ export type UiError_Deserialize = {
 
 /**  A core error for the UI: code, redacted message, suggestion. */
 export type UiError_Serialize = {
-	/**  Stable code, e.g. `vault.wrong_passphrase`. */
-	code: string,
+	/**
+	 *  Stable code, e.g. `vault.wrong_passphrase` (a TypeScript union of
+	 *  every code in the bindings).
+	 */
+	code: ErrorCode,
 	/**  Redacted message. */
 	message: string,
 	/**  What the user can do. */
@@ -1439,7 +1708,10 @@ export type Unparsed = {
 	message: string,
 };
 
-/**  The vault was locked (`idle`: the auto-lock timer; `user`: the UI asked). */
+/**
+ *  The vault was locked (`idle`: the auto-lock timer; `user`: the UI
+ *  asked; `rotation_failed`: a key rotation stopped part-way).
+ */
 export type VaultLocked = {
 	/**  Why. */
 	reason: string,
