@@ -161,6 +161,8 @@ pub struct Recommendation {
     pub documentation_url: Option<String>,
     /// 0.0–1.0.
     pub match_score: f64,
+    /// The match score's band (the same bands as confidence).
+    pub match_level: ConfidenceLevel,
     /// The user's decision.
     pub user_status: ReviewStatus,
 }
@@ -651,6 +653,7 @@ pub fn recommendations(vault: &Vault, reference: &str) -> Result<Vec<Recommendat
                     free_tier_available: r.get(6)?,
                     documentation_url: r.get(7)?,
                     match_score: r.get(8)?,
+                    match_level: ConfidenceLevel::Low,
                     user_status: ReviewStatus::New,
                 },
                 r.get::<_, String>(9)?,
@@ -660,6 +663,7 @@ pub fn recommendations(vault: &Vault, reference: &str) -> Result<Vec<Recommendat
         for row in rows {
             let (mut rec, status) = row?;
             rec.user_status = ReviewStatus::parse(&status)?;
+            rec.match_level = ConfidenceLevel::of(rec.match_score);
             rec.capability_label = capabilities::get(&rec.capability_needed)
                 .map_or_else(|| rec.capability_needed.clone(), |c| c.label.to_owned());
             out.push(rec);

@@ -1,7 +1,7 @@
 // Typed access to the backend: the generated bindings, with each command's
 // Result unwrapped so callers `await` data and `catch` a UiError.
 import { commands, events } from "./bindings";
-import type { UiError } from "./bindings";
+import type { ErrorCode, UiError } from "./bindings";
 
 export type * from "./bindings";
 export { events };
@@ -10,7 +10,7 @@ type Res<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
 
 /** A UiError thrown by api calls; branch on `code`, show message + suggestion. */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly suggestion: string;
   readonly recoverable: boolean;
   readonly retryAfterSecs: number | null;

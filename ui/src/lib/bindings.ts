@@ -1199,6 +1199,8 @@ export type Recommendation_Deserialize = {
 	documentation_url?: string | null,
 	/**  0.0–1.0. */
 	match_score: number | null,
+	/**  The match score's band (the same bands as confidence). */
+	match_level: ConfidenceLevel,
 	/**  The user's decision. */
 	user_status: ReviewStatus,
 };
@@ -1225,6 +1227,8 @@ export type Recommendation_Serialize = {
 	documentation_url: string | null,
 	/**  0.0–1.0. */
 	match_score: number | null,
+	/**  The match score's band (the same bands as confidence). */
+	match_level: ConfidenceLevel,
 	/**  The user's decision. */
 	user_status: ReviewStatus,
 };

@@ -1,9 +1,13 @@
 // Errors for display: message and suggestion, with the code to branch on.
 // Never shows raw JSON.
 
-/** What the UI shows for a failed call. */
+import type { ErrorCode } from "./bindings";
+
+/** What the UI shows for a failed call. `code` is one of the backend's
+ * codes (a union generated from core's taxonomy), so a typo in a
+ * comparison does not compile. */
 export interface ErrorInfo {
-  code: string;
+  code: ErrorCode;
   message: string;
   suggestion: string;
   retryAfterSecs: number | null;
@@ -32,7 +36,7 @@ export function describeError(e: unknown): ErrorInfo {
       const suggestion = field(e, "suggestion");
       const retry = field(e, "retryAfterSecs") ?? field(e, "retry_after_secs");
       return {
-        code,
+        code: code as ErrorCode,
         message: sentence(message),
         suggestion: typeof suggestion === "string" ? sentence(suggestion) : "",
         retryAfterSecs: typeof retry === "number" ? retry : null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Requirement } from "./bindings";
-import { citationLabel, confidenceLevel, missingEnvVars, percent, scanSummary, sizeLabel, skipLabel, toggleStatus } from "./projects";
+import { citationLabel, missingEnvVars, percent, scanSummary, sizeLabel, skipLabel, toggleStatus } from "./projects";
 
 function req(status: Requirement["user_status"], vars: [string, "missing" | "in_vault" | "in_dotenv"][]): Requirement {
   return {
@@ -8,6 +8,7 @@ function req(status: Requirement["user_status"], vars: [string, "missing" | "in_
     provider_id: "openai",
     provider_name: "OpenAI",
     confidence: 0.8,
+    confidence_level: "high",
     user_status: status,
     env_vars: vars.map(([name, state]) => ({ name, state, in_vault: state === "in_vault", in_dotenv: state === "in_dotenv" })),
     citations: [],
@@ -16,8 +17,7 @@ function req(status: Requirement["user_status"], vars: [string, "missing" | "in_
 }
 
 describe("confidence", () => {
-  it("bands and percents", () => {
-    expect([1, 0.7, 0.5, 0.4, 0.3, null].map(confidenceLevel)).toEqual(["high", "high", "medium", "medium", "low", "low"]);
+  it("percents", () => {
     expect(percent(0.8)).toBe("80%");
     expect(percent(null)).toBe("0%");
   });

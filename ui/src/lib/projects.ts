@@ -1,19 +1,8 @@
 // The Projects screen's logic: labels for confidence, env var states,
 // citations and skipped files; what a scan did, in words.
 
-import type { Citation, EnvVarState, Requirement, ReviewStatus, ScanProgressed, SkipReason } from "./bindings";
+import type { Citation, EnvVarState, Requirement, ReviewStatus, ScanProgress, SkipReason } from "./bindings";
 import { plural } from "./format";
-
-/** Confidence bands shown as badges. */
-export type Level = "high" | "medium" | "low";
-
-/** ≥ 0.7 high (an env var names it), ≥ 0.4 medium, else low (a name or a link only). */
-export function confidenceLevel(c: number | null): Level {
-  const v = c ?? 0;
-  if (v >= 0.7) return "high";
-  if (v >= 0.4) return "medium";
-  return "low";
-}
 
 /** "0.8" → "80%". */
 export function percent(c: number | null): string {
@@ -58,7 +47,7 @@ export function skipLabel(r: SkipReason): string {
 }
 
 /** "12 files: 10 read, 1 unchanged, 1 skipped" (zero parts left out). */
-export function scanSummary(p: ScanProgressed): string {
+export function scanSummary(p: ScanProgress): string {
   const parts = [
     p.files_parsed ? `${p.files_parsed} read` : "",
     p.files_unchanged ? `${p.files_unchanged} unchanged` : "",

@@ -4,6 +4,8 @@
 import { api } from "./api";
 import type { ProfileRecord, ProviderInfo, SecretPage, Settings, Unlocked } from "./api";
 import { describeError, type ErrorInfo } from "./errors";
+import { jobs } from "./jobs.svelte";
+import { scans } from "./scans.svelte";
 import { toasts } from "./toasts.svelte";
 
 /** Views of the main screen. */
@@ -140,8 +142,10 @@ export class Session {
     this.creating = false;
     this.view = "secrets";
     if (wasUnlocked || reason !== "user") this.lockNote = LOCK_NOTES[reason];
-    // Toasts can name keys; none survive a lock.
+    // Toasts can name keys; none survive a lock. Jobs stopped with the vault.
     toasts.clear();
+    jobs.clear();
+    scans.clear();
   }
 
   /** Lock now (Lock button, Ctrl+L). The UI locks even if the call fails. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Task } from "./task.svelte";
 
-const describeError = (e: unknown) => ({ code: "x.y", message: String(e), suggestion: "", retryAfterSecs: null });
+import type { ErrorInfo } from "./errors";
+
+const describeError = (e: unknown): ErrorInfo => ({ code: "internal", message: String(e), suggestion: "", retryAfterSecs: null });
 
 describe("Task", () => {
   it("is busy with a label while running and returns the result", async () => {
