@@ -52,7 +52,7 @@ e2e: desktop
 
 ## Regenerate ui/src/lib/bindings.ts from the Tauri commands.
 bindings:
-	KEYCLAVE_WRITE_BINDINGS=1 $(CARGO) test -p keyclave-desktop --test bindings
+	KEYCLAVE_WRITE_BINDINGS=1 $(CARGO) test -p keyclave-desktop --test it bindings
 
 ## Criterion benchmarks (core/benches); figures in target/criterion.
 bench: setup

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod background;
 mod bundle;
 mod bundle_fuzz;
 mod common;
@@ -13,6 +14,7 @@ mod dotenv_vault;
 mod errors;
 mod import;
 mod profiles;
+mod reveal;
 mod rotation;
 mod scan;
 mod schema;

@@ -315,3 +315,55 @@ fn a_name_two_projects_share_is_refused_and_paths_still_work() {
         fs::canonicalize(&a).unwrap().to_string_lossy()
     );
 }
+
+/// Set a file's modification time `secs` seconds in the past.
+fn age(path: &std::path::Path, secs: u64) {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
+}
+
+#[test]
+fn a_rescan_reads_no_unchanged_file_only_changed_or_racy_ones() {
+    let fx = Fixture::new();
+    let v = fx.unlock();
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = (0..20).map(|i| dir.path().join(format!("doc{i}.md"))).collect();
+    for f in &files {
+        fs::write(f, "Needs `OPENAI_API_KEY`.\n").unwrap();
+        age(f, 3600);
+    }
+    let scan = || projects::scan(&v, dir.path(), &ScanOptions::default(), &mut |_| {}).unwrap().progress;
+    let first = scan();
+    assert_eq!((first.files_parsed, first.files_unchanged), (20, 0));
+    assert!(first.bytes_read > 0);
+
+    let again = scan();
+    assert_eq!(
+        (again.files_parsed, again.files_unchanged, again.bytes_read),
+        (0, 20, 0),
+        "stat alone decides"
+    );
+
+    // A changed file (new size and mtime) is read and parsed, alone.
+    fs::write(&files[3], "Needs `OPENAI_API_KEY` and `GITHUB_TOKEN`.\n").unwrap();
+    let changed = scan();
+    assert_eq!((changed.files_parsed, changed.files_unchanged), (1, 19));
+    assert_eq!(changed.bytes_read, fs::metadata(&files[3]).unwrap().len());
+    let reqs = projects::requirements(&v, &dir.path().to_string_lossy()).unwrap();
+    assert!(reqs.iter().any(|r| r.provider_id == "github"), "the change was seen");
+
+    // Its record is racy (taken right after it changed): the next scan
+    // hashes it again (same hash: unchanged), and then trusts the stat.
+    let racy = scan();
+    assert_eq!((racy.files_parsed, racy.files_unchanged), (0, 20));
+    assert_eq!(racy.bytes_read, fs::metadata(&files[3]).unwrap().len());
+    age(&files[3], 3600);
+    let touched = scan();
+    assert_eq!((touched.files_parsed, touched.bytes_read), (0, fs::metadata(&files[3]).unwrap().len()));
+    assert_eq!(scan().bytes_read, 0, "re-recorded with its new mtime: not read again");
+
+    // A removed file is noticed without reading anything.
+    fs::remove_file(&files[0]).unwrap();
+    let report = projects::scan(&v, dir.path(), &ScanOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((report.files_removed, report.progress.bytes_read), (1, 0));
+}

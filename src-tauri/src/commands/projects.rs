@@ -52,16 +52,17 @@ pub async fn scan(state: &AppState, dir: String) -> CmdResult<ScanReport> {
     blocking(move || {
         let options = ScanOptions { cancel: Some(job.token().clone()), ..ScanOptions::default() };
         let job_id = job.id() as f64;
-        let mut last = Instant::now();
+        // The first report goes out at once ("finding files" → counts).
+        let mut last: Option<Instant> = None;
         let mut progress = |p: &ScanProgress| {
-            if last.elapsed() >= PROGRESS_EVERY {
+            if last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
                 emit(AppEvent::Scan(ScanProgressed { job_id, progress: *p }));
                 job.progress(JobProgress {
                     done: p.files_seen,
                     total: None,
                     message: format!("{} Markdown files read", p.files_seen),
                 });
-                last = Instant::now();
+                last = Some(Instant::now());
             }
         };
         let report = projects::scan(&vault, &root, &options, &mut progress);

@@ -1,5 +1,5 @@
 //! The committed TypeScript bindings match the commands and events.
-//! `KEYCLAVE_WRITE_BINDINGS=1 cargo test -p keyclave-desktop --test bindings`
+//! `KEYCLAVE_WRITE_BINDINGS=1 cargo test -p keyclave-desktop --test it bindings`
 //! (or `make bindings`) rewrites them.
 
 #[test]
