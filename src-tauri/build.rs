@@ -48,6 +48,8 @@ fn keyclave_commands() -> &'static [&'static str] {
         "list_projects",
         "scan_project",
         "cancel_scan",
+        "list_jobs",
+        "cancel_job",
         "project_details",
         "set_requirement_status",
         "set_recommendation_status",

@@ -50,7 +50,10 @@ pub async fn scan(state: &AppState, dir: String) -> CmdResult<ScanReport> {
     let job = state.session().jobs().start(&vault, JobKind::Scan, label);
     let emit = state.emitter();
     blocking(move || {
-        let options = ScanOptions { cancel: Some(job.token().clone()), ..ScanOptions::default() };
+        // A background job leaves a core to the window (on two cores, a
+        // scan on both starves the web view's rendering of answers).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+        let options = ScanOptions { cancel: Some(job.token().clone()), threads, ..ScanOptions::default() };
         let job_id = job.id() as f64;
         // The first report goes out at once ("finding files" → counts).
         let mut last: Option<Instant> = None;
