@@ -37,6 +37,7 @@ desktop: ui
 	$(CARGO) build --locked -p keyclave-desktop -p keyclave-cli
 
 lint: ui
+	python3 scripts/check-structure.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 

@@ -1005,7 +1005,7 @@ WHERE providers.display_name IS NOT excluded.display_name
 /// re-seed with an unchanged registry writes nothing. The user's
 /// `discovery_enabled` choice is never overwritten. The caller wraps this in
 /// a transaction.
-pub fn seed(conn: &rusqlite::Connection, now: &str) -> rusqlite::Result<()> {
+pub(crate) fn seed(conn: &rusqlite::Connection, now: &str) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(SEED_SQL)?;
     let mut written = 0usize;
     for p in PROVIDERS {

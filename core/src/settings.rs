@@ -68,7 +68,7 @@ impl Settings {
 }
 
 /// Insert the default row for a new profile.
-pub fn insert_default(conn: &Connection, profile_id: &str) -> Result<()> {
+pub(crate) fn insert_default(conn: &Connection, profile_id: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO profile_settings (profile_id, updated_at) VALUES (?1, ?2)",
         params![profile_id, crate::time::now()],
@@ -77,7 +77,7 @@ pub fn insert_default(conn: &Connection, profile_id: &str) -> Result<()> {
 }
 
 /// Load the settings row.
-pub fn load(conn: &Connection, profile_id: &str) -> Result<Settings> {
+pub(crate) fn load(conn: &Connection, profile_id: &str) -> Result<Settings> {
     conn.prepare_cached(
         "SELECT auto_lock_timeout_seconds, clipboard_auto_clear_seconds, audit_retention_max_count,
                 audit_retention_max_days, online_mode_enabled, local_llm_assist_enabled
@@ -100,7 +100,7 @@ pub fn load(conn: &Connection, profile_id: &str) -> Result<Settings> {
 }
 
 /// Store validated settings.
-pub fn save(conn: &Connection, profile_id: &str, s: &Settings) -> Result<()> {
+pub(crate) fn save(conn: &Connection, profile_id: &str, s: &Settings) -> Result<()> {
     s.validate()?;
     conn.execute(
         "UPDATE profile_settings SET auto_lock_timeout_seconds = ?2, clipboard_auto_clear_seconds = ?3,
