@@ -351,9 +351,7 @@ pub fn reveal(
     provider_id: Option<&str>,
     code: Option<&str>,
 ) -> Result<SecretString> {
-    let s = find(vault, key_name, provider_id)?;
-    let grant = reveal::authorize(vault, Purpose::Reveal, code)?;
-    decrypt_audited(vault, &s, &grant, EventType::SecretReveal)
+    hand_out(vault, key_name, provider_id, code, Purpose::Reveal, EventType::SecretReveal)
 }
 
 /// Decrypt one value for the clipboard. Records a `secret.copy` event.
@@ -363,9 +361,20 @@ pub fn copy(
     provider_id: Option<&str>,
     code: Option<&str>,
 ) -> Result<SecretString> {
+    hand_out(vault, key_name, provider_id, code, Purpose::Copy, EventType::SecretCopy)
+}
+
+fn hand_out(
+    vault: &Vault,
+    key_name: &str,
+    provider_id: Option<&str>,
+    code: Option<&str>,
+    purpose: Purpose,
+    event: EventType,
+) -> Result<SecretString> {
     let s = find(vault, key_name, provider_id)?;
-    let grant = reveal::authorize(vault, Purpose::Copy, code)?;
-    decrypt_audited(vault, &s, &grant, EventType::SecretCopy)
+    let grant = reveal::authorize(vault, purpose, code)?;
+    decrypt_audited(vault, &s, &grant, event)
 }
 
 fn decrypt_audited(

@@ -10,7 +10,7 @@ import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { cli, click, fill, launch, removeHome, repo, row, screenshot, tempHome, textOf, visible } from "./harness.mjs";
+import { cli, click, fill, launch, removeHome, repo, row, screenshot, tempHome, textOf, unlockAs, visible } from "./harness.mjs";
 
 const PASS = "background passphrase for tests";
 const STRIPE = "sk_test_E2eBackgroundStripe01234";
@@ -70,11 +70,7 @@ after(async () => {
 });
 
 async function unlock(b, profile) {
-  const select = await visible(b, "#unlock-profile");
-  await select.selectByVisibleText(profile);
-  await fill(b, "#unlock-passphrase", PASS);
-  await click(b, '[data-testid="unlock-submit"]');
-  await visible(b, '[data-testid="nav-secrets"]', 30000);
+  await unlockAs(b, profile, PASS);
 }
 
 async function scanRunning(b) {

@@ -187,3 +187,12 @@ export async function rows(browser) {
 export async function row(browser, keyName) {
   return visible(browser, `[data-testid="secret-row"][data-key-name="${keyName}"]`);
 }
+
+/** Pick `profile` on the unlock screen, type `passphrase`, wait for the main screen. */
+export async function unlockAs(browser, profile, passphrase) {
+  const select = await visible(browser, "#unlock-profile");
+  await select.selectByVisibleText(profile);
+  await fill(browser, "#unlock-passphrase", passphrase);
+  await click(browser, '[data-testid="unlock-submit"]');
+  await visible(browser, '[data-testid="nav-secrets"]', 30000);
+}

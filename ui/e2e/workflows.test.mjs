@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { cli, click, fill, launch, removeHome, row, screenshot, tempHome, textOf, visible } from "./harness.mjs";
+import { cli, click, fill, launch, removeHome, row, screenshot, tempHome, textOf, unlockAs, visible } from "./harness.mjs";
 
 const PASS = "workflow passphrase for tests";
 const BUNDLE_PASS = "bundle password 42";
@@ -57,11 +57,7 @@ after(async () => {
 });
 
 async function unlock(b, profile) {
-  const select = await visible(b, "#unlock-profile");
-  await select.selectByVisibleText(profile);
-  await fill(b, "#unlock-passphrase", PASS);
-  await click(b, '[data-testid="unlock-submit"]');
-  await visible(b, '[data-testid="nav-secrets"]', 30000);
+  await unlockAs(b, profile, PASS);
 }
 
 async function pageHasNoValue(b) {
