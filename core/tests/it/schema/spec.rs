@@ -666,6 +666,12 @@ pub(crate) const INDEXES: &[(&str, &[&str], bool)] = &[
     ("secrets", &["project_id"], false),
     ("projects", &["profile_id", "root_path"], true),
     ("project_docs", &["project_id", "path"], true),
+    // 0005: the stat comparison of a rescan reads only this index.
+    (
+        "project_docs",
+        &["project_id", "path", "sha256", "size_bytes", "mtime_ns", "inode", "stat_checked_at_ns"],
+        false,
+    ),
     ("project_requirements", &["project_id", "provider_id"], false),
     ("dotenv_targets", &["project_id", "path"], true),
     ("audit_events", &["profile_id", "created_at DESC"], false),
