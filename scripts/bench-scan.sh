@@ -14,7 +14,9 @@ if [ ! -d "$dir" ]; then
   echo "generating $files files of ~$size bytes in $dir"
   python3 "$here/gen-md-tree.py" "$dir" "$files" "$size"
 fi
-cargo build --release --locked -p keyclave-core --example scan_tree -p keyclave-cli
+# Two builds: `--example` would limit the other package to examples too.
+cargo build --release --locked -p keyclave-core --example scan_tree
+cargo build --release --locked -p keyclave-cli --bin keyclave
 scan="$CARGO_TARGET_DIR/release/examples/scan_tree"
 kc="$CARGO_TARGET_DIR/release/keyclave"
 bytes=$(find "$dir" -type f -name '*.md' -printf '%s\n' | awk '{s+=$1} END {print s}')

@@ -173,7 +173,6 @@ impl KeyClave {
         drop(auth.kek);
         let index = Index::open(&self.root.index_db())?;
         let v = Vault::open(self.root.clone(), index, rec, pvk, version)?;
-        crate::totp::sync_flag(&v)?;
         after_unlock(&v, auth.meta.failed_unlock_count, auth.meta.last_failed_unlock_at.as_deref())?;
         Ok(v)
     }
@@ -181,12 +180,13 @@ impl KeyClave {
 
 /// Work done right after unlock, in one transaction: deliver events
 /// recorded while locked, note failed attempts, record the unlock, apply
-/// audit retention.
+/// audit retention, and read whether TOTP is on (to repair index.db's
+/// mirror of it).
 fn after_unlock(vault: &Vault, failed_attempts: u32, last_failed_at: Option<&str>) -> Result<()> {
     let profile_id = vault.profile_id();
     let pending = vault.index().pending_events(&profile_id)?;
     let s = vault.settings();
-    vault.write(|w| {
+    let totp_enabled = vault.write(|w| {
         for e in &pending {
             audit::insert(w, &profile_id, &e.id, &e.event_type, &e.created_at, &e.metadata_json_redacted)?;
         }
@@ -198,8 +198,9 @@ fn after_unlock(vault: &Vault, failed_attempts: u32, last_failed_at: Option<&str
         }
         w.record(EventType::Unlock, json!({}))?;
         audit::apply_retention(w, &profile_id, s.audit_retention_max_count, s.audit_retention_max_days)?;
-        Ok(())
+        crate::totp::enabled_in(w, &profile_id)
     })?;
+    crate::totp::sync_flag(vault, totp_enabled)?;
     // Delivery is idempotent (events keep their ids), so marking after the
     // vault commit is safe even if we crash in between.
     let ids: Vec<String> = pending.into_iter().map(|e| e.id).collect();

@@ -337,11 +337,16 @@ fn row(vault: &Vault) -> Result<Row> {
     vault.read(|conn| load(conn, &id))
 }
 
+/// Whether TOTP is on, as the vault records it.
+pub(crate) fn enabled_in(conn: &Connection, profile_id: &str) -> Result<bool> {
+    Ok(load(conn, profile_id)?.secret.is_some())
+}
+
 /// Index.db mirrors whether TOTP is on (so it can be shown before unlock);
 /// the vault is the source of truth. Repair the mirror if a crash fell
-/// between the two writes. Called right after unlock.
-pub(crate) fn sync_flag(vault: &Vault) -> Result<()> {
-    let enabled = row(vault)?.secret.is_some();
+/// between the two writes. Called right after unlock with what the vault
+/// says ([`enabled_in`]).
+pub(crate) fn sync_flag(vault: &Vault, enabled: bool) -> Result<()> {
     if enabled != vault.profile().totp_enabled {
         vault.set_totp_flag(enabled)?;
     }
