@@ -57,17 +57,20 @@ pub enum Command {
     /// Write vault keys into a project's `.env`: preview, patch, generate, restore.
     #[command(subcommand)]
     Env(EnvCmd),
-    /// Scan a project folder's Markdown for the API keys it needs.
+    /// Scan a project folder's docs for the API keys it needs.
     ///
-    /// Registers the folder as a project, reads every *.md and README
-    /// (respecting .gitignore; node_modules, target, … excluded), and
+    /// Registers the folder as a project, reads every *.md, *.mdx, *.rst
+    /// and README, and the names and comments of env templates
+    /// (.env.example, .env.sample, …; never a real .env), respecting
+    /// .gitignore (node_modules, target, changelogs and AI-assistant
+    /// instructions excluded), and
     /// reports each provider with its confidence, citations and whether
     /// each env var is in the vault or the project's .env. Unchanged files
     /// are not parsed again.
     Scan {
         /// The project folder.
         dir: PathBuf,
-        /// Skip Markdown files larger than this many bytes.
+        /// Skip docs larger than this many bytes.
         #[arg(long, value_name = "BYTES", default_value_t = keyclave_core::scan::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
         /// Show every citation (default: the first three per provider).

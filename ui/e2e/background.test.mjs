@@ -90,7 +90,7 @@ test("search and reveal answer during a 20,000-file scan, and Ctrl+L stops it", 
     await screenshot(b, "no-scan-in-status-bar");
     throw e;
   }
-  await b.waitUntil(async () => /\d+ Markdown files?:/.test(await textOf(b, '[data-testid="projects-progress"]')), { timeout: 10000 });
+  await b.waitUntil(async () => /\d+ docs?:/.test(await textOf(b, '[data-testid="projects-progress"]')), { timeout: 10000 });
   await screenshot(b, "scan-progress");
 
   // While it runs: go to the secrets and search.

@@ -115,7 +115,7 @@ test("import, scan a project, .env from what it needs, then a bundle into a seco
     await screenshot(b, "scan-error");
     assert.fail(`scan failed: ${await textOf(b, '[data-testid="form-error"]')}`);
   }
-  assert.match(await textOf(b, '[data-testid="projects-summary"]'), /1 Markdown file: 1 read/);
+  assert.match(await textOf(b, '[data-testid="projects-summary"]'), /1 doc: 1 read/);
   const openai = await textOf(b, '[data-testid="requirement-openai"]');
   assert.match(openai, /OPENAI_API_KEY\s*In vault/);
   assert.match(openai, /README\.md:5–7/, "the fenced block is cited");

@@ -40,7 +40,7 @@ pub fn scan(ctx: Context, dir: &Path, max_file_size: u64, all_citations: bool) -
 fn print_scan(r: &ScanReport, all_citations: bool) {
     let p = &r.progress;
     println!(
-        "Scanned {} ({} Markdown files: {} parsed, {} unchanged, {} skipped; {:.1} MB in {} ms).",
+        "Scanned {} ({} docs: {} parsed, {} unchanged, {} skipped; {:.1} MB in {} ms).",
         r.project.root_path,
         p.files_seen,
         p.files_parsed,

@@ -3,9 +3,13 @@
 //!
 //! [`scan_folder`] walks a folder in parallel (the `ignore` crate: the
 //! project's `.gitignore` plus the default exclusions [`EXCLUDED_DIRS`]),
-//! reads `*.md`, `*.markdown` and extensionless `README` files, skips
-//! binaries and files over the size limit with a reason, hashes each file
-//! (SHA-256) and applies [`rules::infer`] to the files whose hash changed.
+//! reads the files where projects describe their keys ([`doc_kind`]:
+//! Markdown and MDX, reStructuredText and plain-text READMEs, and env
+//! templates such as `.env.example`, never a real `.env`), leaves out the
+//! docs that are not about the project's own use ([`EXCLUDED_DOCS`]:
+//! changelogs, AI-assistant instructions), skips binaries and files over
+//! the size limit with a reason, hashes each file (SHA-256) and applies
+//! [`rules::infer`] to the files whose hash changed.
 //!
 //! A file whose size, modification time and inode are those recorded at
 //! its last scan is not read at all (git's index does the same), unless
@@ -33,11 +37,58 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, ErrorCode, Result};
 pub use rules::{Evidence, Rule};
 
-/// Folders never walked, wherever they are in the tree.
-pub const EXCLUDED_DIRS: &[&str] =
-    &[".git", "node_modules", "dist", "build", ".venv", "__pycache__", "target"];
+/// Folders never walked, wherever they are in the tree: dependencies,
+/// build output, and the instructions and plans of AI coding assistants
+/// (they name the assistant's provider, not one the project calls).
+pub const EXCLUDED_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "dist",
+    "build",
+    ".venv",
+    "__pycache__",
+    "target",
+    ".cursor",
+    ".claude",
+    ".agents",
+    ".windsurf",
+    ".changeset",
+];
 
-/// Default size limit of one Markdown file (4 MiB): larger ones are
+/// Docs never read (lower case, matched on the file name): release
+/// history says what changed, not what the project needs now, and
+/// assistant instruction files are guidance for a coding tool.
+pub const EXCLUDED_DOCS: &[&str] = &[
+    "changelog.md",
+    "changes.md",
+    "history.md",
+    "news.md",
+    "releases.md",
+    "release_notes.md",
+    "release-notes.md",
+    "claude.md",
+    "agents.md",
+    "gemini.md",
+    "copilot-instructions.md",
+];
+
+/// How a doc is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// Markdown or MDX (fenced, indented and inline code are code).
+    Markdown,
+    /// reStructuredText or plain text: read like Markdown (its indented
+    /// literal blocks are code).
+    Text,
+    /// An env template (`.env.example`): only names and comments are read,
+    /// never values.
+    EnvTemplate,
+}
+
+/// Words that make a `.env.*` file a template rather than real settings.
+const TEMPLATE_WORDS: &[&str] = &["example", "sample", "template", "dist", "defaults"];
+
+/// Default size limit of one doc (4 MiB): larger ones are
 /// generated or vendored, not documentation someone wrote.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 << 20;
 
@@ -196,7 +247,7 @@ impl FileScan {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ScanProgress {
-    /// Markdown files found so far.
+    /// Docs found so far.
     pub files_seen: u32,
     /// Files parsed (new or changed).
     pub files_parsed: u32,
@@ -209,7 +260,7 @@ pub struct ScanProgress {
     pub bytes_read: u64,
 }
 
-/// A finished walk: every Markdown file, sorted by path.
+/// A finished walk: every doc, sorted by path.
 #[derive(Debug, Clone)]
 pub struct FolderScan {
     /// One entry per file found.
@@ -220,11 +271,30 @@ pub struct FolderScan {
     pub elapsed: Duration,
 }
 
-/// Whether the scanner reads this file name: `*.md`, `*.markdown`, or a
-/// `README` without extension (any case).
-pub fn is_markdown(name: &str) -> bool {
+/// How the scanner reads a file of this name, or `None` when it does not:
+/// `*.md`, `*.markdown`, `*.mdx` and an extensionless `README` are
+/// Markdown; `*.rst` and `README.txt` are text; `.env.example`,
+/// `.env.local.example`, `.env.sample`, `.env.template`, `example.env` and
+/// the like are env templates. A real `.env` (`.env`, `.env.local`,
+/// `.env.production`) holds values and is never read; neither is a name in
+/// [`EXCLUDED_DOCS`]. Any case.
+pub fn doc_kind(name: &str) -> Option<DocKind> {
     let lower = name.to_ascii_lowercase();
-    lower.ends_with(".md") || lower.ends_with(".markdown") || lower == "readme"
+    if EXCLUDED_DOCS.contains(&lower.as_str()) || lower.starts_with("changelog") {
+        return None;
+    }
+    let env_like = lower.starts_with(".env.") || lower.ends_with(".env");
+    if env_like {
+        let template = lower.split('.').any(|part| TEMPLATE_WORDS.contains(&part));
+        return template.then_some(DocKind::EnvTemplate);
+    }
+    if [".md", ".markdown", ".mdx"].iter().any(|ext| lower.ends_with(ext)) || lower == "readme" {
+        Some(DocKind::Markdown)
+    } else if lower.ends_with(".rst") || lower == "readme.txt" {
+        Some(DocKind::Text)
+    } else {
+        None
+    }
 }
 
 /// Check that a project root is a readable folder.
@@ -251,6 +321,7 @@ fn scan_file(
     root: &Path,
     path: &Path,
     stat: FileStat,
+    kind: DocKind,
     options: &ScanOptions,
     known: &FxHashMap<String, KnownFile>,
 ) -> (FileScan, u64) {
@@ -279,7 +350,11 @@ fn scan_file(
     if before.is_some_and(|k| k.sha256 == sha256) {
         return (FileScan::Unchanged { path: rel, rehashed: Some(stat) }, read);
     }
-    (FileScan::Parsed { path: rel, sha256, evidence: rules::infer(&bytes), stat }, read)
+    let evidence = match kind {
+        DocKind::Markdown | DocKind::Text => rules::infer(&bytes),
+        DocKind::EnvTemplate => rules::infer_env_template(&bytes),
+    };
+    (FileScan::Parsed { path: rel, sha256, evidence, stat }, read)
 }
 
 /// What the walker threads share: their finished results and counters.
@@ -332,7 +407,7 @@ impl Drop for Visitor<'_> {
     }
 }
 
-/// Scan one walk entry if it is a Markdown file (None otherwise).
+/// Scan one walk entry if it is a doc (None otherwise).
 fn visit(
     entry: std::result::Result<ignore::DirEntry, ignore::Error>,
     root: &Path,
@@ -342,9 +417,10 @@ fn visit(
     match entry {
         Ok(e) => {
             let is_file = e.file_type().is_some_and(|t| t.is_file());
-            if !is_file || !is_markdown(&e.file_name().to_string_lossy()) {
+            if !is_file {
                 return None;
             }
+            let kind = doc_kind(&e.file_name().to_string_lossy())?;
             let stat = match e.metadata() {
                 Ok(m) => FileStat::of(&m),
                 Err(err) => {
@@ -355,7 +431,7 @@ fn visit(
                     ));
                 }
             };
-            Some(scan_file(root, e.path(), stat, options, known))
+            Some(scan_file(root, e.path(), stat, kind, options, known))
         }
         Err(err) => {
             let path = match &err {
@@ -368,7 +444,7 @@ fn visit(
     }
 }
 
-/// Walk `root` and scan every Markdown file in parallel. `known` maps a
+/// Walk `root` and scan every doc in parallel. `known` maps a
 /// relative path to its last scan: those files are not read again when
 /// their stat matches, nor parsed again when their hash does. `progress`
 /// is called from this thread about ten times a second and once at the
@@ -444,12 +520,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_names() {
-        for yes in ["README.md", "docs.MD", "a.markdown", "README", "readme"] {
-            assert!(is_markdown(yes), "{yes}");
+    fn doc_names_and_their_kinds() {
+        for md in ["README.md", "docs.MD", "a.markdown", "README", "readme", "notes.mdx", "Intro.MDX"] {
+            assert_eq!(doc_kind(md), Some(DocKind::Markdown), "{md}");
         }
-        for no in ["README.txt", "md", "notes.mdx", "README.md.bak"] {
-            assert!(!is_markdown(no), "{no}");
+        for text in ["README.rst", "install.rst", "README.txt"] {
+            assert_eq!(doc_kind(text), Some(DocKind::Text), "{text}");
+        }
+        for template in [
+            ".env.example",
+            ".env.local.example",
+            ".env.sample",
+            ".env.template",
+            ".env.dist",
+            ".env.example.local",
+            "example.env",
+            ".ENV.EXAMPLE",
+        ] {
+            assert_eq!(doc_kind(template), Some(DocKind::EnvTemplate), "{template}");
+        }
+        for no in [
+            ".env",
+            ".env.local",
+            ".env.production",
+            "prod.env",
+            "notes.txt",
+            "md",
+            "README.md.bak",
+            "CHANGELOG.md",
+            "changelog-2023.md",
+            "CLAUDE.md",
+            "AGENTS.md",
+            "copilot-instructions.md",
+        ] {
+            assert_eq!(doc_kind(no), None, "{no}");
         }
     }
 }

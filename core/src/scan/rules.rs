@@ -1,4 +1,4 @@
-//! The inference rules, applied to one Markdown file.
+//! The inference rules, applied to one doc (Markdown, text or env template).
 //!
 //! One Aho-Corasick pass finds every registry env var, provider name,
 //! provider domain and capability phrase; one line pass then places each
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
 use super::capabilities;
+use crate::dotenv::ItemKind;
 use crate::providers;
 use crate::redact::{is_secret_key_name, redact};
 
@@ -253,10 +254,53 @@ enum LineKind {
     Indented,
 }
 
-/// Apply every rule to one file's bytes (any encoding; read as UTF-8 with
-/// replacement). Evidence comes out in line order, at most
+/// Apply every rule to one Markdown file's bytes (any encoding; read as
+/// UTF-8 with replacement). Evidence comes out in line order, at most
 /// [`PER_KEY_PER_FILE`] per (rule, subject, env var).
 pub fn infer(text: &[u8]) -> Vec<Evidence> {
+    infer_lines(text, Layout::Markdown)
+}
+
+/// Apply every rule to an env template (`.env.example`), read with the
+/// dotenv parser: each assignment counts as code naming its variable, each
+/// comment as prose. Values are never read, so no excerpt can hold one
+/// (an assignment's excerpt is `NAME=`); lines the parser does not
+/// understand are left out for the same reason.
+pub fn infer_env_template(text: &[u8]) -> Vec<Evidence> {
+    let text = String::from_utf8_lossy(text);
+    let doc = crate::dotenv::Document::parse(&text);
+    // A skeleton with the template's line numbers: names and comments
+    // only, blank lines everywhere else.
+    let mut skeleton = String::with_capacity(text.len() / 2);
+    let mut line = 1;
+    for item in doc.items() {
+        let first = *item.lines().start();
+        while line < first {
+            skeleton.push('\n');
+            line += 1;
+        }
+        match item.kind() {
+            ItemKind::Entry(e) => {
+                skeleton.push_str(e.key());
+                skeleton.push('=');
+            }
+            ItemKind::Comment => skeleton.push_str(doc.expose_raw(item).trim_end()),
+            ItemKind::Blank | ItemKind::Opaque => {}
+        }
+    }
+    infer_lines(skeleton.as_bytes(), Layout::EnvTemplate)
+}
+
+/// How the lines of a file are told apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Fences, indented blocks and inline spans are code.
+    Markdown,
+    /// `#` lines are prose, every other line is code.
+    EnvTemplate,
+}
+
+fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
     let auto = &*AUTOMATON;
     let hits = hits(text);
     let mut next_hit = 0;
@@ -277,25 +321,29 @@ pub fn infer(text: &[u8]) -> Vec<Evidence> {
         }
         line_no += 1;
 
-        let kind = match (open, fence(line)) {
-            (Some((ch, len, first, from)), Some((c, l, bare))) if c == ch && l >= len && bare => {
-                for ev in &mut out[from..] {
-                    if ev.line_start == first {
-                        ev.line_end = line_no;
+        let kind = if layout == Layout::EnvTemplate {
+            if line.trim_ascii_start().starts_with(b"#") { LineKind::Prose } else { LineKind::Indented }
+        } else {
+            match (open, fence(line)) {
+                (Some((ch, len, first, from)), Some((c, l, bare))) if c == ch && l >= len && bare => {
+                    for ev in &mut out[from..] {
+                        if ev.line_start == first {
+                            ev.line_end = line_no;
+                        }
                     }
+                    open = None;
+                    LineKind::FenceMarker
                 }
-                open = None;
-                LineKind::FenceMarker
+                (Some(_), _) => LineKind::Fenced,
+                (None, Some((ch, len, _))) => {
+                    open = Some((ch, len, line_no, out.len()));
+                    LineKind::FenceMarker
+                }
+                (None, None) if prev_blank_or_code && is_indented_code(line) && !is_blank(line) => {
+                    LineKind::Indented
+                }
+                (None, None) => LineKind::Prose,
             }
-            (Some(_), _) => LineKind::Fenced,
-            (None, Some((ch, len, _))) => {
-                open = Some((ch, len, line_no, out.len()));
-                LineKind::FenceMarker
-            }
-            (None, None) if prev_blank_or_code && is_indented_code(line) && !is_blank(line) => {
-                LineKind::Indented
-            }
-            (None, None) => LineKind::Prose,
         };
         prev_blank_or_code = is_blank(line) || kind == LineKind::Indented;
         let block_start = match (kind, open) {
@@ -429,11 +477,34 @@ mod tests {
     }
 
     #[test]
+    fn env_templates_give_names_and_comments_never_values() {
+        let text = "# OpenAI, from https://platform.openai.com\nOPENAI_API_KEY=sk-zqxVALUE0000000000000000\n\
+                    export GH_TOKEN='zqxQUOTED'\nbroken line zqxOPAQUE\nWIDGET_API_KEY=\n";
+        let ev = infer_env_template(text.as_bytes());
+        let got: Vec<_> = ev.iter().map(|e| (e.rule, e.subject.as_str(), e.line_start, e.in_code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Rule::ProviderName, "openai", 1, false),
+                (Rule::Domain, "openai", 1, false),
+                (Rule::EnvVar, "openai", 2, true),
+                (Rule::EnvVar, "github", 3, true),
+                (Rule::UnknownEnvVar, "generic", 5, true),
+            ]
+        );
+        assert_eq!(ev[2].excerpt, "OPENAI_API_KEY=");
+        for e in &ev {
+            assert!(!e.excerpt.contains("zqx"), "{e:?}");
+        }
+    }
+
+    #[test]
     fn unclosed_fences_crlf_and_invalid_utf8_do_not_panic() {
         for text in
             [&b"```\nGH_TOKEN\r\n"[..], b"\xff\xfe GH_TOKEN \xc3", b"", b"\n\n\n", b"````", b"`GH_TOKEN"]
         {
             let _ = infer(text);
+            let _ = infer_env_template(text);
         }
         assert_eq!(rules_for("GH_TOKEN\r\nGitHub\r\n", "github").len(), 2);
     }

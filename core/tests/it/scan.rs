@@ -367,3 +367,60 @@ fn a_rescan_reads_no_unchanged_file_only_changed_or_racy_ones() {
     let report = projects::scan(&v, dir.path(), &ScanOptions::default(), &mut |_| {}).unwrap();
     assert_eq!((report.files_removed, report.progress.bytes_read), (1, 0));
 }
+
+#[test]
+fn env_templates_mdx_and_rst_are_read_but_never_a_real_env_changelogs_or_assistant_notes() {
+    let fx = Fixture::new();
+    let v = fx.unlock();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        ".env.local.example",
+        "# Anthropic: https://console.anthropic.com\nANTHROPIC_API_KEY=sk-ant-zqxTEMPLATEVALUE00000000\n\n\
+         OPENROUTER_API_KEY=\"zqxQUOTED\nSECOND LINE\"\nACME_SERVICE_SECRET=\nLOG_LEVEL=debug\n",
+    );
+    write(root, ".env", "MISTRAL_API_KEY=zqxREALVALUE000000000000\n");
+    write(root, ".env.production", "XAI_API_KEY=zqxREALVALUE000000000000\n");
+    write(root, "docs/guide.mdx", "import X from './x'\n\nSet `GROQ_API_KEY` first.\n");
+    write(root, "README.rst", "Setup\n=====\n\nExport it::\n\n    COHERE_API_KEY=...\n");
+    write(root, "CHANGELOG.md", "- Added `PINECONE_API_KEY` support\n");
+    write(root, "CLAUDE.md", "Use `REPLICATE_API_TOKEN` in examples.\n");
+    write(root, ".cursor/rules/db.md", "`RESEND_API_KEY`\n");
+    let report = scan_it(&v, root);
+
+    let found: Vec<String> = providers_of(&report).into_iter().map(|(p, _)| p).collect();
+    for needed in ["anthropic", "openrouter", "groq", "cohere", "generic"] {
+        assert!(found.iter().any(|p| p == needed), "{needed} missing from {found:?}");
+    }
+    for never in ["mistral", "xai", "pinecone", "replicate", "resend"] {
+        assert!(!found.iter().any(|p| p == never), "{never} came from a file never read: {found:?}");
+    }
+    assert_eq!(report.progress.files_seen, 3, "the template, the MDX and the RST only");
+
+    // A template's assignment is code naming its variable, cited by line,
+    // with the value left out of the excerpt.
+    let anthropic = report.requirements.iter().find(|r| r.provider_id == "anthropic").unwrap();
+    assert!(anthropic.confidence >= 0.8, "{}", anthropic.confidence);
+    let c = anthropic.citations.iter().find(|c| c.rule == Rule::EnvVar).unwrap();
+    assert_eq!(
+        (c.path.as_str(), c.line_start, c.excerpt.as_str()),
+        (".env.local.example", 2, "ANTHROPIC_API_KEY=")
+    );
+    let openrouter = report.requirements.iter().find(|r| r.provider_id == "openrouter").unwrap();
+    assert_eq!(openrouter.citations[0].line_start, 4, "line numbers survive a multi-line value");
+    let generic = report.requirements.iter().find(|r| r.provider_id == "generic").unwrap();
+    assert_eq!(
+        generic.env_vars.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        vec!["ACME_SERVICE_SECRET"]
+    );
+
+    let json = serde_json::to_string(&report).unwrap();
+    let docs_json: String = fx
+        .raw_vault()
+        .query_row("SELECT group_concat(findings_json) FROM project_docs", [], |r| r.get(0))
+        .unwrap();
+    for value in ["zqxTEMPLATEVALUE", "zqxQUOTED", "SECOND LINE", "zqxREALVALUE"] {
+        assert!(!json.contains(value) && !docs_json.contains(value), "{value} leaked");
+    }
+}

@@ -63,7 +63,7 @@ pub async fn scan(state: &AppState, dir: String) -> CmdResult<ScanReport> {
                 job.progress(JobProgress {
                     done: p.files_seen,
                     total: None,
-                    message: format!("{} Markdown files read", p.files_seen),
+                    message: format!("{} docs read", p.files_seen),
                 });
                 last = Some(Instant::now());
             }

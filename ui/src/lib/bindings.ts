@@ -1345,7 +1345,7 @@ export type Saved_Serialize = {
 
 /**  Counters reported while a scan runs and when it ends. */
 export type ScanProgress = {
-	/**  Markdown files found so far. */
+	/**  Docs found so far. */
 	files_seen: number,
 	/**  Files parsed (new or changed). */
 	files_parsed: number,

@@ -4,7 +4,7 @@
 
 import type { JobInfo, JobsChanged } from "./bindings";
 
-/** A job in words: "Scanning app — 1,204 Markdown files read". */
+/** A job in words: "Scanning app — 1,204 docs read". */
 export function jobLabel(j: JobInfo): string {
   const what = j.kind === "scan" ? `Scanning ${j.label}` : j.label;
   return j.progress?.message ? `${what} — ${j.progress.message}` : what;

@@ -13,8 +13,8 @@ const scan = (progress: JobInfo["progress"]): JobInfo => ({
 describe("jobs", () => {
   it("names a job with its progress", () => {
     expect(jobLabel(scan(null))).toBe("Scanning app");
-    expect(jobLabel(scan({ done: 12, total: null, message: "12 Markdown files read" }))).toBe(
-      "Scanning app — 12 Markdown files read",
+    expect(jobLabel(scan({ done: 12, total: null, message: "12 docs read" }))).toBe(
+      "Scanning app — 12 docs read",
     );
   });
 

@@ -42,8 +42,8 @@ describe("skipLabel", () => {
 describe("scanSummary", () => {
   it("leaves zero parts out", () => {
     const p = { files_seen: 3, files_parsed: 2, files_unchanged: 0, files_skipped: 1, bytes_read: 10 };
-    expect(scanSummary(p)).toBe("3 Markdown files: 2 read, 1 skipped");
-    expect(scanSummary({ ...p, files_seen: 0, files_parsed: 0, files_skipped: 0 })).toBe("0 Markdown files");
+    expect(scanSummary(p)).toBe("3 docs: 2 read, 1 skipped");
+    expect(scanSummary({ ...p, files_seen: 0, files_parsed: 0, files_skipped: 0 })).toBe("0 docs");
   });
 });
 

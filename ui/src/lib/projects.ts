@@ -53,7 +53,7 @@ export function scanSummary(p: ScanProgress): string {
     p.files_unchanged ? `${p.files_unchanged} unchanged` : "",
     p.files_skipped ? `${p.files_skipped} skipped` : "",
   ].filter(Boolean);
-  const head = plural(p.files_seen, "Markdown file");
+  const head = plural(p.files_seen, "doc");
   return parts.length ? `${head}: ${parts.join(", ")}` : head;
 }
 
