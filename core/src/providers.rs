@@ -94,6 +94,10 @@ pub struct Provider {
     /// recognised as the provider's, but never as aliases of its key: two
     /// of them in one `.env` is not a conflict, and they are never renamed.
     pub companions: &'static [&'static str],
+    /// Words that name the provider inside a project's own env var names
+    /// (`OPEN_AI` in `OPEN_AI_KEY`, `SLACK` in `SLACK_CLIENT_SECRET`),
+    /// upper case, `_`-separated; see [`for_env_name`].
+    pub name_tokens: &'static [&'static str],
     /// Case-sensitive value prefixes, e.g. `ghp_`, `github_pat_`.
     pub value_prefixes: &'static [&'static str],
     /// How documentation names the provider, e.g. `GitHub`, `GitHub API`.
@@ -132,6 +136,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "",
         aliases: &[],
         companions: &[],
+        name_tokens: &[],
         value_prefixes: &[],
         markdown_names: &[],
         domains: &[],
@@ -154,6 +159,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "ANTHROPIC_API_KEY",
         aliases: &["ANTHROPIC_KEY", "CLAUDE_API_KEY"],
         companions: &[],
+        name_tokens: &["ANTHROPIC", "CLAUDE"],
         value_prefixes: &["sk-ant-"],
         markdown_names: &["Anthropic", "Anthropic API", "Claude", "Claude API"],
         domains: &["anthropic.com", "api.anthropic.com", "console.anthropic.com"],
@@ -177,6 +183,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "AWS_SECRET_ACCESS_KEY",
         aliases: &["AWS_SECRET_KEY"],
         companions: &["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"],
+        name_tokens: &["AWS"],
         value_prefixes: &["AKIA", "ASIA"],
         markdown_names: &["AWS", "Amazon Web Services", "Amazon S3"],
         domains: &["aws.amazon.com", "amazonaws.com", "console.aws.amazon.com"],
@@ -202,6 +209,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "AZURE_OPENAI_API_KEY",
         aliases: &["AZURE_OPENAI_KEY", "AZURE_API_KEY"],
         companions: &[],
+        name_tokens: &["AZURE_OPENAI", "AZURE_OPEN_AI", "AOAI"],
         value_prefixes: &[],
         markdown_names: &["Azure OpenAI", "Azure OpenAI Service"],
         domains: &["openai.azure.com", "azure.microsoft.com", "portal.azure.com"],
@@ -225,6 +233,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "CLOUDFLARE_API_TOKEN",
         aliases: &["CF_API_TOKEN"],
         companions: &["CLOUDFLARE_API_KEY", "CF_API_KEY"],
+        name_tokens: &["CLOUDFLARE"],
         value_prefixes: &[],
         markdown_names: &["Cloudflare", "Cloudflare API", "Cloudflare Workers"],
         domains: &[
@@ -252,6 +261,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "COHERE_API_KEY",
         aliases: &["CO_API_KEY"],
         companions: &[],
+        name_tokens: &["COHERE"],
         value_prefixes: &[],
         markdown_names: &["Cohere", "Cohere API"],
         domains: &["cohere.com", "api.cohere.com", "dashboard.cohere.com"],
@@ -274,6 +284,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "DD_API_KEY",
         aliases: &["DATADOG_API_KEY"],
         companions: &["DD_APP_KEY", "DD_APPLICATION_KEY", "DATADOG_APP_KEY"],
+        name_tokens: &["DATADOG", "DD"],
         value_prefixes: &[],
         markdown_names: &["Datadog", "Datadog API"],
         domains: &["datadoghq.com", "app.datadoghq.com", "api.datadoghq.com"],
@@ -297,6 +308,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "DIGITALOCEAN_ACCESS_TOKEN",
         aliases: &["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_API_TOKEN"],
         companions: &[],
+        name_tokens: &["DIGITALOCEAN", "DIGITAL_OCEAN"],
         value_prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"],
         markdown_names: &["DigitalOcean", "DigitalOcean API"],
         domains: &["digitalocean.com", "cloud.digitalocean.com", "api.digitalocean.com"],
@@ -319,6 +331,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "DISCORD_BOT_TOKEN",
         aliases: &["DISCORD_TOKEN"],
         companions: &[],
+        name_tokens: &["DISCORD"],
         value_prefixes: &[],
         markdown_names: &["Discord", "Discord API", "Discord bot"],
         domains: &["discord.com", "discordapp.com"],
@@ -344,6 +357,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "GITHUB_TOKEN",
         aliases: &["GH_TOKEN", "GITHUB_PAT", "GH_PAT", "GITHUB_ACCESS_TOKEN"],
         companions: &[],
+        name_tokens: &["GITHUB", "GH"],
         value_prefixes: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
         markdown_names: &["GitHub", "GitHub API"],
         domains: &["github.com", "api.github.com"],
@@ -367,6 +381,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "GITLAB_TOKEN",
         aliases: &["GITLAB_ACCESS_TOKEN", "GITLAB_PAT", "GITLAB_PRIVATE_TOKEN"],
         companions: &[],
+        name_tokens: &["GITLAB"],
         value_prefixes: &["glpat-", "gldt-", "glrt-", "glptt-", "gloas-"],
         markdown_names: &["GitLab", "GitLab API"],
         domains: &["gitlab.com", "about.gitlab.com", "docs.gitlab.com"],
@@ -390,6 +405,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "GOOGLE_API_KEY",
         aliases: &["GOOGLE_CLOUD_API_KEY", "GCP_API_KEY", "GOOGLE_MAPS_API_KEY"],
         companions: &[],
+        name_tokens: &["GOOGLE", "GCP", "GCLOUD"],
         value_prefixes: &["AIza"],
         markdown_names: &["Google Cloud", "Google Cloud Platform", "GCP", "Google Maps Platform"],
         domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
@@ -415,6 +431,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "GEMINI_API_KEY",
         aliases: &["GOOGLE_GENERATIVE_AI_API_KEY"],
         companions: &[],
+        name_tokens: &["GEMINI", "GOOGLE_GEMINI", "GOOGLE_AI", "GOOGLE_GENERATIVE_AI"],
         // Gemini keys are Google Cloud API keys (`AIza…`): the prefix is
         // owned by `google_cloud`.
         value_prefixes: &[],
@@ -442,6 +459,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "GROQ_API_KEY",
         aliases: &[],
         companions: &[],
+        name_tokens: &["GROQ"],
         value_prefixes: &["gsk_"],
         markdown_names: &["Groq", "GroqCloud"],
         domains: &["groq.com", "console.groq.com", "api.groq.com"],
@@ -469,6 +487,7 @@ static PROVIDERS: &[Provider] = &[
             "HUGGINGFACE_API_KEY",
         ],
         companions: &[],
+        name_tokens: &["HUGGINGFACE", "HUGGING_FACE", "HF"],
         value_prefixes: &["hf_"],
         markdown_names: &["Hugging Face", "HuggingFace", "Hugging Face Hub"],
         domains: &["huggingface.co", "hf.co"],
@@ -491,6 +510,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "MAPBOX_ACCESS_TOKEN",
         aliases: &["MAPBOX_TOKEN", "MAPBOX_API_KEY"],
         companions: &["MAPBOX_SECRET_TOKEN", "MAPBOX_DOWNLOADS_TOKEN"],
+        name_tokens: &["MAPBOX"],
         value_prefixes: &["pk.eyJ", "sk.eyJ", "tk.eyJ"],
         markdown_names: &["Mapbox", "Mapbox GL", "Mapbox API"],
         domains: &["mapbox.com", "api.mapbox.com", "account.mapbox.com", "docs.mapbox.com"],
@@ -514,6 +534,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "MISTRAL_API_KEY",
         aliases: &[],
         companions: &[],
+        name_tokens: &["MISTRAL"],
         value_prefixes: &[],
         markdown_names: &["Mistral", "Mistral AI", "La Plateforme"],
         domains: &["mistral.ai", "api.mistral.ai", "console.mistral.ai", "docs.mistral.ai"],
@@ -536,6 +557,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "NETLIFY_AUTH_TOKEN",
         aliases: &["NETLIFY_TOKEN", "NETLIFY_API_TOKEN"],
         companions: &[],
+        name_tokens: &["NETLIFY"],
         value_prefixes: &[],
         markdown_names: &["Netlify", "Netlify API"],
         domains: &["netlify.com", "app.netlify.com", "api.netlify.com"],
@@ -558,6 +580,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "NOTION_API_KEY",
         aliases: &["NOTION_TOKEN", "NOTION_INTEGRATION_TOKEN"],
         companions: &[],
+        name_tokens: &["NOTION"],
         value_prefixes: &["ntn_"],
         markdown_names: &["Notion", "Notion API"],
         domains: &["notion.com", "notion.so", "api.notion.com", "developers.notion.com"],
@@ -582,6 +605,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "NPM_TOKEN",
         aliases: &["NODE_AUTH_TOKEN", "NPM_AUTH_TOKEN"],
         companions: &[],
+        name_tokens: &["NPM"],
         value_prefixes: &["npm_"],
         markdown_names: &["npm registry", "npmjs"],
         domains: &["npmjs.com", "registry.npmjs.org", "docs.npmjs.com"],
@@ -604,6 +628,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "OPENAI_API_KEY",
         aliases: &["OPENAI_KEY"],
         companions: &["OPENAI_ADMIN_KEY"],
+        name_tokens: &["OPENAI", "OPEN_AI"],
         value_prefixes: &["sk-", "sk-proj-", "sk-svcacct-", "sk-admin-"],
         markdown_names: &["OpenAI", "OpenAI API"],
         domains: &["openai.com", "api.openai.com", "platform.openai.com"],
@@ -627,6 +652,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "OPENROUTER_API_KEY",
         aliases: &[],
         companions: &[],
+        name_tokens: &["OPENROUTER", "OPEN_ROUTER"],
         value_prefixes: &["sk-or-"],
         markdown_names: &["OpenRouter"],
         domains: &["openrouter.ai"],
@@ -650,6 +676,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "PINECONE_API_KEY",
         aliases: &[],
         companions: &[],
+        name_tokens: &["PINECONE"],
         value_prefixes: &["pcsk_"],
         markdown_names: &["Pinecone"],
         domains: &["pinecone.io", "app.pinecone.io", "api.pinecone.io", "docs.pinecone.io"],
@@ -672,6 +699,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "POSTMARK_SERVER_TOKEN",
         aliases: &["POSTMARK_API_TOKEN", "POSTMARK_API_KEY"],
         companions: &["POSTMARK_ACCOUNT_TOKEN"],
+        name_tokens: &["POSTMARK"],
         value_prefixes: &[],
         markdown_names: &["Postmark"],
         domains: &["postmarkapp.com", "api.postmarkapp.com", "account.postmarkapp.com"],
@@ -699,6 +727,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "REPLICATE_API_TOKEN",
         aliases: &["REPLICATE_API_KEY"],
         companions: &[],
+        name_tokens: &["REPLICATE"],
         value_prefixes: &["r8_"],
         markdown_names: &["Replicate", "Replicate API"],
         domains: &["replicate.com", "api.replicate.com"],
@@ -721,6 +750,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "RESEND_API_KEY",
         aliases: &[],
         companions: &[],
+        name_tokens: &["RESEND"],
         value_prefixes: &["re_"],
         markdown_names: &["Resend"],
         domains: &["resend.com", "api.resend.com"],
@@ -744,6 +774,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "SENDGRID_API_KEY",
         aliases: &["SENDGRID_KEY"],
         companions: &[],
+        name_tokens: &["SENDGRID", "SEND_GRID"],
         value_prefixes: &["SG."],
         markdown_names: &["SendGrid", "Twilio SendGrid"],
         domains: &["sendgrid.com", "app.sendgrid.com", "api.sendgrid.com"],
@@ -768,6 +799,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "SENTRY_AUTH_TOKEN",
         aliases: &[],
         companions: &[],
+        name_tokens: &["SENTRY"],
         value_prefixes: &["sntrys_", "sntryu_"],
         markdown_names: &["Sentry"],
         domains: &["sentry.io", "docs.sentry.io"],
@@ -792,6 +824,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "SLACK_BOT_TOKEN",
         aliases: &["SLACK_TOKEN", "SLACK_API_TOKEN"],
         companions: &["SLACK_USER_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_WEBHOOK_URL"],
+        name_tokens: &["SLACK"],
         value_prefixes: &["xoxb-", "xoxp-", "xoxa-", "xoxe-", "xapp-"],
         markdown_names: &["Slack", "Slack API", "Slack app"],
         domains: &["slack.com", "api.slack.com", "hooks.slack.com"],
@@ -816,6 +849,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "STRIPE_SECRET_KEY",
         aliases: &["STRIPE_API_KEY", "STRIPE_KEY"],
         companions: &["STRIPE_RESTRICTED_KEY", "STRIPE_WEBHOOK_SECRET"],
+        name_tokens: &["STRIPE"],
         // `whsec_` is left out: Svix-based services use it too.
         value_prefixes: &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         markdown_names: &["Stripe", "Stripe API"],
@@ -841,6 +875,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "SUPABASE_SERVICE_ROLE_KEY",
         aliases: &["SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_KEY", "SUPABASE_KEY"],
         companions: &["SUPABASE_ANON_KEY", "SUPABASE_ACCESS_TOKEN"],
+        name_tokens: &["SUPABASE"],
         value_prefixes: &["sb_secret_", "sb_publishable_", "sbp_"],
         markdown_names: &["Supabase"],
         domains: &["supabase.com", "supabase.co"],
@@ -864,6 +899,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "TWILIO_AUTH_TOKEN",
         aliases: &[],
         companions: &["TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET"],
+        name_tokens: &["TWILIO"],
         // SIDs (`AC…`, `SK…`) are too short a prefix to be a useful hint.
         value_prefixes: &[],
         markdown_names: &["Twilio", "Twilio API"],
@@ -888,7 +924,9 @@ static PROVIDERS: &[Provider] = &[
         api_base_url: Some("https://api.vercel.com"),
         env_var: "VERCEL_TOKEN",
         aliases: &["VERCEL_API_TOKEN", "VERCEL_ACCESS_TOKEN"],
-        companions: &[],
+        // The AI Gateway key and a Blob store's token: other credentials.
+        companions: &["AI_GATEWAY_API_KEY", "BLOB_READ_WRITE_TOKEN"],
+        name_tokens: &["VERCEL", "AI_GATEWAY"],
         value_prefixes: &[],
         markdown_names: &["Vercel", "Vercel API"],
         domains: &["vercel.com", "api.vercel.com"],
@@ -911,6 +949,7 @@ static PROVIDERS: &[Provider] = &[
         env_var: "XAI_API_KEY",
         aliases: &[],
         companions: &[],
+        name_tokens: &["XAI", "GROK"],
         value_prefixes: &["xai-"],
         markdown_names: &["xAI", "xAI API", "Grok API"],
         domains: &["x.ai", "api.x.ai", "console.x.ai", "docs.x.ai"],
@@ -945,6 +984,45 @@ pub fn for_key_name(key_name: &str) -> Option<&'static Provider> {
         p.env_var.eq_ignore_ascii_case(key_name)
             || p.aliases.iter().chain(p.companions).any(|a| a.eq_ignore_ascii_case(key_name))
     })
+}
+
+/// Prefixes that frameworks put before an env var to expose it to a
+/// bundle or runtime (`NEXT_PUBLIC_STRIPE_KEY`): dropped before matching.
+pub const FRAMEWORK_PREFIXES: &[&str] = &[
+    "NEXT_PUBLIC_",
+    "NEXT_PRIVATE_",
+    "NUXT_PUBLIC_",
+    "NUXT_",
+    "VITE_",
+    "REACT_APP_",
+    "EXPO_PUBLIC_",
+    "VUE_APP_",
+    "GATSBY_",
+    "PUBLIC_",
+];
+
+/// The provider a project's own env var name belongs to: a registry name
+/// once a framework prefix is dropped (`NEXT_PUBLIC_SUPABASE_ANON_KEY`), or
+/// else the longest of the providers' [`Provider::name_tokens`] found as
+/// whole words in it (`XAI_LLM_API_KEY`, `GOOGLE_GEMINI_API_KEY` is
+/// Gemini's, not Google Cloud's). The caller decides whether the name
+/// holds a credential at all. Case-insensitive.
+pub fn for_env_name(name: &str) -> Option<&'static Provider> {
+    let upper = name.to_ascii_uppercase();
+    let bare = FRAMEWORK_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)).unwrap_or(&upper);
+    if let Some(p) = for_key_name(bare) {
+        return Some(p);
+    }
+    let words: Vec<&str> = bare.split('_').filter(|w| !w.is_empty()).collect();
+    PROVIDERS
+        .iter()
+        .flat_map(|p| p.name_tokens.iter().map(move |t| (p, *t)))
+        .filter(|(_, token)| {
+            let parts: Vec<&str> = token.split('_').collect();
+            words.windows(parts.len()).any(|w| w == parts.as_slice())
+        })
+        .max_by_key(|(_, token)| token.len())
+        .map(|(p, _)| p)
 }
 
 /// The provider with the longest value prefix that starts `value`
@@ -1113,6 +1191,47 @@ mod tests {
         let known: Vec<&str> = known_env_vars().collect();
         assert_eq!(known.len(), owner.len());
         assert!(known.iter().all(|k| owner.contains_key(k)));
+    }
+
+    #[test]
+    fn name_tokens_are_upper_words_and_belong_to_one_provider() {
+        let mut seen = std::collections::HashMap::new();
+        for p in PROVIDERS {
+            for t in p.name_tokens {
+                assert!(
+                    t.split('_')
+                        .all(|w| !w.is_empty()
+                            && w.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())),
+                    "{t}"
+                );
+                assert!(seen.insert(*t, p.id).is_none(), "{t} belongs to two providers");
+            }
+        }
+        assert!(get(GENERIC_ID).unwrap().name_tokens.is_empty());
+    }
+
+    #[test]
+    fn a_projects_own_env_names_find_their_provider() {
+        for (name, id) in [
+            ("NEXT_PUBLIC_SUPABASE_ANON_KEY", "supabase"),
+            ("VITE_OPENAI_API_KEY", "openai"),
+            ("OPEN_AI_KEY", "openai"),
+            ("NEXT_PRIVATE_STRIPE_API_KEY", "stripe"),
+            ("STRIPE_PUBLISHABLE_KEY", "stripe"),
+            ("XAI_LLM_API_KEY", "xai"),
+            ("GOOGLE_GEMINI_API_KEY", "google_gemini"),
+            ("GOOGLE_APPLICATION_CREDENTIALS", "google_cloud"),
+            ("SLACK_CLIENT_SECRET", "slack"),
+            ("AI_GATEWAY_API_KEY", "vercel"),
+            ("BLOB_READ_WRITE_TOKEN", "vercel"),
+            ("AZURE_OPENAI_KEY", "azure_openai"),
+            ("supabase_private_key", "supabase"),
+        ] {
+            assert_eq!(for_env_name(name).map(|p| p.id), Some(id), "{name}");
+        }
+        for name in ["MAX_TOKENS", "COOKIE_SECURE", "OPENAIR_KEY", "XAIVER_TOKEN", "NEXT_PUBLIC_", ""] {
+            assert_eq!(for_env_name(name).map(|p| p.id), None, "{name}");
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 use super::capabilities;
 use crate::dotenv::ItemKind;
 use crate::providers;
-use crate::redact::{is_secret_key_name, redact};
+use crate::redact::redact;
 
 /// Which rule produced a piece of evidence.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -208,30 +208,120 @@ fn in_inline_code(line: &[u8], col: usize) -> bool {
 }
 
 /// Env-var-shaped tokens (`[A-Z][A-Z0-9_]{2,}` with an underscore) in
-/// `code` that look like they hold a secret and belong to no provider.
-fn unknown_env_vars<'a>(code: &'a [u8], mut found: impl FnMut(&'a str)) {
+/// `text`, with their byte offsets.
+fn env_var_tokens<'a>(text: &'a [u8], mut found: impl FnMut(&'a str, usize)) {
     let mut i = 0;
-    while i < code.len() {
-        let b = code[i];
-        if !b.is_ascii_uppercase() || (i > 0 && is_word(code[i - 1])) {
+    while i < text.len() {
+        let b = text[i];
+        if !b.is_ascii_uppercase() || (i > 0 && is_word(text[i - 1])) {
             i += 1;
             continue;
         }
-        let end = i + code[i..]
+        let end = i + text[i..]
             .iter()
             .take_while(|&&c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
             .count();
-        let next_is_word = code.get(end).is_some_and(|&c| is_word(c));
-        let token = &code[i..end];
+        let next_is_word = text.get(end).is_some_and(|&c| is_word(c));
+        let token = &text[i..end];
         if !next_is_word && token.len() >= 3 && token.contains(&b'_') {
             // ASCII by construction.
-            let name = std::str::from_utf8(token).unwrap_or_default();
-            if providers::for_key_name(name).is_none() && is_secret_key_name(name) {
-                found(name);
-            }
+            found(std::str::from_utf8(token).unwrap_or_default(), i);
         }
         i = end.max(i + 1);
     }
+}
+
+/// Last words of a name that holds a credential (`ACME_API_KEY`,
+/// `JWT_SECRET`); `MAX_TOKENS`, `TOKEN_LIMIT` or `COOKIE_SECURE` do not.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "KEY",
+    "APIKEY",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "PASSPHRASE",
+    "CREDENTIALS",
+    "CREDENTIAL",
+    "DSN",
+    "PAT",
+];
+
+/// First words of a placeholder (`YOUR_API_KEY`), not a real name.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "YOUR",
+    "ENTER",
+    "REPLACE",
+    "INSERT",
+    "PASTE",
+    "PLACEHOLDER",
+    "EXAMPLE",
+    "SAMPLE",
+    "DUMMY",
+    "FAKE",
+    "XXX",
+];
+
+/// Words that say what kind of credential, not whose (`API_KEY`,
+/// `ACCESS_TOKEN` alone name no service).
+const GENERIC_WORDS: &[&str] =
+    &["API", "ACCESS", "SECRET", "PRIVATE", "PUBLIC", "AUTH", "CLIENT", "APP", "BEARER", "REFRESH", "ID"];
+
+/// Whether an env-var-shaped name holds a credential of some service:
+/// it ends in a credential word, is not a placeholder and names more
+/// than the kind of credential.
+fn is_credential_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    words.len() >= 2
+        && CREDENTIAL_WORDS.contains(last)
+        && !PLACEHOLDER_WORDS.contains(first)
+        && words[..words.len() - 1]
+            .iter()
+            .any(|w| !GENERIC_WORDS.contains(w) && !CREDENTIAL_WORDS.contains(w))
+}
+
+/// A member access (`Keys.API_KEY`, `TokenKind.SECRET`): a code
+/// identifier or enum value, unless it reads the environment
+/// (`process.env.X`, `import.meta.env.X`).
+fn is_member_access(line: &[u8], offset: usize) -> bool {
+    offset > 0 && line[offset - 1] == b'.' && !line[..offset - 1].ends_with(b"env")
+}
+
+/// What an env-var-shaped token that is not a registry name says.
+enum NameHit<'a> {
+    /// A provider's, by a framework prefix or a name token; `true` when in
+    /// code.
+    Provider(&'static providers::Provider, &'a str, bool),
+    /// A credential of no known provider (only counted in code).
+    Unknown(&'a str),
+}
+
+/// Classify the env-var-shaped tokens of one line (or code span) that the
+/// automaton did not already find as registry names.
+fn name_hits<'a>(text: &'a [u8], in_code: bool, out: &mut Vec<NameHit<'a>>) {
+    env_var_tokens(text, |name, offset| {
+        if providers::for_key_name(name).is_some() {
+            return;
+        }
+        if let Some(p) = providers::for_env_name(name) {
+            let bare_is_registry = providers::FRAMEWORK_PREFIXES
+                .iter()
+                .find_map(|pre| name.strip_prefix(pre))
+                .is_some_and(|bare| providers::for_key_name(bare).is_some());
+            if bare_is_registry || is_credential_name(name) {
+                out.push(NameHit::Provider(p, name, in_code));
+                return;
+            }
+        }
+        if in_code && is_credential_name(name) && !is_member_access(text, offset) {
+            out.push(NameHit::Unknown(name));
+        }
+    });
 }
 
 /// Evidence kept so far per (rule, subject, env var or matched text).
@@ -378,26 +468,36 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             });
         }
 
-        let mut names: Vec<&str> = Vec::new();
+        // Names the automaton cannot know: a project's own spelling of a
+        // provider's variable, or a credential of no known provider.
+        let mut names: Vec<NameHit<'_>> = Vec::new();
         match kind {
-            LineKind::Fenced | LineKind::Indented => unknown_env_vars(line, |n| names.push(n)),
-            LineKind::Prose if memchr::memchr(b'`', line).is_some() => {
-                for span in line.split(|&b| b == b'`').skip(1).step_by(2) {
-                    unknown_env_vars(span, |n| names.push(n));
+            LineKind::Fenced | LineKind::Indented => name_hits(line, true, &mut names),
+            LineKind::Prose if memchr::memchr(b'_', line).is_some() => {
+                let mut in_span = false;
+                for span in line.split(|&b| b == b'`') {
+                    name_hits(span, in_span, &mut names);
+                    in_span = !in_span;
                 }
             }
             _ => {}
         }
-        for name in names {
-            if admit(&mut kept, Rule::UnknownEnvVar, providers::GENERIC_ID, name) {
+        for hit in names {
+            let (rule, subject, name, in_code) = match hit {
+                NameHit::Provider(p, name, in_code) => (Rule::EnvVar, p.id, name, in_code),
+                NameHit::Unknown(name) => (Rule::UnknownEnvVar, providers::GENERIC_ID, name, true),
+            };
+            if admit(&mut kept, rule, subject, name) {
+                let (line_start, line_end) =
+                    if kind == LineKind::Fenced { (block_start, line_no) } else { (line_no, line_no) };
                 out.push(Evidence {
-                    rule: Rule::UnknownEnvVar,
-                    subject: providers::GENERIC_ID.to_owned(),
+                    rule,
+                    subject: subject.to_owned(),
                     env_var: Some(name.to_owned()),
                     matched: None,
-                    line_start: block_start,
-                    line_end: line_no,
-                    in_code: true,
+                    line_start,
+                    line_end,
+                    in_code,
                     excerpt: excerpt(line),
                 });
             }
@@ -460,6 +560,38 @@ mod tests {
             .map(|e| (e.env_var.unwrap(), e.line_start, e.line_end))
             .collect();
         assert_eq!(ev, vec![("ACME_API_KEY".to_owned(), 1, 4), ("WIDGET_TOKEN".to_owned(), 5, 5)]);
+    }
+
+    #[test]
+    fn a_projects_own_names_of_provider_variables_are_the_providers() {
+        let text = "Set OPEN_AI_KEY in your shell.\n\n```\nNEXT_PUBLIC_SUPABASE_ANON_KEY=\nXAI_LLM_API_KEY=\n\
+                    GOOGLE_GEMINI_API_KEY=\n```\nand `SLACK_CLIENT_SECRET`, but not SLACK_CHANNEL or OPENAI_MODEL_NAME.\n";
+        let got: Vec<_> = infer(text.as_bytes())
+            .into_iter()
+            .filter(|e| e.rule == Rule::EnvVar)
+            .map(|e| (e.subject, e.env_var.unwrap(), e.line_start, e.in_code))
+            .collect();
+        let want = [
+            ("openai", "OPEN_AI_KEY", 1, false),
+            ("supabase", "NEXT_PUBLIC_SUPABASE_ANON_KEY", 3, true),
+            ("xai", "XAI_LLM_API_KEY", 3, true),
+            ("google_gemini", "GOOGLE_GEMINI_API_KEY", 3, true),
+            ("slack", "SLACK_CLIENT_SECRET", 8, true),
+        ];
+        let want: Vec<_> = want.iter().map(|(s, n, l, c)| (s.to_string(), n.to_string(), *l, *c)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn generic_credentials_leave_out_placeholders_limits_flags_and_identifiers() {
+        let text = "```\nYOUR_API_KEY=\nFAST_TOKEN_LIMIT=100\nMAX_TOKENS=4096\nCOOKIE_SECURE=true\n\
+                    API_KEY=x\nkind = TokenKind.REFRESH_TOKEN\nkey = process.env.ACME_API_KEY\nJWT_SECRET=\n```\n";
+        let got: Vec<_> = infer(text.as_bytes())
+            .into_iter()
+            .filter(|e| e.rule == Rule::UnknownEnvVar)
+            .map(|e| e.env_var.unwrap())
+            .collect();
+        assert_eq!(got, vec!["ACME_API_KEY", "JWT_SECRET"]);
     }
 
     #[test]
