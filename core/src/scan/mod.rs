@@ -21,6 +21,7 @@
 //! [`requirements`] turns evidence into requirements and recommendations.
 
 pub mod capabilities;
+mod links;
 pub mod requirements;
 pub mod rules;
 

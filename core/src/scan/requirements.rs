@@ -285,6 +285,23 @@ mod tests {
     }
 
     #[test]
+    fn links_about_the_project_are_not_needs() {
+        let readme = "# App\n\n[![npm](https://img.shields.io/npm/v/app)](https://www.npmjs.com/package/app) \
+                      [![Deploy with Vercel](https://vercel.com/button)](https://vercel.com/new/clone?s=x)\n\n\
+                      [Open in GitHub Codespaces](https://codespaces.new/acme/app) · [Join our Discord](https://discord.gg/x)\n\n\
+                      ```sh\ngit clone https://github.com/acme/app.git\n```\n";
+        let (reqs, _) = requirements_of(&[("README.md", readme)]);
+        assert!(reqs.is_empty(), "{reqs:?}");
+
+        let (reqs, _) = requirements_of(&[(
+            "README.md",
+            &format!("{readme}\nSet `GITHUB_TOKEN` (https://github.com/settings/tokens).\n"),
+        )]);
+        let ids: Vec<_> = reqs.iter().map(|r| (r.provider_id.as_str(), r.confidence)).collect();
+        assert_eq!(ids, vec![("github", 1.0)], "an env var, in code, and the page where tokens are made");
+    }
+
+    #[test]
     fn unknown_secret_env_vars_form_a_generic_requirement() {
         let (reqs, _) = requirements_of(&[("README.md", "```\nACME_API_KEY=\nACME_SECRET=\n```\n")]);
         assert_eq!(reqs.len(), 1);

@@ -21,7 +21,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
-use super::capabilities;
+use super::{capabilities, links};
 use crate::dotenv::ItemKind;
 use crate::providers;
 use crate::redact::redact;
@@ -445,6 +445,10 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             next_hit += 1;
             let p = &auto.patterns[hit.pattern];
             let rule = p.rule;
+            let named = matches!(rule, Rule::Domain | Rule::ProviderName);
+            if named && links::is_link_only(line, hit.offset - start, p.text.len()) {
+                continue;
+            }
             if !admit(&mut kept, rule, p.subject, p.text) {
                 continue;
             }
