@@ -37,6 +37,8 @@
 //! - Endpoints that are region-bound use the default region (Datadog US1).
 
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// How a key of this provider can be checked online (used by a later feature).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -977,13 +979,25 @@ pub fn get(id: &str) -> Option<&'static Provider> {
 /// The provider whose canonical env var or alias is `key_name` (ASCII
 /// case-insensitive). Never returns `generic`.
 pub fn for_key_name(key_name: &str) -> Option<&'static Provider> {
-    if key_name.is_empty() {
-        return None;
+    // Called for every env-var-shaped token a scan meets: one hash lookup.
+    static BY_NAME: LazyLock<HashMap<&'static str, &'static Provider>> = LazyLock::new(|| {
+        PROVIDERS
+            .iter()
+            .filter(|p| p.id != GENERIC_ID)
+            .flat_map(|p| {
+                std::iter::once(p.env_var)
+                    .filter(|v| !v.is_empty())
+                    .chain(p.aliases.iter().copied())
+                    .chain(p.companions.iter().copied())
+                    .map(move |name| (name, p))
+            })
+            .collect()
+    });
+    if key_name.bytes().any(|b| b.is_ascii_lowercase()) {
+        BY_NAME.get(key_name.to_ascii_uppercase().as_str()).copied()
+    } else {
+        BY_NAME.get(key_name).copied()
     }
-    PROVIDERS.iter().filter(|p| p.id != GENERIC_ID).find(|p| {
-        p.env_var.eq_ignore_ascii_case(key_name)
-            || p.aliases.iter().chain(p.companions).any(|a| a.eq_ignore_ascii_case(key_name))
-    })
 }
 
 /// Prefixes that frameworks put before an env var to expose it to a
@@ -1013,16 +1027,19 @@ pub fn for_env_name(name: &str) -> Option<&'static Provider> {
     if let Some(p) = for_key_name(bare) {
         return Some(p);
     }
+    // Every token split into words once, longest first, so the first
+    // match is the longest.
+    static TOKENS: LazyLock<Vec<(Vec<&'static str>, &'static Provider)>> = LazyLock::new(|| {
+        let mut all: Vec<(&'static str, &'static Provider)> =
+            PROVIDERS.iter().flat_map(|p| p.name_tokens.iter().map(move |t| (*t, p))).collect();
+        all.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+        all.into_iter().map(|(t, p)| (t.split('_').collect(), p)).collect()
+    });
     let words: Vec<&str> = bare.split('_').filter(|w| !w.is_empty()).collect();
-    PROVIDERS
+    TOKENS
         .iter()
-        .flat_map(|p| p.name_tokens.iter().map(move |t| (p, *t)))
-        .filter(|(_, token)| {
-            let parts: Vec<&str> = token.split('_').collect();
-            words.windows(parts.len()).any(|w| w == parts.as_slice())
-        })
-        .max_by_key(|(_, token)| token.len())
-        .map(|(p, _)| p)
+        .find(|(parts, _)| words.windows(parts.len()).any(|w| w == parts.as_slice()))
+        .map(|(_, p)| *p)
 }
 
 /// The provider with the longest value prefix that starts `value`

@@ -55,9 +55,9 @@ fn ends_url(b: u8) -> bool {
         || matches!(b, b'(' | b')' | b'[' | b']' | b'<' | b'>' | b'"' | b'\'' | b'`' | b'|')
 }
 
-/// `host/path` of the URL-like text around `line[at]` (scheme and `www.`
-/// dropped, lower case), or `None` when `at` is not inside one.
-fn url_at(line: &[u8], at: usize) -> Option<String> {
+/// `host/path` of the URL-like text around `line[at]` (scheme, user and
+/// `www.` dropped), or `None` when `at` is not inside one. Bytes, any case.
+fn url_at(line: &[u8], at: usize) -> Option<&[u8]> {
     if line.get(at).is_none_or(|&b| ends_url(b)) {
         return None;
     }
@@ -69,47 +69,58 @@ fn url_at(line: &[u8], at: usize) -> Option<String> {
     while end < line.len() && !ends_url(line[end]) {
         end += 1;
     }
-    let text = String::from_utf8_lossy(&line[start..end]).to_ascii_lowercase();
-    let text = match text.find("://") {
-        Some(i) => text[i + 3..].to_owned(),
+    let mut text = &line[start..end];
+    if let Some(i) = memchr::memmem::find(text, b"://") {
+        text = &text[i + 3..];
+    } else {
         // A bare `host/path` counts only when it starts at a domain.
-        None if line[start..at].iter().all(|&b| is_host_byte(b))
-            && text.split('/').next().is_some_and(|h| h.contains('.')) =>
-        {
-            text
+        let host = text.split(|&b| b == b'/').next().unwrap_or_default();
+        if !line[start..at].iter().all(|&b| is_host_byte(b)) || !host.contains(&b'.') {
+            return None;
         }
-        None => return None,
-    };
+    }
     // `user@host` (a DSN) keeps the host.
-    let text = match text.split('/').next().and_then(|h| h.rfind('@')) {
-        Some(i) => text[i + 1..].to_owned(),
-        None => text,
-    };
-    Some(text.strip_prefix("www.").map(str::to_owned).unwrap_or(text))
+    let host_end = memchr::memchr(b'/', text).unwrap_or(text.len());
+    if let Some(i) = memchr::memrchr(b'@', &text[..host_end]) {
+        text = &text[i + 1..];
+    }
+    if text.len() >= 4 && text[..4].eq_ignore_ascii_case(b"www.") {
+        text = &text[4..];
+    }
+    Some(text)
 }
 
-fn matches_prefix(url: &str, entry: &str) -> bool {
-    let (host, path) = url.split_once('/').unwrap_or((url, ""));
+fn matches_prefix(url: &[u8], entry: &str) -> bool {
+    let split = memchr::memchr(b'/', url).unwrap_or(url.len());
+    let (host, path) = (&url[..split], url.get(split + 1..).unwrap_or_default());
     let (e_host, e_path) = entry.split_once('/').unwrap_or((entry, ""));
+    let (e_host, e_path) = (e_host.as_bytes(), e_path.as_bytes());
     // A subdomain matches too (`img.shields.io`), but never an API host
     // (`api.github.com` is use of GitHub's API).
-    let host_ok = host == e_host || (host.ends_with(&format!(".{e_host}")) && !host.starts_with("api."));
-    host_ok && (e_path.is_empty() || path.starts_with(e_path))
+    let subdomain = host.len() > e_host.len()
+        && host[host.len() - e_host.len()..].eq_ignore_ascii_case(e_host)
+        && host[host.len() - e_host.len() - 1] == b'.'
+        && !(host.len() >= 4 && host[..4].eq_ignore_ascii_case(b"api."));
+    let host_ok = host.eq_ignore_ascii_case(e_host) || subdomain;
+    host_ok && path.len() >= e_path.len() && path[..e_path.len()].eq_ignore_ascii_case(e_path)
 }
 
 /// Whether a link to `url` (`host/path`) says nothing about API use.
-fn is_link_only_url(url: &str) -> bool {
-    let key_page = providers::all().iter().filter_map(|p| p.dashboard_url).any(|d| {
-        let d = d.trim_start_matches("https://").trim_start_matches("www.");
-        let d = d.trim_end_matches('/');
+fn is_link_only_url(url: &[u8]) -> bool {
+    LINK_ONLY.iter().any(|e| matches_prefix(url, e)) && !is_key_page(url)
+}
+
+/// Whether `url` is under a provider's page for making keys.
+fn is_key_page(url: &[u8]) -> bool {
+    providers::all().iter().filter_map(|p| p.dashboard_url).any(|d| {
+        let d = d.trim_start_matches("https://").trim_start_matches("www.").trim_end_matches('/');
         d.contains('/') && matches_prefix(url, d)
-    });
-    !key_page && LINK_ONLY.iter().any(|e| matches_prefix(url, e))
+    })
 }
 
 /// The destination of the Markdown link whose text holds `line[at]`
 /// (`[text](dest)`, images and badges nested in links included).
-fn link_text_destination(line: &[u8], at: usize) -> Option<String> {
+fn link_text_destination(line: &[u8], at: usize) -> Option<&[u8]> {
     let mut depth = 0usize;
     let mut open = None;
     for i in (0..at).rev() {
@@ -145,11 +156,15 @@ fn link_text_destination(line: &[u8], at: usize) -> Option<String> {
 /// the project (see the module doc): inside such a URL, or in the text of
 /// a Markdown link to one.
 pub(crate) fn is_link_only(line: &[u8], at: usize, len: usize) -> bool {
+    // Most lines hold neither a URL, a path nor a link: nothing to look at.
+    if memchr::memchr2(b'/', b']', line).is_none() {
+        return false;
+    }
     let in_url = url_at(line, at).or_else(|| url_at(line, at + len.saturating_sub(1)));
     if let Some(url) = in_url {
-        return is_link_only_url(&url);
+        return is_link_only_url(url);
     }
-    link_text_destination(line, at).is_some_and(|dest| is_link_only_url(&dest))
+    link_text_destination(line, at).is_some_and(is_link_only_url)
 }
 
 #[cfg(test)]
