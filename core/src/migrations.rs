@@ -31,6 +31,7 @@ pub const VAULT_FILES: &[MigrationFile] = &[
     migration!("vault", "0003_totp.sql"),
     migration!("vault", "0004_scan.sql"),
     migration!("vault", "0005_scan_stat.sql"),
+    migration!("vault", "0006_requirement_necessity.sql"),
 ];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).

@@ -24,8 +24,8 @@ use crate::dotenv::Document;
 use crate::error::{Error, ErrorCode, Result, to_json};
 use crate::providers;
 use crate::scan::requirements::{
-    Citation, ConfidenceLevel, DocEvidence, Inferred, InferredRecommendation, infer_recommendations,
-    infer_requirements,
+    Citation, ConfidenceLevel, DocEvidence, Inferred, InferredRecommendation, Necessity,
+    infer_recommendations, infer_requirements,
 };
 use crate::scan::{
     self, Evidence, FileScan, FileStat, KnownFile, ScanOptions, ScanProgress, SkippedFile, capabilities,
@@ -127,6 +127,9 @@ pub struct Requirement {
     pub confidence: f64,
     /// The confidence's band.
     pub confidence_level: ConfidenceLevel,
+    /// Required, optional or only mentioned (`None` for a requirement
+    /// stored before this was known, until the project is scanned again).
+    pub necessity: Option<Necessity>,
     /// The user's decision.
     pub user_status: ReviewStatus,
     /// Needed env vars and where each one is.
@@ -547,7 +550,8 @@ pub(crate) fn requirements_of(
 ) -> Result<Vec<Requirement>> {
     let rows = vault.read(|conn| {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, provider_id, required_env_vars_json, confidence, citations_json, user_status, citation_count
+            "SELECT id, provider_id, required_env_vars_json, confidence, citations_json, user_status, citation_count,
+                    necessity
              FROM project_requirements WHERE project_id = ?1 ORDER BY confidence DESC, provider_id",
         )?;
         let rows = stmt.query_map([&project.id], |r| {
@@ -559,12 +563,13 @@ pub(crate) fn requirements_of(
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, u32>(6)?,
+                r.get::<_, Option<String>>(7)?,
             ))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     })?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, provider_id, vars, confidence, citations, status, citation_count) in rows {
+    for (id, provider_id, vars, confidence, citations, status, citation_count, necessity) in rows {
         let vars: Vec<String> = serde_json::from_str(&vars).map_err(Error::stored_json("env var list"))?;
         let env_vars = vars
             .into_iter()
@@ -586,6 +591,7 @@ pub(crate) fn requirements_of(
             provider_id,
             confidence,
             confidence_level: ConfidenceLevel::of(confidence),
+            necessity: necessity.as_deref().and_then(Necessity::parse),
             user_status: ReviewStatus::parse(&status)?,
             env_vars,
             citations: serde_json::from_str(&citations).map_err(Error::stored_json("citations"))?,
@@ -715,13 +721,13 @@ fn store_requirements(tx: &Connection, project_id: &str, inferred: &[Inferred], 
         match existing.remove(&r.provider_id) {
             Some(id) => tx.execute(
                 "UPDATE project_requirements SET required_env_vars_json = ?2, confidence = ?3,
-                     citations_json = ?4, citation_count = ?5 WHERE id = ?1",
-                params![id, vars, r.confidence, citations, r.citation_count],
+                     citations_json = ?4, citation_count = ?5, necessity = ?6 WHERE id = ?1",
+                params![id, vars, r.confidence, citations, r.citation_count, r.necessity.as_str()],
             )?,
             None => tx.execute(
                 "INSERT INTO project_requirements (id, project_id, provider_id, required_env_vars_json,
-                     confidence, citations_json, citation_count, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     confidence, citations_json, citation_count, created_at, necessity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     uuid::Uuid::new_v4().to_string(),
                     project_id,
@@ -730,7 +736,8 @@ fn store_requirements(tx: &Connection, project_id: &str, inferred: &[Inferred], 
                     r.confidence,
                     citations,
                     r.citation_count,
-                    now
+                    now,
+                    r.necessity.as_str()
                 ],
             )?,
         };

@@ -21,6 +21,7 @@
 //! [`requirements`] turns evidence into requirements and recommendations.
 
 pub mod capabilities;
+pub mod claims;
 mod links;
 pub mod requirements;
 pub mod rules;
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, ErrorCode, Result};
+pub use claims::Claim;
 pub use rules::{Evidence, Rule};
 
 /// Folders never walked, wherever they are in the tree: dependencies,

@@ -7,11 +7,19 @@
 //! clamped to 1.0; a provider known only by domains is capped at 0.4.
 //! Secret-looking env vars of no known provider (in code) form one
 //! `generic` requirement at 0.5.
+//!
+//! What the sentences say ([`super::claims`]) weighs on top: a sentence
+//! that states the need adds +0.4, and a provider only ever offered as one
+//! option among others stays below high confidence (0.6 at most). Each
+//! requirement is classed [`Necessity::Required`], [`Necessity::Optional`]
+//! or [`Necessity::Mentioned`], and its first citation is the one that
+//! decided it.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::capabilities;
+use super::claims::Claim;
 use super::rules::{Evidence, Rule};
 use crate::providers;
 
@@ -24,6 +32,38 @@ const NAME_WEIGHT: f64 = 0.3;
 const DOMAIN_WEIGHT: f64 = 0.2;
 const DOMAIN_ONLY_CAP: f64 = 0.4;
 const UNKNOWN_ENV_VAR_CONFIDENCE: f64 = 0.5;
+const NEED_WEIGHT: f64 = 0.4;
+const OPTION_CAP: f64 = 0.6;
+
+/// Whether the project needs a provider, as its docs put it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Necessity {
+    /// A sentence states the need, or its env var is named (and not only
+    /// as an option).
+    Required,
+    /// Only offered as one option among others, or marked optional.
+    Optional,
+    /// Only its name or a link to it.
+    Mentioned,
+}
+
+impl Necessity {
+    /// As stored (`required`, `optional`, `mentioned`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Necessity::Required => "required",
+            Necessity::Optional => "optional",
+            Necessity::Mentioned => "mentioned",
+        }
+    }
+
+    /// From the stored form.
+    pub fn parse(s: &str) -> Option<Necessity> {
+        [Necessity::Required, Necessity::Optional, Necessity::Mentioned].into_iter().find(|n| n.as_str() == s)
+    }
+}
 
 /// A requirement at or above this confidence is "high": an env var of the
 /// provider is named in the docs.
@@ -72,6 +112,9 @@ pub struct Citation {
     pub excerpt: String,
     /// The rule that matched.
     pub rule: Rule,
+    /// What the cited sentence says of the provider.
+    #[serde(default)]
+    pub claim: Claim,
 }
 
 /// One file's evidence.
@@ -93,7 +136,10 @@ pub struct Inferred {
     pub env_vars: Vec<String>,
     /// 0.0–1.0.
     pub confidence: f64,
-    /// Up to [`MAX_CITATIONS`], in path and line order.
+    /// Required, optional or only mentioned.
+    pub necessity: Necessity,
+    /// Up to [`MAX_CITATIONS`], strongest first (the one that decided the
+    /// necessity leads), one per line.
     pub citations: Vec<Citation>,
     /// How many citations there were in all.
     pub citation_count: u32,
@@ -111,14 +157,47 @@ pub struct InferredRecommendation {
 }
 
 #[derive(Default)]
-struct Tally {
+struct Tally<'a> {
     env_vars: BTreeSet<String>,
     env_var: bool,
     in_code: bool,
     name: bool,
     domains: BTreeSet<String>,
-    citations: Vec<Citation>,
-    count: u32,
+    /// Some sentence states the need.
+    need: bool,
+    /// An env var named and not offered as an option.
+    env_named: bool,
+    /// Some hit is offered as an option.
+    option: bool,
+    /// Every hit, with its file, to cite the strongest.
+    hits: Vec<(&'a str, &'a Evidence)>,
+}
+
+impl Tally<'_> {
+    fn necessity(&self) -> Necessity {
+        if self.need || self.env_named {
+            Necessity::Required
+        } else if self.option {
+            Necessity::Optional
+        } else {
+            Necessity::Mentioned
+        }
+    }
+}
+
+/// How strongly a hit proves the need: a stated need, then an env var in
+/// code, an env var, a name, a domain.
+fn strength(e: &Evidence) -> u8 {
+    let env = matches!(e.rule, Rule::EnvVar | Rule::UnknownEnvVar);
+    match (e.claim, env, e.in_code) {
+        (Claim::Need, true, _) => 0,
+        (Claim::Need, false, _) => 1,
+        (_, true, true) if e.claim != Claim::Option => 2,
+        (_, true, _) if e.claim != Claim::Option => 3,
+        (Claim::Mention, false, _) if e.rule == Rule::ProviderName => 4,
+        (Claim::Mention, false, _) => 5,
+        _ => 6,
+    }
 }
 
 fn cite(path: &str, e: &Evidence) -> Citation {
@@ -128,7 +207,24 @@ fn cite(path: &str, e: &Evidence) -> Citation {
         line_end: e.line_end,
         excerpt: e.excerpt.clone(),
         rule: e.rule,
+        claim: e.claim,
     }
+}
+
+/// Citations strongest first (ties in path and line order), one per line,
+/// at most [`MAX_CITATIONS`]; and how many distinct lines there were.
+fn citations(hits: &mut [(&str, &Evidence)]) -> (Vec<Citation>, u32) {
+    hits.sort_by(|(pa, a), (pb, b)| {
+        strength(a).cmp(&strength(b)).then_with(|| pa.cmp(pb)).then_with(|| a.line_start.cmp(&b.line_start))
+    });
+    let mut seen: BTreeSet<(&str, u32)> = BTreeSet::new();
+    let mut out = Vec::new();
+    for (path, e) in hits.iter() {
+        if seen.insert((path, e.line_start)) && out.len() < MAX_CITATIONS {
+            out.push(cite(path, e));
+        }
+    }
+    (out, u32::try_from(seen.len()).unwrap_or(u32::MAX))
 }
 
 /// Requirements from every file's evidence, highest confidence first (ties
@@ -142,6 +238,7 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
                 Rule::EnvVar | Rule::UnknownEnvVar => {
                     t.env_var = true;
                     t.in_code |= e.in_code;
+                    t.env_named |= e.claim != Claim::Option;
                     t.env_vars.extend(e.env_var.clone());
                 }
                 Rule::ProviderName => t.name = true,
@@ -150,20 +247,20 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
                 }
                 Rule::Capability => {}
             }
-            t.count += 1;
-            if t.citations.len() < MAX_CITATIONS {
-                t.citations.push(cite(doc.path, e));
-            }
+            t.need |= e.claim == Claim::Need;
+            t.option |= e.claim == Claim::Option;
+            t.hits.push((doc.path, e));
         }
     }
     let mut out: Vec<Inferred> = tallies
         .into_iter()
-        .map(|(id, t)| {
+        .map(|(id, mut t)| {
+            let necessity = t.necessity();
             let confidence = if id == providers::GENERIC_ID {
                 UNKNOWN_ENV_VAR_CONFIDENCE
             } else {
                 let domains = DOMAIN_WEIGHT * t.domains.len() as f64;
-                if !t.env_var && !t.name {
+                let c = if !t.env_var && !t.name {
                     domains.min(DOMAIN_ONLY_CAP)
                 } else {
                     let mut c = domains;
@@ -176,7 +273,12 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
                     if t.name {
                         c += NAME_WEIGHT;
                     }
-                    c.min(1.0)
+                    c
+                };
+                let c = if t.need { c + NEED_WEIGHT } else { c };
+                match necessity {
+                    Necessity::Optional => c.min(OPTION_CAP),
+                    _ => c.min(1.0),
                 }
             };
             let mut env_vars: Vec<String> = t.env_vars.into_iter().collect();
@@ -185,13 +287,15 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
                     env_vars.push(p.env_var.to_owned());
                 }
             }
+            let (citations, citation_count) = citations(&mut t.hits);
             Inferred {
                 provider_id: id.to_owned(),
                 env_vars,
                 // Two decimals: sums of tenths are not exact in binary.
                 confidence: (confidence * 100.0).round() / 100.0,
-                citations: t.citations,
-                citation_count: t.count,
+                necessity,
+                citations,
+                citation_count,
             }
         })
         .collect();
@@ -282,6 +386,79 @@ mod tests {
         let github = reqs.iter().find(|r| r.provider_id == "github").unwrap();
         assert_eq!(github.citations[0].path, "docs/a.md");
         assert_eq!(github.citations[0].line_start, 1);
+    }
+
+    fn necessity(reqs: &[Inferred], id: &str) -> Option<(Necessity, f64)> {
+        reqs.iter().find(|r| r.provider_id == id).map(|r| (r.necessity, r.confidence))
+    }
+
+    #[test]
+    fn sentences_decide_required_optional_or_mentioned() {
+        let (reqs, _) = requirements_of(&[(
+            "README.md",
+            "# Chat\n\nBuilt with Next.js and Vercel.\n\nYou'll just need to add your OpenAI API key.\n\n\
+             You can also switch to Anthropic, Cohere or Mistral.\n\n## Contributing\n\nYou need a GitHub account.\n",
+        )]);
+        assert_eq!(
+            necessity(&reqs, "openai"),
+            Some((Necessity::Required, 0.7)),
+            "a stated need reaches high"
+        );
+        assert_eq!(necessity(&reqs, "anthropic"), Some((Necessity::Optional, 0.3)));
+        assert_eq!(necessity(&reqs, "cohere").map(|n| n.0), Some(Necessity::Optional));
+        assert_eq!(necessity(&reqs, "vercel"), Some((Necessity::Mentioned, 0.3)));
+        assert_eq!(necessity(&reqs, "github"), None, "a contributing section is not a need");
+    }
+
+    #[test]
+    fn setup_sections_make_env_vars_needs_and_options_stay_below_high() {
+        let (reqs, _) = requirements_of(&[(
+            "README.md",
+            "## Setup\n\n```\nSTRIPE_SECRET_KEY=\n```\n\n## Optional integrations\n\n```\nSENTRY_AUTH_TOKEN=\n```\n\
+             Sentry reports errors.\n",
+        )]);
+        let stripe = reqs.iter().find(|r| r.provider_id == "stripe").unwrap();
+        assert_eq!((stripe.necessity, stripe.confidence), (Necessity::Required, 1.0));
+        assert_eq!(stripe.citations[0].claim, Claim::Need);
+        assert_eq!(
+            necessity(&reqs, "sentry"),
+            Some((Necessity::Optional, 0.6)),
+            "capped though env var + name"
+        );
+    }
+
+    #[test]
+    fn env_templates_mark_commented_and_optional_groups_as_options() {
+        let template = "OPENAI_API_KEY=\n\n# Optional: web search\nTAVILY_API_KEY=\n\n# ANTHROPIC_API_KEY=\n\nGROQ_API_KEY=\n";
+        let evidence = crate::scan::rules::infer_env_template(template.as_bytes());
+        let docs = [DocEvidence { path: ".env.example", evidence: &evidence }];
+        let reqs = infer_requirements(&docs);
+        assert_eq!(necessity(&reqs, "openai").map(|n| n.0), Some(Necessity::Required));
+        assert_eq!(necessity(&reqs, "tavily").map(|n| n.0), Some(Necessity::Optional), "under # Optional");
+        assert_eq!(necessity(&reqs, "anthropic").map(|n| n.0), Some(Necessity::Optional), "commented out");
+        assert_eq!(
+            necessity(&reqs, "groq").map(|n| n.0),
+            Some(Necessity::Required),
+            "a blank line ends the group"
+        );
+    }
+
+    #[test]
+    fn the_deciding_sentence_is_cited_first_and_a_line_once() {
+        let (reqs, _) = requirements_of(&[
+            ("CHANGES.txt.md", "OpenAI OpenAI\nUses OpenAI.\n"),
+            ("README.md", "Intro.\n\nThis app requires an OpenAI API key: set `OPENAI_API_KEY`.\n"),
+        ]);
+        let openai = reqs.iter().find(|r| r.provider_id == "openai").unwrap();
+        let first = &openai.citations[0];
+        assert_eq!((first.path.as_str(), first.line_start, first.claim), ("README.md", 3, Claim::Need));
+        let lines: Vec<_> = openai.citations.iter().map(|c| (c.path.as_str(), c.line_start)).collect();
+        assert_eq!(
+            lines,
+            vec![("README.md", 3), ("CHANGES.txt.md", 1), ("CHANGES.txt.md", 2)],
+            "one per line"
+        );
+        assert_eq!(openai.citation_count, 3);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
+use super::claims::{self, Claim, Section};
 use super::{capabilities, links};
 use crate::dotenv::ItemKind;
 use crate::providers;
@@ -65,6 +66,10 @@ pub struct Evidence {
     pub in_code: bool,
     /// The hit's line, trimmed, shortened and redacted.
     pub excerpt: String,
+    /// What its sentence says of the provider (a need, an option or a
+    /// mention; see [`claims`]).
+    #[serde(default, skip_serializing_if = "Claim::is_mention")]
+    pub claim: Claim,
 }
 
 /// Longest excerpt kept, in characters.
@@ -335,6 +340,14 @@ fn admit<'a>(kept: &mut Kept<'a>, rule: Rule, subject: &'a str, detail: &'a str)
     *n <= PER_KEY_PER_FILE
 }
 
+/// A template comment that is a commented-out assignment (`# KEY=`): a
+/// variable the project can do without.
+fn is_commented_assignment(line: &[u8]) -> bool {
+    let rest = line.trim_ascii_start().strip_prefix(b"#").unwrap_or_default().trim_ascii_start();
+    let name = rest.iter().take_while(|&&b| is_word(b)).count();
+    name > 0 && rest.get(name) == Some(&b'=')
+}
+
 /// Where a line sits relative to code.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum LineKind {
@@ -403,6 +416,12 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
     let mut prev_blank_or_code = true;
     let mut line_no: u32 = 0;
     let mut start = 0;
+    // The section of the nearest heading (a template's `# Optional` comment
+    // lasts to the next blank line), and the last prose line before code:
+    // the sentence that leads into a code block speaks for it.
+    let mut section = Section::Plain;
+    let mut lead: (usize, usize) = (0, 0);
+    let mut lead_claim: Option<Claim> = None;
     while start < text.len() {
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
         let mut line = &text[start..end];
@@ -436,6 +455,35 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             }
         };
         prev_blank_or_code = is_blank(line) || kind == LineKind::Indented;
+        if kind == LineKind::Prose && !is_blank(line) {
+            match (layout, claims::heading(line)) {
+                (Layout::Markdown, Some(h)) => section = claims::section_of(&String::from_utf8_lossy(h)),
+                (Layout::EnvTemplate, Some(h))
+                    if claims::section_of(&String::from_utf8_lossy(h)) == Section::Optional =>
+                {
+                    section = Section::Optional;
+                }
+                _ => {}
+            }
+            lead = (start, start + line.len());
+            lead_claim = None;
+        } else if layout == Layout::EnvTemplate && is_blank(line) {
+            section = Section::Plain;
+            lead = (start, start);
+            lead_claim = None;
+        }
+        // What this line's hits claim, worked out only when it has one.
+        let mut line_claim: Option<Claim> = None;
+        let mut claim_here = |env_var: bool| -> Option<Claim> {
+            let said = match kind {
+                LineKind::Prose if layout == Layout::EnvTemplate && is_commented_assignment(line) => {
+                    Claim::Option
+                }
+                LineKind::Prose => *line_claim.get_or_insert_with(|| claims::of_line(line)),
+                _ => *lead_claim.get_or_insert_with(|| claims::of_line(&text[lead.0..lead.1])),
+            };
+            claims::claim(said, section, env_var)
+        };
         let block_start = match (kind, open) {
             (LineKind::Fenced, Some((_, _, first, _))) => first,
             _ => line_no,
@@ -449,6 +497,9 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             if named && links::is_link_only(line, hit.offset - start, p.text.len()) {
                 continue;
             }
+            let Some(claim) = claim_here(rule == Rule::EnvVar) else {
+                continue;
+            };
             if !admit(&mut kept, rule, p.subject, p.text) {
                 continue;
             }
@@ -469,6 +520,7 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
                 line_end,
                 in_code,
                 excerpt: excerpt(line),
+                claim,
             });
         }
 
@@ -491,6 +543,9 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
                 NameHit::Provider(p, name, in_code) => (Rule::EnvVar, p.id, name, in_code),
                 NameHit::Unknown(name) => (Rule::UnknownEnvVar, providers::GENERIC_ID, name, true),
             };
+            let Some(claim) = claim_here(true) else {
+                continue;
+            };
             if admit(&mut kept, rule, subject, name) {
                 let (line_start, line_end) =
                     if kind == LineKind::Fenced { (block_start, line_no) } else { (line_no, line_no) };
@@ -503,6 +558,7 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
                     line_end,
                     in_code,
                     excerpt: excerpt(line),
+                    claim,
                 });
             }
         }

@@ -169,6 +169,8 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
             "created_at",
             // Migration 0004.
             "citation_count",
+            // Migration 0006.
+            "necessity?",
         ],
     },
     Table {
@@ -461,6 +463,7 @@ pub(crate) const ENUMS: &[(&str, &str, &[&str])] = &[
     ("secrets", "environment", &["dev", "stage", "prod"]),
     ("secrets", "source_type", &["manual", "paste", "file_import", "dotenv_patch", "export_bundle_import"]),
     ("project_requirements", "user_status", USER_STATUS),
+    ("project_requirements", "necessity", &["required", "optional", "mentioned"]),
     ("validations", "status", &["unknown", "valid", "invalid", "unverifiable", "error"]),
     ("dashboard_snapshots", "collection_method", &["api", "scrape", "cached"]),
     ("dashboard_snapshots", "collection_status", RUN_STATUS),

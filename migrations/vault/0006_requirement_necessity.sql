@@ -1,0 +1,6 @@
+-- Whether the project needs a provider, as its docs put it: a sentence
+-- states the need or its env var is named ('required'), it is only one
+-- option among others ('optional'), or it is only named ('mentioned').
+-- NULL for requirements stored before this column, until the next scan.
+ALTER TABLE project_requirements ADD COLUMN necessity TEXT
+    CHECK (necessity IS NULL OR necessity IN ('required', 'optional', 'mentioned'));
