@@ -73,7 +73,7 @@ pub enum Command {
         /// Skip docs larger than this many bytes.
         #[arg(long, value_name = "BYTES", default_value_t = keyclave_core::scan::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
-        /// Show every citation (default: the first three per provider).
+        /// Show every kept citation, up to 20 per provider (default: the three strongest).
         #[arg(long)]
         all_citations: bool,
     },
@@ -139,7 +139,7 @@ pub enum ProjectCmd {
     Show {
         /// Folder, name or id.
         project: String,
-        /// Show every citation (default: the first three per provider).
+        /// Show every kept citation, up to 20 per provider (default: the three strongest).
         #[arg(long)]
         all_citations: bool,
     },

@@ -185,7 +185,8 @@ pub struct ScanReport {
     /// Wall time of the walk and parse, in milliseconds.
     #[cfg_attr(feature = "specta", specta(type = f64))]
     pub elapsed_ms: u64,
-    /// Requirements, highest confidence first.
+    /// Requirements: required ones first, then optional, then mentioned;
+    /// highest confidence first within each.
     pub requirements: Vec<Requirement>,
     /// Service recommendations, highest score first.
     pub recommendations: Vec<Recommendation>,
@@ -552,7 +553,9 @@ pub(crate) fn requirements_of(
         let mut stmt = conn.prepare_cached(
             "SELECT id, provider_id, required_env_vars_json, confidence, citations_json, user_status, citation_count,
                     necessity
-             FROM project_requirements WHERE project_id = ?1 ORDER BY confidence DESC, provider_id",
+             FROM project_requirements WHERE project_id = ?1
+             ORDER BY CASE necessity WHEN 'required' THEN 0 WHEN 'optional' THEN 1 WHEN 'mentioned' THEN 2
+                      ELSE 3 END, confidence DESC, provider_id",
         )?;
         let rows = stmt.query_map([&project.id], |r| {
             Ok((

@@ -1,7 +1,10 @@
 //! `keyclave scan`, `keyclave project …`, `keyclave requirement|recommendation`.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use keyclave_core::projects::{self, EnvVarState, Recommendation, Requirement, ReviewStatus, ScanReport};
+use keyclave_core::projects::{
+    self, EnvVarState, EnvVarStatus, Recommendation, Requirement, ReviewStatus, ScanReport,
+};
+use keyclave_core::scan::requirements::{MAX_CITATIONS, Necessity};
 use keyclave_core::scan::{ScanOptions, ScanProgress, SkipReason};
 use keyclave_core::{Error, Result};
 use serde_json::json;
@@ -61,11 +64,21 @@ fn print_scan(r: &ScanReport, all_citations: bool) {
     print_recommendations(&r.recommendations);
 }
 
-fn state_label(state: EnvVarState) -> &'static str {
-    match state {
-        EnvVarState::Missing => "missing",
-        EnvVarState::InVault => "in vault",
-        EnvVarState::InDotenv => "in .env",
+fn state_label(v: &EnvVarStatus) -> &'static str {
+    match (v.state, v.in_vault) {
+        (EnvVarState::Missing, _) => "missing",
+        (EnvVarState::InVault, _) => "in vault",
+        (EnvVarState::InDotenv, true) => "in .env and in vault",
+        (EnvVarState::InDotenv, false) => "in .env",
+    }
+}
+
+fn necessity_label(n: Option<Necessity>) -> &'static str {
+    match n {
+        Some(Necessity::Required) => "required",
+        Some(Necessity::Optional) => "optional",
+        Some(Necessity::Mentioned) => "mentioned",
+        None => "not classified (scan again)",
     }
 }
 
@@ -77,15 +90,16 @@ fn print_requirements(reqs: &[Requirement], all_citations: bool) {
     println!("\nRequirements:");
     for r in reqs {
         println!(
-            "\n{} ({}) confidence {:.2} [{}] id {}",
+            "\n{} ({}) {}, confidence {:.2} [{}] id {}",
             r.provider_name,
             r.provider_id,
+            necessity_label(r.necessity),
             r.confidence,
             r.user_status.as_str(),
             r.id
         );
         for v in &r.env_vars {
-            println!("  {:<32} {}", v.name, state_label(v.state));
+            println!("  {:<32} {}", v.name, state_label(v));
         }
         let shown = if all_citations { r.citations.len() } else { CITATIONS_SHOWN.min(r.citations.len()) };
         for c in &r.citations[..shown] {
@@ -96,9 +110,13 @@ fn print_requirements(reqs: &[Requirement], all_citations: bool) {
             };
             println!("    {}:{lines}: {}", c.path, c.excerpt);
         }
-        let more = r.citation_count as usize - shown;
-        if more > 0 {
-            println!("    … {more} more");
+        // Citations are counted by line; the first MAX_CITATIONS are kept.
+        let more = (r.citation_count as usize).saturating_sub(shown);
+        let hidden = r.citations.len() - shown;
+        match (more, hidden) {
+            (0, _) => {}
+            (_, 0) => println!("    … {more} more lines (the strongest {MAX_CITATIONS} are kept)"),
+            _ => println!("    … {more} more lines (--all-citations shows up to {MAX_CITATIONS})"),
         }
     }
 }

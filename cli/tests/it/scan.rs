@@ -10,7 +10,7 @@ fn scan_reports_requirements_and_decisions_stick() {
     let human = h.run(&["scan", dir], None);
     assert_ok(&human);
     let text = stdout(&human);
-    assert!(text.contains("OpenAI (openai) confidence 1.00"), "{text}");
+    assert!(text.contains("OpenAI (openai) required, confidence 1.00"), "{text}");
     assert!(text.contains("README.md:5-7:"), "the fenced block is cited: {text}");
     assert!(text.contains("Transactional email: Postmark"), "{text}");
     assert!(!text.contains("zqxDOCvalue"), "{text}");
@@ -20,6 +20,7 @@ fn scan_reports_requirements_and_decisions_stick() {
     let reqs = report["requirements"].as_array().expect("requirements");
     let github = reqs.iter().find(|r| r["provider_id"] == "github").expect("github");
     assert_eq!(github["env_vars"][0]["state"], "in_vault");
+    assert_eq!(github["necessity"], "required", "its env var is named");
     assert_eq!(github["citations"][0]["line_start"], 8);
 
     let id = requirement_id(&report, "github");

@@ -450,8 +450,7 @@ fn visit(
 /// Walk `root` and scan every doc in parallel. `known` maps a
 /// relative path to its last scan: those files are not read again when
 /// their stat matches, nor parsed again when their hash does. `progress`
-/// is called from this thread about ten times a second and once at the
-/// end.
+/// is called from this thread ten times a second and once at the end.
 pub fn scan_folder(
     root: &Path,
     options: &ScanOptions,
@@ -483,10 +482,12 @@ pub fn scan_folder(
     // progress goes through atomics. A message per file costs more in
     // thread wake-ups than parsing a small file does.
     let shared = Shared::default();
-    std::thread::scope(|s| {
-        let walk = s.spawn(|| {
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let elapsed = std::thread::scope(|s| {
+        let shared = &shared;
+        let walk = s.spawn(move || {
             walker.run(|| {
-                let mut visitor = Visitor { shared: &shared, files: Vec::new() };
+                let mut visitor = Visitor { shared, files: Vec::new() };
                 Box::new(move |entry| {
                     if options.cancelled() {
                         return WalkState::Quit;
@@ -498,15 +499,18 @@ pub fn scan_folder(
                     WalkState::Continue
                 })
             });
+            // Timed here, when the last file is done, and the waiting loop
+            // below is woken at once: a small project takes what it takes.
+            let elapsed = started.elapsed();
+            drop(done);
+            elapsed
         });
-        while !walk.is_finished() {
-            std::thread::sleep(Duration::from_millis(25));
-            if walk.is_finished() {
-                break;
-            }
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            finished.recv_timeout(Duration::from_millis(100))
+        {
             progress(&shared.snapshot());
-            std::thread::sleep(Duration::from_millis(75));
         }
+        walk.join().unwrap_or_else(|_| started.elapsed())
     });
     if options.cancelled() {
         return Err(Error::new(ErrorCode::ScanCancelled, "the scan was cancelled"));
@@ -515,7 +519,7 @@ pub fn scan_folder(
     let mut files = shared.files.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     progress(&counters);
     files.sort_by(|a, b| a.path().cmp(b.path()));
-    Ok(FolderScan { files, progress: counters, elapsed: started.elapsed() })
+    Ok(FolderScan { files, progress: counters, elapsed })
 }
 
 #[cfg(test)]

@@ -112,8 +112,8 @@ pub struct Citation {
     pub excerpt: String,
     /// The rule that matched.
     pub rule: Rule,
-    /// What the cited sentence says of the provider.
-    #[serde(default)]
+    /// What the cited sentence says of the provider (migration 0006 gave
+    /// older citations `mention`).
     pub claim: Claim,
 }
 
@@ -227,8 +227,8 @@ fn citations(hits: &mut [(&str, &Evidence)]) -> (Vec<Citation>, u32) {
     (out, u32::try_from(seen.len()).unwrap_or(u32::MAX))
 }
 
-/// Requirements from every file's evidence, highest confidence first (ties
-/// by provider id). Files should come sorted by path for stable citations.
+/// Requirements from every file's evidence: required, optional, then
+/// mentioned, highest confidence first within each (ties by provider id). Files should come sorted by path for stable citations.
 pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     for doc in docs {
@@ -299,7 +299,12 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
             }
         })
         .collect();
-    out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.provider_id.cmp(&b.provider_id)));
+    out.sort_by(|a, b| {
+        a.necessity
+            .cmp(&b.necessity)
+            .then_with(|| b.confidence.total_cmp(&a.confidence))
+            .then_with(|| a.provider_id.cmp(&b.provider_id))
+    });
     out
 }
 

@@ -337,7 +337,24 @@ export type Citation = {
 	excerpt: string,
 	/**  The rule that matched. */
 	rule: Rule,
+	/**
+	 *  What the cited sentence says of the provider (migration 0006 gave
+	 *  older citations `mention`).
+	 */
+	claim: Claim,
 };
+
+/**  What the line of a hit says about its provider. */
+export type Claim = 
+/**
+ *  States that the project needs it ("requires", "you need", "set …
+ *  to your key", or an env var in a setup section).
+ */
+"need" | 
+/**  One choice among others, or marked optional. */
+"option" | 
+/**  Only names it. */
+"mention";
 
 /**  A copied secret was cleared from the clipboard. */
 export type ClipboardCleared = {
@@ -1003,6 +1020,18 @@ export type KeyDecision = {
 	decision: Decision,
 };
 
+/**  Whether the project needs a provider, as its docs put it. */
+export type Necessity = 
+/**
+ *  A sentence states the need, or its env var is named (and not only
+ *  as an option).
+ */
+"required" | 
+/**  Only offered as one option among others, or marked optional. */
+"optional" | 
+/**  Only its name or a link to it. */
+"mentioned";
+
 /**  A new secret from the add dialog. */
 export type NewSecretInput = NewSecretInput_Serialize | NewSecretInput_Deserialize;
 
@@ -1096,7 +1125,7 @@ export type ProjectDetails_Deserialize = {
 	/**  The project. */
 	project: Project_Deserialize,
 	/**  Requirements, highest confidence first. */
-	requirements: Requirement[],
+	requirements: Requirement_Deserialize[],
 	/**  Recommendations, highest score first. */
 	recommendations: Recommendation_Deserialize[],
 };
@@ -1106,7 +1135,7 @@ export type ProjectDetails_Serialize = {
 	/**  The project. */
 	project: Project_Serialize,
 	/**  Requirements, highest confidence first. */
-	requirements: Requirement[],
+	requirements: Requirement_Serialize[],
 	/**  Recommendations, highest score first. */
 	recommendations: Recommendation_Serialize[],
 };
@@ -1269,7 +1298,10 @@ export type Rejected_Serialize = {
 };
 
 /**  A provider the project needs, with its evidence and status. */
-export type Requirement = {
+export type Requirement = Requirement_Serialize | Requirement_Deserialize;
+
+/**  A provider the project needs, with its evidence and status. */
+export type Requirement_Deserialize = {
 	/**  Row id. */
 	id: string,
 	/**  Provider id. */
@@ -1280,6 +1312,38 @@ export type Requirement = {
 	confidence: number | null,
 	/**  The confidence's band. */
 	confidence_level: ConfidenceLevel,
+	/**
+	 *  Required, optional or only mentioned (`None` for a requirement
+	 *  stored before this was known, until the project is scanned again).
+	 */
+	necessity?: Necessity | null,
+	/**  The user's decision. */
+	user_status: ReviewStatus,
+	/**  Needed env vars and where each one is. */
+	env_vars: EnvVarStatus[],
+	/**  Citations (capped, see [`scan::requirements::MAX_CITATIONS`]). */
+	citations: Citation[],
+	/**  How many citations there were before the cap. */
+	citation_count: number,
+};
+
+/**  A provider the project needs, with its evidence and status. */
+export type Requirement_Serialize = {
+	/**  Row id. */
+	id: string,
+	/**  Provider id. */
+	provider_id: string,
+	/**  Provider display name. */
+	provider_name: string,
+	/**  0.0–1.0. */
+	confidence: number | null,
+	/**  The confidence's band. */
+	confidence_level: ConfidenceLevel,
+	/**
+	 *  Required, optional or only mentioned (`None` for a requirement
+	 *  stored before this was known, until the project is scanned again).
+	 */
+	necessity: Necessity | null,
 	/**  The user's decision. */
 	user_status: ReviewStatus,
 	/**  Needed env vars and where each one is. */
@@ -1380,8 +1444,11 @@ export type ScanReport_Deserialize = {
 	skipped: SkippedFile[],
 	/**  Wall time of the walk and parse, in milliseconds. */
 	elapsed_ms: number | null,
-	/**  Requirements, highest confidence first. */
-	requirements: Requirement[],
+	/**
+	 *  Requirements: required ones first, then optional, then mentioned;
+	 *  highest confidence first within each.
+	 */
+	requirements: Requirement_Deserialize[],
 	/**  Service recommendations, highest score first. */
 	recommendations: Recommendation_Deserialize[],
 };
@@ -1398,8 +1465,11 @@ export type ScanReport_Serialize = {
 	skipped: SkippedFile[],
 	/**  Wall time of the walk and parse, in milliseconds. */
 	elapsed_ms: number | null,
-	/**  Requirements, highest confidence first. */
-	requirements: Requirement[],
+	/**
+	 *  Requirements: required ones first, then optional, then mentioned;
+	 *  highest confidence first within each.
+	 */
+	requirements: Requirement_Serialize[],
 	/**  Service recommendations, highest score first. */
 	recommendations: Recommendation_Serialize[],
 };

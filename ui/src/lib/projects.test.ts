@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { Requirement } from "./bindings";
-import { citationLabel, missingEnvVars, percent, scanSummary, sizeLabel, skipLabel, toggleStatus } from "./projects";
+import {
+  citationLabel,
+  envVarLabel,
+  missingEnvVars,
+  moreCitations,
+  necessityLabel,
+  percent,
+  scanSummary,
+  sizeLabel,
+  skipLabel,
+  toggleStatus,
+} from "./projects";
 
 function req(status: Requirement["user_status"], vars: [string, "missing" | "in_vault" | "in_dotenv"][]): Requirement {
   return {
@@ -9,6 +20,7 @@ function req(status: Requirement["user_status"], vars: [string, "missing" | "in_
     provider_name: "OpenAI",
     confidence: 0.8,
     confidence_level: "high",
+    necessity: "required",
     user_status: status,
     env_vars: vars.map(([name, state]) => ({ name, state, in_vault: state === "in_vault", in_dotenv: state === "in_dotenv" })),
     citations: [],
@@ -25,9 +37,27 @@ describe("confidence", () => {
 
 describe("citationLabel", () => {
   it("shows one line or a range", () => {
-    const c = { path: "docs/a.md", line_start: 5, line_end: 5, excerpt: "", rule: "env_var" as const };
+    const c = { path: "docs/a.md", line_start: 5, line_end: 5, excerpt: "", rule: "env_var" as const, claim: "need" as const };
     expect(citationLabel(c)).toBe("docs/a.md:5");
     expect(citationLabel({ ...c, line_end: 8 })).toBe("docs/a.md:5–8");
+  });
+});
+
+describe("necessity and env var places", () => {
+  it("says whether the project needs it, and both places of a key", () => {
+    expect(necessityLabel("required")).toBe("Required");
+    expect(necessityLabel("optional")).toBe("Optional");
+    expect(necessityLabel(null)).toMatch(/scan again/);
+    expect(envVarLabel({ name: "A", state: "in_dotenv", in_vault: true, in_dotenv: true })).toBe("In .env and vault");
+    expect(envVarLabel({ name: "A", state: "in_dotenv", in_vault: false, in_dotenv: true })).toBe("In .env");
+    expect(envVarLabel({ name: "A", state: "missing", in_vault: false, in_dotenv: false })).toBe("Missing");
+  });
+
+  it("counts the citations left out by line", () => {
+    const cite = { path: "a.md", line_start: 1, line_end: 1, excerpt: "", rule: "env_var" as const, claim: "mention" as const };
+    const r = { ...req("new", []), citations: [cite, cite], citation_count: 5 };
+    expect(moreCitations(r)).toBe("… 3 more lines (the strongest 2 are kept)");
+    expect(moreCitations({ ...r, citation_count: 2 })).toBeNull();
   });
 });
 

@@ -1,7 +1,16 @@
 // The Projects screen's logic: labels for confidence, env var states,
 // citations and skipped files; what a scan did, in words.
 
-import type { Citation, EnvVarState, Requirement, ReviewStatus, ScanProgress, SkipReason } from "./bindings";
+import type {
+  Citation,
+  EnvVarState,
+  EnvVarStatus,
+  Necessity,
+  Requirement,
+  ReviewStatus,
+  ScanProgress,
+  SkipReason,
+} from "./bindings";
 import { plural } from "./format";
 
 /** "0.8" → "80%". */
@@ -18,6 +27,28 @@ const STATE_LABELS: Record<EnvVarState, string> = {
 /** Where a needed env var is, in words. */
 export function envStateLabel(s: EnvVarState): string {
   return STATE_LABELS[s];
+}
+
+/** Where an env var is, both places said when both hold it. */
+export function envVarLabel(v: EnvVarStatus): string {
+  return v.state === "in_dotenv" && v.in_vault ? "In .env and vault" : STATE_LABELS[v.state];
+}
+
+const NECESSITY_LABELS: Record<Necessity, string> = {
+  required: "Required",
+  optional: "Optional",
+  mentioned: "Mentioned",
+};
+
+/** Whether the project needs it, in words (older scans were not classified). */
+export function necessityLabel(n: Necessity | null | undefined): string {
+  return n ? NECESSITY_LABELS[n] : "Not classified (scan again)";
+}
+
+/** What is left unsaid below the kept citations, honestly. */
+export function moreCitations(r: Requirement): string | null {
+  const more = r.citation_count - r.citations.length;
+  return more > 0 ? `… ${plural(more, "more line")} (the strongest ${r.citations.length} are kept)` : null;
 }
 
 /** "README.md:5" or "README.md:5–8". */

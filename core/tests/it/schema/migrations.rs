@@ -153,3 +153,33 @@ fn vault_upgrade_from_version_1_gives_the_old_profile_the_automation_defaults() 
         .expect("secret row");
     assert_eq!(environment, "prod");
 }
+
+#[test]
+fn vault_upgrade_from_version_5_marks_old_citations_as_mentions_and_leaves_necessity_unknown() {
+    let vault = db("vault");
+    let mut conn = open_empty();
+    (vault.migrations)().to_version(&mut conn, 5).expect("migrate to 5");
+    for (table, key) in vault.parents {
+        insert(&conn, table, key, &[]).expect("parent row");
+    }
+    let old = r#"[{"path":"README.md","line_start":3,"line_end":3,"excerpt":"Uses OpenAI.","rule":"provider_name"}]"#;
+    insert(&conn, "project_requirements", "r1", &[("citations_json", &format!("'{old}'"))])
+        .expect("requirement");
+    insert(&conn, "providers", "openai", &[]).expect("second provider");
+    insert(&conn, "project_requirements", "r2", &[("provider_id", "'openai'")])
+        .expect("requirement without citations");
+
+    (vault.migrations)().to_latest(&mut conn).expect("migrate to latest");
+    let rows: Vec<(String, Option<String>)> = conn
+        .prepare("SELECT citations_json, necessity FROM project_requirements ORDER BY id")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    let citations: serde_json::Value = serde_json::from_str(&rows[0].0).expect("json");
+    assert_eq!(citations[0]["claim"], "mention");
+    assert_eq!(citations[0]["excerpt"], "Uses OpenAI.", "the rest is kept");
+    assert_eq!(rows[1].0, "[]");
+    assert!(rows.iter().all(|(_, n)| n.is_none()), "unknown until the next scan");
+}
