@@ -41,8 +41,10 @@ pub use claims::Claim;
 pub use rules::{Evidence, Rule};
 
 /// Folders never walked, wherever they are in the tree: dependencies,
-/// build output, and the instructions and plans of AI coding assistants
-/// (they name the assistant's provider, not one the project calls).
+/// build output, the instructions and plans of AI coding assistants
+/// (they name the assistant's provider, not one the project calls), and
+/// `.github` (issue and pull-request templates, review and security
+/// policies: the maintainers' process, not what running the project needs).
 pub const EXCLUDED_DIRS: &[&str] = &[
     ".git",
     "node_modules",
@@ -56,12 +58,27 @@ pub const EXCLUDED_DIRS: &[&str] = &[
     ".agents",
     ".windsurf",
     ".changeset",
+    ".github",
 ];
 
 /// Docs never read (lower case, matched on the file name): release
-/// history says what changed, not what the project needs now, and
-/// assistant instruction files are guidance for a coding tool.
+/// history says what changed, not what the project needs now; assistant
+/// instruction files are guidance for a coding tool; and the project's
+/// process docs (contributing, security policy, code of conduct, issue
+/// and pull-request templates) are about its maintainers' GitHub, not
+/// what running it needs.
 pub const EXCLUDED_DOCS: &[&str] = &[
+    "contributing.md",
+    "code_of_conduct.md",
+    "code-of-conduct.md",
+    "security.md",
+    "support.md",
+    "governance.md",
+    "maintainers.md",
+    "contributors.md",
+    "authors.md",
+    "pull_request_template.md",
+    "issue_template.md",
     "changelog.md",
     "changes.md",
     "history.md",
@@ -559,6 +576,9 @@ mod tests {
             "CLAUDE.md",
             "AGENTS.md",
             "copilot-instructions.md",
+            "CONTRIBUTING.md",
+            "SECURITY.md",
+            "PULL_REQUEST_TEMPLATE.md",
         ] {
             assert_eq!(doc_kind(no), None, "{no}");
         }

@@ -185,6 +185,53 @@ impl Tally<'_> {
     }
 }
 
+/// Words of a sentence that offers a service to use, not just names one
+/// ("Notifications via Telegram, Discord or Slack" offers; "ask on GitHub
+/// or the subreddit" does not).
+const SERVICE_WORDS: &[&str] = &[
+    "api",
+    "key",
+    "token",
+    "secret",
+    "credential",
+    "provider",
+    "integration",
+    "storage",
+    "bucket",
+    "email",
+    "mail",
+    "sms",
+    "payment",
+    "billing",
+    "auth",
+    "login",
+    "sign in",
+    "sign-in",
+    "oauth",
+    "database",
+    "notification",
+    "llm",
+    "model",
+    "analytics",
+    "monitoring",
+    "error",
+    "search",
+    "embedding",
+    "webhook",
+    "account",
+];
+
+/// Whether an option-claiming hit offers the provider as a service: an env
+/// var or code always does, a name or domain only in a sentence about
+/// using a service.
+fn offers_a_service(e: &Evidence) -> bool {
+    if matches!(e.rule, Rule::EnvVar | Rule::UnknownEnvVar) || e.in_code {
+        return true;
+    }
+    let lower = e.excerpt.to_lowercase();
+    SERVICE_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// How strongly a hit proves the need: a stated need, then an env var in
 /// code, an env var, a name, a domain.
 fn strength(e: &Evidence) -> u8 {
@@ -248,7 +295,7 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
                 Rule::Capability => {}
             }
             t.need |= e.claim == Claim::Need;
-            t.option |= e.claim == Claim::Option;
+            t.option |= e.claim == Claim::Option && offers_a_service(e);
             t.hits.push((doc.path, e));
         }
     }
