@@ -229,8 +229,13 @@ fn offers_a_service(e: &Evidence) -> bool {
         return true;
     }
     let lower = e.excerpt.to_lowercase();
-    SERVICE_WORDS.iter().any(|w| lower.contains(w))
+    OFFERS.iter().chain(SERVICE_WORDS).any(|w| lower.contains(w))
 }
+
+/// Phrases that offer an alternative outright ("you can also switch to
+/// Anthropic"), whatever else the sentence says.
+const OFFERS: &[&str] =
+    &["switch to", "alternatively", "instead of", "supports", "supported", "compatible with", "you can also", "optional"];
 
 /// How strongly a hit proves the need: a stated need, then an env var in
 /// code, an env var, a name, a domain.
@@ -460,6 +465,17 @@ mod tests {
         assert_eq!(necessity(&reqs, "cohere").map(|n| n.0), Some(Necessity::Optional));
         assert_eq!(necessity(&reqs, "vercel"), Some((Necessity::Mentioned, 0.3)));
         assert_eq!(necessity(&reqs, "github"), None, "a contributing section is not a need");
+    }
+
+    #[test]
+    fn a_name_in_a_list_of_places_to_ask_is_not_an_option() {
+        let (reqs, _) = requirements_of(&[(
+            "README.md",
+            "Ask on GitHub Discussions or the forum.\n\nNotifications via Discord, Slack or email.\n",
+        )]);
+        assert_eq!(necessity(&reqs, "github").map(|n| n.0), Some(Necessity::Mentioned));
+        assert_eq!(necessity(&reqs, "discord").map(|n| n.0), Some(Necessity::Optional), "offers a notification service");
+        assert_eq!(necessity(&reqs, "slack").map(|n| n.0), Some(Necessity::Optional));
     }
 
     #[test]
