@@ -106,7 +106,7 @@ test("import, scan a project, .env from what it needs, then a bundle into a seco
   await row(b, "GITHUB_TOKEN");
   await row(b, "STRIPE_SECRET_KEY");
 
-  // Projects: scan the folder's Markdown.
+  // Projects: scan the folder's docs.
   await click(b, '[data-testid="nav-projects"]');
   await fill(b, '[data-testid="projects-dir"]', project);
   await click(b, '[data-testid="projects-scan"]');
@@ -121,8 +121,11 @@ test("import, scan a project, .env from what it needs, then a bundle into a seco
   assert.match(openai, /README\.md:5–7/, "the fenced block is cited");
   assert.match(await textOf(b, '[data-testid="requirement-github"]'), /GITHUB_TOKEN\s*In \.env/);
   assert.match(await textOf(b, '[data-testid="recommendation-transactional_email"]'), /Postmark/);
-  // A citation opens its excerpt (values redacted).
-  await click(b, '[data-testid="requirement-openai"] .citations li:nth-child(2) button');
+  // Required (its env var is set in code), and the strongest citation, the
+  // fenced block, comes first and opens its excerpt (values redacted).
+  assert.equal(await textOf(b, '[data-testid="necessity-openai"]'), "Required");
+  assert.equal(await textOf(b, '[data-testid="necessity-stripe"]'), "Mentioned");
+  await click(b, '[data-testid="requirement-openai"] .citations li:nth-child(1) button');
   assert.match(await textOf(b, '[data-testid="requirement-openai"] .excerpt'), /export OPENAI_API_KEY=/);
   await pageHasNoValue(b);
   await screenshot(b, "projects-scanned");
