@@ -234,8 +234,16 @@ fn offers_a_service(e: &Evidence) -> bool {
 
 /// Phrases that offer an alternative outright ("you can also switch to
 /// Anthropic"), whatever else the sentence says.
-const OFFERS: &[&str] =
-    &["switch to", "alternatively", "instead of", "supports", "supported", "compatible with", "you can also", "optional"];
+const OFFERS: &[&str] = &[
+    "switch to",
+    "alternatively",
+    "instead of",
+    "supports",
+    "supported",
+    "compatible with",
+    "you can also",
+    "optional",
+];
 
 /// How strongly a hit proves the need: a stated need, then an env var in
 /// code, an env var, a name, a domain.
@@ -474,7 +482,11 @@ mod tests {
             "Ask on GitHub Discussions or the forum.\n\nNotifications via Discord, Slack or email.\n",
         )]);
         assert_eq!(necessity(&reqs, "github").map(|n| n.0), Some(Necessity::Mentioned));
-        assert_eq!(necessity(&reqs, "discord").map(|n| n.0), Some(Necessity::Optional), "offers a notification service");
+        assert_eq!(
+            necessity(&reqs, "discord").map(|n| n.0),
+            Some(Necessity::Optional),
+            "offers a notification service"
+        );
         assert_eq!(necessity(&reqs, "slack").map(|n| n.0), Some(Necessity::Optional));
     }
 
