@@ -41,6 +41,8 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   await fill(b, "#new-passphrase", PASS);
   await fill(b, "#confirm-passphrase", PASS);
   const meter = await visible(b, '[data-testid="strength-meter"]');
+  // The meter asks the backend after a 150 ms pause in typing: wait for it.
+  await b.waitUntil(async () => /strong/i.test(await meter.getProperty("textContent")), { timeout: 5000 });
   assert.match(await meter.getProperty("textContent"), /strong/i);
   await screenshot(b, "first-run-filled");
   await click(b, '[data-testid="create-profile-submit"]');

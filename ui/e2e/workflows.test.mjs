@@ -44,7 +44,7 @@ before(async () => {
       "",
       "Releases are published with `GITHUB_TOKEN`.",
       "Stripe billing is planned, not built.",
-      "We send transactional email for password resets.",
+      "Password resets require transactional email.",
       "",
     ].join("\n"),
   );

@@ -167,7 +167,7 @@ pub fn scanned_project() -> (Home, PathBuf) {
     std::fs::write(
         project.join("README.md"),
         "# App\n\nUses the OpenAI API.\n\n```sh\nexport OPENAI_API_KEY=sk-zqxDOCvalue000000000000001\n```\n\
-         Releases need `GITHUB_TOKEN`.\nWe send transactional email.\n",
+         Releases need `GITHUB_TOKEN`.\nPassword resets require transactional email.\n",
     )
     .expect("write README");
     (h, project)

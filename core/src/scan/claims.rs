@@ -158,6 +158,8 @@ const OPTION_PHRASES: &[&str] = &[
 const NEED_PHRASES: &[&str] = &[
     "require",
     "you need",
+    "we need",
+    "needs to",
     "you'll need",
     "you will need",
     "you'd need",

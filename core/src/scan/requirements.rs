@@ -368,13 +368,16 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
     out
 }
 
-/// Recommendations for capabilities the docs describe while naming none of
-/// the providers that serve them.
+/// Recommendations for capabilities the docs say the project *needs*
+/// ("password resets require transactional email") while naming none of
+/// the providers that serve them; `requirement_text` is that sentence. A
+/// capability only described ("we send email"), listed or offered is not
+/// a need to fill, nor one a named service already meets.
 pub fn infer_recommendations(docs: &[DocEvidence<'_>], found: &[Inferred]) -> Vec<InferredRecommendation> {
     let named: BTreeSet<&str> = found.iter().map(|r| r.provider_id.as_str()).collect();
     let mut mentions: BTreeMap<&str, (u32, String)> = BTreeMap::new();
     for doc in docs {
-        for e in doc.evidence.iter().filter(|e| e.rule == Rule::Capability) {
+        for e in doc.evidence.iter().filter(|e| e.rule == Rule::Capability && e.claim == Claim::Need) {
             let entry = mentions
                 .entry(e.subject.as_str())
                 .or_insert_with(|| (0, format!("{}:{}: {}", doc.path, e.line_start, e.excerpt)));
@@ -568,17 +571,29 @@ mod tests {
     }
 
     #[test]
-    fn capabilities_without_a_named_provider_become_recommendations() {
+    fn needs_without_a_named_provider_become_recommendations() {
         let (_, recs) = requirements_of(&[(
             "README.md",
-            "We send transactional email and take card payments.\nPassword reset emails too.\n",
+            "Password resets require transactional email.\nCheckout requires card payments.\n\
+             The app needs to send transactional email for receipts too.\n",
         )]);
         let caps: Vec<_> = recs.iter().map(|r| (r.capability, r.match_score)).collect();
         assert_eq!(caps, vec![("payments", 0.6), ("transactional_email", 0.7)]);
-        assert!(recs[1].requirement_text.starts_with("README.md:1: We send"));
+        assert!(recs[1].requirement_text.starts_with("README.md:1: Password resets require"), "the sentence");
 
-        let (_, recs) = requirements_of(&[("README.md", "We send transactional email with Postmark.\n")]);
+        let (_, recs) =
+            requirements_of(&[("README.md", "Password resets require transactional email via Postmark.\n")]);
         assert!(recs.is_empty(), "a named provider serves it: {recs:?}");
+    }
+
+    #[test]
+    fn described_listed_or_offered_capabilities_are_not_recommended() {
+        let (_, recs) = requirements_of(&[(
+            "README.md",
+            "We send transactional email.\n\nIt can send SMS or transactional email if you want.\n\n\
+             ## Contributing\n\nYou need card payments set up to test billing.\n",
+        )]);
+        assert!(recs.is_empty(), "{recs:?}");
     }
 
     #[test]

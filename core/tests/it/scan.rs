@@ -38,7 +38,7 @@ fn project() -> (Fixture, tempfile::TempDir) {
     let root = dir.path();
     write(root, "README.md", README);
     write(root, "docs/deep/a/b/c/d/e/f/g/h/notes.markdown", "Deploys go to Vercel.\n");
-    write(root, "README", "Send transactional email to users.\n");
+    write(root, "README", "Password resets require transactional email.\n");
     write(root, "node_modules/pkg/README.md", "ANTHROPIC_API_KEY\n");
     write(root, "target/doc.md", "ANTHROPIC_API_KEY\n");
     write(root, ".git/info.md", "ANTHROPIC_API_KEY\n");
