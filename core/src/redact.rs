@@ -154,6 +154,40 @@ fn looks_random(token: &str) -> bool {
     classes >= 2 && entropy(token) >= 3.5
 }
 
+/// Code that reads a value from the environment, as the start of an
+/// assigned value (`api_key=os.environ["X"]` assigns no secret).
+const ENV_READS: &[&str] = &[
+    "os.environ",
+    "os.getenv(",
+    "process.env",
+    "import.meta.env",
+    "getenv(",
+    "ENV[",
+    "ENV.fetch(",
+    "System.getenv(",
+    "Deno.env",
+    "env(",
+];
+
+/// Whether an assigned value is no secret at all: code reading the
+/// environment, a whole `${NAME}` / `$NAME` reference, or a placeholder
+/// (`...`, `<your key>`, `xxx`, `changeme`, `your-api-key`).
+fn is_reference_or_placeholder(value: &str) -> bool {
+    let bare = value.trim_matches(|c| c == '"' || c == '\'');
+    let is_name = |s: &str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    // The assignment pattern stops a bare value at `}`: accept it missing.
+    let reference = bare.strip_prefix("${").map(|r| r.strip_suffix('}').unwrap_or(r)).is_some_and(is_name)
+        || bare.strip_prefix('$').is_some_and(is_name);
+    let lower = bare.to_ascii_lowercase();
+    let placeholder = bare.is_empty()
+        || bare.chars().all(|c| c == '.' || c == '\u{2026}' || c == 'x' || c == 'X' || c == '*')
+        || (bare.starts_with('<') && bare.ends_with('>'))
+        || ["your-", "your_", "changeme", "replace-me", "replace_me"].iter().any(|p| lower.starts_with(p));
+    reference || placeholder || ENV_READS.iter().any(|r| bare.starts_with(r))
+}
+
 /// Mask everything in `text` that looks like a secret value.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
@@ -162,7 +196,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         let replaced = ASSIGNMENT.replace_all(&out, |c: &Captures<'_>| {
             let key = &c[2];
             let value = &c[5];
-            if value == MASK || !is_secret_key_name(key) {
+            if value == MASK || !is_secret_key_name(key) || is_reference_or_placeholder(value) {
                 return c[0].to_string();
             }
             let quote = match value.chars().next() {
@@ -188,6 +222,17 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if LONG_TOKEN.is_match(&out) {
         let replaced = LONG_TOKEN.replace_all(&out, |c: &Captures<'_>| {
             let token = &c[0];
+            // `NAME=value` run together: judge the value, keep the name.
+            if let Some((name, value)) = token.split_once('=') {
+                let env_name = name.len() >= 3
+                    && name.contains('_')
+                    && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+                if env_name {
+                    let masked =
+                        value.len() >= 8 && looks_random(value) && !is_reference_or_placeholder(value);
+                    return if masked { format!("{name}={MASK}") } else { token.to_string() };
+                }
+            }
             // A token holding one of our ids is a path (`profiles/<uuid>/…`):
             // judge its segments, not the whole.
             let random = if UUID_ANYWHERE.is_match(token) {
@@ -283,6 +328,32 @@ mod tests {
         assert_eq!(redact("PORT=8080 DEBUG=true"), "PORT=8080 DEBUG=true");
         let p = "cannot open /tmp/tmp.AbC123xyZ9/profiles/7dc9128f-1a91-41c3-b2a7-b012fa422be4/vault.db";
         assert_eq!(redact(p), p);
+    }
+
+    #[test]
+    fn keeps_env_reads_references_and_placeholders() {
+        for text in [
+            r#"client = Anthropic(api_key=os.environ["ANTHROPIC_API_KEY"])"#,
+            "const key = process.env.OPENAI_API_KEY;",
+            "STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY}",
+            "OPENAI_API_KEY=$OPENAI_API_KEY",
+            "OPENAI_API_KEY=...",
+            "OPENAI_API_KEY=<your-key>",
+            "OPENAI_API_KEY=<YOUR_API_KEY>",
+            "OPENAI_API_KEY=your-api-key-here",
+            "OPENAI_API_KEY=xxxxxxxx",
+            "api_key: ENV.fetch(\"MAPBOX_ACCESS_TOKEN\")",
+        ] {
+            assert_eq!(redact(text), text, "{text}");
+        }
+        // Secrets that merely look like these are still masked.
+        for (text, secret) in [
+            ("DB_PASSWORD=$ecretPassw0rd", "ecretPassw0rd"),
+            ("OPENAI_API_KEY=xoxo-realvalue-0123456789", "realvalue"),
+            ("GITHUB_TOKEN=${ghp_0123456789abcdefghijABCDEFGHIJ012345}", "0123456789abcdef"),
+        ] {
+            assert!(!redact(text).contains(secret), "{text} -> {}", redact(text));
+        }
     }
 
     #[test]
