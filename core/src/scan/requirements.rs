@@ -482,7 +482,7 @@ mod tests {
     fn a_name_in_a_list_of_places_to_ask_is_not_an_option() {
         let (reqs, _) = requirements_of(&[(
             "README.md",
-            "Ask on GitHub Discussions or the forum.\n\nNotifications via Discord, Slack or email.\n",
+            "Ask on GitHub or the forum.\n\nNotifications via Discord, Slack or email.\n",
         )]);
         assert_eq!(necessity(&reqs, "github").map(|n| n.0), Some(Necessity::Mentioned));
         assert_eq!(

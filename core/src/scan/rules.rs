@@ -84,7 +84,39 @@ struct Pattern {
     rule: Rule,
     subject: &'static str,
     text: &'static str,
+    /// A [`NOT_USAGE`] phrase: matched only so that the provider's name
+    /// inside it is not.
+    ignore: bool,
 }
+
+/// Products and places named after a provider that say nothing about
+/// calling its API: CI, issue trackers, hosting of the project's own
+/// repo, AI coding tools. Matched as whole phrases (the longest match
+/// wins), so "GitHub Actions" is not a mention of GitHub.
+const NOT_USAGE: &[&str] = &[
+    "GitHub Actions",
+    "GitHub Action",
+    "GitHub Discussions",
+    "GitHub Issues",
+    "GitHub issue",
+    "GitHub issues",
+    "GitHub Pages",
+    "GitHub Sponsors",
+    "GitHub Codespaces",
+    "GitHub Copilot",
+    "GitHub Releases",
+    "GitHub releases",
+    "GitHub repository",
+    "GitHub repo",
+    "GitHub account",
+    "GitHub CLI",
+    "GitHub Container Registry",
+    "GitLab CI",
+    "Claude Code",
+    "Claude Desktop",
+    "Claude.ai",
+    "ChatGPT",
+];
 
 struct Automaton {
     patterns: Vec<Pattern>,
@@ -98,21 +130,34 @@ static AUTOMATON: LazyLock<Automaton> = LazyLock::new(|| {
             .filter(|v| !v.is_empty())
             .chain(p.aliases.iter().copied())
             .chain(p.companions.iter().copied());
-        patterns.extend(vars.map(|text| Pattern { rule: Rule::EnvVar, subject: p.id, text }));
+        patterns.extend(vars.map(|text| Pattern { rule: Rule::EnvVar, subject: p.id, text, ignore: false }));
         patterns.extend(p.markdown_names.iter().map(|&text| Pattern {
             rule: Rule::ProviderName,
             subject: p.id,
             text,
+            ignore: false,
         }));
-        patterns.extend(p.domains.iter().map(|&text| Pattern { rule: Rule::Domain, subject: p.id, text }));
+        patterns.extend(p.domains.iter().map(|&text| Pattern {
+            rule: Rule::Domain,
+            subject: p.id,
+            text,
+            ignore: false,
+        }));
     }
     for c in capabilities::all() {
         patterns.extend(c.phrases.iter().map(|&text| Pattern {
             rule: Rule::Capability,
             subject: c.id,
             text,
+            ignore: false,
         }));
     }
+    patterns.extend(NOT_USAGE.iter().map(|&text| Pattern {
+        rule: Rule::ProviderName,
+        subject: "",
+        text,
+        ignore: true,
+    }));
     // One case-insensitive automaton for all of them; env vars and names
     // are then checked for their exact case. Leftmost-longest so that
     // `Azure OpenAI` wins over `OpenAI` and `OPENAI_API_KEY` over `OpenAI`.
@@ -154,7 +199,7 @@ fn hits(text: &[u8]) -> Vec<Hit> {
         .filter_map(|m| {
             let p = &auto.patterns[m.pattern().as_usize()];
             let exact = matches!(p.rule, Rule::EnvVar | Rule::ProviderName);
-            if exact && &text[m.range()] != p.text.as_bytes() {
+            if p.ignore || (exact && &text[m.range()] != p.text.as_bytes()) {
                 return None;
             }
             bounded(text, m.start(), m.end(), p.rule)
@@ -596,6 +641,14 @@ mod tests {
             assert!(found.is_empty(), "{text}: {found:?}");
         }
         assert_eq!(rules_for("Set `GH_TOKEN`.", "github"), vec![(Rule::EnvVar, 1, 1, true)]);
+    }
+
+    #[test]
+    fn products_named_after_a_provider_are_not_its_api() {
+        let text = "CI runs on GitHub Actions; report bugs in GitHub Issues.\nBuilt with Claude Code.\n";
+        let found: Vec<_> = infer(text.as_bytes()).into_iter().map(|e| e.subject).collect();
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(rules_for("We call the GitHub API.", "github"), vec![(Rule::ProviderName, 1, 1, false)]);
     }
 
     #[test]
