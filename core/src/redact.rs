@@ -209,14 +209,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     }
 
     if PREFIXED.is_match(&out) {
-        let replaced = PREFIXED.replace_all(&out, |c: &Captures<'_>| {
-            let whole = &c[0];
-            let token = &c[1];
-            let lead = &whole[..whole.len() - token.len()];
-            let prefix_len = prefix_of(token);
-            format!("{lead}{}{MASK}", &token[..prefix_len])
-        });
-        out = Cow::Owned(replaced.into_owned());
+        out = Cow::Owned(redact_known_prefixes(&out).into_owned());
     }
 
     if LONG_TOKEN.is_match(&out) {
@@ -247,6 +240,19 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     out
+}
+
+/// Mask only tokens that start with a provider's known key prefix
+/// (`ghp_…`, `sk-…`), keeping the prefix: for text whose long random-looking
+/// parts are known not to be secrets (a commit hash in a repository URL).
+pub fn redact_known_prefixes(text: &str) -> Cow<'_, str> {
+    PREFIXED.replace_all(text, |c: &Captures<'_>| {
+        let whole = &c[0];
+        let token = &c[1];
+        let lead = &whole[..whole.len() - token.len()];
+        let prefix_len = prefix_of(token);
+        format!("{lead}{}{MASK}", &token[..prefix_len])
+    })
 }
 
 /// Length of the recognisable prefix of a masked token (kept visible).

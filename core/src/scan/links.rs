@@ -155,6 +155,21 @@ fn link_text_destination(line: &[u8], at: usize) -> Option<&[u8]> {
     None
 }
 
+/// Whether `url` (with its scheme) points to a public page about the
+/// project on a [`LINK_ONLY`] host, with no user or password in it: its
+/// path (commit hashes, asset ids) is no secret.
+pub(crate) fn is_public_page(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    is_link_only_url(rest.as_bytes())
+}
+
 /// Whether the hit at `line[at..at + len]` is only part of a link about
 /// the project (see the module doc): inside such a URL, or in the text of
 /// a Markdown link to one.
@@ -200,6 +215,16 @@ mod tests {
         assert!(!only("We deploy on Vercel.", "Vercel"));
         assert!(!only("SENTRY_DSN=https://abc@o1.ingest.sentry.io/1", "sentry.io"));
         assert!(!only("[docs](https://vercel.com/docs) and Vercel", "Vercel"));
+    }
+
+    #[test]
+    fn public_pages_have_no_user_or_password() {
+        assert!(is_public_page("https://github.com/acme/app/commit/0123abcd"));
+        assert!(is_public_page("https://img.shields.io/discord/864066819866624010"));
+        assert!(!is_public_page("https://user:pw@github.com/acme/app"));
+        assert!(!is_public_page("https://api.github.com/user"));
+        assert!(!is_public_page("https://hooks.slack.com/services/T0/B0/xyz"));
+        assert!(!is_public_page("github.com/acme"));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use super::claims::{self, Claim, Section};
 use super::{capabilities, links};
 use crate::dotenv::ItemKind;
 use crate::providers;
-use crate::redact::redact;
+use crate::redact::{redact, redact_known_prefixes};
 
 /// Which rule produced a piece of evidence.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -216,7 +216,34 @@ fn excerpt(line: &[u8]) -> String {
         Some((cut, _)) => format!("{}…", &trimmed[..cut]),
         None => trimmed.to_owned(),
     };
-    redact(&short).into_owned()
+    redact_keeping_public_pages(&short)
+}
+
+/// Redact an excerpt, keeping links to public pages about the project
+/// (repository hosts, badges: their long ids look random but are no
+/// secrets) readable up to their query, which is redacted like the rest.
+fn redact_keeping_public_pages(text: &str) -> String {
+    let ends = |c: char| {
+        c.is_whitespace() || matches!(c, ')' | '(' | '>' | '<' | '"' | '\'' | ']' | '[' | '`' | '|')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut plain = 0; // bytes of `rest` not yet written, before the next kept page
+    while let Some(i) = rest[plain..].find("http").map(|i| plain + i) {
+        let end = rest[i..].find(ends).map_or(rest.len(), |e| i + e);
+        let url = &rest[i..end];
+        let page_end = url.find(['?', '#']).unwrap_or(url.len());
+        if links::is_public_page(&url[..page_end]) {
+            out.push_str(&redact(&rest[..i]));
+            out.push_str(&redact_known_prefixes(&url[..page_end]));
+            rest = &rest[i + page_end..];
+            plain = 0;
+        } else {
+            plain = end.max(i + 4);
+        }
+    }
+    out.push_str(&redact(rest));
+    out
 }
 
 /// A code fence opener or closer: its character, its length and whether
@@ -713,6 +740,24 @@ mod tests {
         let ev = infer(long.as_bytes());
         assert!(!ev[0].excerpt.contains("abcdefghijklmnop"), "{}", ev[0].excerpt);
         assert!(ev[0].excerpt.chars().count() <= EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn excerpts_keep_public_pages_readable_and_redact_the_rest() {
+        let badge = "[![Discord](https://img.shields.io/discord/864066819866624010)](https://discord.gg/x)";
+        assert_eq!(excerpt(badge.as_bytes()), badge);
+        let commit = "https://github.com/acme/app/commit/8f3a9c2e41d7b6a5c0e9f8d7c6b5a4e3d2c1b0a9";
+        let e = excerpt(format!("see {commit}?token=zqxSECRETxQ7pL9mN2vB8aQ").as_bytes());
+        assert!(e.starts_with(&format!("see {commit}")), "{e}");
+        assert!(!e.contains("zqx"), "the query is redacted: {e}");
+        for line in [
+            "and https://evil.example/zqxAAAAqW7eR9tY2uI4oP6aS8dF0gH1jK3 too",
+            "https://user:zqxPASSqW7eR9tY2uI4oP6aS8d@github.com/acme/app",
+            "https://github.com/acme OPENAI_API_KEY=sk-proj-zqxVALUE0000000000000000",
+        ] {
+            let e = excerpt(line.as_bytes());
+            assert!(line.len() < EXCERPT_CHARS && !e.contains("zqx"), "{line} -> {e}");
+        }
     }
 
     #[test]
