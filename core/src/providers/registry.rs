@@ -96,7 +96,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         companions: &["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"],
         name_tokens: &["AWS"],
         value_prefixes: &["AKIA", "ASIA"],
-        markdown_names: &["AWS", "Amazon Web Services", "Amazon S3"],
+        markdown_names: &[
+            "AWS",
+            "Amazon Web Services",
+            "Amazon S3",
+            "Amazon Redshift",
+            "Redshift",
+            "Amazon SES",
+            "AWS Bedrock",
+            "Amazon Bedrock",
+        ],
         domains: &["aws.amazon.com", "amazonaws.com", "console.aws.amazon.com"],
         // Requests must be SigV4-signed with the key id and secret together.
         validation: Validation::Unverifiable,
@@ -524,7 +533,15 @@ pub(super) static PROVIDERS: &[Provider] = &[
         companions: &[],
         name_tokens: &["GOOGLE", "GCP", "GCLOUD"],
         value_prefixes: &["AIza"],
-        markdown_names: &["Google Cloud", "Google Cloud Platform", "GCP", "Google Maps Platform"],
+        markdown_names: &[
+            "Google Cloud",
+            "Google Cloud Platform",
+            "GCP",
+            "Google Maps Platform",
+            "BigQuery",
+            "Google Cloud Storage",
+            "Vertex AI",
+        ],
         domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
         // An API key is valid only for the APIs enabled on its project; there
         // is no API-independent read-only check.

@@ -214,6 +214,9 @@ const SERVICE_WORDS: &[&str] = &[
     "model",
     "analytics",
     "monitoring",
+    "metrics",
+    "tracing",
+    "warehouse",
     "error",
     "search",
     "embedding",
@@ -491,6 +494,16 @@ mod tests {
             "offers a notification service"
         );
         assert_eq!(necessity(&reqs, "slack").map(|n| n.0), Some(Necessity::Optional));
+    }
+
+    #[test]
+    fn cloud_products_name_their_cloud() {
+        let (reqs, _) = requirements_of(&[(
+            "README.md",
+            "A data warehouse (BigQuery, Snowflake or Amazon Redshift) is needed.\n",
+        )]);
+        assert_eq!(necessity(&reqs, "google_cloud").map(|n| n.0), Some(Necessity::Optional));
+        assert_eq!(necessity(&reqs, "aws").map(|n| n.0), Some(Necessity::Optional));
     }
 
     #[test]
