@@ -44,7 +44,8 @@ pub use rules::{Evidence, Rule};
 /// build output, the instructions and plans of AI coding assistants
 /// (they name the assistant's provider, not one the project calls), and
 /// `.github` (issue and pull-request templates, review and security
-/// policies: the maintainers' process, not what running the project needs).
+/// policies: the maintainers' process, not what running the project needs),
+/// and a website's `blog` (stories about other companies and products).
 pub const EXCLUDED_DIRS: &[&str] = &[
     ".git",
     "node_modules",
@@ -59,6 +60,7 @@ pub const EXCLUDED_DIRS: &[&str] = &[
     ".windsurf",
     ".changeset",
     ".github",
+    "blog",
 ];
 
 /// Docs never read (lower case, matched on the file name): release

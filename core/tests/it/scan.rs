@@ -387,6 +387,7 @@ fn env_templates_mdx_and_rst_are_read_but_never_a_real_env_changelogs_or_assista
     write(root, "CHANGELOG.md", "- Added `PINECONE_API_KEY` support\n");
     write(root, "CLAUDE.md", "Use `REPLICATE_API_TOKEN` in examples.\n");
     write(root, ".cursor/rules/db.md", "`RESEND_API_KEY`\n");
+    write(root, "site/blog/why-we-left-pinecone.mdx", "We dropped `PINECONE_API_KEY`.\n");
     let report = scan_it(&v, root);
 
     let found: Vec<String> = providers_of(&report).into_iter().map(|(p, _)| p).collect();
