@@ -113,10 +113,11 @@ fn print_requirements(reqs: &[Requirement], all_citations: bool) {
         // Citations are counted by line; the first MAX_CITATIONS are kept.
         let more = (r.citation_count as usize).saturating_sub(shown);
         let hidden = r.citations.len() - shown;
+        let lines = if more == 1 { "line" } else { "lines" };
         match (more, hidden) {
             (0, _) => {}
-            (_, 0) => println!("    … {more} more lines (the strongest {MAX_CITATIONS} are kept)"),
-            _ => println!("    … {more} more lines (--all-citations shows up to {MAX_CITATIONS})"),
+            (_, 0) => println!("    … {more} more {lines} (the strongest {MAX_CITATIONS} are kept)"),
+            _ => println!("    … {more} more {lines} (--all-citations shows up to {MAX_CITATIONS})"),
         }
     }
 }

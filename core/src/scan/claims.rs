@@ -67,7 +67,8 @@ const SETUP_HEADINGS: &[&str] = &[
     "secrets",
 ];
 
-const OPTIONAL_HEADINGS: &[&str] = &["optional", "alternative", "integrations", "other provider", "extras"];
+const OPTIONAL_HEADINGS: &[&str] =
+    &["optional", "alternative", "integrations", "other provider", "extras", "internal use"];
 
 const ASIDE_HEADINGS: &[&str] = &[
     "contribut",

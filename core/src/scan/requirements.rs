@@ -540,6 +540,19 @@ mod tests {
     }
 
     #[test]
+    fn template_banners_open_sections_that_outlast_blank_lines() {
+        let template = "####################\n###### REQUIRED ENV VARS ######\n####################\n\
+                        # Email\nRESEND_API_KEY=\n\n####################\n###### OPTIONAL ENV VARS ######\n\
+                        ####################\n# Payments\nSTRIPE_SECRET_KEY=\n\n# Login\nGITHUB_CLIENT_SECRET=\n";
+        let evidence = crate::scan::rules::infer_env_template(template.as_bytes());
+        let docs = [DocEvidence { path: ".env.example", evidence: &evidence }];
+        let reqs = infer_requirements(&docs);
+        assert_eq!(necessity(&reqs, "resend").map(|n| n.0), Some(Necessity::Required));
+        assert_eq!(necessity(&reqs, "stripe").map(|n| n.0), Some(Necessity::Optional));
+        assert_eq!(necessity(&reqs, "github").map(|n| n.0), Some(Necessity::Optional), "past a blank line");
+    }
+
+    #[test]
     fn the_deciding_sentence_is_cited_first_and_a_line_once() {
         let (reqs, _) = requirements_of(&[
             ("CHANGES.txt.md", "OpenAI OpenAI\nUses OpenAI.\n"),

@@ -412,6 +412,13 @@ fn admit<'a>(kept: &mut Kept<'a>, rule: Rule, subject: &'a str, detail: &'a str)
     *n <= PER_KEY_PER_FILE
 }
 
+/// A template comment that is a section banner: three or more `#` and
+/// words (`###### OPTIONAL ENV VARS ######`), not a rule of `#` alone.
+fn is_banner(line: &[u8]) -> bool {
+    let line = line.trim_ascii();
+    line.starts_with(b"###") && line.iter().any(u8::is_ascii_alphabetic)
+}
+
 /// A template comment that is a commented-out assignment (`# KEY=`): a
 /// variable the project can do without.
 fn is_commented_assignment(line: &[u8]) -> bool {
@@ -492,6 +499,7 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
     // lasts to the next blank line), and the last prose line before code:
     // the sentence that leads into a code block speaks for it.
     let mut section = Section::Plain;
+    let mut banner = false;
     let mut lead: (usize, usize) = (0, 0);
     let mut lead_claim: Option<Claim> = None;
     while start < text.len() {
@@ -530,17 +538,27 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
         if kind == LineKind::Prose && !is_blank(line) {
             match (layout, claims::heading(line)) {
                 (Layout::Markdown, Some(h)) => section = claims::section_of(&String::from_utf8_lossy(h)),
+                // A banner (`###### OPTIONAL ENV VARS ######`) opens a section
+                // that lasts to the next banner; a `# Optional: …` comment
+                // only to the next blank line.
+                (Layout::EnvTemplate, Some(h)) if is_banner(line) => {
+                    section = claims::section_of(&String::from_utf8_lossy(h));
+                    banner = true;
+                }
                 (Layout::EnvTemplate, Some(h))
                     if claims::section_of(&String::from_utf8_lossy(h)) == Section::Optional =>
                 {
                     section = Section::Optional;
+                    banner = false;
                 }
                 _ => {}
             }
             lead = (start, start + line.len());
             lead_claim = None;
         } else if layout == Layout::EnvTemplate && is_blank(line) {
-            section = Section::Plain;
+            if !banner {
+                section = Section::Plain;
+            }
             lead = (start, start);
             lead_claim = None;
         }
