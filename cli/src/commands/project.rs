@@ -74,12 +74,7 @@ fn state_label(v: &EnvVarStatus) -> &'static str {
 }
 
 fn necessity_label(n: Option<Necessity>) -> &'static str {
-    match n {
-        Some(Necessity::Required) => "required",
-        Some(Necessity::Optional) => "optional",
-        Some(Necessity::Mentioned) => "mentioned",
-        None => "not classified (scan again)",
-    }
+    n.map_or("not classified (scan again)", Necessity::as_str)
 }
 
 fn print_requirements(reqs: &[Requirement], all_citations: bool) {

@@ -170,17 +170,39 @@ pub const FRAMEWORK_PREFIXES: &[&str] = &[
     "PUBLIC_",
 ];
 
+/// How a project's own env var name was tied to a provider.
+#[derive(Debug, Clone, Copy)]
+pub enum EnvNameMatch {
+    /// A registry name, once a framework prefix is dropped: the provider's
+    /// variable whatever it holds (`NEXT_PUBLIC_SUPABASE_URL`).
+    Registry(&'static Provider),
+    /// One of the provider's [`Provider::name_tokens`] inside the name: the
+    /// provider's only if the name holds a credential (`SLACK_CLIENT_SECRET`
+    /// yes, `SLACK_CHANNEL` no).
+    Token(&'static Provider),
+}
+
+impl EnvNameMatch {
+    /// The provider matched.
+    pub fn provider(self) -> &'static Provider {
+        match self {
+            EnvNameMatch::Registry(p) | EnvNameMatch::Token(p) => p,
+        }
+    }
+}
+
 /// The provider a project's own env var name belongs to: a registry name
 /// once a framework prefix is dropped (`NEXT_PUBLIC_SUPABASE_ANON_KEY`), or
 /// else the longest of the providers' [`Provider::name_tokens`] found as
 /// whole words in it (`XAI_LLM_API_KEY`, `GOOGLE_GEMINI_API_KEY` is
-/// Gemini's, not Google Cloud's). The caller decides whether the name
-/// holds a credential at all. Case-insensitive.
-pub fn for_env_name(name: &str) -> Option<&'static Provider> {
+/// Gemini's, not Google Cloud's). Which of the two it was is returned: the
+/// caller decides whether a token match holds a credential at all.
+/// Case-insensitive.
+pub fn for_env_name(name: &str) -> Option<EnvNameMatch> {
     let upper = name.to_ascii_uppercase();
     let bare = FRAMEWORK_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)).unwrap_or(&upper);
     if let Some(p) = for_key_name(bare) {
-        return Some(p);
+        return Some(EnvNameMatch::Registry(p));
     }
     // Every token split into words once, longest first, so the first
     // match is the longest.
@@ -194,7 +216,7 @@ pub fn for_env_name(name: &str) -> Option<&'static Provider> {
     TOKENS
         .iter()
         .find(|(parts, _)| words.windows(parts.len()).any(|w| w == parts.as_slice()))
-        .map(|(_, p)| *p)
+        .map(|(_, p)| EnvNameMatch::Token(p))
 }
 
 /// The provider with the longest value prefix that starts `value`
@@ -431,10 +453,10 @@ mod tests {
             ("MONGO_URI", "mongodb_atlas"),
             ("VITE_TAVILY_KEY", "tavily"),
         ] {
-            assert_eq!(for_env_name(name).map(|p| p.id), Some(id), "{name}");
+            assert_eq!(for_env_name(name).map(|m| m.provider().id), Some(id), "{name}");
         }
         for name in ["MAX_TOKENS", "COOKIE_SECURE", "OPENAIR_KEY", "XAIVER_TOKEN", "NEXT_PUBLIC_", ""] {
-            assert_eq!(for_env_name(name).map(|p| p.id), None, "{name}");
+            assert_eq!(for_env_name(name).map(|m| m.provider().id), None, "{name}");
         }
     }
 

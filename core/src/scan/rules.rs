@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 use super::claims::{self, Claim, Section};
 use super::{capabilities, links};
 use crate::dotenv::ItemKind;
-use crate::providers;
+use crate::providers::{self, EnvNameMatch};
 use crate::redact::{redact, redact_known_prefixes};
 
 /// Which rule produced a piece of evidence.
@@ -385,15 +385,12 @@ fn name_hits<'a>(text: &'a [u8], in_code: bool, out: &mut Vec<NameHit<'a>>) {
         if providers::for_key_name(name).is_some() {
             return;
         }
-        if let Some(p) = providers::for_env_name(name) {
-            let bare_is_registry = providers::FRAMEWORK_PREFIXES
-                .iter()
-                .find_map(|pre| name.strip_prefix(pre))
-                .is_some_and(|bare| providers::for_key_name(bare).is_some());
-            if bare_is_registry || is_credential_name(name) {
-                out.push(NameHit::Provider(p, name, in_code));
-                return;
+        match providers::for_env_name(name) {
+            Some(EnvNameMatch::Registry(p)) => return out.push(NameHit::Provider(p, name, in_code)),
+            Some(EnvNameMatch::Token(p)) if is_credential_name(name) => {
+                return out.push(NameHit::Provider(p, name, in_code));
             }
+            _ => {}
         }
         if in_code && is_credential_name(name) && !is_member_access(text, offset) {
             out.push(NameHit::Unknown(name));
@@ -564,6 +561,9 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
         }
         // What this line's hits claim, worked out only when it has one.
         let mut line_claim: Option<Claim> = None;
+        // Its excerpt, built (and redacted: the costly part) once per line.
+        let mut line_excerpt: Option<String> = None;
+        let mut excerpt_here = || line_excerpt.get_or_insert_with(|| excerpt(line)).clone();
         let mut claim_here = |env_var: bool| -> Option<Claim> {
             let said = match kind {
                 LineKind::Prose if layout == Layout::EnvTemplate && is_commented_assignment(line) => {
@@ -609,7 +609,7 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
                 line_start,
                 line_end,
                 in_code,
-                excerpt: excerpt(line),
+                excerpt: excerpt_here(),
                 claim,
             });
         }
@@ -647,7 +647,7 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
                     line_start,
                     line_end,
                     in_code,
-                    excerpt: excerpt(line),
+                    excerpt: excerpt_here(),
                     claim,
                 });
             }
