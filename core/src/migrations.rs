@@ -32,6 +32,7 @@ pub const VAULT_FILES: &[MigrationFile] = &[
     migration!("vault", "0004_scan.sql"),
     migration!("vault", "0005_scan_stat.sql"),
     migration!("vault", "0006_requirement_necessity.sql"),
+    migration!("vault", "0007_scan_rules_version.sql"),
 ];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).

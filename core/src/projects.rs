@@ -306,9 +306,16 @@ pub fn remove(vault: &Vault, reference: &str) -> Result<Project> {
 /// only when something changed).
 fn known_docs(conn: &Connection, project_id: &str) -> Result<FxHashMap<String, KnownFile>> {
     let mut stmt = conn.prepare(
-        "SELECT path, sha256, size_bytes, mtime_ns, inode, stat_checked_at_ns FROM project_docs WHERE project_id = ?1",
+        "SELECT path, sha256, size_bytes, mtime_ns, inode, stat_checked_at_ns, rules_version
+         FROM project_docs WHERE project_id = ?1",
     )?;
     let rows = stmt.query_map([project_id], |r| {
+        let path: String = r.get(0)?;
+        if r.get::<_, i64>(6)? != i64::from(scan::rules::RULES_VERSION) {
+            // Findings of older rules: known (so a deleted file is noticed)
+            // but matching no file, so the doc is read and parsed again.
+            return Ok((path, KnownFile { sha256: String::new(), stat: None, checked_at_ns: 0 }));
+        }
         let size: Option<i64> = r.get(2)?;
         let mtime: Option<i64> = r.get(3)?;
         let inode: Option<i64> = r.get(4)?;
@@ -321,7 +328,7 @@ fn known_docs(conn: &Connection, project_id: &str) -> Result<FxHashMap<String, K
             _ => None,
         };
         Ok((
-            r.get::<_, String>(0)?,
+            path,
             KnownFile { sha256: r.get(1)?, stat, checked_at_ns: r.get::<_, Option<i64>>(5)?.unwrap_or(0) },
         ))
     })?;
@@ -481,13 +488,13 @@ fn store_docs(
 ) -> Result<()> {
     let mut upsert = w.prepare(
         "INSERT INTO project_docs (id, project_id, path, sha256, last_parsed_at, findings_json,
-             size_bytes, mtime_ns, inode, stat_checked_at_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             size_bytes, mtime_ns, inode, stat_checked_at_ns, rules_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT(project_id, path) DO UPDATE SET
              sha256 = excluded.sha256, last_parsed_at = excluded.last_parsed_at,
              findings_json = excluded.findings_json, size_bytes = excluded.size_bytes,
              mtime_ns = excluded.mtime_ns, inode = excluded.inode,
-             stat_checked_at_ns = excluded.stat_checked_at_ns",
+             stat_checked_at_ns = excluded.stat_checked_at_ns, rules_version = excluded.rules_version",
     )?;
     let mut restat = w.prepare(
         "UPDATE project_docs SET size_bytes = ?3, mtime_ns = ?4, inode = ?5, stat_checked_at_ns = ?6
@@ -506,7 +513,8 @@ fn store_docs(
                     as_i64(stat.size),
                     stat.mtime_ns,
                     as_i64(stat.inode),
-                    checked_at_ns
+                    checked_at_ns,
+                    scan::rules::RULES_VERSION
                 ])?;
             }
             FileScan::Unchanged { path, rehashed: Some(stat) } => {

@@ -200,7 +200,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         env_var: "CLOUDFLARE_API_TOKEN",
         aliases: &["CF_API_TOKEN"],
         companions: &["CLOUDFLARE_API_KEY", "CF_API_KEY"],
-        name_tokens: &["CLOUDFLARE"],
+        name_tokens: &["CLOUDFLARE", "CLOUDFLARED"],
         value_prefixes: &[],
         markdown_names: &["Cloudflare", "Cloudflare API", "Cloudflare Workers"],
         domains: &[
@@ -509,7 +509,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         companions: &[],
         name_tokens: &["GITLAB"],
         value_prefixes: &["glpat-", "gldt-", "glrt-", "glptt-", "gloas-"],
-        markdown_names: &["GitLab", "GitLab API"],
+        markdown_names: &["GitLab", "GitLab API", "Gitlab"],
         domains: &["gitlab.com", "about.gitlab.com", "docs.gitlab.com"],
         // gitlab.com only; self-managed instances have their own host.
         validation: get_bearer("https://gitlab.com/api/v4/user"),
@@ -540,6 +540,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
             "Google Maps Platform",
             "BigQuery",
             "Google Cloud Storage",
+            // The older name of Cloud Storage, still in docs.
+            "Google Storage",
             "Vertex AI",
         ],
         domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
@@ -743,7 +745,9 @@ pub(super) static PROVIDERS: &[Provider] = &[
         companions: &["MONGODB_ATLAS_PUBLIC_KEY", "MONGODB_ATLAS_PRIVATE_KEY"],
         name_tokens: &["MONGODB", "MONGO"],
         value_prefixes: &["mongodb+srv://"],
-        markdown_names: &["MongoDB Atlas", "MongoDB"],
+        // Not "MongoDB" alone: the database runs anywhere, and only Atlas
+        // has API keys.
+        markdown_names: &["MongoDB Atlas"],
         domains: &["mongodb.com", "cloud.mongodb.com", "mongodb.net"],
         // A connection string (user and password in a URI) is checked by connecting, not over HTTP.
         validation: Validation::Unverifiable,

@@ -127,7 +127,12 @@ pub(crate) fn heading(line: &[u8]) -> Option<&[u8]> {
 /// a need ("you need an OpenAI or Anthropic key" needs neither one).
 const OPTION_PHRASES: &[&str] = &[
     " or ",
+    "(or ",
     "alternatively",
+    "an option",
+    "good option",
+    // A conditional need is an option: "if you need email, set …".
+    "if you need",
     "optional",
     "supports",
     "supported",
@@ -197,9 +202,13 @@ const NEED_PHRASES: &[&str] = &[
     "mandatory",
 ];
 
-/// What one line of prose claims, before its section is considered.
+/// What one sentence (or line) of prose claims, before its section is
+/// considered.
 pub(crate) fn of_line(line: &[u8]) -> Claim {
-    let lower = String::from_utf8_lossy(line).to_lowercase();
+    of_lower(&String::from_utf8_lossy(line).to_lowercase())
+}
+
+fn of_lower(lower: &str) -> Claim {
     if OPTION_PHRASES.iter().any(|p| lower.contains(p)) {
         Claim::Option
     } else if NEED_PHRASES.iter().any(|p| lower.contains(p)) {
@@ -207,6 +216,288 @@ pub(crate) fn of_line(line: &[u8]) -> Claim {
     } else {
         Claim::Mention
     }
+}
+
+/// What a sentence says of the provider named at `at..at + len` in it: its
+/// claim ([`of_line`]), except that a name only offered as an option in a
+/// sentence that is not about using a service is a mention ("ask on
+/// GitHub or the subreddit"), and a name that is one item of a list of
+/// alternatives ("Notifications via Telegram, Discord, Slack") is an
+/// offered option unless the sentence states a need.
+pub(crate) fn of_sentence(sentence: &[u8], at: usize, len: usize) -> Claim {
+    let lower = String::from_utf8_lossy(sentence).to_lowercase();
+    if is_about_ai_clients(&lower) || is_comparison(&lower) {
+        return Claim::Mention;
+    }
+    match of_lower(&lower) {
+        Claim::Need => Claim::Need,
+        Claim::Option if offers_a_service(&lower) => Claim::Option,
+        Claim::Mention if in_a_list(sentence, at, len) && offers_a_service(&lower) => Claim::Option,
+        _ => Claim::Mention,
+    }
+}
+
+/// Whether a sentence is about the AI clients that call the project's MCP
+/// server ("connect Claude, Cursor or any MCP client"): the assistants it
+/// names call the project, the project does not call their makers' APIs.
+fn is_about_ai_clients(lower: &str) -> bool {
+    lower.contains("mcp")
+}
+
+/// Marks of a comparison table (editions, competitors): a provider in a
+/// row of ticks and crosses is compared, not used.
+const COMPARISON_MARKS: &[char] = &['\u{2713}', '\u{2714}', '\u{2717}', '\u{2718}', '\u{274c}', '\u{2705}'];
+
+/// Whether a sentence is a row of a comparison table.
+fn is_comparison(lower: &str) -> bool {
+    lower.trim_start().starts_with('|') && lower.contains(COMPARISON_MARKS)
+}
+
+/// Words of a sentence that offers a service to use, not just names one
+/// ("Notifications via Telegram, Discord or Slack" offers; "ask on GitHub
+/// or the subreddit" does not).
+const SERVICE_WORDS: &[&str] = &[
+    "api",
+    "key",
+    "token",
+    "secret",
+    "credential",
+    "provider",
+    "integration",
+    "storage",
+    "bucket",
+    "email",
+    "mail",
+    "sms",
+    "payment",
+    "billing",
+    "auth",
+    "login",
+    "sign in",
+    "sign-in",
+    "oauth",
+    "database",
+    "notification",
+    "llm",
+    "model",
+    "analytics",
+    "monitoring",
+    "metrics",
+    "tracing",
+    "warehouse",
+    "error",
+    "search",
+    "embedding",
+    "webhook",
+    "account",
+    "postgres",
+    "redis",
+    "s3",
+    "telemetry",
+    "observability",
+    "otlp",
+    "cdn",
+];
+
+/// Phrases that offer an alternative outright ("you can also switch to
+/// Anthropic"), whatever else the sentence says.
+const OFFERS: &[&str] = &[
+    "switch to",
+    "alternatively",
+    "instead of",
+    "supports",
+    "supported",
+    "compatible with",
+    "you can also",
+    "optional",
+];
+
+/// Whether a sentence (lower case) is about using a service.
+pub(crate) fn offers_a_service(lower: &str) -> bool {
+    OFFERS.iter().chain(SERVICE_WORDS).any(|w| lower.contains(w))
+}
+
+/// Longest item of a list, in words ("Google Cloud SQL"); longer runs
+/// between commas are clauses, not items.
+const LIST_ITEM_WORDS: usize = 4;
+
+/// Words that join a list's items or lead into it.
+const LIST_GLUE: &[&[u8]] = &[
+    b"and",
+    b"or",
+    b"&",
+    b"-",
+    b"*",
+    b"etc",
+    b"etc.",
+    b"e.g.",
+    b"e.g",
+    b"eg",
+    b"i.e.",
+    b"like",
+    b"including",
+];
+
+/// Whether the name at `at..at + len` is one item of a list of three or
+/// more short items, within its table cell, parenthesis or clause
+/// ("Amazon RDS, Neon, Supabase", "(Upstash, KeyDB, etc.)").
+fn in_a_list(sentence: &[u8], at: usize, len: usize) -> bool {
+    let bound = |b: &u8| matches!(b, b'|' | b'(' | b')' | b':' | b';');
+    let from = sentence[..at].iter().rposition(bound).map_or(0, |i| i + 1);
+    let to = sentence[at + len..].iter().position(bound).map_or(sentence.len(), |i| at + len + i);
+    let clause = &sentence[from..to];
+    if memchr::memchr_iter(b',', clause).count() < 2 {
+        return false;
+    }
+    // "e.g.", "and", "etc." are the list's glue, not words of an item
+    // ("(e.g., Railway, Vercel)" lists two).
+    let short = |item: &[u8]| {
+        let words = item
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty() && !LIST_GLUE.iter().any(|g| w.eq_ignore_ascii_case(g)));
+        (1..=LIST_ITEM_WORDS).contains(&words.count())
+    };
+    let mut offset = from;
+    let mut short_items = 0;
+    let mut own_is_short = false;
+    for item in clause.split(|&b| b == b',') {
+        let is_short = short(item);
+        short_items += usize::from(is_short);
+        if (offset..=offset + item.len()).contains(&at) {
+            own_is_short = is_short;
+        }
+        offset += item.len() + 1;
+    }
+    own_is_short && short_items >= 3
+}
+
+/// Words of a short title that make it about something else than the
+/// provider it names ("Join our Discord").
+const NOT_ABOUT_IT: &[&str] = &["join", "community", "chat", "follow", "star", "sponsor", "support", "issue"];
+
+/// Whether a line is a short title naming one subject: a heading below a
+/// page's top one, a component's `title="…"`, front matter's `title:` or a line in bold
+/// alone (`**Postmark:**`). A provider named in one is documented in the
+/// section it opens: an option the project supports.
+pub(crate) fn is_title(line: &[u8]) -> bool {
+    let line = line.trim_ascii();
+    let text: &[u8] = if let Some(h) = heading(line) {
+        // A page's top heading names the project itself
+        // ("# Self-Hosted Sentry").
+        if !line.starts_with(b"##") {
+            return false;
+        }
+        h
+    } else if line.starts_with(b"<") {
+        match memchr::memmem::find(line, b"title=\"") {
+            Some(i) => {
+                let rest = &line[i + 7..];
+                &rest[..memchr::memchr(b'"', rest).unwrap_or(rest.len())]
+            }
+            None => return false,
+        }
+    } else if let Some(rest) = line.strip_prefix(b"title:") {
+        rest
+    } else if line.starts_with(b"**") && (line.ends_with(b"**") || line.ends_with(b"**:")) && line.len() > 4 {
+        line
+    } else {
+        return false;
+    };
+    let lower = String::from_utf8_lossy(text).to_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    (1..=LIST_ITEM_WORDS).contains(&words.len())
+        && !words.iter().any(|w| NOT_ABOUT_IT.iter().any(|n| w.starts_with(n)))
+}
+
+/// Abbreviations whose period does not end a sentence.
+const ABBREVIATIONS: &[&[u8]] = &[b"e.g", b"i.e", b"etc", b"vs", b"incl", b"approx", b"eg", b"ie"];
+
+/// Whether the byte at `i` (`.`, `!` or `?`) ends a sentence: followed by
+/// white space or the end, and not the period of an abbreviation.
+fn ends_sentence(text: &[u8], i: usize) -> bool {
+    if !matches!(text[i], b'.' | b'!' | b'?') || !text.get(i + 1).is_none_or(u8::is_ascii_whitespace) {
+        return false;
+    }
+    if text[i] != b'.' {
+        return true;
+    }
+    let word_start =
+        text[..i].iter().rposition(|b| !(b.is_ascii_alphabetic() || *b == b'.')).map_or(0, |p| p + 1);
+    let word = text[word_start..i].to_ascii_lowercase();
+    !ABBREVIATIONS.contains(&word.as_slice())
+}
+
+/// Whether a line cannot carry on the sentence of the line before it: a
+/// blank line, a heading, a list item, a table row, a tag, a fence, or in
+/// a template anything but a plain comment.
+pub(crate) fn starts_block(line: &[u8], template: bool) -> bool {
+    let t = line.trim_ascii();
+    if template {
+        let Some(comment) = t.strip_prefix(b"#") else { return true };
+        return comment.starts_with(b"#") || comment.trim_ascii().is_empty();
+    }
+    t.is_empty()
+        || heading(t).is_some()
+        || matches!(t[0], b'|' | b'<' | b'-' | b'*' | b'+' | b'>' | b'`' | b'~')
+        || is_numbered_item(t)
+}
+
+/// `1. step` or `2) step`.
+fn is_numbered_item(line: &[u8]) -> bool {
+    let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && matches!(line.get(digits), Some(b'.' | b')'))
+}
+
+/// Whether the sentence of a line can go on into the next one: the line is
+/// plain prose (a paragraph's line or a list item's, not a heading, a
+/// table row or a tag).
+pub(crate) fn continues(line: &[u8], template: bool) -> bool {
+    let t = line.trim_ascii();
+    if template {
+        return !starts_block(line, true);
+    }
+    !t.is_empty() && heading(t).is_none() && !matches!(t[0], b'|' | b'<' | b'`' | b'~')
+}
+
+/// Longest reach of a sentence beyond the hit's line, each way, in bytes.
+const SENTENCE_REACH: usize = 400;
+
+/// The sentence around byte `at` of `text`, whose line spans `line`: from
+/// the end of the sentence before it to the end of its own, within its
+/// paragraph (which starts at `paragraph`; hard-wrapped lines join), at
+/// most [`SENTENCE_REACH`] bytes past its own line either way.
+pub(crate) fn sentence_around(
+    text: &[u8],
+    paragraph: usize,
+    line: (usize, usize),
+    at: usize,
+    template: bool,
+) -> (usize, usize) {
+    let floor = paragraph.max(line.0.saturating_sub(SENTENCE_REACH)).min(at);
+    let start = (floor..at).rev().find(|&i| ends_sentence(text, i)).map_or(floor, |i| i + 1);
+    let ceiling = (line.1 + SENTENCE_REACH).min(text.len());
+    let (mut line_start, mut line_end) = line;
+    let mut i = at;
+    while i < ceiling {
+        if i >= line_end {
+            // Go on only into a line that carries on this one.
+            let next = line_end + 1;
+            if next >= text.len() || !continues(&text[line_start..line_end], template) {
+                return (start, line_end);
+            }
+            let next_end = memchr::memchr(b'\n', &text[next..]).map_or(text.len(), |e| next + e);
+            if starts_block(&text[next..next_end], template) {
+                return (start, line_end);
+            }
+            (line_start, line_end, i) = (next, next_end, next);
+            continue;
+        }
+        if ends_sentence(text, i) {
+            return (start, i + 1);
+        }
+        i += 1;
+    }
+    (start, ceiling.min(line_end))
 }
 
 /// The claim of a hit: its line's (or, in code, the sentence that led into
@@ -239,6 +530,84 @@ mod tests {
             ("Built with OpenAI.", Claim::Mention),
         ] {
             assert_eq!(of_line(text.as_bytes()), want, "{text}");
+        }
+    }
+
+    fn sentence_of<'a>(text: &'a str, needle: &str) -> &'a str {
+        let at = text.find(needle).expect("needle");
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        // As the rules track it: a line that starts a block starts a paragraph.
+        let paragraph =
+            if starts_block(&text.as_bytes()[line_start..line_end], false) { line_start } else { 0 };
+        let (from, to) = sentence_around(text.as_bytes(), paragraph, (line_start, line_end), at, false);
+        &text[from..to]
+    }
+
+    #[test]
+    fn a_sentence_runs_over_wrapped_lines_and_stops_at_its_end_or_a_block() {
+        let text = "Intro. For other S3 providers (e.g. Wasabi,\nDigitalOcean Spaces), you must set the endpoint. Next one.";
+        assert_eq!(
+            sentence_of(text, "DigitalOcean"),
+            " For other S3 providers (e.g. Wasabi,\nDigitalOcean Spaces), you must set the endpoint."
+        );
+        let list = "Set one:\n- OpenAI for chat\n- Anthropic for tools\n";
+        assert_eq!(sentence_of(list, "OpenAI"), "- OpenAI for chat");
+        let heading = "## Stripe\nTakes payments.\n";
+        assert_eq!(sentence_of(heading, "Stripe"), "## Stripe");
+    }
+
+    fn claim_of(sentence: &str, name: &str) -> Claim {
+        let at = sentence.find(name).expect("name");
+        of_sentence(sentence.as_bytes(), at, name.len())
+    }
+
+    #[test]
+    fn a_name_is_an_option_when_offered_as_a_service_or_listed_as_one() {
+        for (sentence, name, want) in [
+            ("- Notifications via Telegram, Discord, Gotify, Slack, Pushover", "Discord", Claim::Option),
+            ("| **PostgreSQL** | Amazon RDS, Google Cloud SQL, Neon, Supabase |", "Neon", Claim::Option),
+            (
+                "any Redis-compatible service (Redis, KeyDB, Dragonfly, Upstash, etc.)",
+                "Upstash",
+                Claim::Option,
+            ),
+            ("You can also switch to Anthropic.", "Anthropic", Claim::Option),
+            ("This project requires a Stripe account.", "Stripe", Claim::Need),
+            // Lists of something else, or not about a service.
+            (
+                "used by teams at companies like Twilio, Buffer, Framer, Perplexity",
+                "Perplexity",
+                Claim::Mention,
+            ),
+            ("Push it to Github, GitLab or wherever it may be.", "GitLab", Claim::Mention),
+            ("If you need help, ask on Discord or GitHub.", "Discord", Claim::Mention),
+            ("For environments without file mounts (e.g., Railway, Vercel):", "Vercel", Claim::Mention),
+            ("Connect Claude, Cursor, or any MCP client to your workspace API", "Claude", Claim::Mention),
+            ("| AI providers (OpenAI, Anthropic, Mistral) | \u{2717} | \u{2713} |", "OpenAI", Claim::Mention),
+        ] {
+            assert_eq!(claim_of(sentence, name), want, "{name} in {sentence}");
+        }
+    }
+
+    #[test]
+    fn short_titles_name_a_subject_but_not_a_pages_top_or_a_community() {
+        for line in [
+            "## SendGrid",
+            "<Accordion title=\"Supabase\">",
+            "title: Cloudflare Tunnels",
+            "**Postmark:**",
+            "### DigitalOcean Managed Databases",
+        ] {
+            assert!(is_title(line.as_bytes()), "{line}");
+        }
+        for line in [
+            "# Self-Hosted Sentry",
+            "## Join our Discord",
+            "## How we replaced our queue with Upstash last year",
+            "Postmark is **fast**",
+        ] {
+            assert!(!is_title(line.as_bytes()), "{line}");
         }
     }
 

@@ -55,7 +55,8 @@ fn is_host_byte(b: u8) -> bool {
 
 fn ends_url(b: u8) -> bool {
     b.is_ascii_whitespace()
-        || matches!(b, b'(' | b')' | b'[' | b']' | b'<' | b'>' | b'"' | b'\'' | b'`' | b'|')
+        // `=` too: `module=github.com/acme/plugin` is a path after an option.
+        || matches!(b, b'(' | b')' | b'[' | b']' | b'<' | b'>' | b'"' | b'\'' | b'`' | b'|' | b'=')
 }
 
 /// `host/path` of the URL-like text around `line[at]` (scheme, user and
@@ -205,6 +206,7 @@ mod tests {
             "Vercel"
         ));
         assert!(only("see github.com/acme/app for the source", "github.com"));
+        assert!(only("--plugins.demo.modulename=github.com/acme/plugin", "github.com"));
     }
 
     #[test]

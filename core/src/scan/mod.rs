@@ -43,9 +43,16 @@ pub use rules::{Evidence, Rule};
 /// Folders never walked, wherever they are in the tree: dependencies,
 /// build output, the instructions and plans of AI coding assistants
 /// (they name the assistant's provider, not one the project calls), and
-/// `.github` (issue and pull-request templates, review and security
-/// policies: the maintainers' process, not what running the project needs),
-/// and a website's `blog` (stories about other companies and products).
+/// the maintainers' process, not what running the project needs:
+/// `.github` and `contributing` (issue and pull-request templates, review
+/// and security policies, how to contribute), `policies` (support,
+/// security, editions), `release` (how maintainers publish). Also design
+/// `plans` (work that may never land), a website's `blog` (stories about
+/// other companies and products), `upgrades` guides and `changelogs`
+/// (what changed between versions), the docs of the project's `mcp`
+/// server (the AI clients that call the project, not services it calls)
+/// and a site's published `.well-known` files. A site's own pages are
+/// left out too ([`is_site_content`]).
 pub const EXCLUDED_DIRS: &[&str] = &[
     ".git",
     "node_modules",
@@ -60,7 +67,16 @@ pub const EXCLUDED_DIRS: &[&str] = &[
     ".windsurf",
     ".changeset",
     ".github",
+    "contributing",
+    "policies",
+    "release",
+    "plans",
     "blog",
+    "upgrades",
+    "changelog",
+    "changelogs",
+    "mcp",
+    ".well-known",
 ];
 
 /// Docs never read (lower case, matched on the file name): release
@@ -93,6 +109,17 @@ pub const EXCLUDED_DOCS: &[&str] = &[
     "gemini.md",
     "copilot-instructions.md",
 ];
+
+/// Whether a folder holds a website's own pages (`src/content`,
+/// `src/pages`: Astro and Next.js content collections): product pages,
+/// comparisons, guides and changelogs written for the site's readers, which
+/// name every company the product competes with or works beside; not what
+/// running the project needs.
+pub fn is_site_content(dir: &Path) -> bool {
+    let name = dir.file_name().and_then(|n| n.to_str());
+    let parent = dir.parent().and_then(Path::file_name).and_then(|n| n.to_str());
+    matches!(name, Some("content" | "pages")) && parent == Some("src")
+}
 
 /// How a doc is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,10 +326,21 @@ pub struct FolderScan {
 /// `.env.local.example`, `.env.sample`, `.env.template`, `example.env` and
 /// the like are env templates. A real `.env` (`.env`, `.env.local`,
 /// `.env.production`) holds values and is never read; neither is a name in
-/// [`EXCLUDED_DOCS`]. Any case.
+/// [`EXCLUDED_DOCS`], nor more assistant instructions (`CLAUDE-*.md`) or
+/// an upgrade guide (`v2-migration.md`, `UPGRADING.md`), nor the docs of
+/// the project's MCP server (`mcp-server.mdx`). Any case.
 pub fn doc_kind(name: &str) -> Option<DocKind> {
     let lower = name.to_ascii_lowercase();
-    if EXCLUDED_DOCS.contains(&lower.as_str()) || lower.starts_with("changelog") {
+    if EXCLUDED_DOCS.contains(&lower.as_str())
+        || lower.starts_with("changelog")
+        // CLAUDE-IOS-SIMULATOR.md: more instructions for an assistant.
+        || lower.starts_with("claude")
+        // v2-migration.md, upgrading.md: what changed between versions.
+        || lower.contains("migration")
+        || lower.starts_with("upgrad")
+        // mcp-server.md: the AI clients that call the project.
+        || lower.contains("mcp")
+    {
         return None;
     }
     let env_like = lower.starts_with(".env.") || lower.ends_with(".env");
@@ -492,7 +530,7 @@ pub fn scan_folder(
         .filter_entry(|e| {
             let excluded = e.depth() > 0
                 && e.file_type().is_some_and(|t| t.is_dir())
-                && EXCLUDED_DIRS.iter().any(|d| e.file_name() == *d);
+                && (EXCLUDED_DIRS.iter().any(|d| e.file_name() == *d) || is_site_content(e.path()));
             !excluded
         })
         .build_parallel();
@@ -581,8 +619,22 @@ mod tests {
             "CONTRIBUTING.md",
             "SECURITY.md",
             "PULL_REQUEST_TEMPLATE.md",
+            "CLAUDE-IOS-SIMULATOR.md",
+            "v2-migration.md",
+            "UPGRADING.md",
+            "mcp-server.mdx",
         ] {
             assert_eq!(doc_kind(no), None, "{no}");
+        }
+    }
+
+    #[test]
+    fn a_sites_own_pages_are_site_content() {
+        for dir in ["apps/web/src/content", "src/pages", "site/src/content"] {
+            assert!(is_site_content(Path::new(dir)), "{dir}");
+        }
+        for dir in ["docs/content", "apps/docs/content/docs", "src", "pages", "src/lib/content/x"] {
+            assert!(!is_site_content(Path::new(dir)), "{dir}");
         }
     }
 }

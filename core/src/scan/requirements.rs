@@ -185,81 +185,20 @@ impl Tally<'_> {
     }
 }
 
-/// Words of a sentence that offers a service to use, not just names one
-/// ("Notifications via Telegram, Discord or Slack" offers; "ask on GitHub
-/// or the subreddit" does not).
-const SERVICE_WORDS: &[&str] = &[
-    "api",
-    "key",
-    "token",
-    "secret",
-    "credential",
-    "provider",
-    "integration",
-    "storage",
-    "bucket",
-    "email",
-    "mail",
-    "sms",
-    "payment",
-    "billing",
-    "auth",
-    "login",
-    "sign in",
-    "sign-in",
-    "oauth",
-    "database",
-    "notification",
-    "llm",
-    "model",
-    "analytics",
-    "monitoring",
-    "metrics",
-    "tracing",
-    "warehouse",
-    "error",
-    "search",
-    "embedding",
-    "webhook",
-    "account",
-];
-
-/// Whether an option-claiming hit offers the provider as a service: an env
-/// var or code always does, a name or domain only in a sentence about
-/// using a service.
-fn offers_a_service(e: &Evidence) -> bool {
-    if matches!(e.rule, Rule::EnvVar | Rule::UnknownEnvVar) || e.in_code {
-        return true;
-    }
-    let lower = e.excerpt.to_lowercase();
-    OFFERS.iter().chain(SERVICE_WORDS).any(|w| lower.contains(w))
-}
-
-/// Phrases that offer an alternative outright ("you can also switch to
-/// Anthropic"), whatever else the sentence says.
-const OFFERS: &[&str] = &[
-    "switch to",
-    "alternatively",
-    "instead of",
-    "supports",
-    "supported",
-    "compatible with",
-    "you can also",
-    "optional",
-];
-
 /// How strongly a hit proves the need: a stated need, then an env var in
-/// code, an env var, a name, a domain.
+/// code, an env var, an offered option (what makes a requirement
+/// optional, so cited before mere mentions), a name, a domain.
 fn strength(e: &Evidence) -> u8 {
     let env = matches!(e.rule, Rule::EnvVar | Rule::UnknownEnvVar);
     match (e.claim, env, e.in_code) {
         (Claim::Need, true, _) => 0,
         (Claim::Need, false, _) => 1,
-        (_, true, true) if e.claim != Claim::Option => 2,
-        (_, true, _) if e.claim != Claim::Option => 3,
-        (Claim::Mention, false, _) if e.rule == Rule::ProviderName => 4,
-        (Claim::Mention, false, _) => 5,
-        _ => 6,
+        (Claim::Mention, true, true) => 2,
+        (Claim::Mention, true, false) => 3,
+        (Claim::Option, true, _) => 4,
+        (Claim::Option, false, _) => 5,
+        (Claim::Mention, false, _) if e.rule == Rule::ProviderName => 6,
+        (Claim::Mention, false, _) => 7,
     }
 }
 
@@ -311,7 +250,7 @@ pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
                 Rule::Capability => {}
             }
             t.need |= e.claim == Claim::Need;
-            t.option |= e.claim == Claim::Option && offers_a_service(e);
+            t.option |= e.claim == Claim::Option;
             t.hits.push((doc.path, e));
         }
     }

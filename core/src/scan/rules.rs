@@ -27,6 +27,12 @@ use crate::dotenv::ItemKind;
 use crate::providers::{self, EnvNameMatch};
 use crate::redact::{redact, redact_known_prefixes};
 
+/// The version of what [`infer`] and [`infer_env_template`] make of a
+/// doc. Bump it with any change to the rules, the claims or the
+/// registry's names that changes the evidence of some doc: a rescan then
+/// parses every doc again instead of keeping findings of older rules.
+pub const RULES_VERSION: u32 = 1;
+
 /// Which rule produced a piece of evidence.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -118,8 +124,48 @@ const NOT_USAGE: &[&str] = &[
     "ChatGPT",
 ];
 
+/// Provider names that are also everyday words ("Resend the invite",
+/// "Choose how to replicate"): one counts only when the word after it
+/// names the service ("Resend API key", "Replicate's models").
+const WORD_NAMES: &[&str] = &["Resend", "Replicate"];
+
+/// Words that, after a [`WORD_NAMES`] name, make it the service.
+const SERVICE_NOUNS: &[&str] = &[
+    "api",
+    "sdk",
+    "key",
+    "keys",
+    "token",
+    "account",
+    "dashboard",
+    "client",
+    "integration",
+    "model",
+    "models",
+];
+
+/// Whether an everyday-word name ending at `end` is not the provider.
+fn is_everyday_word(text: &[u8], name: &str, end: usize) -> bool {
+    if !WORD_NAMES.contains(&name) {
+        return false;
+    }
+    let rest = &text[end..text.len().min(end + 40)];
+    let rest = rest.strip_prefix(b"'s").or_else(|| rest.strip_prefix("\u{2019}s".as_bytes())).unwrap_or(rest);
+    let word: Vec<u8> = rest
+        .iter()
+        .skip_while(|b| matches!(b, b' ' | b'*' | b'_'))
+        .take_while(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    !SERVICE_NOUNS.iter().any(|n| n.as_bytes() == word.as_slice())
+}
+
 struct Automaton {
     patterns: Vec<Pattern>,
+    /// For a pattern, the later ones that differ from it only in case
+    /// (`GitLab`, `Gitlab`): the automaton reports the first, the exact
+    /// case check then picks among them.
+    same_but_case: rustc_hash::FxHashMap<usize, Vec<usize>>,
     ac: AhoCorasick,
 }
 
@@ -170,7 +216,15 @@ static AUTOMATON: LazyLock<Automaton> = LazyLock::new(|| {
         .kind(Some(AhoCorasickKind::DFA))
         .build(patterns.iter().map(|p| p.text))
         .expect("static scan patterns build");
-    Automaton { patterns, ac }
+    let mut first_of: rustc_hash::FxHashMap<String, usize> = Default::default();
+    let mut same_but_case: rustc_hash::FxHashMap<usize, Vec<usize>> = Default::default();
+    for (i, p) in patterns.iter().enumerate() {
+        let first = *first_of.entry(p.text.to_ascii_lowercase()).or_insert(i);
+        if first != i {
+            same_but_case.entry(first).or_default().push(i);
+        }
+    }
+    Automaton { patterns, same_but_case, ac }
 });
 
 fn is_word(b: u8) -> bool {
@@ -197,13 +251,18 @@ fn hits(text: &[u8]) -> Vec<Hit> {
     auto.ac
         .find_iter(text)
         .filter_map(|m| {
-            let p = &auto.patterns[m.pattern().as_usize()];
-            let exact = matches!(p.rule, Rule::EnvVar | Rule::ProviderName);
-            if p.ignore || (exact && &text[m.range()] != p.text.as_bytes()) {
-                return None;
-            }
-            bounded(text, m.start(), m.end(), p.rule)
-                .then(|| Hit { offset: m.start(), pattern: m.pattern().as_usize() })
+            let found = &text[m.range()];
+            let exact = |i: &usize| {
+                let p = &auto.patterns[*i];
+                !matches!(p.rule, Rule::EnvVar | Rule::ProviderName) || found == p.text.as_bytes()
+            };
+            let first = m.pattern().as_usize();
+            let pattern = std::iter::once(first)
+                .chain(auto.same_but_case.get(&first).into_iter().flatten().copied())
+                .find(exact)?;
+            let p = &auto.patterns[pattern];
+            (!p.ignore && bounded(text, m.start(), m.end(), p.rule))
+                .then_some(Hit { offset: m.start(), pattern })
         })
         .collect()
 }
@@ -371,31 +430,50 @@ fn is_member_access(line: &[u8], offset: usize) -> bool {
 
 /// What an env-var-shaped token that is not a registry name says.
 enum NameHit<'a> {
-    /// A provider's, by a framework prefix or a name token; `true` when in
-    /// code.
-    Provider(&'static providers::Provider, &'a str, bool),
-    /// A credential of no known provider (only counted in code).
-    Unknown(&'a str),
+    /// A provider's, by a framework prefix or a name token, at a byte
+    /// offset of the file; `true` when in code.
+    Provider(&'static providers::Provider, &'a str, usize, bool),
+    /// A credential of no known provider (only counted in code), at a byte
+    /// offset of the file.
+    Unknown(&'a str, usize),
 }
 
-/// Classify the env-var-shaped tokens of one line (or code span) that the
-/// automaton did not already find as registry names.
-fn name_hits<'a>(text: &'a [u8], in_code: bool, out: &mut Vec<NameHit<'a>>) {
+/// Classify the env-var-shaped tokens of one line (or code span), which
+/// starts at byte `base` of the file, that the automaton did not already
+/// find as registry names.
+fn name_hits<'a>(text: &'a [u8], base: usize, in_code: bool, out: &mut Vec<NameHit<'a>>) {
     env_var_tokens(text, |name, offset| {
         if providers::for_key_name(name).is_some() {
             return;
         }
         match providers::for_env_name(name) {
-            Some(EnvNameMatch::Registry(p)) => return out.push(NameHit::Provider(p, name, in_code)),
+            Some(EnvNameMatch::Registry(p)) => {
+                return out.push(NameHit::Provider(p, name, base + offset, in_code));
+            }
             Some(EnvNameMatch::Token(p)) if is_credential_name(name) => {
-                return out.push(NameHit::Provider(p, name, in_code));
+                return out.push(NameHit::Provider(p, name, base + offset, in_code));
             }
             _ => {}
         }
         if in_code && is_credential_name(name) && !is_member_access(text, offset) {
-            out.push(NameHit::Unknown(name));
+            out.push(NameHit::Unknown(name, base + offset));
         }
     });
+}
+
+/// Whether the name ending at `end` names a protocol, not the provider
+/// ("OpenAI-compatible endpoint", "Redis compatible").
+fn names_a_protocol(text: &[u8], end: usize) -> bool {
+    let after = &text[end..text.len().min(end + 16)];
+    [&b"-compatible"[..], b" compatible", b" api-compatible", b"-api-compatible"]
+        .iter()
+        .any(|p| after.len() >= p.len() && after[..p.len()].eq_ignore_ascii_case(p))
+}
+
+/// Whether the name at `line[at..at + len]` is in double quotes: a label
+/// or a value shown ("e.g. \"PostHog\""), not a service the project uses.
+fn is_quoted(line: &[u8], at: usize, len: usize) -> bool {
+    at > 0 && line[at - 1] == b'"' && line.get(at + len) == Some(&b'"')
 }
 
 /// Evidence kept so far per (rule, subject, env var or matched text).
@@ -499,6 +577,11 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
     let mut banner = false;
     let mut lead: (usize, usize) = (0, 0);
     let mut lead_claim: Option<Claim> = None;
+    // Where the paragraph of the current prose line starts: a sentence
+    // can run over hard-wrapped lines, never past a paragraph.
+    let template = layout == Layout::EnvTemplate;
+    let mut paragraph = 0;
+    let mut prev_continues = false;
     while start < text.len() {
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
         let mut line = &text[start..end];
@@ -532,6 +615,14 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             }
         };
         prev_blank_or_code = is_blank(line) || kind == LineKind::Indented;
+        if kind == LineKind::Prose {
+            if !prev_continues || claims::starts_block(line, template) {
+                paragraph = start;
+            }
+            prev_continues = claims::continues(line, template);
+        } else {
+            prev_continues = false;
+        }
         if kind == LineKind::Prose && !is_blank(line) {
             match (layout, claims::heading(line)) {
                 (Layout::Markdown, Some(h)) => section = claims::section_of(&String::from_utf8_lossy(h)),
@@ -559,20 +650,49 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             lead = (start, start);
             lead_claim = None;
         }
-        // What this line's hits claim, worked out only when it has one.
-        let mut line_claim: Option<Claim> = None;
         // Its excerpt, built (and redacted: the costly part) once per line.
         let mut line_excerpt: Option<String> = None;
         let mut excerpt_here = || line_excerpt.get_or_insert_with(|| excerpt(line)).clone();
-        let mut claim_here = |env_var: bool| -> Option<Claim> {
+        let line_span = (start, start + line.len());
+        // What the hit at byte `at` (`len` long) claims: in prose, what its
+        // sentence says of it; in code, what the sentence leading into the
+        // code says.
+        let mut claim_here = |at: usize, len: usize, rule: Rule| -> Option<Claim> {
+            let named = matches!(rule, Rule::Domain | Rule::ProviderName);
             let said = match kind {
-                LineKind::Prose if layout == Layout::EnvTemplate && is_commented_assignment(line) => {
-                    Claim::Option
+                LineKind::Prose if template && is_commented_assignment(line) => Claim::Option,
+                LineKind::Prose => {
+                    let (from, to) = claims::sentence_around(text, paragraph, line_span, at, template);
+                    let sentence = &text[from..to];
+                    if !named {
+                        claims::of_line(sentence)
+                    } else if !template && claims::is_title(line) {
+                        // A provider a section is titled after is one the
+                        // project documents using.
+                        claims::of_line(sentence).min(Claim::Option)
+                    } else if is_quoted(line, at - start, len) {
+                        Claim::Mention
+                    } else {
+                        claims::of_sentence(sentence, at - from, len)
+                    }
                 }
-                LineKind::Prose => *line_claim.get_or_insert_with(|| claims::of_line(line)),
-                _ => *lead_claim.get_or_insert_with(|| claims::of_line(&text[lead.0..lead.1])),
+                _ => {
+                    let said = *lead_claim.get_or_insert_with(|| claims::of_line(&text[lead.0..lead.1]));
+                    // A name in code is offered only by a lead sentence
+                    // about a service ("pick your CI: … Gitlab" is not).
+                    if named
+                        && said == Claim::Option
+                        && !claims::offers_a_service(
+                            &String::from_utf8_lossy(&text[lead.0..lead.1]).to_lowercase(),
+                        )
+                    {
+                        Claim::Mention
+                    } else {
+                        said
+                    }
+                }
             };
-            claims::claim(said, section, env_var)
+            claims::claim(said, section, rule == Rule::EnvVar)
         };
         let block_start = match (kind, open) {
             (LineKind::Fenced, Some((_, _, first, _))) => first,
@@ -584,15 +704,21 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
             let p = &auto.patterns[hit.pattern];
             let rule = p.rule;
             let named = matches!(rule, Rule::Domain | Rule::ProviderName);
-            if named && links::is_link_only(line, hit.offset - start, p.text.len()) {
+            if named
+                && (links::is_link_only(line, hit.offset - start, p.text.len())
+                    || names_a_protocol(text, hit.offset + p.text.len())
+                    || is_everyday_word(text, p.text, hit.offset + p.text.len()))
+            {
                 continue;
             }
-            let Some(claim) = claim_here(rule == Rule::EnvVar) else {
+            // The claim is worked out for kept hits only: reading a
+            // sentence costs more than the hit.
+            if section == Section::Aside || !admit(&mut kept, rule, p.subject, p.text) {
+                continue;
+            }
+            let Some(claim) = claim_here(hit.offset, p.text.len(), rule) else {
                 continue;
             };
-            if !admit(&mut kept, rule, p.subject, p.text) {
-                continue;
-            }
             let in_code = matches!(kind, LineKind::Fenced | LineKind::Indented)
                 || in_inline_code(line, hit.offset - start);
             let (env_var, matched) = match rule {
@@ -618,25 +744,27 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
         // provider's variable, or a credential of no known provider.
         let mut names: Vec<NameHit<'_>> = Vec::new();
         match kind {
-            LineKind::Fenced | LineKind::Indented => name_hits(line, true, &mut names),
+            LineKind::Fenced | LineKind::Indented => name_hits(line, start, true, &mut names),
             LineKind::Prose if memchr::memchr(b'_', line).is_some() => {
                 let mut in_span = false;
+                let mut base = start;
                 for span in line.split(|&b| b == b'`') {
-                    name_hits(span, in_span, &mut names);
+                    name_hits(span, base, in_span, &mut names);
                     in_span = !in_span;
+                    base += span.len() + 1;
                 }
             }
             _ => {}
         }
         for hit in names {
-            let (rule, subject, name, in_code) = match hit {
-                NameHit::Provider(p, name, in_code) => (Rule::EnvVar, p.id, name, in_code),
-                NameHit::Unknown(name) => (Rule::UnknownEnvVar, providers::GENERIC_ID, name, true),
+            let (rule, subject, name, at, in_code) = match hit {
+                NameHit::Provider(p, name, at, in_code) => (Rule::EnvVar, p.id, name, at, in_code),
+                NameHit::Unknown(name, at) => (Rule::UnknownEnvVar, providers::GENERIC_ID, name, at, true),
             };
-            let Some(claim) = claim_here(true) else {
+            if section == Section::Aside || !admit(&mut kept, rule, subject, name) {
                 continue;
-            };
-            if admit(&mut kept, rule, subject, name) {
+            }
+            if let Some(claim) = claim_here(at, name.len(), Rule::EnvVar) {
                 let (line_start, line_end) =
                     if kind == LineKind::Fenced { (block_start, line_no) } else { (line_no, line_no) };
                 out.push(Evidence {
@@ -694,6 +822,51 @@ mod tests {
         let found: Vec<_> = infer(text.as_bytes()).into_iter().map(|e| e.subject).collect();
         assert!(found.is_empty(), "{found:?}");
         assert_eq!(rules_for("We call the GitHub API.", "github"), vec![(Rule::ProviderName, 1, 1, false)]);
+    }
+
+    fn claims_for(text: &str) -> Vec<(String, Claim)> {
+        infer(text.as_bytes())
+            .into_iter()
+            .filter(|e| e.rule != Rule::Capability)
+            .map(|e| (e.subject, e.claim))
+            .collect()
+    }
+
+    #[test]
+    fn protocols_labels_and_everyday_words_are_not_the_provider() {
+        let text = "Any OpenAI-compatible endpoint or Redis compatible store works.\n\
+                    Label it (e.g. \"PostHog\") and resend it.\n| **Resend** | Resend the invite |\n\
+                    ## Choose How to Replicate Each Entity\n";
+        // The quoted label is a mention at most; the rest is not found.
+        assert_eq!(claims_for(text), [("posthog".to_owned(), Claim::Mention)]);
+        let found = claims_for("Send mail with the Resend API.\nRun models on Replicate's models page.\n");
+        let ids: Vec<_> = found.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(ids, ["resend", "replicate"]);
+    }
+
+    #[test]
+    fn titles_offer_their_provider_and_sentences_decide_across_wrapped_lines() {
+        let text = "## Email\n\n**Postmark:**\n\nFor S3-like storage (e.g. AWS S3,\n\
+                    DigitalOcean Spaces, Wasabi), set the endpoint.\n\n<Accordion title=\"Supabase\">\n";
+        assert_eq!(
+            claims_for(text),
+            [
+                ("postmark".to_owned(), Claim::Option),
+                ("aws".to_owned(), Claim::Option),
+                ("digitalocean".to_owned(), Claim::Option),
+                ("supabase".to_owned(), Claim::Option),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_in_code_is_offered_only_by_a_lead_sentence_about_a_service() {
+        let text = "Answer the prompts with your options. For example:\n\n    ci_tool: 3 - Gitlab\n\n\
+                    Pick your email provider or another one:\n\n    provider: SendGrid\n";
+        assert_eq!(
+            claims_for(text),
+            [("gitlab".to_owned(), Claim::Mention), ("sendgrid".to_owned(), Claim::Option)]
+        );
     }
 
     #[test]

@@ -369,6 +369,40 @@ fn a_rescan_reads_no_unchanged_file_only_changed_or_racy_ones() {
 }
 
 #[test]
+fn findings_of_older_rules_are_parsed_again_even_from_unchanged_files() {
+    let fx = Fixture::new();
+    let v = fx.unlock();
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = (0..3).map(|i| dir.path().join(format!("doc{i}.md"))).collect();
+    for f in &files {
+        fs::write(f, "Needs `OPENAI_API_KEY`.\n").unwrap();
+        age(f, 3600);
+    }
+    let scan = || projects::scan(&v, dir.path(), &ScanOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(scan().progress.files_parsed, 3);
+    // As an older KeyClave left them: findings of version-0 rules, which
+    // (say) saw GitHub where today's rules see OpenAI.
+    let stale = r#"[{"rule":"provider_name","subject":"github","matched":"GitHub","line_start":1,"line_end":1,"in_code":false,"excerpt":"GitHub"}]"#;
+    let changed = fx
+        .raw_vault()
+        .execute(
+            "UPDATE project_docs SET rules_version = 0, findings_json = ?1 WHERE path = 'doc1.md'",
+            [stale],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+
+    let report = scan();
+    assert_eq!((report.progress.files_parsed, report.progress.files_unchanged), (1, 2), "only the stale doc");
+    let found: Vec<_> = report.requirements.iter().map(|r| r.provider_id.as_str()).collect();
+    assert_eq!(found, ["openai"], "the stale findings are gone");
+    let again = scan().progress;
+    assert_eq!((again.files_parsed, again.bytes_read), (0, 0), "stored with today's version");
+    fs::remove_file(&files[2]).unwrap();
+    assert_eq!(scan().files_removed, 1);
+}
+
+#[test]
 fn env_templates_mdx_and_rst_are_read_but_never_a_real_env_changelogs_or_assistant_notes() {
     let fx = Fixture::new();
     let v = fx.unlock();

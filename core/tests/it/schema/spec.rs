@@ -141,7 +141,8 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
         name: "project_docs",
         pk: "id",
         // findings_json: migration 0004 (incremental rescans); the stat
-        // columns: 0005 (rescans that read no unchanged file).
+        // columns: 0005 (rescans that read no unchanged file);
+        // rules_version: 0007 (findings of older rules are parsed again).
         columns: &[
             "id",
             "project_id",
@@ -153,6 +154,7 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
             "mtime_ns?",
             "inode?",
             "stat_checked_at_ns?",
+            "rules_version",
         ],
     },
     Table {
@@ -655,6 +657,7 @@ pub(crate) const DEFAULTS: &[(&str, &str, &str)] = &[
     ("provider_selectors", "version", "1"),
     ("service_recommendations", "user_status", "'new'"),
     ("service_recommendations", "free_tier_available", "NULL"),
+    ("project_docs", "rules_version", "0"),
 ];
 
 /// Indexes: (table, key columns in order with `DESC` where descending,
@@ -669,10 +672,19 @@ pub(crate) const INDEXES: &[(&str, &[&str], bool)] = &[
     ("secrets", &["project_id"], false),
     ("projects", &["profile_id", "root_path"], true),
     ("project_docs", &["project_id", "path"], true),
-    // 0005: the stat comparison of a rescan reads only this index.
+    // 0005, 0007: the stat comparison of a rescan reads only this index.
     (
         "project_docs",
-        &["project_id", "path", "sha256", "size_bytes", "mtime_ns", "inode", "stat_checked_at_ns"],
+        &[
+            "project_id",
+            "path",
+            "sha256",
+            "size_bytes",
+            "mtime_ns",
+            "inode",
+            "stat_checked_at_ns",
+            "rules_version",
+        ],
         false,
     ),
     ("project_requirements", &["project_id", "provider_id"], false),
