@@ -192,8 +192,8 @@ impl EnvNameMatch {
 }
 
 /// The provider a project's own env var name belongs to: a registry name
-/// once a framework prefix is dropped (`NEXT_PUBLIC_SUPABASE_ANON_KEY`), or
-/// else the longest of the providers' [`Provider::name_tokens`] found as
+/// once a framework prefix is dropped (`NEXT_PUBLIC_SUPABASE_ANON_KEY`) or
+/// after a project's own prefix (`AI_AZURE_API_KEY`), or else the longest of the providers' [`Provider::name_tokens`] found as
 /// whole words in it (`XAI_LLM_API_KEY`, `GOOGLE_GEMINI_API_KEY` is
 /// Gemini's, not Google Cloud's). Which of the two it was is returned: the
 /// caller decides whether a token match holds a credential at all.
@@ -203,6 +203,17 @@ pub fn for_env_name(name: &str) -> Option<EnvNameMatch> {
     let bare = FRAMEWORK_PREFIXES.iter().find_map(|p| upper.strip_prefix(p)).unwrap_or(&upper);
     if let Some(p) = for_key_name(bare) {
         return Some(EnvNameMatch::Registry(p));
+    }
+    // A project's own prefix before a registry name (`AI_AZURE_API_KEY`,
+    // `MYAPP_OPENAI_API_KEY`): the longest registry name it ends with.
+    let mut rest = bare;
+    while let Some((_, tail)) = rest.split_once('_') {
+        if tail.contains('_')
+            && let Some(p) = for_key_name(tail)
+        {
+            return Some(EnvNameMatch::Registry(p));
+        }
+        rest = tail;
     }
     // Every token split into words once, longest first, so the first
     // match is the longest.
@@ -452,10 +463,21 @@ mod tests {
             ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "clerk"),
             ("MONGO_URI", "mongodb_atlas"),
             ("VITE_TAVILY_KEY", "tavily"),
+            ("AI_AZURE_API_KEY", "azure_openai"),
+            ("MYAPP_OPENAI_API_KEY", "openai"),
         ] {
             assert_eq!(for_env_name(name).map(|m| m.provider().id), Some(id), "{name}");
         }
-        for name in ["MAX_TOKENS", "COOKIE_SECURE", "OPENAIR_KEY", "XAIVER_TOKEN", "NEXT_PUBLIC_", ""] {
+        for name in [
+            "MAX_TOKENS",
+            "COOKIE_SECURE",
+            "OPENAIR_KEY",
+            "XAIVER_TOKEN",
+            "NEXT_PUBLIC_",
+            "",
+            "MY_API_KEY",
+            "A_B_C",
+        ] {
             assert_eq!(for_env_name(name).map(|m| m.provider().id), None, "{name}");
         }
     }

@@ -93,11 +93,18 @@ const ASIDE_HEADINGS: &[&str] = &[
     "code of conduct",
 ];
 
+/// Whether a heading (lower case) is about the project's CI ("iOS CI
+/// runtime", "CI/CD"): how maintainers test it, not what running it needs.
+fn is_about_ci(lower: &str) -> bool {
+    lower.contains("continuous integration")
+        || lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "ci")
+}
+
 /// The section a heading opens.
 pub(crate) fn section_of(heading: &str) -> Section {
     let lower = heading.to_ascii_lowercase();
     // "Alternatives to X" is a comparison; "Alternatives" alone offers options.
-    if ASIDE_HEADINGS.iter().any(|w| lower.contains(w)) {
+    if ASIDE_HEADINGS.iter().any(|w| lower.contains(w)) || is_about_ci(&lower) {
         Section::Aside
     } else if OPTIONAL_HEADINGS.iter().any(|w| lower.contains(w)) {
         Section::Optional
@@ -623,6 +630,9 @@ mod tests {
             ("Contributing", Section::Aside),
             ("Alternatives to Foo", Section::Aside),
             ("License", Section::Aside),
+            ("iOS CI runtime (optional parallelization)", Section::Aside),
+            ("CI/CD", Section::Aside),
+            ("Specific providers", Section::Plain),
             ("Features", Section::Plain),
         ] {
             assert_eq!(section_of(h), want, "{h}");

@@ -229,12 +229,30 @@ fn citations(hits: &mut [(&str, &Evidence)]) -> (Vec<Citation>, u32) {
     (out, u32::try_from(seen.len()).unwrap_or(u32::MAX))
 }
 
+/// Providers the project's title names ("# Self-Hosted Sentry", the top
+/// heading of its root README): the project is that provider's own, so
+/// naming it says nothing of a need; only its env vars still count.
+fn named_in_the_title<'a>(docs: &[DocEvidence<'a>]) -> BTreeSet<&'a str> {
+    docs.iter()
+        .filter(|d| !d.path.contains('/') && d.path.to_ascii_lowercase().starts_with("readme"))
+        .flat_map(|d| d.evidence.iter())
+        // An excerpt is its line, trimmed: `# ` starts a top heading.
+        .filter(|e| e.rule == Rule::ProviderName && e.excerpt.starts_with("# "))
+        .map(|e| e.subject.as_str())
+        .collect()
+}
+
 /// Requirements from every file's evidence: required, optional, then
 /// mentioned, highest confidence first within each (ties by provider id). Files should come sorted by path for stable citations.
 pub fn infer_requirements(docs: &[DocEvidence<'_>]) -> Vec<Inferred> {
+    let own = named_in_the_title(docs);
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     for doc in docs {
-        for e in doc.evidence.iter().filter(|e| e.rule != Rule::Capability) {
+        let counted = |e: &&Evidence| {
+            e.rule != Rule::Capability
+                && !(own.contains(e.subject.as_str()) && matches!(e.rule, Rule::ProviderName | Rule::Domain))
+        };
+        for e in doc.evidence.iter().filter(counted) {
             let t = tallies.entry(e.subject.as_str()).or_default();
             match e.rule {
                 Rule::EnvVar | Rule::UnknownEnvVar => {
@@ -433,6 +451,20 @@ mod tests {
             "offers a notification service"
         );
         assert_eq!(necessity(&reqs, "slack").map(|n| n.0), Some(Necessity::Optional));
+    }
+
+    #[test]
+    fn the_provider_a_projects_title_names_is_the_project_not_a_need() {
+        let own =
+            "# Self-Hosted Sentry\n\nYou can also switch to Sentry SaaS or Datadog for error monitoring.\n";
+        let (reqs, _) = requirements_of(&[("README.md", own), ("docs/setup.md", "## Sentry\n")]);
+        assert_eq!(necessity(&reqs, "sentry"), None, "{reqs:?}");
+        assert_eq!(necessity(&reqs, "datadog").map(|n| n.0), Some(Necessity::Optional));
+        // Its env vars still count, and a sub-folder's README is no title.
+        let (reqs, _) = requirements_of(&[("README.md", "# Stripe sample\n\nSet `STRIPE_SECRET_KEY`.\n")]);
+        assert_eq!(necessity(&reqs, "stripe").map(|n| n.0), Some(Necessity::Required));
+        let (reqs, _) = requirements_of(&[("docs/README.md", "# Sentry\n")]);
+        assert!(necessity(&reqs, "sentry").is_some());
     }
 
     #[test]
