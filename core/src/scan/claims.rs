@@ -225,18 +225,32 @@ fn of_lower(lower: &str) -> Claim {
     }
 }
 
-/// What a sentence says of the provider named at `at..at + len` in it: its
-/// claim ([`of_line`]), except that a name only offered as an option in a
+/// What a sentence says of the provider named at `at..at + len` in it.
+/// Its claim ([`of_line`]), with an "or" counting only when it joins the
+/// name to an alternative ("an OpenAI or Anthropic key", not "develop or
+/// test, with a Google Cloud account"); then a name only offered in a
 /// sentence that is not about using a service is a mention ("ask on
 /// GitHub or the subreddit"), and a name that is one item of a list of
-/// alternatives ("Notifications via Telegram, Discord, Slack") is an
-/// offered option unless the sentence states a need.
+/// services ("Notifications via Telegram, Discord, Slack") is an option
+/// unless the sentence states a need. Sentences about AI clients, the
+/// project's users or a comparison mention what they name.
 pub(crate) fn of_sentence(sentence: &[u8], at: usize, len: usize) -> Claim {
-    let lower = String::from_utf8_lossy(sentence).to_lowercase();
-    if is_about_ai_clients(&lower) || is_comparison(&lower) {
+    // ASCII lower case keeps byte offsets: `at` still points at the name.
+    let lower_bytes = sentence.to_ascii_lowercase();
+    let lower = String::from_utf8_lossy(&lower_bytes);
+    if is_about_ai_clients(&lower) || is_comparison(&lower) || is_about_users(&lower) {
         return Claim::Mention;
     }
-    match of_lower(&lower) {
+    let option = OPTION_PHRASES.iter().filter(|p| !OR_PHRASES.contains(p)).any(|p| lower.contains(p))
+        || or_joins(&lower_bytes, at, len);
+    let said = if option {
+        Claim::Option
+    } else if NEED_PHRASES.iter().any(|p| lower.contains(p)) {
+        Claim::Need
+    } else {
+        Claim::Mention
+    };
+    match said {
         Claim::Need => Claim::Need,
         Claim::Option if offers_a_service(&lower) => Claim::Option,
         Claim::Mention if in_a_list(sentence, at, len) && offers_a_service(&lower) => Claim::Option,
@@ -244,11 +258,72 @@ pub(crate) fn of_sentence(sentence: &[u8], at: usize, len: usize) -> Claim {
     }
 }
 
+/// The [`OPTION_PHRASES`] that are an "or".
+const OR_PHRASES: &[&str] = &[" or ", "(or "];
+
+/// Most words between a name and the "or" that joins it to an
+/// alternative, within the name's own item ("OpenAI API or").
+const OR_REACH_WORDS: usize = 1;
+
+/// Whether an "or" next to the name at `at..at + len` (lower case) joins
+/// it to an alternative: the name's item has at most [`OR_REACH_WORDS`]
+/// more words, and only short list items come between ("Discord, Slack
+/// or email"; not "add a GitHub access token, or open the app").
+fn or_joins(lower: &[u8], at: usize, len: usize) -> bool {
+    let words = |b: &[u8]| {
+        b.split(|c| c.is_ascii_whitespace()).filter(|w| w.iter().any(u8::is_ascii_alphanumeric)).count()
+    };
+    let before = &lower[..at];
+    let after = &lower[(at + len).min(lower.len())..];
+    let or_before = memchr::memmem::rfind(before, b" or ")
+        .map(|i| i + 4)
+        .or_else(|| before.starts_with(b"or ").then_some(3))
+        .or_else(|| memchr::memmem::rfind(before, b"(or ").map(|i| i + 4));
+    let short = |item: &[u8]| {
+        words(item) <= LIST_ITEM_WORDS && !item.iter().any(|c| matches!(c, b'.' | b';' | b':' | b'(' | b')'))
+    };
+    // From the "or" to the name: short items, then the name's own ("or
+    // AWS S3, Google Storage").
+    if let Some(i) = or_before {
+        let mut items = before[i..].rsplit(|&c| c == b',');
+        let own = items.next().unwrap_or_default();
+        if words(own) <= OR_REACH_WORDS && items.all(short) {
+            return true;
+        }
+    }
+    let Some(or_after) =
+        memchr::memmem::find(after, b" or ").or_else(|| memchr::memmem::find(after, b"(or "))
+    else {
+        return false;
+    };
+    let mut items = after[..or_after].split(|&c| c == b',');
+    let own = items.next().unwrap_or_default();
+    words(own) <= OR_REACH_WORDS && items.all(short)
+}
+
 /// Whether a sentence is about the AI clients that call the project's MCP
 /// server ("connect Claude, Cursor or any MCP client"): the assistants it
 /// names call the project, the project does not call their makers' APIs.
 fn is_about_ai_clients(lower: &str) -> bool {
     lower.contains("mcp")
+}
+
+/// Phrases of a sentence about who uses the project ("used by teams at
+/// companies like Twilio", "organizations using OpenAI, Anthropic"): its
+/// users and their tools, not what the project needs.
+const ABOUT_USERS: &[&str] = &[
+    "trusted by",
+    "companies like",
+    "customers like",
+    "organizations using",
+    "organisations using",
+    "teams using",
+    "companies using",
+];
+
+/// Whether a sentence (lower case) is about the project's users.
+fn is_about_users(lower: &str) -> bool {
+    ABOUT_USERS.iter().any(|p| lower.contains(p))
 }
 
 /// Marks of a comparison table (editions, competitors): a provider in a
@@ -590,7 +665,20 @@ mod tests {
             ("Push it to Github, GitLab or wherever it may be.", "GitLab", Claim::Mention),
             ("If you need help, ask on Discord or GitHub.", "Discord", Claim::Mention),
             ("For environments without file mounts (e.g., Railway, Vercel):", "Vercel", Claim::Mention),
+            (
+                "- Files storage on disk or AWS S3, Google Storage, Azure Cloud",
+                "Google Storage",
+                Claim::Option,
+            ),
+            ("Send mail with Postmark, Resend or any SMTP server.", "Postmark", Claim::Option),
+            ("Open VSCode, add a GitHub access token, or use the web app.", "GitHub", Claim::Mention),
+            ("To develop or test it, anyone with a Google Cloud account can", "Google Cloud", Claim::Mention),
             ("Connect Claude, Cursor, or any MCP client to your workspace API", "Claude", Claim::Mention),
+            (
+                "- Organizations using multiple AI providers (OpenAI, Anthropic, Mistral)",
+                "OpenAI",
+                Claim::Mention,
+            ),
             ("| AI providers (OpenAI, Anthropic, Mistral) | \u{2717} | \u{2713} |", "OpenAI", Claim::Mention),
         ] {
             assert_eq!(claim_of(sentence, name), want, "{name} in {sentence}");
