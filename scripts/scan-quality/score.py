@@ -14,7 +14,9 @@ reported when the scan classes it required or optional (a scan without
 that classification reports every requirement). Precision = reported and
 labelled / reported; recall = labelled and reported / labelled;
 required@0.7 = labelled-required providers reported at confidence >= 0.7 /
-labelled-required providers.
+labelled-required providers. Projects marked `held_out` in the manifest
+(labelled after the rules were tuned on the others) are also totalled
+on their own.
 """
 import argparse
 import json
@@ -92,6 +94,7 @@ def score(args):
                         "Quality", "--kdf-memory-kib", "256", "--kdf-iterations", "1"],
                        check=True, capture_output=True)
         totals = dict(tp=0, fp=0, fn=0, req=0, req_hi=0)
+        held = dict(tp=0, fp=0, fn=0, req=0, req_hi=0)
         print(f"{'project':<22} {'prec':>5} {'recall':>6} {'req@.7':>6} {'time':>7}  false / missed")
         for p in load():
             folder = os.path.join(args.dir, p["name"])
@@ -103,17 +106,21 @@ def score(args):
             labelled = set(p["required"]) | set(p["optional"])
             tp, fp, fn = shown & labelled, shown - labelled, labelled - shown
             hi = {pid for pid in p["required"] if pid in shown and reqs[pid]["confidence"] >= 0.7}
-            for k, v in (("tp", tp), ("fp", fp), ("fn", fn)):
-                totals[k] += len(v)
-            totals["req"] += len(p["required"])
-            totals["req_hi"] += len(hi)
+            for t in (totals, held) if p.get("held_out") else (totals,):
+                for k, v in (("tp", tp), ("fp", fp), ("fn", fn)):
+                    t[k] += len(v)
+                t["req"] += len(p["required"])
+                t["req_hi"] += len(hi)
             print(f"{p['name']:<22} {ratio(len(tp), len(shown)):>5.2f} {ratio(len(tp), len(labelled)):>6.2f} "
                   f"{ratio(len(hi), len(p['required'])):>6.2f} {elapsed * 1000:>5.0f}ms  "
                   f"{' '.join(sorted(fp)) or '-'} / {' '.join(sorted(fn)) or '-'}")
-        t = totals
-        print(f"\noverall: precision {ratio(t['tp'], t['tp'] + t['fp']):.2f} ({t['tp']} true, {t['fp']} false), "
-              f"recall {ratio(t['tp'], t['tp'] + t['fn']):.2f} ({t['fn']} missed), "
-              f"required at >= 0.7: {t['req_hi']} of {t['req']}")
+        print()
+        for label, t in (("overall", totals), ("held out", held)):
+            if label == "held out" and not any(p.get("held_out") for p in load()):
+                continue
+            print(f"{label}: precision {ratio(t['tp'], t['tp'] + t['fp']):.2f} ({t['tp']} true, {t['fp']} false), "
+                  f"recall {ratio(t['tp'], t['tp'] + t['fn']):.2f} ({t['fn']} missed), "
+                  f"required at >= 0.7: {t['req_hi']} of {t['req']}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -722,7 +722,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         companions: &[],
         name_tokens: &["MISTRAL"],
         value_prefixes: &[],
-        markdown_names: &["Mistral", "Mistral AI", "La Plateforme"],
+        markdown_names: &["Mistral", "Mistral AI", "MistralAI", "La Plateforme"],
         domains: &["mistral.ai", "api.mistral.ai", "console.mistral.ai", "docs.mistral.ai"],
         validation: get_bearer("https://api.mistral.ai/v1/models"),
         dashboard_supported: false,
@@ -1080,7 +1080,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         companions: &[],
         name_tokens: &["SENDGRID", "SEND_GRID"],
         value_prefixes: &["SG."],
-        markdown_names: &["SendGrid", "Twilio SendGrid"],
+        markdown_names: &["SendGrid", "Twilio SendGrid", "Sendgrid"],
         domains: &["sendgrid.com", "app.sendgrid.com", "api.sendgrid.com"],
         validation: get_bearer("https://api.sendgrid.com/v3/scopes"),
         // The Stats API reports sending volume.

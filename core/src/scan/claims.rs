@@ -238,7 +238,11 @@ pub(crate) fn of_sentence(sentence: &[u8], at: usize, len: usize) -> Claim {
     // ASCII lower case keeps byte offsets: `at` still points at the name.
     let lower_bytes = sentence.to_ascii_lowercase();
     let lower = String::from_utf8_lossy(&lower_bytes);
-    if is_about_ai_clients(&lower) || is_comparison(&lower) || is_about_users(&lower) {
+    if is_about_ai_clients(&lower)
+        || is_comparison(&lower)
+        || is_about_users(&lower)
+        || is_about_others(&lower)
+    {
         return Claim::Mention;
     }
     let option = OPTION_PHRASES.iter().filter(|p| !OR_PHRASES.contains(p)).any(|p| lower.contains(p))
@@ -250,12 +254,20 @@ pub(crate) fn of_sentence(sentence: &[u8], at: usize, len: usize) -> Claim {
     } else {
         Claim::Mention
     };
+    // A table row that names a provider beside a service ("| Postmark |
+    // bounce webhook |") documents an integration, one row among others.
+    let listed = in_a_list(sentence, at, len) || is_table_row(&lower);
     match said {
         Claim::Need => Claim::Need,
         Claim::Option if offers_a_service(&lower) => Claim::Option,
-        Claim::Mention if in_a_list(sentence, at, len) && offers_a_service(&lower) => Claim::Option,
+        Claim::Mention if listed && offers_a_service(&lower) => Claim::Option,
         _ => Claim::Mention,
     }
+}
+
+/// Whether a sentence is a table row (`| a | b |`).
+fn is_table_row(lower: &str) -> bool {
+    lower.trim().strip_prefix('|').is_some_and(|rest| rest.contains('|'))
 }
 
 /// The [`OPTION_PHRASES`] that are an "or".
@@ -320,6 +332,26 @@ const ABOUT_USERS: &[&str] = &[
     "teams using",
     "companies using",
 ];
+
+/// Phrases of a sentence about other products or the project's own
+/// process: what it resembles ("similar to platforms like GitHub"), or
+/// how to contribute ("fork the project", "open a pull request").
+const ABOUT_OTHERS: &[&str] = &[
+    "similar to",
+    "inspired by",
+    "alternative to",
+    "fork the",
+    "pull request",
+    "open a pr",
+    "star us",
+    "star the",
+];
+
+/// Whether a sentence (lower case) compares the project or is about
+/// contributing to it.
+fn is_about_others(lower: &str) -> bool {
+    ABOUT_OTHERS.iter().any(|p| lower.contains(p))
+}
 
 /// Whether a sentence (lower case) is about the project's users.
 fn is_about_users(lower: &str) -> bool {
@@ -671,6 +703,14 @@ mod tests {
                 Claim::Option,
             ),
             ("Send mail with Postmark, Resend or any SMTP server.", "Postmark", Claim::Option),
+            ("| `/webhooks/service/postmark` | Postmark webhook | More info |", "Postmark", Claim::Option),
+            ("| Community (Discord, GitHub) | All users | Questions |", "Discord", Claim::Mention),
+            ("Log in to GitHub using OAuth and fork the project.", "GitHub", Claim::Mention),
+            (
+                "Designed for self-hosting, similar to platforms like GitHub, GitLab.",
+                "GitLab",
+                Claim::Mention,
+            ),
             ("Open VSCode, add a GitHub access token, or use the web app.", "GitHub", Claim::Mention),
             ("To develop or test it, anyone with a Google Cloud account can", "Google Cloud", Claim::Mention),
             ("Connect Claude, Cursor, or any MCP client to your workspace API", "Claude", Claim::Mention),
