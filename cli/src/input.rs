@@ -22,12 +22,31 @@ fn read_file(path: &Path, what: &str) -> Result<String> {
         .map_err(|e| Error::invalid(format!("cannot read the {what} file {}: {e}", path.display())))
 }
 
-/// First line of a passphrase file.
+/// First line of a passphrase file. Warns, as ssh does for keys, when
+/// others may read it.
 pub fn passphrase_from_file(path: &Path) -> Result<SecretString> {
+    warn_if_readable_by_others(path);
     let text = zeroize::Zeroizing::new(read_file(path, "passphrase")?);
     let line = text.lines().next().unwrap_or("");
     Ok(SecretString::new(line.to_owned()))
 }
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            crate::output::warn(&format!(
+                "the passphrase file {} can be read by others (mode {mode:04o}); run `chmod 600` on it",
+                path.display()
+            ));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
 
 fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()

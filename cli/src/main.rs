@@ -14,7 +14,10 @@ use args::{Cli, Command};
 use keyclave_core::Result;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KEYCLAVE_LOG")
@@ -24,12 +27,38 @@ fn main() -> ExitCode {
         .init();
     let json = cli.json;
     match run(cli) {
+        // The reader of stdout went away (`| head`): end quietly, as
+        // ripgrep does; what was not printed is nobody's loss.
+        _ if output::closed() => ExitCode::SUCCESS,
         Ok(code) => code,
         Err(e) => {
             output::error(&e, json);
             if e.code().is_user_error() { ExitCode::from(2) } else { ExitCode::from(1) }
         }
     }
+}
+
+/// A command line clap refused: its own text, or under `--json` the same
+/// JSON error object as every other error (`input.invalid`, exit 2).
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    // The first paragraph ("the following required arguments were not
+    // provided:" and the arguments below it), on one line.
+    let paragraph: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let joined = paragraph.join(" ");
+    let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+    let tip = text.lines().map(str::trim).find_map(|l| l.strip_prefix("tip: "));
+    let hint = match tip {
+        Some(tip) => format!("{tip}; see `keyclave --help`."),
+        None => "See `keyclave --help` (or `keyclave COMMAND --help`) for the arguments.".to_owned(),
+    };
+    output::error(&keyclave_core::Error::invalid(message).with_suggestion(hint), true);
+    ExitCode::from(2)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -60,6 +60,10 @@ codes! {
     /// The passphrase did not open the vault.
     VaultWrongPassphrase => "vault.wrong_passphrase", user: true, recoverable: true,
         suggestion: "Check the passphrase (and keyboard layout) and try again. A lost passphrase cannot be recovered.";
+    /// No passphrase was given (an empty one, or standard input closed).
+    /// Not a failed attempt: the back-off does not count it.
+    VaultPassphraseMissing => "vault.passphrase_missing", user: true, recoverable: true,
+        suggestion: "Give the profile's passphrase: at the prompt, in a passphrase file or on standard input.";
     /// Too many failed unlocks: wait before the next attempt.
     VaultThrottled => "vault.throttled", user: true, recoverable: true,
         suggestion: "Wait until the delay has passed, then try again.";

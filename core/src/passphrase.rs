@@ -53,6 +53,16 @@ fn wrong(index: &Index, profile_id: &str, meta: &VaultMeta) -> Result<Error> {
     Ok(err)
 }
 
+/// Refuse an empty passphrase before anything else: no passphrase was
+/// given (a cron job's closed stdin), which is not a wrong guess and
+/// never counts towards the back-off. No profile has an empty one.
+fn given(passphrase: &SecretString) -> Result<()> {
+    if passphrase.expose_secret().is_empty() {
+        return Err(Error::new(ErrorCode::VaultPassphraseMissing, "no passphrase was given"));
+    }
+    Ok(())
+}
+
 /// Derive the KEK from `passphrase` and unwrap the PVK (no lock held).
 fn unwrap(meta: &VaultMeta, profile_id: &str, passphrase: &SecretString) -> Result<Option<(Kek, Pvk)>> {
     let kek = crypto::derive_kek(passphrase.expose_secret().as_bytes(), &meta.kdf_salt, meta.kdf_params)?;
@@ -66,6 +76,7 @@ pub(crate) fn authenticate(
     profile_id: &str,
     passphrase: &SecretString,
 ) -> Result<Authenticated> {
+    given(passphrase)?;
     let meta = index.vault_meta(profile_id)?;
     throttle(&meta)?;
     match unwrap(&meta, profile_id, passphrase)? {
@@ -78,6 +89,7 @@ pub(crate) fn authenticate(
 /// an operation that asks for it again). Same back-off and counting as
 /// unlocking; the KDF runs with no lock held.
 pub(crate) fn check(vault: &Vault, passphrase: &SecretString) -> Result<Authenticated> {
+    given(passphrase)?;
     let profile_id = vault.profile_id();
     let meta = vault.index().vault_meta(&profile_id)?;
     throttle(&meta)?;

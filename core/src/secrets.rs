@@ -354,6 +354,33 @@ pub fn reveal(
     hand_out(vault, key_name, provider_id, code, Purpose::Reveal, EventType::SecretReveal)
 }
 
+/// Decrypt one value and hand it to `deliver` (a front's output), which
+/// says whether all of it reached its reader. The `secret.reveal` event
+/// records that as `delivered`, so a reveal into a closed pipe is not
+/// audited as a value handed out in full.
+pub fn reveal_to(
+    vault: &Vault,
+    key_name: &str,
+    provider_id: Option<&str>,
+    code: Option<&str>,
+    deliver: impl FnOnce(&SecretString) -> bool,
+) -> Result<bool> {
+    let s = find(vault, key_name, provider_id)?;
+    let grant = reveal::authorize(vault, Purpose::Reveal, code)?;
+    let value = decrypt(vault, &s, &grant)?;
+    let delivered = deliver(&value);
+    drop(value);
+    vault.write(|w| {
+        w.record(
+            EventType::SecretReveal,
+            json!({
+                "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name, "delivered": delivered,
+            }),
+        )
+    })?;
+    Ok(delivered)
+}
+
 /// Decrypt one value for the clipboard. Records a `secret.copy` event.
 pub fn copy(
     vault: &Vault,

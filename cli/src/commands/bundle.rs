@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::args::{BundleCmd, BundleKdfArgs};
+use crate::output::outln;
 use crate::{input, output};
 
 fn kdf_params(args: &BundleKdfArgs) -> KdfParams {
@@ -59,13 +60,13 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             if ctx.json {
                 output::json(&summary);
             } else {
-                println!(
+                outln!(
                     "Exported {} secret(s) to {} (bundle {}).",
                     summary.count,
                     out.display(),
                     summary.header.bundle_id
                 );
-                println!("Send the password by another channel than the file.");
+                outln!("Send the password by another channel than the file.");
             }
             Ok(())
         }
@@ -75,21 +76,24 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "version": bundle::VERSION, "header": header, "expired": expired }));
             } else {
-                println!("KeyClave bundle, format version {}", bundle::VERSION);
-                println!("  id:       {}", header.bundle_id);
-                println!("  created:  {}", header.created_at);
+                outln!("KeyClave bundle, format version {}", bundle::VERSION);
+                outln!("  id:       {}", header.bundle_id);
+                outln!("  created:  {}", header.created_at);
                 let expiry = match &header.expires_at {
                     None => "never".to_owned(),
                     Some(e) if expired => format!("{e} (expired)"),
                     Some(e) => e.clone(),
                 };
-                println!("  expires:  {expiry}");
-                println!("  secrets:  {}", header.count);
-                println!(
+                outln!("  expires:  {expiry}");
+                outln!("  secrets:  {}", header.count);
+                outln!(
                     "  key:      {} m={} KiB t={} p={}",
-                    header.kdf.alg, header.kdf.m, header.kdf.t, header.kdf.p
+                    header.kdf.alg,
+                    header.kdf.m,
+                    header.kdf.t,
+                    header.kdf.p
                 );
-                println!("  cipher:   {}", header.aead.alg);
+                outln!("  cipher:   {}", header.aead.alg);
             }
             Ok(())
         }
@@ -137,9 +141,12 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             if ctx.json {
                 output::json(&counts);
             } else {
-                println!(
+                outln!(
                     "Imported: {} added, {} replaced, {} kept, {} skipped.",
-                    counts.added, counts.replaced, counts.kept, counts.skipped
+                    counts.added,
+                    counts.replaced,
+                    counts.kept,
+                    counts.skipped
                 );
             }
             Ok(())

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::Context;
 use crate::args::{EnvCmd, EnvKeys, EnvTarget, OnConflict};
 use crate::output;
+use crate::output::{out, outln};
 
 fn policy(on_conflict: OnConflict) -> Policy {
     Policy::new(match on_conflict {
@@ -44,9 +45,9 @@ fn print_plan(ctx: &Context, path: &Path, plan: &EnvPlan, report: Option<&ApplyR
     }
     let diff = plan.masked_diff(&display_name(path));
     if diff.is_empty() {
-        println!("{}: nothing to change.", path.display());
+        outln!("{}: nothing to change.", path.display());
     } else {
-        print!("{diff}");
+        out!("{diff}");
     }
     let c = plan.counts();
     let summary = format!(
@@ -55,13 +56,13 @@ fn print_plan(ctx: &Context, path: &Path, plan: &EnvPlan, report: Option<&ApplyR
     );
     match report {
         Some(r) if r.written => {
-            println!("Wrote {}: {summary}.", path.display());
+            outln!("Wrote {}: {summary}.", path.display());
             if let Some(b) = &r.backup {
-                println!("Backup: {}", b.display());
+                outln!("Backup: {}", b.display());
             }
         }
-        Some(_) => println!("{} left as it was: {summary}.", path.display()),
-        None => println!("Plan: {summary}."),
+        Some(_) => outln!("{} left as it was: {summary}.", path.display()),
+        None => outln!("Plan: {summary}."),
     }
 }
 
@@ -105,12 +106,9 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
             if ctx.json {
                 output::json(&backups);
             } else if backups.is_empty() {
-                println!("No backups of {}.", path.display());
+                outln!("No backups of {}.", path.display());
             } else {
-                backups
-                    .iter()
-                    .filter_map(|b| b.file_name())
-                    .for_each(|b| println!("{}", b.to_string_lossy()));
+                backups.iter().filter_map(|b| b.file_name()).for_each(|b| outln!("{}", b.to_string_lossy()));
             }
             Ok(())
         }
@@ -123,12 +121,12 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "written": report.written, "backup": report.backup }));
             } else if report.written {
-                println!("Restored {} from {backup}.", path.display());
+                outln!("Restored {} from {backup}.", path.display());
                 if let Some(b) = &report.backup {
-                    println!("The replaced text is in {}.", b.display());
+                    outln!("The replaced text is in {}.", b.display());
                 }
             } else {
-                println!("{} already holds that backup's text.", path.display());
+                outln!("{} already holds that backup's text.", path.display());
             }
             Ok(())
         }

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use super::Context;
 use crate::args::ImportArgs;
 use crate::output;
+use crate::output::outln;
 
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     let cannot = |e: std::io::Error| Error::invalid(format!("cannot read {}: {e}", path.display()));
@@ -95,9 +96,12 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
             "superseded": report.superseded,
         }));
     } else {
-        println!(
+        outln!(
             "Imported: {} added, {} replaced, {} kept, {} skipped.",
-            c.added, c.replaced, c.kept, c.skipped
+            c.added,
+            c.replaced,
+            c.kept,
+            c.skipped
         );
         let not_imported = report.rejected + report.unparsed;
         if not_imported > 0 {
@@ -127,7 +131,7 @@ fn dry_run_json(parsed: &Parsed, preview: &ImportPreview) -> Result<Value> {
 
 fn print_preview(p: &ImportPreview, decision: Option<ConflictDecision>) {
     let not_imported = p.rejected.len() + p.unparsed.len();
-    println!(
+    outln!(
         "Read as {}: {} to import, {} already in the vault, {} line(s) not importable.",
         p.format.as_str(),
         p.entries.len(),
@@ -135,10 +139,10 @@ fn print_preview(p: &ImportPreview, decision: Option<ConflictDecision>) {
         not_imported
     );
     for note in &p.notes {
-        println!("Note: {note}");
+        outln!("Note: {note}");
     }
     if !p.entries.is_empty() {
-        println!();
+        outln!();
         // --on-conflict applies to conflicts only: a new key is always added.
         let status = |conflict: bool| match (conflict, decision) {
             (false, _) => "new",
@@ -175,9 +179,9 @@ fn print_preview(p: &ImportPreview, decision: Option<ConflictDecision>) {
         })
         .collect();
     if !warnings.is_empty() {
-        println!("\nWarnings:");
+        outln!("\nWarnings:");
         for w in warnings {
-            println!("  {w}");
+            outln!("  {w}");
         }
     }
     if not_imported > 0 {
@@ -196,10 +200,10 @@ fn print_preview(p: &ImportPreview, decision: Option<ConflictDecision>) {
             )
             .collect();
         rows.sort_by_key(|(line, _)| *line);
-        println!("\nNot imported:");
+        outln!("\nNot imported:");
         for (_, row) in rows {
-            println!("  {row}");
+            outln!("  {row}");
         }
     }
-    println!("\nDry run: nothing was written.");
+    outln!("\nDry run: nothing was written.");
 }

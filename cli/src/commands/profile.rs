@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{Context, kdf_params};
 use crate::args::ProfileCmd;
+use crate::output::outln;
 use crate::{input, output};
 
 pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
@@ -20,7 +21,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             if ctx.json {
                 output::json(&rec);
             } else {
-                println!("Renamed '{old}' to '{}'.", rec.display_name);
+                outln!("Renamed '{old}' to '{}'.", rec.display_name);
             }
             Ok(())
         }
@@ -33,7 +34,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "deleted": name }));
             } else {
-                println!("Deleted profile '{name}' and all its data.");
+                outln!("Deleted profile '{name}' and all its data.");
             }
             Ok(())
         }
@@ -42,7 +43,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             let new = input::new_passphrase(new_passphrase_file.as_deref(), "New passphrase: ")?;
             passphrase::change(&vault, &current, &new)?;
             vault.close()?;
-            println!("Passphrase changed.");
+            outln!("Passphrase changed.");
             Ok(())
         }
         ProfileCmd::RotateKey => rotate(ctx),
@@ -56,7 +57,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "previous": current, "current": result }));
             } else {
-                println!("KDF: Argon2id m={} MiB t={} p={}", result.m_kib / 1024, result.t, result.p);
+                outln!("KDF: Argon2id m={} MiB t={} p={}", result.m_kib / 1024, result.t, result.p);
                 if result.weaker_than_default() {
                     output::warn(
                         "these parameters are weaker than the default (128 MiB, t=4); `keyclave profile kdf --upgrade` fixes that",
@@ -77,7 +78,7 @@ fn create(mut ctx: Context, name: &str, params: KdfParams) -> Result<()> {
     if ctx.json {
         output::json(&rec);
     } else {
-        println!("Created profile '{}'. Keep the passphrase safe: it cannot be recovered.", rec.display_name);
+        outln!("Created profile '{}'. Keep the passphrase safe: it cannot be recovered.", rec.display_name);
     }
     Ok(())
 }
@@ -87,7 +88,7 @@ fn list(ctx: &Context) -> Result<()> {
     if ctx.json {
         output::json(&profiles);
     } else if profiles.is_empty() {
-        println!("No profiles yet. Create one with `keyclave profile create NAME`.");
+        outln!("No profiles yet. Create one with `keyclave profile create NAME`.");
     } else {
         let rows: Vec<Vec<String>> = profiles
             .iter()
@@ -129,7 +130,7 @@ fn rotate(ctx: Context) -> Result<()> {
     if ctx.json {
         output::json(&json!({ "rotation_version": version }));
     } else {
-        println!("Rotated the vault key (version {version}); every value was re-sealed.");
+        outln!("Rotated the vault key (version {version}); every value was re-sealed.");
     }
     Ok(())
 }

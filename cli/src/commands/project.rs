@@ -13,6 +13,7 @@ use std::path::Path;
 use super::Context;
 use crate::args::{DecisionArg, ProjectCmd};
 use crate::output;
+use crate::output::outln;
 
 /// Citations shown per requirement unless `--all-citations`.
 const CITATIONS_SHOWN: usize = 3;
@@ -42,7 +43,7 @@ pub fn scan(ctx: Context, dir: &Path, max_file_size: u64, all_citations: bool) -
 
 fn print_scan(r: &ScanReport, all_citations: bool) {
     let p = &r.progress;
-    println!(
+    outln!(
         "Scanned {} ({} docs: {} parsed, {} unchanged, {} skipped; {:.1} MB in {} ms).",
         r.project.root_path,
         p.files_seen,
@@ -58,7 +59,7 @@ fn print_scan(r: &ScanReport, all_citations: bool) {
             SkipReason::Binary => "binary".to_owned(),
             SkipReason::Unreadable { detail } => format!("unreadable ({detail})"),
         };
-        println!("  skipped {}: {why}", s.path);
+        outln!("  skipped {}: {why}", s.path);
     }
     print_requirements(&r.requirements, all_citations);
     print_recommendations(&r.recommendations);
@@ -79,12 +80,12 @@ fn necessity_label(n: Option<Necessity>) -> &'static str {
 
 fn print_requirements(reqs: &[Requirement], all_citations: bool) {
     if reqs.is_empty() {
-        println!("\nNo API keys needed, as far as the docs tell.");
+        outln!("\nNo API keys needed, as far as the docs tell.");
         return;
     }
-    println!("\nRequirements:");
+    outln!("\nRequirements:");
     for r in reqs {
-        println!(
+        outln!(
             "\n{} ({}) {}, confidence {:.2} [{}] id {}",
             r.provider_name,
             r.provider_id,
@@ -94,7 +95,7 @@ fn print_requirements(reqs: &[Requirement], all_citations: bool) {
             r.id
         );
         for v in &r.env_vars {
-            println!("  {:<32} {}", v.name, state_label(v));
+            outln!("  {:<32} {}", v.name, state_label(v));
         }
         let shown = if all_citations { r.citations.len() } else { CITATIONS_SHOWN.min(r.citations.len()) };
         for c in &r.citations[..shown] {
@@ -103,7 +104,7 @@ fn print_requirements(reqs: &[Requirement], all_citations: bool) {
             } else {
                 format!("{}-{}", c.line_start, c.line_end)
             };
-            println!("    {}:{lines}: {}", c.path, c.excerpt);
+            outln!("    {}:{lines}: {}", c.path, c.excerpt);
         }
         // Citations are counted by line; the first MAX_CITATIONS are kept.
         let more = (r.citation_count as usize).saturating_sub(shown);
@@ -111,8 +112,8 @@ fn print_requirements(reqs: &[Requirement], all_citations: bool) {
         let lines = if more == 1 { "line" } else { "lines" };
         match (more, hidden) {
             (0, _) => {}
-            (_, 0) => println!("    … {more} more {lines} (the strongest {MAX_CITATIONS} are kept)"),
-            _ => println!("    … {more} more {lines} (--all-citations shows up to {MAX_CITATIONS})"),
+            (_, 0) => outln!("    … {more} more {lines} (the strongest {MAX_CITATIONS} are kept)"),
+            _ => outln!("    … {more} more {lines} (--all-citations shows up to {MAX_CITATIONS})"),
         }
     }
 }
@@ -121,9 +122,9 @@ fn print_recommendations(recs: &[Recommendation]) {
     if recs.is_empty() {
         return;
     }
-    println!("\nRecommended services:");
+    outln!("\nRecommended services:");
     for r in recs {
-        println!(
+        outln!(
             "\n{}: {} (match {:.2}) [{}] id {}",
             r.capability_label,
             r.recommended_service_name,
@@ -131,8 +132,8 @@ fn print_recommendations(recs: &[Recommendation]) {
             r.user_status.as_str(),
             r.id
         );
-        println!("  because: {}", r.requirement_text);
-        println!("  {}", r.rationale);
+        outln!("  because: {}", r.requirement_text);
+        outln!("  {}", r.rationale);
     }
 }
 
@@ -145,7 +146,7 @@ pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
             if ctx.json {
                 output::json(&projects);
             } else if projects.is_empty() {
-                println!("No projects yet. Scan one with `keyclave scan DIR`.");
+                outln!("No projects yet. Scan one with `keyclave scan DIR`.");
             } else {
                 let rows: Vec<Vec<String>> = projects
                     .iter()
@@ -172,7 +173,7 @@ pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
                     "recommendations": recommendations,
                 }));
             } else {
-                println!("{} ({})", p.display_name, p.root_path);
+                outln!("{} ({})", p.display_name, p.root_path);
                 print_requirements(&requirements, all_citations);
                 print_recommendations(&recommendations);
             }
@@ -183,7 +184,7 @@ pub fn run(ctx: Context, cmd: ProjectCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "removed": p.id }));
             } else {
-                println!("Forgot project {} (its folder is untouched).", p.display_name);
+                outln!("Forgot project {} (its folder is untouched).", p.display_name);
             }
         }
     }
@@ -211,7 +212,7 @@ pub fn decide(ctx: Context, target: Target, decision: DecisionArg, id: &str) -> 
     if ctx.json {
         output::json(&json!({ "id": id, "user_status": decision.as_str() }));
     } else {
-        println!("{id}: {}", decision.as_str());
+        outln!("{id}: {}", decision.as_str());
     }
     Ok(())
 }

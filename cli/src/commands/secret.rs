@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::args::SecretCmd;
+use crate::output::outln;
 use crate::{input, output};
 
 fn env(s: Option<String>) -> Result<Option<Environment>> {
@@ -38,7 +39,7 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             if ctx.json {
                 output::json(&saved.secret);
             } else {
-                println!("Added {} ({}).", saved.secret.key_name, saved.secret.provider_id);
+                outln!("Added {} ({}).", saved.secret.key_name, saved.secret.provider_id);
             }
             Ok(())
         }
@@ -58,9 +59,9 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                 output::json(&page);
             } else if page.items.is_empty() {
                 if total_in_vault == 0 {
-                    println!("No secrets yet. Add one with `keyclave secret add KEY_NAME`.");
+                    outln!("No secrets yet. Add one with `keyclave secret add KEY_NAME`.");
                 } else {
-                    println!("No secret matches.");
+                    outln!("No secret matches.");
                 }
             } else {
                 let rows: Vec<Vec<String>> = page
@@ -79,20 +80,24 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                     .collect();
                 output::table(&["KEY", "PROVIDER", "ENV", "VALUE", "TAGS", "UPDATED"], &rows);
                 if page.total > page.items.len() {
-                    println!("({} of {} shown)", page.items.len(), page.total);
+                    outln!("({} of {} shown)", page.items.len(), page.total);
                 }
             }
             Ok(())
         }
         SecretCmd::Reveal { key_name, provider, totp } => {
             let vault = ctx.unlock()?;
-            let value = secrets::reveal(&vault, &key_name, provider.as_deref(), totp.as_deref())?;
+            // Printed before the audit event is written, which says whether
+            // the value reached the reader (a closed pipe: it did not).
+            secrets::reveal_to(&vault, &key_name, provider.as_deref(), totp.as_deref(), |value| {
+                if ctx.json {
+                    output::json(&json!({ "key_name": key_name, "value": value.expose_secret() }));
+                } else {
+                    outln!("{}", value.expose_secret());
+                }
+                !output::closed()
+            })?;
             vault.close()?;
-            if ctx.json {
-                output::json(&json!({ "key_name": key_name, "value": value.expose_secret() }));
-            } else {
-                println!("{}", value.expose_secret());
-            }
             Ok(())
         }
         SecretCmd::Edit {
@@ -123,7 +128,7 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             if ctx.json {
                 output::json(&saved.secret);
             } else {
-                println!("Updated {} ({}).", saved.secret.key_name, saved.secret.provider_id);
+                outln!("Updated {} ({}).", saved.secret.key_name, saved.secret.provider_id);
             }
             Ok(())
         }
@@ -134,7 +139,7 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             if ctx.json {
                 output::json(&removed);
             } else {
-                println!("Removed {} ({}).", removed.key_name, removed.provider_id);
+                outln!("Removed {} ({}).", removed.key_name, removed.provider_id);
             }
             Ok(())
         }

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::args::TotpCmd;
+use crate::output::outln;
 use crate::{input, output};
 
 fn on_off(v: Option<String>, current: bool) -> Result<bool> {
@@ -33,13 +34,13 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
                     "qr_svg_file": qr_svg,
                 }));
             } else {
-                println!("Add this account to your authenticator app (shown once):");
-                println!("  secret: {}", e.secret_base32.expose_secret());
-                println!("  URI:    {}", e.otpauth_uri.expose_secret());
+                outln!("Add this account to your authenticator app (shown once):");
+                outln!("  secret: {}", e.secret_base32.expose_secret());
+                outln!("  URI:    {}", e.otpauth_uri.expose_secret());
                 if let Some(path) = &qr_svg {
-                    println!("  QR code written to {} (delete it once scanned).", path.display());
+                    outln!("  QR code written to {} (delete it once scanned).", path.display());
                 }
-                println!("Then confirm with `keyclave totp confirm CODE`.");
+                outln!("Then confirm with `keyclave totp confirm CODE`.");
             }
             Ok(())
         }
@@ -51,9 +52,9 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "enabled": true, "recovery_codes": list }));
             } else {
-                println!("TOTP is on. Keep these one-time recovery codes somewhere safe (shown once):");
+                outln!("TOTP is on. Keep these one-time recovery codes somewhere safe (shown once):");
                 for c in list {
-                    println!("  {c}");
+                    outln!("  {c}");
                 }
             }
             Ok(())
@@ -65,16 +66,16 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
             if ctx.json {
                 output::json(&status);
             } else if status.enabled {
-                println!("TOTP is on; {} recovery code(s) left.", status.recovery_codes_remaining);
-                println!(
+                outln!("TOTP is on; {} recovery code(s) left.", status.recovery_codes_remaining);
+                outln!(
                     "  required for export: {}; for reveal: {}",
                     if status.policy.required_for_export { "yes" } else { "no" },
                     if status.policy.required_for_reveal { "yes" } else { "no" }
                 );
             } else if status.pending_enrollment {
-                println!("TOTP is off; an enrollment waits for `keyclave totp confirm CODE`.");
+                outln!("TOTP is off; an enrollment waits for `keyclave totp confirm CODE`.");
             } else {
-                println!("TOTP is off. Turn it on with `keyclave totp enroll`.");
+                outln!("TOTP is off. Turn it on with `keyclave totp enroll`.");
             }
             Ok(())
         }
@@ -89,7 +90,7 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
             if ctx.json {
                 output::json(&json!({ "enabled": false }));
             } else {
-                println!("TOTP is off; the secret and recovery codes were erased.");
+                outln!("TOTP is off; the secret and recovery codes were erased.");
             }
             Ok(())
         }
@@ -105,7 +106,7 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
             if ctx.json {
                 output::json(&policy);
             } else {
-                println!(
+                outln!(
                     "A code is required for export: {}; for reveal: {}.",
                     if policy.required_for_export { "yes" } else { "no" },
                     if policy.required_for_reveal { "yes" } else { "no" }

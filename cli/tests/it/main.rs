@@ -8,6 +8,7 @@
 mod bundle;
 mod env;
 mod import;
+mod output;
 mod reveal_policy;
 mod scan;
 mod secrets;

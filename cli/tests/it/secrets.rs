@@ -113,6 +113,7 @@ fn bad_input_gets_the_right_code_and_no_panic() {
 
     // Wrong passphrase: structured error, and human output names the code.
     let bad = h.file("bad.txt", "not the passphrase\n");
+    private(&bad);
     let mut c = h.cmd(&["secret", "list"]);
     c.arg("--passphrase-file").arg(&bad);
     let out = run_cmd(c, None);
@@ -121,6 +122,71 @@ fn bad_input_gets_the_right_code_and_no_panic() {
     assert!(stderr.starts_with("error[vault.wrong_passphrase]:"), "{stderr}");
     assert!(stderr.contains("hint:"), "{stderr}");
     assert!(!stderr.contains("not the passphrase"));
+}
+
+/// `chmod 600`, so that no warning about the file comes first.
+fn private(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// `keyclave --json ARGS` with no passphrase file and stdin closed.
+fn without_passphrase(h: &Home, args: &[&str]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keyclave"));
+    c.arg("--home").arg(h.dir.path().join("data")).arg("--json").args(args);
+    c.env_remove("KEYCLAVE_HOME").env_remove("KEYCLAVE_PROFILE");
+    run_cmd(c, None)
+}
+
+#[test]
+fn a_missing_passphrase_is_its_own_error_and_never_feeds_the_back_off() {
+    let h = Home::with_profile();
+    // More than the five failures after which the back-off starts.
+    for _ in 0..7 {
+        let out = without_passphrase(&h, &["--profile", "Work", "secret", "list"]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let err: serde_json::Value =
+            serde_json::from_str(stderr.lines().last().expect("error")).expect("JSON");
+        assert_eq!(err["code"], "vault.passphrase_missing", "{stderr}");
+    }
+    let empty = h.file("empty.txt", "\n");
+    private(&empty);
+    let mut c = h.cmd(&["--json", "secret", "list"]);
+    c.arg("--passphrase-file").arg(&empty);
+    let out = run_cmd(c, None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vault.passphrase_missing"));
+    // Not throttled, nothing counted: the right passphrase opens it at once
+    // and the log shows no failed attempt.
+    assert_eq!(h.json(&["secret", "list"])["total"], 0);
+    let audit = h.json(&["audit", "--type", "vault.unlock_failed"]);
+    assert_eq!(audit.as_array().map(Vec::len), Some(0), "{audit}");
+}
+
+#[test]
+fn a_passphrase_file_others_can_read_is_warned_about() {
+    let h = Home::with_profile();
+    let out = h.run(&["secret", "list"], None);
+    assert_ok(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "a 0600 file is fine");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(h.pass_file(), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let out = h.run(&["secret", "list"], None);
+        assert_ok(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("can be read by others (mode 0644)") && stderr.contains("chmod 600"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(PASS));
+    }
 }
 
 #[test]

@@ -19,6 +19,11 @@ impl Home {
     pub fn with_profile() -> Self {
         let h = Home { dir: tempfile::tempdir().expect("tempdir") };
         std::fs::write(h.pass_file(), format!("{PASS}\n")).expect("write pass file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(h.pass_file(), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
         let out =
             h.run(&["profile", "create", "Work", "--kdf-memory-kib", "256", "--kdf-iterations", "1"], None);
         assert_ok(&out);

@@ -45,6 +45,23 @@ fn wrong_passphrase_is_reported_and_changes_nothing() {
 }
 
 #[test]
+fn no_passphrase_is_its_own_error_and_never_counts_as_a_failure() {
+    let f = Fixture::new();
+    for _ in 0..8 {
+        let err = f.kc.unlock(NAME, &SecretString::from("")).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::VaultPassphraseMissing);
+        assert!(err.code().is_user_error() && err.is_recoverable());
+    }
+    assert_eq!(failed_count(&f), 0);
+    // Asked again for an operation (a passphrase change): the same.
+    let v = f.unlock();
+    let err = passphrase::change(&v, &SecretString::from(""), &SecretString::from("a new passphrase 1"))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::VaultPassphraseMissing);
+    assert_eq!(failed_count(&f), 0);
+}
+
+#[test]
 fn sixth_attempt_waits_and_failures_reach_the_audit_log() {
     let f = Fixture::new();
     let bad = SecretString::from("wrong wrong wrong");

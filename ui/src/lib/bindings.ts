@@ -591,6 +591,11 @@ export type ErrorCode =
 "vault.locked" | 
 /**  The passphrase did not open the vault. */
 "vault.wrong_passphrase" | 
+/**
+ *  No passphrase was given (an empty one, or standard input closed).
+ *  Not a failed attempt: the back-off does not count it.
+ */
+"vault.passphrase_missing" | 
 /**  Too many failed unlocks: wait before the next attempt. */
 "vault.throttled" | 
 /**  A vault or index file is damaged or not what it should be. */
