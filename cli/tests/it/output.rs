@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 /// Run with stdout a pipe whose reader is already gone (`| true`).
 fn into_closed_pipe(h: &Home, args: &[&str]) -> (i32, String) {
-    let (reader, writer) = std::io::pipe().expect("pipe");
+    let (reader, writer) = os_pipe::pipe().expect("pipe");
     drop(reader);
     let out = h
         .cmd(args)
