@@ -96,21 +96,39 @@ pub fn run(ctx: Context, cmd: TotpCmd) -> Result<()> {
         }
         TotpCmd::Policy { export, reveal, code } => {
             let vault = ctx.unlock()?;
-            let current = totp::status(&vault)?.policy;
+            let status = totp::status(&vault)?;
+            let current = status.policy;
             let policy = TotpPolicy {
                 required_for_export: on_off(export, current.required_for_export)?,
                 required_for_reveal: on_off(reveal, current.required_for_reveal)?,
             };
             totp::set_policy(&vault, policy, code.as_deref())?;
             vault.close()?;
+            // While TOTP is off nothing asks for a code: the policy is kept
+            // for when it is turned on, and the output says so.
+            let in_effect = status.enabled;
             if ctx.json {
-                output::json(&policy);
+                output::json(&json!({
+                    "required_for_export": policy.required_for_export,
+                    "required_for_reveal": policy.required_for_reveal,
+                    "in_effect": in_effect,
+                }));
             } else {
-                outln!(
-                    "A code is required for export: {}; for reveal: {}.",
-                    if policy.required_for_export { "yes" } else { "no" },
-                    if policy.required_for_reveal { "yes" } else { "no" }
-                );
+                let yes_no = |b: bool| if b { "yes" } else { "no" };
+                if in_effect {
+                    outln!(
+                        "A code is required for export: {}; for reveal: {}.",
+                        yes_no(policy.required_for_export),
+                        yes_no(policy.required_for_reveal)
+                    );
+                } else {
+                    outln!(
+                        "Saved for when TOTP is on (export: {}; reveal: {}). TOTP is off, so nothing needs a code \
+                         now; turn it on with `keyclave totp enroll`.",
+                        yes_no(policy.required_for_export),
+                        yes_no(policy.required_for_reveal)
+                    );
+                }
             }
             Ok(())
         }

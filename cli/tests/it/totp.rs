@@ -58,3 +58,21 @@ fn totp_enroll_confirm_guard_export_and_disable() {
     let audit = h.json(&["audit", "--limit", "200"]).to_string();
     assert!(!audit.contains(&b32) && !recovery.iter().any(|c| audit.contains(c.as_str())));
 }
+
+#[test]
+fn a_policy_set_while_totp_is_off_says_it_waits_for_totp() {
+    let h = Home::with_profile();
+    let out = h.run(&["totp", "policy", "--reveal", "on"], None);
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("TOTP is off, so nothing needs a code now"), "{text}");
+    assert!(!text.contains("required for"), "it must not claim a code is required: {text}");
+    let policy = h.json(&["totp", "policy", "--export", "on"]);
+    assert_eq!(
+        (policy["required_for_reveal"].as_bool(), policy["in_effect"].as_bool()),
+        (Some(true), Some(false))
+    );
+    // And indeed nothing asks for one.
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_PolicyOff0123456789abcdefghijklmn")));
+    assert_ok(&h.run(&["secret", "reveal", "GH_TOKEN"], None));
+}
