@@ -91,6 +91,9 @@ codes! {
     /// No secret matches.
     SecretNotFound => "secret.not_found", user: true, recoverable: true,
         suggestion: "List secrets with `keyclave secret list`.";
+    /// A secret with this key name exists already for that provider.
+    SecretAlreadyExists => "secret.already_exists", user: true, recoverable: true,
+        suggestion: "Edit the existing secret, or add this one under another provider.";
     /// The key name exists for several providers.
     SecretAmbiguous => "secret.ambiguous", user: true, recoverable: true,
         suggestion: "Name the provider with --provider ID.";

@@ -129,7 +129,15 @@ pub fn validate_key_name(name: &str) -> Result<Vec<String>> {
     if name.len() > MAX_KEY_NAME_LEN || !KEY_NAME.is_match(name) {
         return Err(Error::new(
             ErrorCode::SecretInvalidKeyName,
-            format!("'{}' is not a valid key name", name.chars().take(MAX_KEY_NAME_LEN).collect::<String>()),
+            if name.len() > MAX_KEY_NAME_LEN {
+                format!(
+                    "'{}…' is not a valid key name: it has {} characters, at most {MAX_KEY_NAME_LEN} are allowed",
+                    name.chars().take(40).collect::<String>(),
+                    name.chars().count()
+                )
+            } else {
+                format!("'{name}' is not a valid key name")
+            },
         ));
     }
     let mut warnings = Vec::new();
@@ -145,7 +153,8 @@ pub fn suggest_provider(key_name: &str) -> &'static str {
     providers::for_key_name(key_name).map_or(providers::GENERIC_ID, |p| p.id)
 }
 
-pub(crate) fn check_provider(id: &str) -> Result<&'static str> {
+/// The registry id `id`, or `provider.not_found`.
+pub fn check_provider(id: &str) -> Result<&'static str> {
     providers::get(id)
         .map(|p| p.id)
         .ok_or_else(|| Error::new(ErrorCode::ProviderNotFound, format!("unknown provider '{id}'")))
@@ -192,7 +201,7 @@ pub(crate) fn value_ctx<'a>(profile_id: &'a str, secret_id: &'a str) -> SealCont
 
 fn conflict(key_name: &str, provider_id: &str) -> Error {
     Error::new(
-        ErrorCode::ImportConflict,
+        ErrorCode::SecretAlreadyExists,
         format!("a secret {key_name} for provider {provider_id} already exists"),
     )
 }

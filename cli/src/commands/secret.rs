@@ -44,6 +44,10 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             Ok(())
         }
         SecretCmd::List { provider, environment, search, limit } => {
+            // An unknown provider is an error, before any unlock.
+            if let Some(p) = &provider {
+                secrets::check_provider(p)?;
+            }
             let query = SecretQuery {
                 provider_id: provider,
                 environment: env(environment)?,

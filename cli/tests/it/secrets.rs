@@ -90,7 +90,9 @@ fn bad_input_gets_the_right_code_and_no_panic() {
     assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_first")));
 
     let (code, err) = h.fails(&["secret", "add", "GH_TOKEN"], Some("ghp_second"));
-    assert_eq!((code, err["code"].as_str()), (2, Some("import.conflict")));
+    // A duplicate add is secret.already_exists (it was import.conflict,
+    // an import's code, before issue 10).
+    assert_eq!((code, err["code"].as_str()), (2, Some("secret.already_exists")));
     assert!(err["suggestion"].as_str().is_some_and(|s| !s.is_empty()));
 
     let (code, err) = h.fails(&["secret", "add", "9-BAD"], Some("x"));
@@ -103,6 +105,11 @@ fn bad_input_gets_the_right_code_and_no_panic() {
     assert_eq!((code, err["code"].as_str()), (2, Some("profile.not_found")));
 
     let (code, err) = h.fails(&["secret", "add", "X_KEY", "--provider", "nope"], Some("v"));
+    assert_eq!((code, err["code"].as_str()), (2, Some("provider.not_found")));
+
+    // An unknown provider filter is an error, as for add (it said "No
+    // secret matches").
+    let (code, err) = h.fails(&["secret", "list", "--provider", "bogus"], None);
     assert_eq!((code, err["code"].as_str()), (2, Some("provider.not_found")));
 
     let (code, err) = h.fails(&["secret", "list", "--env", "qa"], None);

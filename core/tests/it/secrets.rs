@@ -125,7 +125,8 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
     secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_one")).expect("add");
 
     let dup = secrets::add(&v, NewSecret::new("GH_TOKEN", "ghp_two")).unwrap_err();
-    assert_eq!(dup.code(), ErrorCode::ImportConflict);
+    // secret.already_exists, not an import's import.conflict (issue 10).
+    assert_eq!(dup.code(), ErrorCode::SecretAlreadyExists);
     // Same name under another provider is fine.
     let mut other = NewSecret::new("GH_TOKEN", "x");
     other.provider_id = Some("generic".into());
@@ -139,6 +140,10 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
             "{bad}"
         );
     }
+    let long = "K".repeat(300);
+    let e = secrets::add(&v, NewSecret::new(&long, "x")).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::SecretInvalidKeyName);
+    assert!(e.message().contains("300 characters, at most 128"), "{}", e.message());
     for empty in ["", "  \n"] {
         assert_eq!(
             secrets::add(&v, NewSecret::new("EMPTY", empty)).unwrap_err().code(),
@@ -158,7 +163,7 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
     ];
     let mut batch = batch;
     batch[2].provider_id = Some("github".into());
-    assert_eq!(secrets::add_many(&v, batch).unwrap_err().code(), ErrorCode::ImportConflict);
+    assert_eq!(secrets::add_many(&v, batch).unwrap_err().code(), ErrorCode::SecretAlreadyExists);
     assert_eq!(secrets::list(&v, &query()).total, before);
     let rows: i64 = f.raw_vault().query_row("SELECT count(*) FROM secrets", [], |r| r.get(0)).expect("count");
     assert_eq!(rows as usize, before);
@@ -171,7 +176,7 @@ fn bad_input_gets_the_right_code_and_writes_nothing() {
         SecretEdit { provider_id: Some("github".into()), ..Default::default() },
     )
     .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::ImportConflict);
+    assert_eq!(e.code(), ErrorCode::SecretAlreadyExists);
     assert_eq!(
         secrets::edit(&v, "MISSING", None, SecretEdit::default()).unwrap_err().code(),
         ErrorCode::SecretNotFound

@@ -123,7 +123,7 @@ describe("SecretDialog", () => {
 
   it("shows a duplicate inline and stays open", async () => {
     suggestProvider.mockResolvedValue("generic");
-    addSecret.mockRejectedValue({ code: "import.conflict", message: "a secret with this name exists", suggestion: "edit the existing one" });
+    addSecret.mockRejectedValue({ code: "secret.already_exists", message: "a secret with this name exists", suggestion: "edit the existing one" });
     const onsaved = vi.fn();
     render(SecretDialog, { props: { providers, onclose: vi.fn(), onsaved } });
     await type("secret-key-name", "DUP");

@@ -614,6 +614,8 @@ export type ErrorCode =
 "passphrase.mismatch" | 
 /**  No secret matches. */
 "secret.not_found" | 
+/**  A secret with this key name exists already for that provider. */
+"secret.already_exists" | 
 /**  The key name exists for several providers. */
 "secret.ambiguous" | 
 /**  The key name is not a valid environment variable name. */
