@@ -24,12 +24,22 @@ pub fn validate_name(name: &str) -> Result<String> {
     Ok(trimmed.to_owned())
 }
 
-/// Check a new passphrase: long enough to be worth a KDF.
+/// Check a new profile passphrase: long enough to be worth a KDF.
 pub fn validate_new_passphrase(passphrase: &SecretString) -> Result<()> {
-    if passphrase.expose_secret().chars().count() < MIN_PASSPHRASE_LEN {
+    long_enough(passphrase, "the profile passphrase")
+}
+
+/// Check a new bundle password, by the same rule as a passphrase.
+pub fn validate_bundle_password(password: &SecretString) -> Result<()> {
+    long_enough(password, "the bundle password")
+}
+
+/// `what` (named in the message) has at least [`MIN_PASSPHRASE_LEN`] characters.
+fn long_enough(phrase: &SecretString, what: &str) -> Result<()> {
+    if phrase.expose_secret().chars().count() < MIN_PASSPHRASE_LEN {
         return Err(Error::new(
             ErrorCode::PassphraseTooShort,
-            format!("the passphrase must have at least {MIN_PASSPHRASE_LEN} characters"),
+            format!("{what} must have at least {MIN_PASSPHRASE_LEN} characters"),
         ));
     }
     Ok(())

@@ -452,6 +452,11 @@ pub(crate) fn decrypt_for_plan(vault: &Vault, s: &SecretSummary) -> Result<Secre
 
 /// Change a secret's value, provider, environment, notes or tags.
 pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: SecretEdit) -> Result<Saved> {
+    let nothing = edit.value.is_none()
+        && edit.provider_id.is_none()
+        && edit.environment.is_none()
+        && edit.notes.is_none()
+        && edit.tags.is_none();
     if let Some(v) = &edit.value {
         check_value(v)?;
     }
@@ -462,6 +467,11 @@ pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: Secr
     // Looked up under the writer, so a concurrent edit cannot slip between.
     vault.write(|w| {
         let old = find(vault, key_name, provider_id)?;
+        if nothing {
+            // Not "updated": nothing was asked for.
+            return Err(Error::invalid(format!("nothing to change in {key_name}"))
+                .with_suggestion("Give a new value, provider, environment, notes or tags."));
+        }
         let mut new = old.clone();
         if let Some(p) = new_provider {
             new.provider_id = p.to_owned();

@@ -13,7 +13,7 @@ pub mod totp;
 
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::paths::Root;
-use keyclave_core::{KeyClave, Result, Vault};
+use keyclave_core::{Error, KeyClave, Result, Vault};
 use std::path::PathBuf;
 
 use crate::args::{Cli, KdfArgs};
@@ -56,14 +56,20 @@ impl Context {
     }
 }
 
-/// KDF parameters from flags, starting from `base`.
-pub fn kdf_params(base: KdfParams, args: &KdfArgs) -> KdfParams {
-    KdfParams {
-        m_kib: args
-            .kdf_memory_kib
-            .or(args.kdf_memory_mib.map(|m| m.saturating_mul(1024)))
-            .unwrap_or(base.m_kib),
+/// KDF parameters from flags, starting from `base`. A memory size in MiB
+/// is checked in MiB, so an error names what was typed.
+pub fn kdf_params(base: KdfParams, args: &KdfArgs) -> Result<KdfParams> {
+    let max_mib = KdfParams::MAX_M_KIB / 1024;
+    let mib_kib = match args.kdf_memory_mib {
+        Some(m) if m == 0 || m > max_mib => {
+            return Err(Error::invalid(format!("--kdf-memory-mib {m} is out of range"))
+                .with_suggestion(format!("Use 1 to {max_mib} MiB (the default is 128).")));
+        }
+        m => m.map(|m| m * 1024),
+    };
+    Ok(KdfParams {
+        m_kib: args.kdf_memory_kib.or(mib_kib).unwrap_or(base.m_kib),
         t: args.kdf_iterations.unwrap_or(base.t),
         p: args.kdf_parallelism.unwrap_or(base.p),
-    }
+    })
 }

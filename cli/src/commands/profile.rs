@@ -14,7 +14,7 @@ use crate::{input, output};
 
 pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
     match cmd {
-        ProfileCmd::Create { name, kdf } => create(ctx, &name, kdf_params(KdfParams::DEFAULT, &kdf)),
+        ProfileCmd::Create { name, kdf } => create(ctx, &name, kdf_params(KdfParams::DEFAULT, &kdf)?),
         ProfileCmd::List => list(&ctx),
         ProfileCmd::Rename { old, new } => {
             let rec = ctx.keyclave.rename_profile(&old, &new)?;
@@ -50,7 +50,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
         ProfileCmd::Kdf { upgrade, kdf } => {
             let (vault, pass) = ctx.unlock_keeping_passphrase()?;
             let current = passphrase::kdf_params(&vault)?;
-            let wanted = if upgrade { KdfParams::DEFAULT } else { kdf_params(current, &kdf) };
+            let wanted = if upgrade { KdfParams::DEFAULT } else { kdf_params(current, &kdf)? };
             let result =
                 if wanted != current { passphrase::upgrade_kdf(&vault, &pass, wanted)? } else { current };
             vault.close()?;

@@ -115,6 +115,25 @@ fn bad_input_gets_the_right_code_and_no_panic() {
     let (code, err) = h.fails(&["secret", "list", "--env", "qa"], None);
     assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
 
+    // A MiB size is checked in MiB (it overflowed into "m=4294967295 KiB").
+    let (code, err) = h.fails(&["profile", "create", "Big", "--kdf-memory-mib", "999999999"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("--kdf-memory-mib 999999999")), "{err}");
+    assert!(err["suggestion"].as_str().is_some_and(|m| m.contains("1 to 4096 MiB")), "{err}");
+
+    // A short bundle password is named as such, not as "the passphrase".
+    let short = h.file("short-bundle-pass.txt", "short\n");
+    let out = h.path("x.kcbundle");
+    let args = export_args(&out, short.to_str().expect("utf8"), &["--key", "GH_TOKEN"]);
+    let (code, err) = h.fails(&args, None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("passphrase.too_short")));
+    assert!(err["message"].as_str().is_some_and(|m| m.starts_with("the bundle password must")), "{err}");
+
+    // An edit that changes nothing says so (it printed "Updated").
+    let (code, err) = h.fails(&["secret", "edit", "GH_TOKEN"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("nothing to change")), "{err}");
+
     let (code, err) = h.fails(&["profile", "create", "work"], None);
     assert_eq!((code, err["code"].as_str()), (2, Some("profile.already_exists")));
 

@@ -260,7 +260,7 @@ pub fn write_bundle(
     params: KdfParams,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>> {
-    crate::profile::validate_new_passphrase(password)?;
+    crate::profile::validate_bundle_password(password)?;
     validate_kdf_params(params)?;
     let now = Utc::now();
     if expires_at.is_some_and(|e| e <= now) {

@@ -105,7 +105,7 @@ pub fn export(vault: &Vault, path: &Path, req: BundleExport<'_>) -> Result<Expor
             .with_suggestion("Choose another file name, or allow overwriting (--force)."));
     }
     let chosen = select_for_export(vault, &req.selection)?;
-    crate::profile::validate_new_passphrase(req.password)?;
+    crate::profile::validate_bundle_password(req.password)?;
     super::validate_kdf_params(req.kdf)?;
     let grant = reveal::authorize(vault, Purpose::Export, req.totp_code)?;
     let mut secrets = Vec::with_capacity(chosen.len());
