@@ -88,6 +88,7 @@ fn name_taken(name: &str) -> Error {
 impl Index {
     /// Open (creating and migrating if needed) the index database.
     pub fn open(path: &Path) -> Result<Self> {
+        crate::paths::ensure_private_db_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

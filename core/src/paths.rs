@@ -101,6 +101,38 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Make a database file readable only by the user before SQLite opens
+/// it: created empty with mode 0600 when missing, narrowed to 0600 when
+/// others could read it (files of older versions were 0644), and its
+/// `-wal` and `-shm` likewise. SQLite gives the WAL and shared-memory
+/// files it creates the database file's mode, so they follow. No-op off
+/// Unix (the user's profile folder is private there).
+pub fn ensure_private_db_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
+        let mut name = path.as_os_str().to_owned();
+        let base = name.clone();
+        for suffix in ["", "-wal", "-shm"] {
+            name.clone_from(&base);
+            name.push(suffix);
+            let file = Path::new(&name);
+            let shared = std::fs::metadata(file).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+            if shared {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// fsync a directory so a rename inside it is durable (no-op off Unix).
 pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]

@@ -69,6 +69,7 @@ pub(crate) fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe
         return Err(Error::corruption("the profile's vault file is missing")
             .with_suggestion("Restore the profile folder from a backup, or delete the profile."));
     }
+    crate::paths::ensure_private_db_file(path)?;
     let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs a failed key check to stderr itself; we report it as a
     // structured error instead.

@@ -208,9 +208,7 @@ pub fn for_env_name(name: &str) -> Option<EnvNameMatch> {
     // `MYAPP_OPENAI_API_KEY`): the longest registry name it ends with.
     let mut rest = bare;
     while let Some((_, tail)) = rest.split_once('_') {
-        if tail.contains('_')
-            && let Some(p) = for_key_name(tail)
-        {
+        if let Some(p) = for_key_name(tail).filter(|_| tail.contains('_')) {
             return Some(EnvNameMatch::Registry(p));
         }
         rest = tail;

@@ -107,3 +107,45 @@ fn swapped_sealed_blobs_do_not_open() {
     assert_eq!(err.code(), keyclave_core::ErrorCode::VaultCorruption);
     assert!(secrets::reveal(&vault, &a, None, None).is_ok());
 }
+
+/// Every file and folder under `dir` whose mode lets others in.
+#[cfg(unix)]
+fn shared_paths(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let mode = std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            out.push((path.clone(), mode));
+        }
+        if path.is_dir() {
+            out.extend(shared_paths(&path));
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn every_file_keyclave_creates_is_the_users_alone_and_old_0644_files_are_narrowed() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let vault = f.unlock();
+    add_secrets(&vault, 20);
+    let db = vault.db_path();
+    assert!(db.with_extension("db-wal").exists(), "the WAL is there to check");
+    assert_eq!(shared_paths(f.dir.path()), [], "while unlocked");
+    vault.close().expect("lock");
+    assert_eq!(shared_paths(f.dir.path()), [], "after locking");
+
+    // Files left 0644 by an older version are narrowed when next opened.
+    let index = keyclave_core::paths::Root::at(f.dir.path()).index_db();
+    for p in [&db, &index] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let kc = f.reopen();
+    let vault = kc.unlock(NAME, &pass()).expect("unlock");
+    secrets::add(&vault, secrets::NewSecret::new("AFTER_NARROWING", "v")).expect("a write after reopening");
+    assert_eq!(shared_paths(f.dir.path()), []);
+}
