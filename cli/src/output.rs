@@ -86,6 +86,16 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// The first `n` items, comma-separated, then "and N more" for the rest
+/// ("3, 7, 9 and 99,997 more"): one readable line however many there are.
+pub fn first_few<T: fmt::Display>(items: &[T], n: usize) -> String {
+    let shown: Vec<String> = items.iter().take(n).map(T::to_string).collect();
+    match items.len().saturating_sub(n) {
+        0 => shown.join(", "),
+        rest => format!("{} and {rest} more", shown.join(", ")),
+    }
+}
+
 /// Print advice on stderr.
 pub fn warn(msg: &str) {
     eprintln!("warning: {msg}");

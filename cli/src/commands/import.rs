@@ -14,6 +14,11 @@ use crate::args::ImportArgs;
 use crate::output;
 use crate::output::outln;
 
+/// Overridden line numbers listed per key before "and N more".
+const LINES_LISTED: usize = 5;
+/// Warnings listed before "and N more".
+const WARNINGS_LISTED: usize = 20;
+
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     let cannot = |e: std::io::Error| Error::invalid(format!("cannot read {}: {e}", path.display()));
     let meta = std::fs::metadata(path).map_err(cannot)?;
@@ -170,8 +175,12 @@ fn print_preview(p: &ImportPreview, decision: Option<ConflictDecision>) {
         .iter()
         .flat_map(|e| {
             let superseded = (!e.superseded_lines.is_empty()).then(|| {
-                let l: Vec<String> = e.superseded_lines.iter().map(u32::to_string).collect();
-                format!("line {}: {} overrides line(s) {}", e.line, e.key_name, l.join(", "))
+                format!(
+                    "line {}: {} overrides line(s) {}",
+                    e.line,
+                    e.key_name,
+                    output::first_few(&e.superseded_lines, LINES_LISTED)
+                )
             });
             superseded
                 .into_iter()
@@ -180,8 +189,11 @@ fn print_preview(p: &ImportPreview, decision: Option<ConflictDecision>) {
         .collect();
     if !warnings.is_empty() {
         outln!("\nWarnings:");
-        for w in warnings {
+        for w in warnings.iter().take(WARNINGS_LISTED) {
             outln!("  {w}");
+        }
+        if warnings.len() > WARNINGS_LISTED {
+            outln!("  … and {} more (--json lists them all)", warnings.len() - WARNINGS_LISTED);
         }
     }
     if not_imported > 0 {

@@ -181,3 +181,20 @@ fn import_errors_have_codes_and_never_echo_the_input() {
     check(&["import", big.to_str().expect("utf8")], "import.input_too_large");
     assert_eq!(h.json(&["secret", "list"])["total"], 0);
 }
+
+#[test]
+fn a_dry_run_of_many_overrides_summarises_them_on_short_lines() {
+    let h = Home::with_profile();
+    let mut text = "DUP_KEY=x\n".repeat(20_000);
+    for i in 0..50 {
+        text.push_str(&format!("KEY_{i}=lower-case key names warn\nkey_{i}=v\n"));
+    }
+    let file = h.file("many.env", &text);
+    let out = h.run(&["import", file.to_str().expect("utf8"), "--dry-run"], None);
+    assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let longest = stdout.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 200, "a {longest}-character line");
+    assert!(stdout.contains("DUP_KEY overrides line(s) 1, 2, 3, 4, 5 and 19994 more"), "{stdout}");
+    assert!(stdout.contains("more (--json lists them all)"), "{stdout}");
+}
