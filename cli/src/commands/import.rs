@@ -116,20 +116,23 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The preview as JSON, each entry with the SHA-256 of its value (tests
-/// and scripts check what was read without the value being printed).
+/// The preview as JSON, each entry with its value's HMAC-SHA256 under a
+/// key made for this run and printed beside them (tests and scripts check
+/// what was read without the value being printed or guessable).
 fn dry_run_json(parsed: &Parsed, preview: &ImportPreview) -> Result<Value> {
+    let key = import::ValueDigestKey::random();
     let mut v = serde_json::to_value(preview).map_err(|e| Error::internal(format!("cannot format: {e}")))?;
     if let Some(entries) = v.get_mut("entries").and_then(Value::as_array_mut) {
         // preview.entries[i] describes parsed.entries()[i].
         for (out, e) in entries.iter_mut().zip(parsed.entries()) {
             if let Some(obj) = out.as_object_mut() {
-                obj.insert("value_sha256".into(), Value::String(e.value_sha256()));
+                obj.insert("value_hmac_sha256".into(), Value::String(e.value_digest(&key)));
             }
         }
     }
     if let Some(obj) = v.as_object_mut() {
         obj.insert("dry_run".into(), Value::Bool(true));
+        obj.insert("value_hmac_key".into(), Value::String(key.to_hex()));
     }
     Ok(v)
 }

@@ -5,9 +5,17 @@ use crate::util::*;
 use serde_json::Value;
 use std::process::Command;
 
-fn sha256_hex(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    format!("{:x}", Sha256::digest(s.as_bytes()))
+/// What a dry run prints for `value`: its HMAC-SHA256 under the run's
+/// `value_hmac_key`.
+fn digest(dry_run: &Value, value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let key = dry_run["value_hmac_key"].as_str().expect("the run's key");
+    let key: Vec<u8> =
+        (0..key.len()).step_by(2).map(|i| u8::from_str_radix(&key[i..i + 2], 16).expect("hex")).collect();
+    assert_eq!(key.len(), 32);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("key");
+    mac.update(value.as_bytes());
+    format!("{:x}", mac.finalize().into_bytes())
 }
 
 /// A dotenv file with the usual traps: BOM, CRLF, `export`, comments,
@@ -41,7 +49,7 @@ const DOTENV_ENTRIES: &[(&str, &str, u64, u64, &str)] = &[
 ];
 
 #[test]
-fn import_dry_run_json_lists_entries_with_value_hashes_and_writes_nothing() {
+fn import_dry_run_json_lists_entries_with_keyed_value_digests_and_writes_nothing() {
     let h = Home::with_profile();
     let file = h.path("team.env");
     std::fs::write(&file, DOTENV).expect("write");
@@ -55,8 +63,16 @@ fn import_dry_run_json_lists_entries_with_value_hashes_and_writes_nothing() {
         assert_eq!(e["provider_id"], *provider, "{key}");
         assert_eq!((e["line"].as_u64(), e["last_line"].as_u64()), (Some(*line), Some(*last)), "{key}");
         assert_eq!(e["conflict"], false);
-        assert_eq!(e["value_sha256"], sha256_hex(value), "{key} was read as {value:?}");
+        assert_eq!(e["value_hmac_sha256"], digest(&out, value), "{key} was read as {value:?}");
     }
+    // Keyed per run: a short value's digest is not its plain SHA-256 and
+    // differs from one run to the next.
+    use sha2::Digest;
+    let plain = format!("{:x}", sha2::Sha256::digest(DOTENV_ENTRIES[0].4.as_bytes()));
+    let again = h.json(&["import", &file, "--dry-run"]);
+    assert_ne!(entries[0]["value_hmac_sha256"], plain);
+    assert_ne!(entries[0]["value_hmac_sha256"], again["entries"][0]["value_hmac_sha256"]);
+    assert!(out.get("value_sha256").is_none() && entries[0].get("value_sha256").is_none());
     assert_eq!(entries[6]["superseded_lines"], serde_json::json!([8]), "DUP: the last one wins");
     assert_eq!(out["rejected"][0]["key_name"], "my-key");
     assert_eq!(out["rejected"][0]["line"], 12);
@@ -119,7 +135,7 @@ fn import_file_conflicts_need_a_decision() {
     let dry = h.json(&["import", file, "--dry-run"]);
     assert_eq!(dry["format"], "json");
     assert_eq!(dry["entries"][0]["conflict"], true);
-    assert_eq!(dry["entries"][2]["value_sha256"], sha256_hex("8080"), "a number as its JSON text");
+    assert_eq!(dry["entries"][2]["value_hmac_sha256"], digest(&dry, "8080"), "a number as its JSON text");
 
     let (code, err) = h.fails(&["import", file], None);
     assert_eq!((code, err["code"].as_str()), (2, Some("import.conflict")));

@@ -65,9 +65,10 @@
 
 mod read;
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::fmt;
 use std::str::FromStr;
 
@@ -247,11 +248,10 @@ impl ParsedEntry {
         &self.value
     }
 
-    /// Lower-case hex SHA-256 of the value, so a test or script can check
-    /// what was read without printing it. Unsalted: a guessable value (a
-    /// port, `true`) can be found from it, a real key cannot.
-    pub fn value_sha256(&self) -> String {
-        hex::encode(Sha256::digest(self.value.expose_secret().as_bytes()))
+    /// The value's digest under `key` ([`ValueDigestKey`]), so a test or
+    /// script can check what was read without it being printed.
+    pub fn value_digest(&self, key: &ValueDigestKey) -> String {
+        key.digest(self.value.expose_secret().as_bytes())
     }
 
     /// First lines of earlier assignments of this key, now overridden.
@@ -572,4 +572,31 @@ pub fn apply(
         }),
     )?;
     Ok(report)
+}
+
+/// A random key for one dry run's value digests (HMAC-SHA256). A plain
+/// hash of a short value (`PORT=5`) gives the value away to anyone who
+/// tries the few candidates; keyed with a secret of the run, printed in
+/// the same output, a digest only lets whoever holds that output check a
+/// value they already know.
+pub struct ValueDigestKey([u8; 32]);
+
+impl ValueDigestKey {
+    /// A fresh random key.
+    pub fn random() -> Self {
+        ValueDigestKey(rand::random())
+    }
+
+    /// The key, lower-case hex (printed beside the digests).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Lower-case hex HMAC-SHA256 of `value` under this key.
+    pub fn digest(&self, value: &[u8]) -> String {
+        #[allow(clippy::expect_used)] // HMAC takes a key of any length
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC key");
+        mac.update(value);
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
