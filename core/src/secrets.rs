@@ -167,6 +167,14 @@ pub(crate) fn check_value(value: &SecretString) -> Result<()> {
     if value.len() > MAX_VALUE_LEN {
         return Err(Error::invalid("the secret value is larger than 1 MiB"));
     }
+    if value.expose_secret().contains('\0') {
+        // `run` could not pass it to a process, nor `env write` to a file
+        // another program reads.
+        return Err(Error::invalid(
+            "the secret value holds a NUL byte, which no environment variable can carry",
+        )
+        .with_suggestion("Remove the NUL byte; store binary data base64-encoded."));
+    }
     Ok(())
 }
 

@@ -46,10 +46,33 @@ pub fn run(
     for (name, value) in &env {
         child.env(name, value.expose_secret());
     }
+    let env_bytes: usize = env.iter().map(|(n, v)| n.len() + v.expose_secret().len() + 2).sum();
+    let env_count = env.len();
     drop(env);
     let status = child.status().map_err(|e| {
-        Error::new(ErrorCode::InputInvalid, format!("cannot start {}: {e}", program.to_string_lossy()))
-            .with_suggestion("Check the command name and that it is on PATH.")
+        let name = program.to_string_lossy();
+        match e.kind() {
+            // E2BIG: the kernel refused the environment (and arguments).
+            std::io::ErrorKind::ArgumentListTooLong => Error::new(
+                ErrorCode::InputInvalid,
+                format!(
+                    "cannot start {name}: its environment is too large ({env_count} keys, {env_bytes} bytes)"
+                ),
+            )
+            .with_suggestion(
+                "Pass fewer or smaller keys with --key; a large value is better kept in a file.",
+            ),
+            std::io::ErrorKind::NotFound => {
+                Error::new(ErrorCode::InputInvalid, format!("cannot start {name}: no such command"))
+                    .with_suggestion("Check the command name and that it is on PATH.")
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                Error::new(ErrorCode::InputInvalid, format!("cannot start {name}: permission denied"))
+                    .with_suggestion("Check that it is an executable file.")
+            }
+            _ => Error::new(ErrorCode::InputInvalid, format!("cannot start {name}: {e}"))
+                .with_suggestion("Check the command and the keys given to it."),
+        }
     })?;
     Ok(ExitCode::from(exit_code_of(status)))
 }

@@ -96,3 +96,40 @@ fn run_injects_keys_writes_nothing_and_passes_the_exit_code_through() {
     let out = h.run(&["run", "--key", "GITHUB_TOKEN", "--", "sh", "-c", "kill -TERM $$"], None);
     assert_eq!(out.status.code(), Some(128 + 15));
 }
+
+#[test]
+fn values_with_a_nul_byte_are_refused_at_every_entry() {
+    let h = Home::with_profile();
+    let (code, err) = h.fails(&["secret", "add", "NUL_KEY"], Some("before\0after"));
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("NUL byte")), "{err}");
+    assert!(!err.to_string().contains("before"), "no value in the error");
+
+    // In a file to import: that line is rejected with its reason, the rest
+    // imported.
+    let file = h.file("nul.env", "GOOD_KEY=fine\nNUL_KEY=a\u{0}b\n");
+    let dry = h.json(&["import", file.to_str().expect("utf8"), "--dry-run"]);
+    assert_eq!(dry["entries"].as_array().map(Vec::len), Some(1), "{dry}");
+    assert!(dry.to_string().contains("value_has_nul"), "{dry}");
+    let json = h.file("nul.json", "{\"NUL_KEY\": \"a\\u0000b\", \"GOOD_KEY\": \"fine\"}");
+    let dry = h.json(&["import", json.to_str().expect("utf8"), "--dry-run"]);
+    assert!(dry.to_string().contains("value_has_nul"), "{dry}");
+    // Nor through an edit.
+    assert_ok(&h.run(&["secret", "add", "GOOD_KEY"], Some("fine")));
+    let (code, err) = h.fails(&["secret", "edit", "GOOD_KEY", "--value-stdin"], Some("x\0y"));
+    assert_eq!(code, 2);
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("NUL byte")), "{err}");
+}
+
+// Linux: one environment string over 128 KiB is E2BIG there.
+#[cfg(target_os = "linux")]
+#[test]
+fn run_with_an_environment_too_large_to_start_says_so() {
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "add", "HUGE_TOKEN"], Some(&"x".repeat(512 * 1024))));
+    let (code, err) = h.fails(&["run", "--key", "HUGE_TOKEN", "--", "true"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(message.contains("environment is too large (1 keys"), "{err}");
+    assert!(!err["suggestion"].as_str().unwrap_or_default().contains("PATH"), "{err}");
+}

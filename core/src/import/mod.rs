@@ -146,6 +146,9 @@ pub enum Reason {
     EmptyValue,
     /// The value is larger than 1 MiB.
     ValueTooLarge,
+    /// The value holds a NUL byte, which no process environment (nor a
+    /// `.env` file read by one) can carry.
+    ValueHasNul,
     /// A JSON object as the value.
     NestedObject,
     /// A JSON array as the value.
@@ -168,6 +171,7 @@ impl Reason {
             Reason::KeyLooksLikeValue => "the key looks like a pasted token, not a variable name",
             Reason::EmptyValue => "the value is empty",
             Reason::ValueTooLarge => "the value is larger than 1 MiB",
+            Reason::ValueHasNul => "the value holds a NUL byte, which no environment variable can carry",
             Reason::NestedObject => {
                 "the value is a JSON object; only strings (and numbers, true/false) are imported"
             }

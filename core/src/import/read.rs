@@ -299,6 +299,7 @@ fn check(raw: &Raw) -> std::result::Result<Vec<String>, Reason> {
         RawValueKind::Text(v, _) => match secrets::check_value(v) {
             Ok(()) => Ok(warnings),
             Err(_) if v.len() > secrets::MAX_VALUE_LEN => Err(Reason::ValueTooLarge),
+            Err(_) if v.expose_secret().contains('\0') => Err(Reason::ValueHasNul),
             Err(_) => Err(Reason::EmptyValue),
         },
     }

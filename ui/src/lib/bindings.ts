@@ -1203,6 +1203,11 @@ export type Reason =
 "empty_value" | 
 /**  The value is larger than 1 MiB. */
 "value_too_large" | 
+/**
+ *  The value holds a NUL byte, which no process environment (nor a
+ *  `.env` file read by one) can carry.
+ */
+"value_has_nul" | 
 /**  A JSON object as the value. */
 "nested_object" | 
 /**  A JSON array as the value. */
