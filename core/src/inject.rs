@@ -98,6 +98,9 @@ pub fn project_file(dir: &Path, file: &Path) -> Result<PathBuf> {
     if dir.as_os_str().is_empty() {
         return Err(Error::invalid("no project folder was given"));
     }
+    // A missing folder is the user's to fix, named as such (not a failed
+    // temporary file or "no key selected").
+    crate::scan::check_root(dir)?;
     let dir = std::path::absolute(dir)
         .map_err(|e| Error::invalid(format!("the project folder cannot be resolved: {e}")))?;
     Ok(dir.join(file))

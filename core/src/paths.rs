@@ -144,6 +144,22 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Check a file path the user chose to write: its folder exists and it is
+/// not itself a folder. A mistake there is the user's to fix (exit 2),
+/// named as such, not a storage failure of the data folder.
+pub fn check_output_file(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::invalid(format!("{} is a folder", path.display()))
+            .with_suggestion("Give a file name inside it, e.g. secrets.kcbundle."));
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::invalid(format!("the folder {} does not exist", dir.display()))
+            .with_suggestion("Create the folder first, or choose a file in an existing one."));
+    }
+    Ok(())
+}
+
 /// Write `bytes` to `path` atomically, readable only by the user: a
 /// temporary file in the same folder (created 0600), written and fsynced,
 /// then renamed over `path`, and the folder fsynced. A crash leaves either

@@ -133,3 +133,27 @@ fn run_with_an_environment_too_large_to_start_says_so() {
     assert!(message.contains("environment is too large (1 keys"), "{err}");
     assert!(!err["suggestion"].as_str().unwrap_or_default().contains("PATH"), "{err}");
 }
+
+#[test]
+fn a_missing_folder_or_a_folder_as_a_file_is_bad_input_named_as_such() {
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_MissingFolder0123456789abcdefghij")));
+    let bp = h.bundle_pass_file();
+    let bp = bp.to_str().expect("utf8");
+    let missing = h.path("no-such-dir");
+    let inside = format!("{missing}/x.kcbundle");
+    let folder = h.dir.path().to_str().expect("utf8").to_owned();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["env", "backups", &missing], "project.invalid_root"),
+        (vec!["env", "write", &missing, "--key", "GH_TOKEN"], "project.invalid_root"),
+        (vec!["env", "diff", &missing], "project.invalid_root"),
+        (export_args(&inside, bp, &["--key", "GH_TOKEN"]), "input.invalid"),
+        (export_args(&folder, bp, &["--key", "GH_TOKEN", "--force"]), "input.invalid"),
+    ];
+    for (args, want) in cases {
+        let (code, err) = h.fails(&args, None);
+        assert_eq!((code, err["code"].as_str()), (2, Some(want)), "{args:?}: {err}");
+        let text = err.to_string();
+        assert!(!text.contains("data folder") && !text.contains("temporary"), "{args:?}: {err}");
+    }
+}

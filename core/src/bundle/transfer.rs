@@ -100,6 +100,7 @@ struct Placed {
 /// policy ([`crate::reveal`], purpose export); the KDF and the write run
 /// with no lock held.
 pub fn export(vault: &Vault, path: &Path, req: BundleExport<'_>) -> Result<ExportSummary> {
+    crate::paths::check_output_file(path)?;
     if !req.overwrite && path.exists() {
         return Err(Error::invalid(format!("{} exists already", display_name(path)))
             .with_suggestion("Choose another file name, or allow overwriting (--force)."));
