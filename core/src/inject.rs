@@ -336,16 +336,19 @@ mod tests {
 
     #[test]
     fn project_files_stay_inside_the_folder() {
-        assert_eq!(project_file(Path::new("/p"), Path::new(".env")).unwrap(), PathBuf::from("/p/.env"));
-        assert_eq!(
-            project_file(Path::new("/p"), Path::new("config/.env.local")).unwrap(),
-            PathBuf::from("/p/config/.env.local")
-        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path();
+        assert_eq!(project_file(p, Path::new(".env")).unwrap(), p.join(".env"));
+        assert_eq!(project_file(p, Path::new("config/.env.local")).unwrap(), p.join("config/.env.local"));
         for file in ["../.env", "/etc/passwd", "", "a/../../x", "./.env"] {
-            let e = project_file(Path::new("/p"), Path::new(file)).unwrap_err();
+            let e = project_file(p, Path::new(file)).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InputInvalid, "{file}");
         }
-        assert!(project_file(Path::new("rel"), Path::new(".env")).unwrap().is_absolute());
+        // The folder must exist (a missing one is named, not a failed write).
+        let e = project_file(&p.join("missing"), Path::new(".env")).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ProjectInvalidRoot);
+        // A relative folder (tests run in the crate's folder, which has src/).
+        assert!(project_file(Path::new("src"), Path::new(".env")).unwrap().is_absolute());
     }
 
     #[test]
