@@ -220,9 +220,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_need_an_absolute_project_folder() {
-        assert_eq!(target("/p", ".env").expect("plain name"), PathBuf::from("/p/.env"));
-        for (dir, file) in [("p", ".env"), ("/p", "../.env"), ("/p", "/etc/passwd"), ("/p", "")] {
+    fn targets_need_an_absolute_existing_project_folder() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let p = tmp.path().to_str().expect("utf-8");
+        assert_eq!(target(p, ".env").expect("plain name"), tmp.path().join(".env"));
+        let missing = format!("{p}/missing");
+        for (dir, file) in
+            [("p", ".env"), (p, "../.env"), (p, "/etc/passwd"), (p, ""), (missing.as_str(), ".env")]
+        {
             assert!(target(dir, file).is_err(), "{dir} {file}");
         }
     }
