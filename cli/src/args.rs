@@ -114,8 +114,9 @@ pub enum Command {
         /// A TOTP code, when the profile requires one to hand values out.
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
-        /// The command and its arguments (after --).
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        /// The command and its arguments, after `--` (so that a mistyped
+        /// option of `run` is an error, not the command).
+        #[arg(required = true, last = true, value_name = "CMD")]
         command: Vec<std::ffi::OsString>,
     },
 }

@@ -159,7 +159,17 @@ fn select(vault: &Vault, selection: &KeySelection, doc: Option<&Document>) -> Re
     match selection {
         KeySelection::Keys(keys) => {
             for k in keys {
-                let s = secrets::find(vault, &k.key_name, k.provider_id.as_deref())?;
+                let s = secrets::find(vault, &k.key_name, k.provider_id.as_deref()).map_err(|e| {
+                    if e.code() != ErrorCode::SecretAmbiguous {
+                        return e;
+                    }
+                    // A selection names the provider in the key itself.
+                    let choices: Vec<String> = secrets::named(vault, &k.key_name)
+                        .iter()
+                        .map(|s| format!("{}/{}", s.provider_id, s.key_name))
+                        .collect();
+                    e.with_suggestion(format!("Name it with its provider: {}.", choices.join(" or ")))
+                })?;
                 if seen.insert(s.id.clone()) {
                     out.push(s);
                 }

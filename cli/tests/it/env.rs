@@ -157,3 +157,24 @@ fn a_missing_folder_or_a_folder_as_a_file_is_bad_input_named_as_such() {
         assert!(!text.contains("data folder") && !text.contains("temporary"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn an_ambiguous_key_gets_the_provider_key_hint_and_run_refuses_unknown_options() {
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_Ambiguous0123456789abcdefghijklmn")));
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN", "--provider", "generic"], Some("other-value")));
+    let project = tempfile::tempdir().expect("project");
+    let dir = project.path().to_str().expect("utf8");
+    for args in [&["run", "--key", "GH_TOKEN", "--", "true"][..], &["env", "diff", dir, "--key", "GH_TOKEN"]]
+    {
+        let (code, err) = h.fails(args, None);
+        assert_eq!((code, err["code"].as_str()), (2, Some("secret.ambiguous")), "{args:?}");
+        let hint = err["suggestion"].as_str().unwrap_or_default();
+        assert!(hint.contains("generic/GH_TOKEN or github/GH_TOKEN"), "{args:?}: {hint}");
+        assert!(!hint.contains("--provider"), "run and env diff have no --provider: {hint}");
+    }
+    // A mistyped option of run is an error, not the command to run.
+    let (code, err) = h.fails(&["run", "--bogus-opt", "--", "true"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("--bogus-opt")), "{err}");
+}
