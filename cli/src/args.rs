@@ -243,8 +243,12 @@ pub struct ImportArgs {
     /// Store every secret under this provider (default: suggested from each key name).
     #[arg(long, value_name = "ID")]
     pub provider: Option<String>,
-    /// What to do with a secret that exists already: keep, replace or skip.
-    /// Without it, any conflict stops the import before anything is written.
+    /// What to do with a secret that exists already: `replace` overwrites
+    /// its value with the incoming one; `keep` and `skip` both leave it as
+    /// it is and import the rest (the report counts them as kept or as
+    /// skipped: they differ only as a per-key choice, where `skip` also
+    /// leaves out a new key). Without it, any conflict stops the import
+    /// before anything is written.
     #[arg(long, value_name = "DECISION")]
     pub on_conflict: Option<String>,
     /// Only show what would be imported; write nothing.
@@ -301,8 +305,10 @@ pub enum BundleCmd {
         /// Read the bundle password from the first line of FILE.
         #[arg(long, value_name = "FILE")]
         bundle_passphrase_file: Option<PathBuf>,
-        /// What to do with a secret that exists already: keep, replace or skip.
-        /// Without it, any conflict stops the import before anything is written.
+        /// What to do with a secret that exists already: `replace` overwrites
+        /// its value with the bundle's; `keep` and `skip` both leave it as it
+        /// is and import the rest (counted as kept or as skipped). Without
+        /// it, any conflict stops the import before anything is written.
         #[arg(long, value_name = "DECISION")]
         on_conflict: Option<String>,
         /// Only show what would be imported (names and conflicts, no values).

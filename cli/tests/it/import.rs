@@ -214,3 +214,19 @@ fn a_dry_run_of_many_overrides_summarises_them_on_short_lines() {
     assert!(stdout.contains("DUP_KEY overrides line(s) 1, 2, 3, 4, 5 and 19994 more"), "{stdout}");
     assert!(stdout.contains("more (--json lists them all)"), "{stdout}");
 }
+
+#[test]
+fn keep_and_skip_are_explained_and_counted_apart() {
+    let h = Home::with_profile();
+    let help = h.run(&["import", "--help"], None);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("`keep` and `skip` both leave it as it is"));
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_KeepSkip0123456789abcdefghijklmn")));
+    let file = h.file("in.env", "GH_TOKEN=ghp_incoming\n");
+    let file = file.to_str().expect("utf8");
+    let kept = h.json(&["import", file, "--on-conflict", "keep"]);
+    assert_eq!((kept["kept"].as_u64(), kept["skipped"].as_u64()), (Some(1), Some(0)));
+    let skipped = h.json(&["import", file, "--on-conflict", "skip"]);
+    assert_eq!((skipped["kept"].as_u64(), skipped["skipped"].as_u64()), (Some(0), Some(1)));
+    let value = h.run(&["secret", "reveal", "GH_TOKEN"], None);
+    assert_eq!(String::from_utf8_lossy(&value.stdout).trim(), "ghp_KeepSkip0123456789abcdefghijklmn");
+}
