@@ -201,6 +201,11 @@ pub enum EnvCmd {
         /// A TOTP code, when the profile requires one to hand values out.
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
+        /// `--chmod 600`: make the file yours alone as it is written (an
+        /// existing file otherwise keeps its mode, with a warning when
+        /// others may read it).
+        #[arg(long, value_name = "MODE", value_parser = ["600"])]
+        chmod: Option<String>,
     },
     /// Create a new file with the named keys, grouped by provider.
     Generate {

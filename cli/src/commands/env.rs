@@ -77,15 +77,22 @@ pub fn run(ctx: Context, cmd: EnvCmd) -> Result<()> {
             print_plan(&ctx, &path, &plan, None);
             Ok(())
         }
-        EnvCmd::Write { target, keys: EnvKeys { keys, on_conflict }, totp } => {
+        EnvCmd::Write { target, keys: EnvKeys { keys, on_conflict }, totp, chmod } => {
             let path = path_of(&target)?;
             let selection = KeySelection::from_keys(&keys, Some(&target.dir))?;
             let vault = ctx.unlock()?;
             let plan = inject::plan_dotenv(&vault, &path, &selection, &policy(on_conflict))?;
-            let report =
-                inject::write_dotenv(&vault, &path, &plan, &ApplyOptions::default(), totp.as_deref())?;
+            let options = ApplyOptions { private: chmod.is_some(), ..ApplyOptions::default() };
+            let report = inject::write_dotenv(&vault, &path, &plan, &options, totp.as_deref())?;
             vault.close()?;
             print_plan(&ctx, &path, &plan, Some(&report));
+            if let Some(mode) = report.shared_mode.filter(|_| report.written) {
+                output::warn(&format!(
+                    "{} holds secrets and others may read it (mode {mode:04o}); run again with --chmod 600 \
+                     to make it yours alone",
+                    path.display()
+                ));
+            }
             Ok(())
         }
         EnvCmd::Generate { target, keys, canonical_names, totp } => {

@@ -178,3 +178,29 @@ fn an_ambiguous_key_gets_the_provider_key_hint_and_run_refuses_unknown_options()
     assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
     assert!(err["message"].as_str().is_some_and(|m| m.contains("--bogus-opt")), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_shared_env_file_that_receives_secrets_is_warned_about_and_chmod_600_narrows_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_SharedEnv0123456789abcdefghijklmn")));
+    let project = tempfile::tempdir().expect("project");
+    let env = project.path().join(".env");
+    std::fs::write(&env, "OTHER=1\n").expect("write");
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let dir = project.path().to_str().expect("utf8");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+
+    let out = h.run(&["env", "write", dir, "--key", "GH_TOKEN"], None);
+    assert_ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("others may read it (mode 0644)") && stderr.contains("--chmod 600"), "{stderr}");
+    assert_eq!(mode(&env), 0o644, "kept until asked");
+
+    std::fs::write(&env, "OTHER=1\n").expect("write");
+    let out = h.run(&["env", "write", dir, "--key", "GH_TOKEN", "--chmod", "600"], None);
+    assert_ok(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("others may read"));
+    assert_eq!(mode(&env), 0o600);
+}

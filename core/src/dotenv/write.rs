@@ -60,11 +60,14 @@ pub struct ApplyOptions {
     /// Fault injection for crash tests: stop right after this stage,
     /// without any cleanup, and fail with `dotenv.interrupted`.
     pub stop_after: Option<ApplyStage>,
+    /// Make an existing file the user's alone (mode 0600) as it is
+    /// written; otherwise it keeps its mode (a new file is always 0600).
+    pub private: bool,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { keep_backups: DEFAULT_KEEP_BACKUPS, now: None, stop_after: None }
+        ApplyOptions { keep_backups: DEFAULT_KEEP_BACKUPS, now: None, stop_after: None, private: false }
     }
 }
 
@@ -82,6 +85,10 @@ pub struct ApplyReport {
     pub backup: Option<PathBuf>,
     /// How many old backups were deleted.
     pub backups_removed: usize,
+    /// The written file's mode when others may read it (an existing 0644
+    /// file keeps its mode): a front warns, and offers
+    /// [`ApplyOptions::private`].
+    pub shared_mode: Option<u32>,
 }
 
 impl ApplyReport {
@@ -313,6 +320,7 @@ pub fn apply(path: &Path, plan: &Plan, options: &ApplyOptions) -> Result<ApplyRe
         created: false,
         backup: None,
         backups_removed: 0,
+        shared_mode: None,
     };
     if plan.is_noop() {
         return Ok(report);
@@ -336,11 +344,14 @@ fn replace(
 ) -> Result<()> {
     remove_stale_temps(dir, label);
 
-    let mode = if exists {
+    let mode = if exists && !options.private {
         mode_of(&fs::metadata(target).map_err(|e| io_error(&format!("cannot read {label}"), e))?)
     } else {
         0o600
     };
+    if mode & 0o077 != 0 {
+        report.shared_mode = Some(mode);
+    }
     if exists {
         let now = options.now.unwrap_or_else(Utc::now);
         report.backup = Some(write_backup(dir, label, current.as_bytes(), now)?);
@@ -395,6 +406,7 @@ pub fn restore_backup(path: &Path, backup: &Path, options: &ApplyOptions) -> Res
         created: false,
         backup: None,
         backups_removed: 0,
+        shared_mode: None,
     };
     if exists && *current == *restored {
         return Ok(report);

@@ -443,7 +443,8 @@ fn backups_rotate_to_the_newest_n() {
         let now = Utc.with_ymd_and_hms(2026, 1, i, 0, 0, 0).single();
         let plan = overwrite(&path, "A", &i.to_string());
         let r =
-            dotenv::apply(&path, &plan, &ApplyOptions { keep_backups: 3, now, stop_after: None }).unwrap();
+            dotenv::apply(&path, &plan, &ApplyOptions { keep_backups: 3, now, ..ApplyOptions::default() })
+                .unwrap();
         assert_eq!(r.backups_removed, usize::from(i > 3));
     }
     let backups = dotenv::list_backups(&path).unwrap();
