@@ -66,3 +66,17 @@ fn under_json_argument_errors_are_the_json_error_object_too() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unrecognized subcommand"));
 }
+
+#[test]
+fn scan_and_run_have_their_own_help_in_paragraphs() {
+    let h = Home::with_profile();
+    let help = |args: &[&str]| String::from_utf8_lossy(&h.run(args, None).stdout).into_owned();
+    let scan = help(&["scan", "--help"]);
+    assert!(scan.starts_with("Scan a project folder's docs for the API keys it needs.\n\n"), "{scan}");
+    assert!(!scan.contains("Run a command with vault keys"), "scan's help is not run's");
+    let run = help(&["run", "--help"]);
+    assert!(run.starts_with("Run a command with vault keys in its environment"), "{run}");
+    assert!(run.contains(".\n\nThe keys are those named with --key"), "two paragraphs: {run}");
+    let top = help(&["--help"]);
+    assert!(top.lines().any(|l| l.trim_start().starts_with("scan") && l.contains("Scan a project folder")));
+}
