@@ -270,7 +270,8 @@ impl Catalog {
     pub(crate) fn insert_many(&mut self, secrets: impl IntoIterator<Item = SecretSummary>) {
         let secrets = secrets.into_iter();
         let before = self.entries.len();
-        if secrets.size_hint().0 < 32 {
+        // The exact count when the iterator knows it (a Vec's does).
+        if secrets.size_hint().1.is_some_and(|most| most < 32) {
             for s in secrets {
                 self.insert(s);
             }
@@ -335,7 +336,10 @@ impl Catalog {
             self.entries
                 .retain(|e| !changed.contains(&(e.secret.key_name.as_str(), e.secret.provider_id.as_str())));
         }
-        self.insert_many(last.into_values().flatten());
+        // Collected first: a flattening iterator's size hint is 0, which
+        // would send insert_many down its one-by-one path.
+        let inserts: Vec<SecretSummary> = last.into_values().flatten().collect();
+        self.insert_many(inserts);
     }
 
     pub(crate) fn query(&self, q: &SecretQuery) -> SecretPage {
