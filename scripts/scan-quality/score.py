@@ -3,6 +3,8 @@
 
   score.py prepare DIR [--mirrors ROOT]   put each project's docs in DIR/<name>
   score.py score DIR [--keyclave BIN]     scan DIR/<name> for each project, print scores
+  score.py time DIR --against OLD [--keyclave NEW] [--runs N]
+                                          median scan time per project, two builds
 
 `prepare` takes the files the scanner can read (READMEs, *.md, *.mdx,
 *.rst, env templates) from each project at its pinned commit: from local
@@ -125,6 +127,35 @@ def score(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def compare_times(args):
+    """Median whole-process scan time per project, two builds alternating."""
+    import statistics
+    builds = {"old": args.against, "new": args.keyclave}
+    print(f"{'project':<22} {'old':>8} {'new':>8} {'change':>7}")
+    worst = None
+    for p in load():
+        folder = os.path.join(args.dir, p["name"])
+        times = {k: [] for k in builds}
+        for _ in range(args.runs):
+            for k, binary in builds.items():
+                work = tempfile.mkdtemp()
+                try:
+                    home, passfile = os.path.join(work, "home"), os.path.join(work, "pass")
+                    with open(passfile, "w") as f:
+                        f.write("scan quality 1234\n")
+                    subprocess.run([binary, "--home", home, "--passphrase-file", passfile, "profile", "create",
+                                    "Quality", "--kdf-memory-kib", "256", "--kdf-iterations", "1"],
+                                   check=True, capture_output=True)
+                    times[k].append(scan(binary, home, passfile, folder)[1] * 1000)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+        old, new = statistics.median(times["old"]), statistics.median(times["new"])
+        change = 100 * (new / old - 1)
+        worst = change if worst is None else max(worst, change)
+        print(f"{p['name']:<22} {old:>6.1f}ms {new:>6.1f}ms {change:>+6.0f}%")
+    print(f"\nslowest change: {worst:+.0f}% (median of {args.runs} runs each)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -134,8 +165,13 @@ def main():
     sc = sub.add_parser("score")
     sc.add_argument("dir")
     sc.add_argument("--keyclave", default=os.environ.get("KEYCLAVE", "keyclave"))
+    tm = sub.add_parser("time")
+    tm.add_argument("dir")
+    tm.add_argument("--keyclave", default=os.environ.get("KEYCLAVE", "keyclave"))
+    tm.add_argument("--against", required=True, help="the older build to compare with")
+    tm.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
-    {"prepare": prepare, "score": score}[args.cmd](args)
+    {"prepare": prepare, "score": score, "time": compare_times}[args.cmd](args)
 
 
 if __name__ == "__main__":
