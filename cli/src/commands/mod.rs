@@ -13,10 +13,10 @@ pub mod totp;
 
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::paths::Root;
-use keyclave_core::{Error, KeyClave, Result, Vault};
+use keyclave_core::{Error, ErrorCode, KeyClave, Result, Vault};
 use std::path::PathBuf;
 
-use crate::args::{Cli, KdfArgs};
+use crate::args::{BundleCmd, Cli, Command, KdfArgs, ProfileCmd};
 use crate::input;
 
 /// What every subcommand needs: the data root and the global options.
@@ -30,6 +30,23 @@ pub struct Context {
 impl Context {
     pub fn new(cli: &Cli) -> Result<Self> {
         let root = Root::resolve(cli.home.clone())?;
+        // Only a command that makes a profile (or needs none) may create
+        // the data folder: `--home typo secret list` must not leave files.
+        let may_create = matches!(
+            cli.command,
+            Command::Profile(ProfileCmd::Create { .. })
+                | Command::Providers
+                | Command::Bundle(BundleCmd::Inspect { .. })
+        );
+        if !may_create && !root.dir().exists() {
+            return Err(Error::new(
+                ErrorCode::ProfileNotFound,
+                format!("there is no KeyClave data in {}", root.dir().display()),
+            )
+            .with_suggestion(
+                "Create a profile with `keyclave profile create NAME`, or point --home (or KEYCLAVE_HOME) at your data folder.",
+            ));
+        }
         Ok(Context {
             keyclave: KeyClave::open(root)?,
             profile: cli.profile.clone(),

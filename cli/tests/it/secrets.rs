@@ -271,3 +271,24 @@ fn providers_lists_the_registry() {
         assert!(ids.contains(&id), "{id}");
     }
 }
+
+#[test]
+fn a_data_folder_that_does_not_exist_is_not_created_by_a_command_that_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("typo-home");
+    let run = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keyclave"));
+        c.arg("--home").arg(&home).arg("--json").args(args);
+        c.env_remove("KEYCLAVE_HOME").env_remove("KEYCLAVE_PROFILE");
+        run_cmd(c, None)
+    };
+    for args in [&["secret", "list"][..], &["profile", "list"], &["audit"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("profile.not_found") && stderr.contains("no KeyClave data"), "{stderr}");
+        assert!(!home.exists(), "{args:?} created {}", home.display());
+    }
+    // The registry needs no data; creating a profile makes the folder.
+    assert!(run(&["providers"]).status.success());
+}
