@@ -144,11 +144,12 @@ pub(crate) fn prepare_replace(
 /// leaves the catalog untouched.
 pub(crate) fn commit_import(
     vault: &Vault,
+    cancel: Option<&tokio_util::sync::CancellationToken>,
     writes: ImportWrites,
     event: EventType,
     metadata: serde_json::Value,
 ) -> Result<()> {
-    vault.write(|w| {
+    vault.write_for(cancel, |w| {
         for p in &writes.inserts {
             secrets::insert(w, p)?;
         }

@@ -14,6 +14,12 @@ use crate::args::ImportArgs;
 use crate::output;
 use crate::output::outln;
 
+/// An import stopped by Ctrl-C before its commit.
+fn interrupted() -> Error {
+    Error::new(ErrorCode::JobCancelled, "the import was interrupted (Ctrl-C) before anything was written")
+        .with_suggestion("Nothing was imported; run the command again to import.")
+}
+
 /// Overridden line numbers listed per key before "and N more".
 const LINES_LISTED: usize = 5;
 /// Warnings listed before "and N more".
@@ -50,6 +56,7 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
     let format: Format = args.format.parse()?;
     let decision: Option<ConflictDecision> = args.on_conflict.as_deref().map(str::parse).transpose()?;
     let from_stdin = args.input.as_os_str() == "-";
+    let cancel = (!args.dry_run).then(tokio_util::sync::CancellationToken::new);
     let options = ImportOptions {
         provider_id: args.provider.clone(),
         strict: args.strict,
@@ -58,6 +65,7 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
         } else {
             Provenance::file_import(&args.input)
         },
+        cancel,
     };
     // A file is read (and refused if unreadable) before asking for the
     // passphrase; standard input after it, since the passphrase may be its
@@ -82,13 +90,25 @@ pub fn run(ctx: Context, args: ImportArgs) -> Result<()> {
     }
 
     let decisions = decision.map(ImportDecisions::all).unwrap_or_default();
+    // From here (past the passphrase prompt) Ctrl-C does not kill the
+    // process: before the commit it cancels the import (nothing written);
+    // after it the result is still printed, so an import never ends in
+    // silence. Without a handler Ctrl-C keeps its default, which is safe
+    // too: the import is one transaction.
+    if let Some(token) = options.cancel.clone() {
+        let _ = ctrlc::set_handler(move || token.cancel());
+    }
     let report = import::apply(&vault, parsed, &options, &decisions).map_err(|e| match e.code() {
         ErrorCode::ImportConflict => e.with_suggestion(
             "Pass --on-conflict keep, replace or skip (see the conflicts first with --dry-run).",
         ),
+        ErrorCode::JobCancelled => interrupted(),
         _ => e,
     })?;
     vault.close()?;
+    if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+        eprintln!("Ctrl-C came after the import was committed: it is complete, as reported below.");
+    }
     let c = report.counts;
     if ctx.json {
         output::json(&json!({

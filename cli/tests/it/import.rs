@@ -230,3 +230,60 @@ fn keep_and_skip_are_explained_and_counted_apart() {
     let value = h.run(&["secret", "reveal", "GH_TOKEN"], None);
     assert_eq!(String::from_utf8_lossy(&value.stdout).trim(), "ghp_KeepSkip0123456789abcdefghijklmn");
 }
+
+/// Ctrl-C at any moment of an import: it is either stopped with nothing
+/// written (by its handler, with a message, or before the handler, by the
+/// signal), or complete with its result printed; never imported in silence.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_an_import_never_leaves_it_finished_in_silence() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let keys = 20_000;
+    let text: String = (0..keys).map(|i| format!("CTRL_C_KEY_{i:05}=value-{i:05}\n")).collect();
+    let mut outcomes = Vec::new();
+    for delay_ms in [100, 400, 900, 1600, 2500, 4000] {
+        let h = Home::with_profile();
+        let file = h.file("big.env", &text);
+        let child = h
+            .cmd(&["import", file.to_str().expect("utf8")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let out = child.wait_with_output().expect("wait");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let stored = h.json(&["secret", "list", "--limit", "1"])["total"].as_u64();
+        let outcome = match (out.status.code(), out.status.signal()) {
+            (Some(0), _) => {
+                assert!(
+                    stdout.contains(&format!("Imported: {keys} added")),
+                    "{delay_ms} ms: {stdout} {stderr}"
+                );
+                assert_eq!(stored, Some(keys as u64), "{delay_ms} ms");
+                "complete"
+            }
+            (Some(2), _) => {
+                assert!(
+                    stderr.contains("interrupted (Ctrl-C) before anything was written"),
+                    "{delay_ms}: {stderr}"
+                );
+                assert_eq!(stored, Some(0), "{delay_ms} ms: nothing written");
+                "cancelled"
+            }
+            (None, Some(2)) => {
+                assert_eq!(stored, Some(0), "{delay_ms} ms: killed before its handler, nothing written");
+                "killed early"
+            }
+            other => panic!("{delay_ms} ms: unexpected end {other:?}: {stderr}"),
+        };
+        outcomes.push((delay_ms, outcome));
+    }
+    // The handler's path was taken at least once: the delays span the
+    // import (a 20,000-key debug-build import takes seconds), and without
+    // a handler Ctrl-C only ever kills.
+    assert!(outcomes.iter().any(|(_, o)| *o == "cancelled"), "{outcomes:?}");
+}

@@ -246,6 +246,7 @@ pub fn import(
     }
     commit_import(
         vault,
+        None,
         writes,
         EventType::BundleImport,
         json!({

@@ -362,11 +362,15 @@ pub struct ImportOptions {
     pub strict: bool,
     /// Provenance of new and replaced secrets.
     pub provenance: Provenance,
+    /// Stops the import before its commit (a front's Ctrl-C): nothing is
+    /// written and it fails with `job.cancelled`. Once committed, it has
+    /// no effect: the import is complete and its report is returned.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { provider_id: None, strict: false, provenance: Provenance::paste(None) }
+        ImportOptions { provider_id: None, strict: false, provenance: Provenance::paste(None), cancel: None }
     }
 }
 
@@ -562,6 +566,7 @@ pub fn apply(
     let report = ImportReport { counts, ..report_base };
     commit_import(
         vault,
+        options.cancel.as_ref(),
         writes,
         EventType::SecretImport,
         json!({

@@ -73,6 +73,7 @@ fn parse(request: &ImportRequest) -> Result<(Parsed, ImportOptions)> {
         provider_id: request.provider_id.clone().filter(|p| !p.is_empty()),
         strict: false,
         provenance,
+        cancel: None,
     };
     Ok((parsed, options))
 }
