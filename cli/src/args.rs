@@ -28,6 +28,17 @@ pub enum Command {
     /// Create, list, rename, delete profiles; change passphrase; rotate keys.
     #[command(subcommand)]
     Profile(ProfileCmd),
+    /// Print a shell completion script (needs no profile).
+    ///
+    /// Load it from the shell's start-up file, e.g. for bash:
+    /// `source <(keyclave completions bash)`. For zsh or fish, save it as
+    /// `_keyclave` in a folder of `$fpath`, or as
+    /// `~/.config/fish/completions/keyclave.fish`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Add, list, reveal, edit and remove secrets.
     #[command(subcommand)]
     Secret(SecretCmd),

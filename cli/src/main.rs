@@ -62,8 +62,17 @@ fn argument_error(e: clap::Error) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Completions { shell } = cli.command {
+        // From clap's own model of the commands; no data folder is touched.
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "keyclave", &mut out);
+        output::out!("{}", String::from_utf8_lossy(&out));
+        return Ok(ExitCode::SUCCESS);
+    }
     let ctx = commands::Context::new(&cli)?;
     let done = match cli.command {
+        // Printed above, before any data folder is opened.
+        Command::Completions { .. } => Ok(()),
         Command::Profile(cmd) => commands::profile::run(ctx, cmd),
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),

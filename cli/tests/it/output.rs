@@ -80,3 +80,40 @@ fn scan_and_run_have_their_own_help_in_paragraphs() {
     let top = help(&["--help"]);
     assert!(top.lines().any(|l| l.trim_start().starts_with("scan") && l.contains("Scan a project folder")));
 }
+
+#[test]
+fn completions_are_printed_for_each_shell_without_a_data_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("never-made");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keyclave"))
+            .arg("--home")
+            .arg(&home)
+            .args(["completions", shell])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["secret", "reveal", "scan", "--passphrase-file"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
+    assert!(!home.exists(), "no data folder for completions");
+    // bash really completes from it: `keyclave sec<TAB>` offers `secret`.
+    let script = dir.path().join("keyclave.bash");
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_keyclave")).args(["completions", "bash"]).output();
+    std::fs::write(&script, out.expect("run").stdout).expect("write");
+    let probe = format!(
+        "source {}; COMP_WORDS=(keyclave sec); COMP_CWORD=1; _keyclave keyclave sec keyclave; echo \"${{COMPREPLY[*]}}\"",
+        script.display()
+    );
+    if let Ok(out) = std::process::Command::new("bash").args(["-c", &probe]).output() {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "secret",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
