@@ -23,11 +23,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The length and characters of a generated secret.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Characters in the generated value (8 to 1024).
+    #[arg(long, value_name = "N", default_value_t = keyclave_core::random_secret::DEFAULT_LENGTH)]
+    pub length: usize,
+    /// alphanumeric, symbols (no quotes, `#`, `$` or blanks), hex or digits.
+    #[arg(long, value_name = "SET", default_value = "alphanumeric")]
+    pub charset: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create, list, rename, delete profiles; change passphrase; rotate keys.
     #[command(subcommand)]
     Profile(ProfileCmd),
+    /// Print a new random secret (needs no profile): letters and digits by
+    /// default, from the OS's secure random source.
+    Generate {
+        #[command(flatten)]
+        shape: GenerateArgs,
+    },
     /// Print a shell completion script (needs no profile).
     ///
     /// Load it from the shell's start-up file, e.g. for bash:
@@ -444,8 +461,14 @@ pub enum SecretCmd {
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
         /// Read the value from FILE (one trailing newline is dropped).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "generate")]
         value_file: Option<PathBuf>,
+        /// Store a new random value instead of reading one (see `keyclave
+        /// generate`); it is not printed: reveal it when needed.
+        #[arg(long)]
+        generate: bool,
+        #[command(flatten)]
+        shape: GenerateArgs,
     },
     /// List secrets (values stay masked).
     List {

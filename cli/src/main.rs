@@ -62,6 +62,16 @@ fn argument_error(e: clap::Error) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Generate { shape } = &cli.command {
+        // Needs no profile: nothing is stored, nothing audited.
+        let value = keyclave_core::random_secret::generate(shape.length, shape.charset.parse()?)?;
+        if cli.json {
+            output::json(&serde_json::json!({ "value": value.expose_secret(), "length": shape.length }));
+        } else {
+            output::outln!("{}", value.expose_secret());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Completions { shell } = cli.command {
         // From clap's own model of the commands; no data folder is touched.
         let mut out = Vec::new();
@@ -72,7 +82,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = commands::Context::new(&cli)?;
     let done = match cli.command {
         // Printed above, before any data folder is opened.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Generate { .. } => Ok(()),
         Command::Profile(cmd) => commands::profile::run(ctx, cmd),
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),

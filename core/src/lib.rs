@@ -33,6 +33,7 @@ pub mod paths;
 pub mod profile;
 pub mod projects;
 pub mod providers;
+pub mod random_secret;
 pub mod redact;
 pub mod reveal;
 pub mod rotation;

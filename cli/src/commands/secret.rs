@@ -1,6 +1,7 @@
 //! `keyclave secret …`
 
 use keyclave_core::Result;
+use keyclave_core::random_secret;
 use keyclave_core::secrets::{self, Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
 use serde_json::json;
 
@@ -15,11 +16,16 @@ fn env(s: Option<String>) -> Result<Option<Environment>> {
 
 pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
     match cmd {
-        SecretCmd::Add { key_name, provider, environment, notes, tags, value_file } => {
+        SecretCmd::Add { key_name, provider, environment, notes, tags, value_file, generate, shape } => {
             let environment = env(environment)?;
             keyclave_core::secrets::validate_key_name(&key_name)?;
+            let charset: random_secret::Charset = shape.charset.parse()?;
             let vault = ctx.unlock()?;
-            let value = input::value(value_file.as_deref(), &key_name)?;
+            let value = if generate {
+                random_secret::generate(shape.length, charset)?
+            } else {
+                input::value(value_file.as_deref(), &key_name)?
+            };
             let saved = secrets::add(
                 &vault,
                 NewSecret {
@@ -39,7 +45,8 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             if ctx.json {
                 output::json(&saved.secret);
             } else {
-                outln!("Added {} ({}).", saved.secret.key_name, saved.secret.provider_id);
+                let how = if generate { ", a new random value (reveal it when needed)" } else { "" };
+                outln!("Added {} ({}){how}.", saved.secret.key_name, saved.secret.provider_id);
             }
             Ok(())
         }

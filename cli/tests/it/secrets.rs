@@ -292,3 +292,38 @@ fn a_data_folder_that_does_not_exist_is_not_created_by_a_command_that_reads() {
     // The registry needs no data; creating a profile makes the folder.
     assert!(run(&["providers"]).status.success());
 }
+
+#[test]
+fn generate_prints_a_new_random_secret_and_secret_add_can_store_one() {
+    let h = Home::with_profile();
+    let a = h.json(&["generate"]);
+    let b = h.json(&["generate"]);
+    let value = a["value"].as_str().expect("value");
+    assert_eq!(value.len(), 32);
+    assert!(value.bytes().all(|c| c.is_ascii_alphanumeric()), "{value}");
+    assert_ne!(a["value"], b["value"]);
+    let hex = h.run(&["generate", "--length", "16", "--charset", "hex"], None);
+    assert_ok(&hex);
+    let hex = String::from_utf8_lossy(&hex.stdout).trim().to_owned();
+    assert!(hex.len() == 16 && hex.bytes().all(|c| c.is_ascii_hexdigit()), "{hex}");
+    let (code, err) = h.fails(&["generate", "--length", "4"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    let (code, _) = h.fails(&["generate", "--charset", "emoji"], None);
+    assert_eq!(code, 2);
+
+    // Stored without being printed; the audit log has no value.
+    let out = h.run(
+        &["secret", "add", "SESSION_SECRET", "--generate", "--length", "48", "--charset", "symbols"],
+        None,
+    );
+    assert_ok(&out);
+    let revealed = h.run(&["secret", "reveal", "SESSION_SECRET"], None);
+    let stored = String::from_utf8_lossy(&revealed.stdout).trim().to_owned();
+    assert_eq!(stored.len(), 48);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&stored)
+            && !String::from_utf8_lossy(&out.stderr).contains(&stored)
+    );
+    assert!(!stored.contains(['"', '\'', '\\', '#', '$', ' ']), "{stored}");
+    assert!(!h.json(&["audit"]).to_string().contains(&stored));
+}
