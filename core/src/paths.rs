@@ -116,15 +116,12 @@ pub fn ensure_private_db_file(path: &Path) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e.into()),
         }
-        let mut name = path.as_os_str().to_owned();
-        let base = name.clone();
         for suffix in ["", "-wal", "-shm"] {
-            name.clone_from(&base);
-            name.push(suffix);
-            let file = Path::new(&name);
-            let shared = std::fs::metadata(file).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let shared = std::fs::metadata(&file).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
             if shared {
-                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
             }
         }
     }

@@ -368,7 +368,7 @@ pub fn reveal(
     provider_id: Option<&str>,
     code: Option<&str>,
 ) -> Result<SecretString> {
-    hand_out(vault, key_name, provider_id, code, Purpose::Reveal, EventType::SecretReveal)
+    hand_out(vault, key_name, provider_id, code, Purpose::Reveal, EventType::SecretReveal, |v| (v, None))
 }
 
 /// Decrypt one value and hand it to `deliver` (a front's output), which
@@ -382,20 +382,10 @@ pub fn reveal_to(
     code: Option<&str>,
     deliver: impl FnOnce(&SecretString) -> bool,
 ) -> Result<bool> {
-    let s = find(vault, key_name, provider_id)?;
-    let grant = reveal::authorize(vault, Purpose::Reveal, code)?;
-    let value = decrypt(vault, &s, &grant)?;
-    let delivered = deliver(&value);
-    drop(value);
-    vault.write(|w| {
-        w.record(
-            EventType::SecretReveal,
-            json!({
-                "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name, "delivered": delivered,
-            }),
-        )
-    })?;
-    Ok(delivered)
+    hand_out(vault, key_name, provider_id, code, Purpose::Reveal, EventType::SecretReveal, |value| {
+        let delivered = deliver(&value);
+        (delivered, Some(delivered))
+    })
 }
 
 /// Decrypt one value for the clipboard. Records a `secret.copy` event.
@@ -405,33 +395,31 @@ pub fn copy(
     provider_id: Option<&str>,
     code: Option<&str>,
 ) -> Result<SecretString> {
-    hand_out(vault, key_name, provider_id, code, Purpose::Copy, EventType::SecretCopy)
+    hand_out(vault, key_name, provider_id, code, Purpose::Copy, EventType::SecretCopy, |v| (v, None))
 }
 
-fn hand_out(
+/// Find, authorize (the reveal policy for `purpose`), decrypt, hand the
+/// value to `take`, then record `event`. `take` returns what the caller
+/// gets and, when it knows, whether the value reached its reader (recorded
+/// as `delivered`).
+fn hand_out<T>(
     vault: &Vault,
     key_name: &str,
     provider_id: Option<&str>,
     code: Option<&str>,
     purpose: Purpose,
     event: EventType,
-) -> Result<SecretString> {
+    take: impl FnOnce(SecretString) -> (T, Option<bool>),
+) -> Result<T> {
     let s = find(vault, key_name, provider_id)?;
     let grant = reveal::authorize(vault, purpose, code)?;
-    decrypt_audited(vault, &s, &grant, event)
-}
-
-fn decrypt_audited(
-    vault: &Vault,
-    s: &SecretSummary,
-    grant: &Grant,
-    event: EventType,
-) -> Result<SecretString> {
-    let value = decrypt(vault, s, grant)?;
-    vault.write(|w| {
-        w.record(event, json!({ "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name }))
-    })?;
-    Ok(value)
+    let (out, delivered) = take(decrypt(vault, &s, &grant)?);
+    let mut metadata = json!({ "secret_id": s.id, "provider_id": s.provider_id, "key_name": s.key_name });
+    if let Some(delivered) = delivered {
+        metadata["delivered"] = delivered.into();
+    }
+    vault.write(|w| w.record(event, metadata))?;
+    Ok(out)
 }
 
 /// Decrypt a value that the reveal policy let out (`grant`). No audit

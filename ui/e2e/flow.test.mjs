@@ -72,6 +72,25 @@ test("first run, secrets, reveal, copy, lock, unlock, edit, delete, auto-lock", 
   await pageHasNoSecret(b);
   await screenshot(b, "three-secrets");
 
+  // A name that exists already for that provider is refused inline
+  // (secret.already_exists): the dialog stays open, nothing is added.
+  await click(b, '[data-testid="add-secret"]');
+  await visible(b, '[data-testid="secret-dialog"]');
+  await fill(b, "#secret-key-name", SECRETS[0].key);
+  await fill(b, "#secret-value", "ghp_E2eDuplicate0123456789abcdefghijklm");
+  await b.waitUntil(async () => (await (await b.$("#secret-provider")).getValue()) === SECRETS[0].provider, {
+    timeout: 5000,
+    timeoutMsg: "provider for the duplicate was not suggested",
+  });
+  await click(b, '[data-testid="secret-dialog-submit"]');
+  await visible(b, '[data-testid="form-error"]');
+  assert.match(await textOf(b, '[data-testid="form-error"]'), /already exists/i);
+  assert.ok(await (await b.$("#secret-key-name")).isFocused(), "the key field is marked and focused");
+  await screenshot(b, "duplicate-refused");
+  await b.keys(["Escape"]);
+  await (await b.$('[data-testid="secret-dialog"]')).waitForDisplayed({ reverse: true, timeout: 5000 });
+  assert.equal((await rows(b)).length, 3, "nothing was added");
+
   // Search with the keyboard shortcut.
   await b.keys(["Control", "k"]);
   const search = await b.$("#secret-search");

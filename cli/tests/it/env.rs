@@ -179,6 +179,8 @@ fn an_ambiguous_key_gets_the_provider_key_hint_and_run_refuses_unknown_options()
     assert!(err["message"].as_str().is_some_and(|m| m.contains("--bogus-opt")), "{err}");
 }
 
+// Unix only: the 0644/0600 modes checked are Unix permissions; on Windows
+// a .env is guarded by its folder's ACLs and KeyClave changes no mode.
 #[cfg(unix)]
 #[test]
 fn a_shared_env_file_that_receives_secrets_is_warned_about_and_chmod_600_narrows_it() {

@@ -234,6 +234,8 @@ fn keep_and_skip_are_explained_and_counted_apart() {
 /// Ctrl-C at any moment of an import: it is either stopped with nothing
 /// written (by its handler, with a message, or before the handler, by the
 /// signal), or complete with its result printed; never imported in silence.
+/// Unix only: SIGINT is sent with kill(1); Windows has no signal to send a
+/// console process from a test (its Ctrl-C handler path is the same code).
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_an_import_never_leaves_it_finished_in_silence() {

@@ -200,6 +200,7 @@ fn a_passphrase_file_others_can_read_is_warned_about() {
     let out = h.run(&["secret", "list"], None);
     assert_ok(&out);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "a 0600 file is fine");
+    // Unix only: the warning is about Unix modes (there is none elsewhere).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

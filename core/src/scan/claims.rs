@@ -215,8 +215,25 @@ pub(crate) fn of_line(line: &[u8]) -> Claim {
     of_lower(&String::from_utf8_lossy(line).to_lowercase())
 }
 
+/// What the sentence leading into a code block claims of what the code
+/// names: of an env var, its claim ([`of_line`]); of a provider's name or
+/// domain, an option only when it is about a service ("pick your CI: …
+/// Gitlab" offers nothing), otherwise a mention.
+pub(crate) fn of_lead(lead: &[u8]) -> (Claim, Claim) {
+    let lower = String::from_utf8_lossy(lead).to_lowercase();
+    let said = of_lower(&lower);
+    let of_name = if said == Claim::Option && !offers_a_service(&lower) { Claim::Mention } else { said };
+    (said, of_name)
+}
+
 fn of_lower(lower: &str) -> Claim {
-    if OPTION_PHRASES.iter().any(|p| lower.contains(p)) {
+    classify(lower, OR_PHRASES.iter().any(|p| lower.contains(p)))
+}
+
+/// Option, need or mention from the phrases of a sentence (lower case);
+/// whether its "or" offers a choice is decided by the caller (`or_offers`).
+fn classify(lower: &str, or_offers: bool) -> Claim {
+    if or_offers || OPTION_PHRASES.iter().filter(|p| !OR_PHRASES.contains(p)).any(|p| lower.contains(p)) {
         Claim::Option
     } else if NEED_PHRASES.iter().any(|p| lower.contains(p)) {
         Claim::Need
@@ -238,22 +255,10 @@ pub(crate) fn of_sentence(sentence: &[u8], at: usize, len: usize) -> Claim {
     // ASCII lower case keeps byte offsets: `at` still points at the name.
     let lower_bytes = sentence.to_ascii_lowercase();
     let lower = String::from_utf8_lossy(&lower_bytes);
-    if is_about_ai_clients(&lower)
-        || is_comparison(&lower)
-        || is_about_users(&lower)
-        || is_about_others(&lower)
-    {
+    if is_comparison(&lower) || MENTION_ONLY.iter().any(|p| lower.contains(p)) {
         return Claim::Mention;
     }
-    let option = OPTION_PHRASES.iter().filter(|p| !OR_PHRASES.contains(p)).any(|p| lower.contains(p))
-        || or_joins(&lower_bytes, at, len);
-    let said = if option {
-        Claim::Option
-    } else if NEED_PHRASES.iter().any(|p| lower.contains(p)) {
-        Claim::Need
-    } else {
-        Claim::Mention
-    };
+    let said = classify(&lower, or_joins(&lower_bytes, at, len));
     // A table row that names a provider beside a service ("| Postmark |
     // bounce webhook |") documents an integration, one row among others.
     let listed = in_a_list(sentence, at, len) || is_table_row(&lower);
@@ -313,17 +318,16 @@ fn or_joins(lower: &[u8], at: usize, len: usize) -> bool {
     words(own) <= OR_REACH_WORDS && items.all(short)
 }
 
-/// Whether a sentence is about the AI clients that call the project's MCP
-/// server ("connect Claude, Cursor or any MCP client"): the assistants it
-/// names call the project, the project does not call their makers' APIs.
-fn is_about_ai_clients(lower: &str) -> bool {
-    lower.contains("mcp")
-}
-
-/// Phrases of a sentence about who uses the project ("used by teams at
-/// companies like Twilio", "organizations using OpenAI, Anthropic"): its
-/// users and their tools, not what the project needs.
-const ABOUT_USERS: &[&str] = &[
+/// Phrases of a sentence that names providers without being about the
+/// project's use of them; what it names is only mentioned:
+/// - the AI clients that call the project's MCP server ("connect Claude,
+///   Cursor or any MCP client"): they call the project, not the reverse;
+/// - who uses the project ("companies like Twilio", "organizations using
+///   OpenAI, Anthropic"): its users and their tools;
+/// - what it resembles ("similar to platforms like GitHub") or how to
+///   contribute ("fork the project", "open a pull request").
+const MENTION_ONLY: &[&str] = &[
+    "mcp",
     "trusted by",
     "companies like",
     "customers like",
@@ -331,12 +335,6 @@ const ABOUT_USERS: &[&str] = &[
     "organisations using",
     "teams using",
     "companies using",
-];
-
-/// Phrases of a sentence about other products or the project's own
-/// process: what it resembles ("similar to platforms like GitHub"), or
-/// how to contribute ("fork the project", "open a pull request").
-const ABOUT_OTHERS: &[&str] = &[
     "similar to",
     "inspired by",
     "alternative to",
@@ -346,17 +344,6 @@ const ABOUT_OTHERS: &[&str] = &[
     "star us",
     "star the",
 ];
-
-/// Whether a sentence (lower case) compares the project or is about
-/// contributing to it.
-fn is_about_others(lower: &str) -> bool {
-    ABOUT_OTHERS.iter().any(|p| lower.contains(p))
-}
-
-/// Whether a sentence (lower case) is about the project's users.
-fn is_about_users(lower: &str) -> bool {
-    ABOUT_USERS.iter().any(|p| lower.contains(p))
-}
 
 /// Marks of a comparison table (editions, competitors): a provider in a
 /// row of ticks and crosses is compared, not used.
@@ -427,7 +414,7 @@ const OFFERS: &[&str] = &[
 ];
 
 /// Whether a sentence (lower case) is about using a service.
-pub(crate) fn offers_a_service(lower: &str) -> bool {
+fn offers_a_service(lower: &str) -> bool {
     OFFERS.iter().chain(SERVICE_WORDS).any(|w| lower.contains(w))
 }
 

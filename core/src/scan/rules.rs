@@ -576,7 +576,7 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
     let mut section = Section::Plain;
     let mut banner = false;
     let mut lead: (usize, usize) = (0, 0);
-    let mut lead_claim: Option<Claim> = None;
+    let mut lead_claim: Option<(Claim, Claim)> = None;
     // Where the paragraph of the current prose line starts: a sentence
     // can run over hard-wrapped lines, never past a paragraph.
     let template = layout == Layout::EnvTemplate;
@@ -677,19 +677,9 @@ fn infer_lines(text: &[u8], layout: Layout) -> Vec<Evidence> {
                     }
                 }
                 _ => {
-                    let said = *lead_claim.get_or_insert_with(|| claims::of_line(&text[lead.0..lead.1]));
-                    // A name in code is offered only by a lead sentence
-                    // about a service ("pick your CI: … Gitlab" is not).
-                    if named
-                        && said == Claim::Option
-                        && !claims::offers_a_service(
-                            &String::from_utf8_lossy(&text[lead.0..lead.1]).to_lowercase(),
-                        )
-                    {
-                        Claim::Mention
-                    } else {
-                        said
-                    }
+                    let (of_env_var, of_name) =
+                        *lead_claim.get_or_insert_with(|| claims::of_lead(&text[lead.0..lead.1]));
+                    if named { of_name } else { of_env_var }
                 }
             };
             claims::claim(said, section, rule == Rule::EnvVar)

@@ -126,6 +126,8 @@ fn shared_paths(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
     out
 }
 
+// Unix only: modes are Unix permissions (ensure_private_db_file is a
+// no-op elsewhere, where the profile folder's ACLs protect the files).
 #[cfg(unix)]
 #[test]
 fn every_file_keyclave_creates_is_the_users_alone_and_old_0644_files_are_narrowed() {
