@@ -3,7 +3,7 @@
 //! age runs at every unlock.
 
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Result;
@@ -156,7 +156,7 @@ impl EventType {
 }
 
 /// One stored audit event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// Row id.
     pub id: String,

@@ -90,7 +90,7 @@ impl SourceType {
 
 /// Everything about a secret except its value.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretSummary {
     /// Row id.
     pub id: String,
@@ -135,7 +135,7 @@ pub struct SecretQuery {
 
 /// One page of matches.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecretPage {
     /// Matches in all.
     #[cfg_attr(feature = "specta", specta(type = u32))]

@@ -5,7 +5,7 @@
 //! error is built, so nothing that looks like a secret can leave through an
 //! error, whatever a caller embedded in it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ macro_rules! codes {
         /// on these, never on message text; serialized as the dotted code (so
         /// the desktop bindings get a TypeScript union of the codes).
         #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum ErrorCode {
             $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
         }
@@ -220,6 +220,13 @@ codes! {
     /// The database reported an error.
     StorageDatabase => "storage.database", user: false, recoverable: true,
         suggestion: "Try again; if it persists, another KeyClave may be using the profile.";
+    /// The unlock agent could not be started or did not answer.
+    AgentUnavailable => "agent.unavailable", user: false, recoverable: true,
+        suggestion: "Run `keyclave unlock` again; without the agent every command asks for the passphrase.";
+    /// The unlock agent refused the connection: it belongs to another user,
+    /// or its folder or socket is not private to this user.
+    AgentRefused => "agent.refused", user: false, recoverable: false,
+        suggestion: "Only the user who started the agent can use it; check the owner and mode (0700) of the runtime folder.";
     /// A bug: an invariant of KeyClave itself did not hold.
     Internal => "internal", user: false, recoverable: false,
         suggestion: "This is a bug in KeyClave; please report it (without any secret).";

@@ -27,6 +27,8 @@ pub enum Purpose {
     Dotenv,
     /// Put in a child process's environment (`keyclave run`).
     Run,
+    /// Filled into a template's `keyclave://` references (`keyclave inject`).
+    Template,
     /// Sealed into a `.kcbundle` for another machine or person.
     Export,
 }
@@ -34,13 +36,15 @@ pub enum Purpose {
 impl Purpose {
     /// Every purpose.
     pub const ALL: &'static [Purpose] =
-        &[Purpose::Reveal, Purpose::Copy, Purpose::Dotenv, Purpose::Run, Purpose::Export];
+        &[Purpose::Reveal, Purpose::Copy, Purpose::Dotenv, Purpose::Run, Purpose::Template, Purpose::Export];
 
     /// Which TOTP policy switch covers it.
     pub fn totp_purpose(self) -> TotpPurpose {
         match self {
             Purpose::Export => TotpPurpose::Export,
-            Purpose::Reveal | Purpose::Copy | Purpose::Dotenv | Purpose::Run => TotpPurpose::Reveal,
+            Purpose::Reveal | Purpose::Copy | Purpose::Dotenv | Purpose::Run | Purpose::Template => {
+                TotpPurpose::Reveal
+            }
         }
     }
 
@@ -51,6 +55,7 @@ impl Purpose {
             Purpose::Copy => "copy",
             Purpose::Dotenv => "dotenv",
             Purpose::Run => "run",
+            Purpose::Template => "template",
             Purpose::Export => "export",
         }
     }

@@ -8,7 +8,7 @@
 
 use regex::Regex;
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::LazyLock;
 
@@ -116,7 +116,7 @@ pub struct SecretEdit {
 
 /// A secret written, with advice (e.g. upper case recommended).
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Saved {
     /// The secret as stored.
     pub secret: SecretSummary,

@@ -20,5 +20,6 @@ mod scan;
 mod schema;
 mod secrets;
 mod session;
+mod template;
 mod totp;
 mod unlock;

@@ -42,6 +42,8 @@ fn every_value_handing_path_refuses_without_a_code_and_works_with_one() {
     required(secrets::reveal(&v, "GITHUB_TOKEN", None, None).unwrap_err());
     required(secrets::copy(&v, "GITHUB_TOKEN", None, None).unwrap_err());
     required(inject::command_env(&v, &key(), None, None).unwrap_err());
+    let template = "t={{ keyclave://GITHUB_TOKEN }}";
+    required(inject::template::render(&v, template, None).unwrap_err());
 
     let env = dir.join(".env");
     let plan = inject::plan_dotenv(&v, &env, &key(), &Policy::default()).unwrap();
@@ -76,6 +78,8 @@ fn every_value_handing_path_refuses_without_a_code_and_works_with_one() {
         secrets::copy(&v, "GITHUB_TOKEN", None, codes.next().as_deref()).unwrap().expose_secret(),
         VALUE
     );
+    let rendered = inject::template::render(&v, template, codes.next().as_deref()).unwrap();
+    assert_eq!(rendered.text.expose_secret(), format!("t={VALUE}"));
     let envs = inject::command_env(&v, &key(), None, codes.next().as_deref()).unwrap();
     assert_eq!(envs[0].1.expose_secret(), VALUE);
     inject::write_dotenv(&v, &env, &plan, &ApplyOptions::default(), codes.next().as_deref()).unwrap();
@@ -97,7 +101,7 @@ fn without_the_reveal_switch_only_export_asks() {
     let v = f.unlock();
     secrets::add(&v, NewSecret::new("GITHUB_TOKEN", VALUE)).unwrap();
     enable(&v);
-    for p in [Purpose::Reveal, Purpose::Copy, Purpose::Dotenv, Purpose::Run] {
+    for p in [Purpose::Reveal, Purpose::Copy, Purpose::Dotenv, Purpose::Run, Purpose::Template] {
         assert!(!reveal::needs_code(&v, p).unwrap(), "{p:?}");
     }
     assert!(reveal::needs_code(&v, Purpose::Export).unwrap());

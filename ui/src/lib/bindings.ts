@@ -707,6 +707,13 @@ export type ErrorCode =
 "storage.io" | 
 /**  The database reported an error. */
 "storage.database" | 
+/**  The unlock agent could not be started or did not answer. */
+"agent.unavailable" | 
+/**
+ *  The unlock agent refused the connection: it belongs to another user,
+ *  or its folder or socket is not private to this user.
+ */
+"agent.refused" | 
 /**  A bug: an invariant of KeyClave itself did not hold. */
 "internal";
 

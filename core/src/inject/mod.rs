@@ -8,6 +8,7 @@
 //! `.env` file already holds that the vault also holds (refreshing a file
 //! from the vault). Writing a plan and building a command's environment
 //! hand values out, so both go through [`crate::reveal::authorize`].
+//! [`template`] fills `keyclave://` references in any text file.
 
 use serde_json::json;
 use std::collections::HashSet;
@@ -25,6 +26,8 @@ use crate::projects::{self, ReviewStatus};
 use crate::reveal::{self, Purpose};
 use crate::secrets::{self, SecretSummary};
 use crate::vault::Vault;
+
+pub mod template;
 
 /// A vault secret named by the user: `KEY`, or `provider/KEY` when the
 /// name exists for several providers (a key name never holds a `/`).
@@ -311,7 +314,9 @@ pub fn restore_dotenv(
 /// selected secret. Values leave the vault (reveal policy, purpose run).
 /// Records one `secret.inject` audit event with the key names (never
 /// values). Two secrets with the same name (from different providers)
-/// cannot both be injected.
+/// cannot both be injected. A `dotenv` file (with [`KeySelection::InFile`])
+/// that names no key the vault holds gives an empty environment, not an
+/// error: the command then runs with the file's own values alone.
 pub fn command_env(
     vault: &Vault,
     selection: &KeySelection,
@@ -319,7 +324,10 @@ pub fn command_env(
     code: Option<&str>,
 ) -> Result<Vec<(String, SecretString)>> {
     let doc = dotenv.map(Document::read).transpose()?;
-    let secrets = select(vault, selection, doc.as_ref())?;
+    let secrets = match select(vault, selection, doc.as_ref()) {
+        Err(_) if *selection == KeySelection::InFile && doc.is_some() => return Ok(Vec::new()),
+        selected => selected?,
+    };
     let mut names = HashSet::new();
     for s in &secrets {
         if !names.insert(s.key_name.as_str()) {
