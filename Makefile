@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-scan bench-keepassxc perf bundle fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-scan bench-keepassxc bench-agent perf bundle fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -64,6 +64,10 @@ bench-scan: setup
 	bash scripts/bench-scan.sh
 
 ## Per-command cost against keepassxc-cli with the same KDF parameters.
+## `secret list` with and without the unlock agent (median of 10).
+bench-agent: setup
+	bash scripts/bench-agent.sh
+
 bench-keepassxc: setup
 	bash scripts/bench-keepassxc.sh
 

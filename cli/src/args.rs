@@ -56,7 +56,52 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Add, list, reveal, edit and remove secrets.
+    /// Unlock a profile in the background agent, so later commands need no passphrase.
+    ///
+    /// Starts the agent (or reuses it). It keeps the profile unlocked until
+    /// the profile's auto-lock timeout passes without a command, or until
+    /// `keyclave lock`. Commands that find no agent ask for the passphrase
+    /// as before.
+    Unlock,
+    /// Lock the profile in the agent (every profile with --all).
+    Lock {
+        /// Lock every profile the agent holds.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show which profiles the agent holds unlocked, and for how long.
+    Status,
+    /// The unlock agent itself (started by `keyclave unlock`).
+    #[command(hide = true)]
+    Agent,
+    /// Holds a copied value on the clipboard (started by `secret copy`).
+    #[command(hide = true)]
+    ClipboardHold {
+        #[arg(long, value_name = "SECONDS")]
+        clear_after: u32,
+    },
+    /// Fill `{{ keyclave://provider/KEY }}` references in a template with vault values.
+    ///
+    /// Reads the template from -i FILE (or standard input) and writes the
+    /// result to -o FILE (created 0600; or standard output). Other text,
+    /// `{{ … }}` that is not a keyclave:// reference included, is copied
+    /// unchanged. A reference the vault does not hold is an error naming
+    /// its line, and nothing is written.
+    Inject {
+        /// The template (default: standard input).
+        #[arg(short = 'i', long = "in-file", value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Where to write the result (default: standard output).
+        #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace FILE when it exists.
+        #[arg(long)]
+        force: bool,
+        /// A TOTP code, when the profile requires one to hand values out.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+    /// Add, list, reveal, copy, edit and remove secrets.
     #[command(subcommand)]
     Secret(SecretCmd),
     /// Show the profile's audit log, newest first.
@@ -142,6 +187,11 @@ pub enum Command {
         /// A TOTP code, when the profile requires one to hand values out.
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
+        /// Load a dotenv file's values too (repeatable; a later file wins).
+        /// The vault's keys win over them; with no --key or --project, the
+        /// keys the last file names that the vault holds are injected.
+        #[arg(long = "env-file", value_name = "FILE")]
+        env_files: Vec<PathBuf>,
         /// The command and its arguments, after `--` (so that a mistyped
         /// option of `run` is an error, not the command).
         #[arg(required = true, last = true, value_name = "CMD")]
@@ -432,6 +482,15 @@ pub enum ProfileCmd {
     },
     /// Rotate the profile vault key: re-encrypt the vault and every value.
     RotateKey,
+    /// Show the profile's settings, or change them.
+    Settings {
+        /// Lock after this many seconds without a command or click (5 to 86400).
+        #[arg(long, value_name = "SECONDS")]
+        auto_lock: Option<u32>,
+        /// Clear a copied secret from the clipboard after this many seconds (5 to 3600).
+        #[arg(long, value_name = "SECONDS")]
+        clipboard_clear: Option<u32>,
+    },
     /// Show the KDF parameters, or change them (--upgrade for the default).
     Kdf {
         /// Switch to the default parameters (128 MiB, t=4, p=1).
@@ -487,6 +546,19 @@ pub enum SecretCmd {
     },
     /// Print a secret's value alone.
     Reveal {
+        /// Env var name.
+        key_name: String,
+        /// Provider id (needed when the name exists for several providers).
+        #[arg(long)]
+        provider: Option<String>,
+        /// A TOTP code, when the profile requires one to reveal.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+    /// Copy a secret's value to the clipboard; it is cleared after the
+    /// profile's delay (`profile settings --clipboard-clear`), unless
+    /// something else was copied meanwhile.
+    Copy {
         /// Env var name.
         key_name: String,
         /// Provider id (needed when the name exists for several providers).

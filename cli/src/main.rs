@@ -2,7 +2,9 @@
 //! input, calls one core function and prints the result; exit codes are
 //! decided here, in one place.
 
+mod agent;
 mod args;
+mod clipboard;
 mod commands;
 mod input;
 mod output;
@@ -79,10 +81,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         output::out!("{}", String::from_utf8_lossy(&out));
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::ClipboardHold { clear_after } = cli.command {
+        return clipboard::hold(clear_after).map(|()| ExitCode::SUCCESS);
+    }
     let ctx = commands::Context::new(&cli)?;
     let done = match cli.command {
         // Printed above, before any data folder is opened.
-        Command::Completions { .. } | Command::Generate { .. } => Ok(()),
+        Command::Completions { .. } | Command::Generate { .. } | Command::ClipboardHold { .. } => Ok(()),
         Command::Profile(cmd) => commands::profile::run(ctx, cmd),
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),
@@ -101,8 +106,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Recommendation { decision, id } => {
             commands::project::decide(ctx, commands::project::Target::Recommendation, decision, &id)
         }
-        Command::Run { project, file, keys, totp, command } => {
-            return commands::run::run(ctx, project, &file, &keys, totp.as_deref(), command);
+        Command::Run { project, file, keys, totp, env_files, command } => {
+            return commands::run::run(ctx, project, &file, &keys, totp.as_deref(), &env_files, command);
+        }
+        Command::Unlock => commands::agent::unlock(ctx),
+        Command::Lock { all } => commands::agent::lock(ctx, all),
+        Command::Status => commands::agent::status(ctx),
+        Command::Agent => commands::agent::serve(ctx),
+        Command::Inject { input, output, force, totp } => {
+            commands::inject::run(ctx, input, output, force, totp)
         }
     };
     done.map(|()| ExitCode::SUCCESS)

@@ -2,13 +2,16 @@
 
 use keyclave_core::Result;
 
-use super::Context;
+use super::{Context, unexpected};
+use crate::agent::protocol::{Reply, VaultOp};
 use crate::output;
 
 pub fn run(ctx: Context, limit: usize, event_type: Option<String>) -> Result<()> {
-    let vault = ctx.unlock()?;
-    let events = vault.audit_log(limit, event_type.as_deref())?;
-    vault.close()?;
+    let reply = ctx.run_op(VaultOp::Audit { limit, event_type }, &mut |_| false)?;
+    let events = match reply {
+        Reply::Events { events } => events,
+        other => return Err(unexpected(&other)),
+    };
     if ctx.json {
         output::json(&events);
     } else {

@@ -1,9 +1,11 @@
 //! One module per subcommand group, plus what they share.
 
+pub mod agent;
 pub mod audit;
 pub mod bundle;
 pub mod env;
 pub mod import;
+pub mod inject;
 pub mod profile;
 pub mod project;
 pub mod providers;
@@ -11,6 +13,9 @@ pub mod run;
 pub mod secret;
 pub mod totp;
 
+use crate::agent::client::{self as agent_client, Connection};
+use crate::agent::ops;
+use crate::agent::protocol::{Reply, Sensitive, VaultOp};
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::paths::Root;
 use keyclave_core::{Error, ErrorCode, KeyClave, Result, Vault};
@@ -21,7 +26,10 @@ use crate::input;
 
 /// What every subcommand needs: the data root and the global options.
 pub struct Context {
-    pub keyclave: KeyClave,
+    root: Root,
+    /// The profile index, opened on first use: a command the agent
+    /// answers never opens it.
+    keyclave: std::cell::OnceCell<KeyClave>,
     pub profile: Option<String>,
     pub passphrase_file: Option<PathBuf>,
     pub json: bool,
@@ -48,11 +56,74 @@ impl Context {
             ));
         }
         Ok(Context {
-            keyclave: KeyClave::open(root)?,
+            root,
+            keyclave: std::cell::OnceCell::new(),
             profile: cli.profile.clone(),
             passphrase_file: cli.passphrase_file.clone(),
             json: cli.json,
         })
+    }
+
+    /// The data root.
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    /// The data root's profile index.
+    pub fn keyclave(&self) -> Result<&KeyClave> {
+        if let Some(k) = self.keyclave.get() {
+            return Ok(k);
+        }
+        let opened = KeyClave::open(self.root.clone())?;
+        Ok(self.keyclave.get_or_init(|| opened))
+    }
+
+    /// The index, to change it (a new profile).
+    pub fn keyclave_mut(&mut self) -> Result<&mut KeyClave> {
+        self.keyclave()?;
+        self.keyclave.get_mut().ok_or_else(|| Error::internal("the profile index was not opened"))
+    }
+
+    /// Carry out `op` on the selected profile: in the agent when it holds
+    /// the profile, else here after unlocking it. For operations whose
+    /// input is all known before the unlock (no value still to be read).
+    pub fn run_op(&self, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {
+        if let Some(mut conn) = agent_client::connect(&self.root)? {
+            if let Some(reply) = conn.vault(self.profile.as_deref(), &op, deliver)? {
+                return Ok(reply);
+            }
+        }
+        self.run_here(op, deliver)
+    }
+
+    fn run_here(&self, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {
+        let vault = self.unlock()?;
+        let reply = ops::execute(&vault, op, deliver);
+        vault.close()?;
+        reply
+    }
+
+    /// The selected profile's vault: through the agent when it has the
+    /// profile unlocked, else unlocked here (asking for the passphrase).
+    pub fn access(&self) -> Result<Access> {
+        if let Some(mut conn) = agent_client::connect(&self.root)? {
+            if conn.vault(self.profile.as_deref(), &VaultOp::Touch, &mut |_| false)?.is_some() {
+                return Ok(Access::Agent(conn, self.profile.clone()));
+            }
+        }
+        Ok(Access::Direct(self.unlock()?))
+    }
+
+    /// Lock the selected profile in the agent, if it is unlocked there:
+    /// before an operation that re-keys or removes the vault, or changes
+    /// what the agent read at unlock.
+    pub fn lock_in_agent(&self, profile: Option<&str>) -> Result<()> {
+        if let Some(mut conn) = agent_client::connect(&self.root)? {
+            let lock =
+                crate::agent::protocol::Request::Lock { profile: profile.map(str::to_owned), all: false };
+            conn.request(&lock, &mut |_| false)?;
+        }
+        Ok(())
     }
 
     /// Ask for the selected profile's passphrase and unlock it.
@@ -63,12 +134,12 @@ impl Context {
     /// Unlock, and keep the passphrase for an operation that re-checks it
     /// (passphrase change, KDF change, key rotation).
     pub fn unlock_keeping_passphrase(&self) -> Result<(Vault, SecretString)> {
-        let rec = self.keyclave.select_profile(self.profile.as_deref())?;
+        let rec = self.keyclave()?.select_profile(self.profile.as_deref())?;
         let pass = input::passphrase(
             self.passphrase_file.as_deref(),
             &format!("Passphrase for {}: ", rec.display_name),
         )?;
-        let vault = self.keyclave.unlock_profile(rec, &pass)?;
+        let vault = self.keyclave()?.unlock_profile(rec, &pass)?;
         Ok((vault, pass))
     }
 }
@@ -89,4 +160,64 @@ pub fn kdf_params(base: KdfParams, args: &KdfArgs) -> Result<KdfParams> {
         t: args.kdf_iterations.unwrap_or(base.t),
         p: args.kdf_parallelism.unwrap_or(base.p),
     })
+}
+
+/// An unlocked profile, in the agent or in this process.
+pub enum Access {
+    /// Through the agent, for the profile named (or the only one).
+    Agent(Connection, Option<String>),
+    /// Unlocked by this command; locked again by [`Access::close`].
+    Direct(Vault),
+}
+
+impl Access {
+    /// Carry out `op` (see [`ops::execute`]); a value handed out goes to
+    /// `deliver`, which says whether it reached the reader.
+    pub fn run(&mut self, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {
+        match self {
+            Access::Direct(vault) => ops::execute(vault, op, deliver),
+            Access::Agent(conn, profile) => conn.vault(profile.as_deref(), &op, deliver)?.ok_or_else(|| {
+                Error::locked()
+                    .with_suggestion("The agent locked the profile meanwhile; run `keyclave unlock` again.")
+            }),
+        }
+    }
+
+    /// [`Access::run`] for an operation that hands out no value.
+    pub fn get(&mut self, op: VaultOp) -> Result<Reply> {
+        self.run(op, &mut |_| false)
+    }
+
+    /// Lock a vault this command unlocked (the agent's stays unlocked).
+    pub fn close(self) -> Result<()> {
+        match self {
+            Access::Direct(vault) => vault.close(),
+            Access::Agent(..) => Ok(()),
+        }
+    }
+}
+
+/// A reply that is not the one an operation gives: a bug on one side.
+pub fn unexpected(reply: &Reply) -> Error {
+    Error::internal(format!("unexpected reply from the vault operation: {}", reply_kind(reply)))
+}
+
+fn reply_kind(reply: &Reply) -> &'static str {
+    match reply {
+        Reply::Status { .. } => "status",
+        Reply::Unlocked(_) => "unlocked",
+        Reply::Locked { .. } => "locked",
+        Reply::NotUnlocked { .. } => "not_unlocked",
+        Reply::Done => "done",
+        Reply::Page { .. } => "page",
+        Reply::Value { .. } => "value",
+        Reply::Copied { .. } => "copied",
+        Reply::Saved(_) => "saved",
+        Reply::Removed(_) => "removed",
+        Reply::Env { .. } => "env",
+        Reply::Rendered { .. } => "rendered",
+        Reply::Events { .. } => "events",
+        Reply::Settings(_) => "settings",
+        Reply::Error(_) => "error",
+    }
 }

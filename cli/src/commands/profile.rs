@@ -7,7 +7,8 @@ use keyclave_core::{Error, Result};
 use keyclave_core::{passphrase, rotation};
 use serde_json::json;
 
-use super::{Context, kdf_params};
+use super::{Context, kdf_params, unexpected};
+use crate::agent::protocol::{Reply, VaultOp};
 use crate::args::ProfileCmd;
 use crate::output::outln;
 use crate::{input, output};
@@ -17,7 +18,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
         ProfileCmd::Create { name, kdf } => create(ctx, &name, kdf_params(KdfParams::DEFAULT, &kdf)?),
         ProfileCmd::List => list(&ctx),
         ProfileCmd::Rename { old, new } => {
-            let rec = ctx.keyclave.rename_profile(&old, &new)?;
+            let rec = ctx.keyclave()?.rename_profile(&old, &new)?;
             if ctx.json {
                 output::json(&rec);
             } else {
@@ -30,7 +31,8 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
                 ctx.passphrase_file.as_deref(),
                 &format!("Passphrase for {name} (to delete it): "),
             )?;
-            ctx.keyclave.delete_profile(&name, &pass)?;
+            ctx.lock_in_agent(Some(&name))?;
+            ctx.keyclave()?.delete_profile(&name, &pass)?;
             if ctx.json {
                 output::json(&json!({ "deleted": name }));
             } else {
@@ -47,6 +49,24 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             Ok(())
         }
         ProfileCmd::RotateKey => rotate(ctx),
+        ProfileCmd::Settings { auto_lock, clipboard_clear } => {
+            let op = VaultOp::Settings {
+                auto_lock_timeout_seconds: auto_lock,
+                clipboard_auto_clear_seconds: clipboard_clear,
+            };
+            let reply = ctx.run_op(op, &mut |_| false)?;
+            let settings = match reply {
+                Reply::Settings(s) => s,
+                other => return Err(unexpected(&other)),
+            };
+            if ctx.json {
+                output::json(&settings);
+            } else {
+                outln!("auto-lock after:        {} s without use", settings.auto_lock_timeout_seconds);
+                outln!("clipboard cleared after: {} s", settings.clipboard_auto_clear_seconds);
+            }
+            Ok(())
+        }
         ProfileCmd::Kdf { upgrade, kdf } => {
             let (vault, pass) = ctx.unlock_keeping_passphrase()?;
             let current = passphrase::kdf_params(&vault)?;
@@ -74,7 +94,7 @@ fn create(mut ctx: Context, name: &str, params: KdfParams) -> Result<()> {
     if params.weaker_than_default() && !ctx.json {
         output::warn("KDF parameters are weaker than the default (128 MiB, t=4, p=1)");
     }
-    let rec = ctx.keyclave.create_profile(name, &pass, params)?;
+    let rec = ctx.keyclave_mut()?.create_profile(name, &pass, params)?;
     if ctx.json {
         output::json(&rec);
     } else {
@@ -84,7 +104,7 @@ fn create(mut ctx: Context, name: &str, params: KdfParams) -> Result<()> {
 }
 
 fn list(ctx: &Context) -> Result<()> {
-    let profiles = ctx.keyclave.profiles()?;
+    let profiles = ctx.keyclave()?.profiles()?;
     if ctx.json {
         output::json(&profiles);
     } else if profiles.is_empty() {
@@ -101,6 +121,8 @@ fn list(ctx: &Context) -> Result<()> {
 
 fn rotate(ctx: Context) -> Result<()> {
     let (vault, pass) = ctx.unlock_keeping_passphrase()?;
+    // The agent's handle would keep the old key open.
+    ctx.lock_in_agent(ctx.profile.as_deref())?;
     let bar = if ctx.json { ProgressBar::hidden() } else { ProgressBar::new(6) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} rotating key [{bar:30}] {pos}/{len} {msg}")

@@ -5,8 +5,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use super::Context;
-use keyclave_core::inject::{self, KeySelection};
+use super::{Context, unexpected};
+use crate::agent::protocol::{Reply, VaultOp};
+use keyclave_core::dotenv::Document;
+use keyclave_core::inject;
 
 /// The exit code a shell reports for a child killed by a signal.
 fn exit_code_of(status: std::process::ExitStatus) -> u8 {
@@ -20,33 +22,65 @@ fn exit_code_of(status: std::process::ExitStatus) -> u8 {
     status.code().map_or(1, |c| u8::try_from(c & 0xff).unwrap_or(1))
 }
 
+/// An `--env-file`: it must exist (a `.env` write may create one; a
+/// command that loads one expects it there).
+fn read_env_file(path: &Path) -> Result<Document> {
+    if !path.is_file() {
+        return Err(Error::invalid(format!("the env file {} does not exist", path.display()))
+            .with_suggestion("Check the path; it is relative to the current folder."));
+    }
+    Document::read(path)
+}
+
 pub fn run(
     ctx: Context,
     project: Option<PathBuf>,
     file: &Path,
     keys: &[String],
     totp: Option<&str>,
+    env_files: &[PathBuf],
     command: Vec<OsString>,
 ) -> Result<ExitCode> {
-    let selection = KeySelection::from_keys(keys, project.as_deref())?;
-    let dotenv = project.map(|p| inject::project_file(&p, file)).transpose()?;
+    // Checked here too, so a bad name fails before any unlock.
+    inject::KeySelection::from_keys(keys, project.as_deref())?;
+    let files = env_files.iter().map(|f| read_env_file(f)).collect::<Result<Vec<_>>>()?;
+    let dotenv = match &project {
+        Some(p) => Some(inject::project_file(p, file)?),
+        // Without a project, the last --env-file names the vault keys.
+        None => env_files.last().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone())),
+    };
     let mut args = command.into_iter();
     let Some(program) = args.next() else {
         return Err(
             Error::invalid("no command to run").with_suggestion("keyclave run --key NAME -- CMD ARGS…")
         );
     };
-    let vault = ctx.unlock()?;
-    let env = inject::command_env(&vault, &selection, dotenv.as_deref(), totp)?;
-    // Lock before the child starts: it may run for hours and needs no vault.
-    vault.close()?;
+    let op = VaultOp::CommandEnv {
+        keys: keys.to_vec(),
+        project: project.as_deref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
+        dotenv,
+        totp: totp.map(str::to_owned),
+    };
+    // Locked again (when unlocked here) before the child starts: it may
+    // run for hours and needs no vault.
+    let reply = ctx.run_op(op, &mut |_| false)?;
+    let env = match reply {
+        Reply::Env { vars } => vars,
+        other => return Err(unexpected(&other)),
+    };
 
     let mut child = Command::new(&program);
     child.args(args);
-    for (name, value) in &env {
-        child.env(name, value.expose_secret());
+    // The files' values first: the vault's keys win over them.
+    for doc in &files {
+        for entry in doc.entries() {
+            child.env(entry.key(), entry.value().expose_secret());
+        }
     }
-    let env_bytes: usize = env.iter().map(|(n, v)| n.len() + v.expose_secret().len() + 2).sum();
+    for (name, value) in &env {
+        child.env(name, value.expose());
+    }
+    let env_bytes: usize = env.iter().map(|(n, v)| n.len() + v.expose().len() + 2).sum();
     let env_count = env.len();
     drop(env);
     let status = child.status().map_err(|e| {

@@ -2,10 +2,11 @@
 
 use keyclave_core::Result;
 use keyclave_core::random_secret;
-use keyclave_core::secrets::{self, Environment, NewSecret, Provenance, SecretEdit, SecretQuery};
+use keyclave_core::secrets::{self, Environment};
 use serde_json::json;
 
-use super::Context;
+use super::{Context, unexpected};
+use crate::agent::protocol::{Reply, Sensitive, VaultOp};
 use crate::args::SecretCmd;
 use crate::output::outln;
 use crate::{input, output};
@@ -20,25 +21,19 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             let environment = env(environment)?;
             keyclave_core::secrets::validate_key_name(&key_name)?;
             let charset: random_secret::Charset = shape.charset.parse()?;
-            let vault = ctx.unlock()?;
+            let mut access = ctx.access()?;
             let value = if generate {
                 random_secret::generate(shape.length, charset)?
             } else {
                 input::value(value_file.as_deref(), &key_name)?
             };
-            let saved = secrets::add(
-                &vault,
-                NewSecret {
-                    key_name,
-                    value,
-                    provider_id: provider,
-                    environment,
-                    notes,
-                    tags,
-                    provenance: Provenance::manual(),
-                },
-            )?;
-            vault.close()?;
+            let value = Sensitive::new(value.expose_secret());
+            let reply = access.get(VaultOp::Add { key_name, value, provider, environment, notes, tags })?;
+            access.close()?;
+            let saved = match reply {
+                Reply::Saved(saved) => saved,
+                other => return Err(unexpected(&other)),
+            };
             for w in &saved.warnings {
                 output::warn(w);
             }
@@ -55,17 +50,12 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             if let Some(p) = &provider {
                 secrets::check_provider(p)?;
             }
-            let query = SecretQuery {
-                provider_id: provider,
-                environment: env(environment)?,
-                search,
-                offset: 0,
-                limit,
+            let op = VaultOp::List { provider, environment: env(environment)?, search, limit };
+            let reply = ctx.run_op(op, &mut |_| false)?;
+            let (page, total_in_vault) = match reply {
+                Reply::Page { page, total_in_vault } => (page, total_in_vault),
+                other => return Err(unexpected(&other)),
             };
-            let vault = ctx.unlock()?;
-            let page = secrets::list(&vault, &query);
-            let total_in_vault = secrets::count(&vault);
-            vault.close()?;
             if ctx.json {
                 output::json(&page);
             } else if page.items.is_empty() {
@@ -97,18 +87,31 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             Ok(())
         }
         SecretCmd::Reveal { key_name, provider, totp } => {
-            let vault = ctx.unlock()?;
+            let name = key_name.clone();
             // Printed before the audit event is written, which says whether
             // the value reached the reader (a closed pipe: it did not).
-            secrets::reveal_to(&vault, &key_name, provider.as_deref(), totp.as_deref(), |value| {
+            ctx.run_op(VaultOp::Reveal { key_name, provider, totp }, &mut |value| {
                 if ctx.json {
-                    output::json(&json!({ "key_name": key_name, "value": value.expose_secret() }));
+                    output::json(&json!({ "key_name": name, "value": value.expose() }));
                 } else {
-                    outln!("{}", value.expose_secret());
+                    outln!("{}", value.expose());
                 }
                 !output::closed()
             })?;
-            vault.close()?;
+            Ok(())
+        }
+        SecretCmd::Copy { key_name, provider, totp } => {
+            let name = key_name.clone();
+            let reply = ctx.run_op(VaultOp::Copy { key_name, provider, totp }, &mut |_| false)?;
+            let Reply::Copied { value, clear_after_secs } = &reply else {
+                return Err(unexpected(&reply));
+            };
+            crate::clipboard::copy(value, *clear_after_secs)?;
+            if ctx.json {
+                output::json(&json!({ "copied": name, "clear_after_secs": clear_after_secs }));
+            } else {
+                outln!("Copied {name} to the clipboard; it is cleared in {clear_after_secs} s.");
+            }
             Ok(())
         }
         SecretCmd::Edit {
@@ -123,19 +126,27 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             value_file,
             value_stdin,
         } => {
-            let mut edit = SecretEdit {
-                provider_id: set_provider,
-                environment: if clear_env { Some(None) } else { env(environment)?.map(Some) },
+            let environment = if clear_env { Some(None) } else { env(environment)?.map(Some) };
+            let mut access = ctx.access()?;
+            let value = if value_file.is_some() || value_stdin {
+                Some(Sensitive::new(input::value(value_file.as_deref(), &key_name)?.expose_secret()))
+            } else {
+                None
+            };
+            let reply = access.get(VaultOp::Edit {
+                key_name,
+                provider,
+                value,
+                set_provider,
+                environment,
                 notes: notes.map(|n| Some(n).filter(|n| !n.is_empty())),
                 tags: if clear_tags { Some(Vec::new()) } else { Some(tags).filter(|t| !t.is_empty()) },
-                value: None,
+            })?;
+            access.close()?;
+            let saved = match reply {
+                Reply::Saved(saved) => saved,
+                other => return Err(unexpected(&other)),
             };
-            let vault = ctx.unlock()?;
-            if value_file.is_some() || value_stdin {
-                edit.value = Some(input::value(value_file.as_deref(), &key_name)?);
-            }
-            let saved = secrets::edit(&vault, &key_name, provider.as_deref(), edit)?;
-            vault.close()?;
             if ctx.json {
                 output::json(&saved.secret);
             } else {
@@ -144,9 +155,11 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             Ok(())
         }
         SecretCmd::Rm { key_name, provider } => {
-            let vault = ctx.unlock()?;
-            let removed = secrets::delete(&vault, &key_name, provider.as_deref())?;
-            vault.close()?;
+            let reply = ctx.run_op(VaultOp::Remove { key_name, provider }, &mut |_| false)?;
+            let removed = match reply {
+                Reply::Removed(removed) => removed,
+                other => return Err(unexpected(&other)),
+            };
             if ctx.json {
                 output::json(&removed);
             } else {

@@ -5,9 +5,12 @@
 // A failed unwrap in a test is a failed test, which is what we want.
 #![allow(clippy::unwrap_used)]
 
+mod agent;
 mod bundle;
+mod copy;
 mod env;
 mod import;
+mod inject;
 mod output;
 mod reveal_policy;
 mod scan;

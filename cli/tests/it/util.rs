@@ -18,6 +18,7 @@ impl Home {
     /// KDF parameters.
     pub fn with_profile() -> Self {
         let h = Home { dir: tempfile::tempdir().expect("tempdir") };
+        std::fs::create_dir(h.dir.path().join("run")).expect("mkdir run");
         std::fs::write(h.pass_file(), format!("{PASS}\n")).expect("write pass file");
         #[cfg(unix)]
         {
@@ -41,11 +42,22 @@ impl Home {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_keyclave"));
-        c.arg("--home").arg(self.dir.path().join("data"));
+        let mut c = self.cmd_without_passphrase(&[]);
         c.arg("--passphrase-file").arg(self.pass_file());
         c.args(args);
+        c
+    }
+
+    /// A command given no passphrase: it must come from the unlock agent
+    /// (or the prompt, or standard input).
+    pub fn cmd_without_passphrase(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keyclave"));
+        c.arg("--home").arg(self.dir.path().join("data"));
+        c.args(args);
         c.env_remove("KEYCLAVE_HOME").env_remove("KEYCLAVE_PROFILE");
+        // The home's own runtime folder: an agent started by one test is
+        // never found by another (or by the user's shell).
+        c.env("XDG_RUNTIME_DIR", self.dir.path().join("run"));
         c
     }
 

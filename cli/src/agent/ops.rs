@@ -1,0 +1,88 @@
+//! The vault operations commands run, carried out on an unlocked [`Vault`]:
+//! in the agent for a client, or in the command's own process when it
+//! unlocked the profile itself. One function for both, so a command does
+//! the same work, under the same core policy, either way.
+
+use keyclave_core::inject::{self, KeySelection};
+use keyclave_core::secrets::{self, NewSecret, Provenance, SecretEdit, SecretQuery};
+use keyclave_core::{Result, Vault};
+
+use super::protocol::{Reply, Sensitive, VaultOp};
+
+/// Carry out `op`. A reveal hands its value to `deliver`, which says whether
+/// it reached the reader (the audit event records that).
+pub fn execute(vault: &Vault, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {
+    Ok(match op {
+        VaultOp::Touch => Reply::Done,
+        VaultOp::List { provider, environment, search, limit } => {
+            let query = SecretQuery { provider_id: provider, environment, search, offset: 0, limit };
+            Reply::Page { page: secrets::list(vault, &query), total_in_vault: secrets::count(vault) }
+        }
+        VaultOp::Reveal { key_name, provider, totp } => {
+            secrets::reveal_to(vault, &key_name, provider.as_deref(), totp.as_deref(), |value| {
+                deliver(Sensitive::new(value.expose_secret()))
+            })?;
+            Reply::Done
+        }
+        VaultOp::Copy { key_name, provider, totp } => {
+            let value = secrets::copy(vault, &key_name, provider.as_deref(), totp.as_deref())?;
+            Reply::Copied {
+                value: Sensitive::new(value.expose_secret()),
+                clear_after_secs: vault.settings().clipboard_auto_clear_seconds,
+            }
+        }
+        VaultOp::Add { key_name, value, provider, environment, notes, tags } => Reply::Saved(secrets::add(
+            vault,
+            NewSecret {
+                key_name,
+                value: value.into_secret(),
+                provider_id: provider,
+                environment,
+                notes,
+                tags,
+                provenance: Provenance::manual(),
+            },
+        )?),
+        VaultOp::Edit { key_name, provider, value, set_provider, environment, notes, tags } => {
+            let edit = SecretEdit {
+                value: value.map(Sensitive::into_secret),
+                provider_id: set_provider,
+                environment,
+                notes,
+                tags,
+            };
+            Reply::Saved(secrets::edit(vault, &key_name, provider.as_deref(), edit)?)
+        }
+        VaultOp::Remove { key_name, provider } => {
+            Reply::Removed(secrets::delete(vault, &key_name, provider.as_deref())?)
+        }
+        VaultOp::CommandEnv { keys, project, dotenv, totp } => {
+            let selection = KeySelection::from_keys(&keys, project.as_deref())?;
+            let env = inject::command_env(vault, &selection, dotenv.as_deref(), totp.as_deref())?;
+            Reply::Env {
+                vars: env.into_iter().map(|(k, v)| (k, Sensitive::new(v.expose_secret()))).collect(),
+            }
+        }
+        VaultOp::Render { template, totp } => {
+            let rendered = inject::template::render(vault, template.expose(), totp.as_deref())?;
+            Reply::Rendered {
+                text: Sensitive::new(rendered.text.expose_secret()),
+                references: rendered.references,
+            }
+        }
+        VaultOp::Audit { limit, event_type } => {
+            Reply::Events { events: vault.audit_log(limit, event_type.as_deref())? }
+        }
+        VaultOp::Settings { auto_lock_timeout_seconds, clipboard_auto_clear_seconds } => {
+            let mut settings = vault.settings();
+            if auto_lock_timeout_seconds.is_none() && clipboard_auto_clear_seconds.is_none() {
+                return Ok(Reply::Settings(settings));
+            }
+            settings.auto_lock_timeout_seconds =
+                auto_lock_timeout_seconds.unwrap_or(settings.auto_lock_timeout_seconds);
+            settings.clipboard_auto_clear_seconds =
+                clipboard_auto_clear_seconds.unwrap_or(settings.clipboard_auto_clear_seconds);
+            Reply::Settings(vault.update_settings(settings)?)
+        }
+    })
+}
