@@ -170,12 +170,20 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     catalog: RwLock<Catalog>,
     settings: RwLock<Settings>,
+    /// The writer connection's `PRAGMA data_version` when the catalog and
+    /// settings were last read: it moves only when another connection
+    /// (another process) commits.
+    data_version: Mutex<i64>,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault").field("epoch", &self.inner.epoch.0).finish_non_exhaustive()
     }
+}
+
+fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
 }
 
 /// Poison only means another thread panicked while holding the lock; the
@@ -279,6 +287,7 @@ impl Vault {
         }
         let settings = settings::load(&conn, &profile.id)?;
         let catalog = Catalog::load(&conn)?;
+        let data_version = data_version(&conn)?;
         let field_key = pvk.field_key();
         Ok(Vault {
             inner: Arc::new(Inner {
@@ -294,6 +303,7 @@ impl Vault {
                 readers: Mutex::new(Vec::new()),
                 catalog: RwLock::new(catalog),
                 settings: RwLock::new(settings),
+                data_version: Mutex::new(data_version),
             }),
         })
     }
@@ -324,6 +334,30 @@ impl Vault {
             Ok(())
         })?;
         Ok(new)
+    }
+
+    /// Catch up with another process's commits: when one has committed to
+    /// the vault since this handle last looked, reload the catalog and the
+    /// settings (kept in memory) from the database. Returns whether it
+    /// did. For a long-lived handle that other processes write beside (the
+    /// CLI's unlock agent), before each operation; a few microseconds when
+    /// nothing changed.
+    pub fn sync_external_changes(&self) -> Result<bool> {
+        self.ensure_open(None)?;
+        let profile_id = self.profile_id();
+        // Writer, then catalog: the order every write takes.
+        let conn = lock(&self.inner.writer);
+        let now = data_version(&conn)?;
+        let mut seen = lock(&self.inner.data_version);
+        if *seen == now {
+            return Ok(false);
+        }
+        let catalog = Catalog::load(&conn)?;
+        let settings = settings::load(&conn, &profile_id)?;
+        *write_lock(&self.inner.catalog) = catalog;
+        *write_lock(&self.inner.settings) = settings;
+        *seen = now;
+        Ok(true)
     }
 
     /// Audit events, newest first, optionally of one type.

@@ -200,6 +200,9 @@ impl Agent {
                 if matches!(op, VaultOp::Touch) {
                     return Ok(Reply::Done);
                 }
+                // A command that unlocked by itself (an import, say) may
+                // have written since.
+                vault.sync_external_changes()?;
                 ops::execute(&vault, op, deliver)
             }
             Request::Delivered { .. } => Err(Error::invalid("no value was handed out")),

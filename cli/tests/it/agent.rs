@@ -309,3 +309,17 @@ fn settings_changed_through_the_agent_apply_at_once() {
     let (code, err) = h.fails(&["profile", "settings", "--auto-lock", "1"], None);
     assert_eq!((code, err["code"].as_str().unwrap()), (2, "input.invalid"));
 }
+
+#[test]
+fn what_another_command_wrote_is_seen_through_the_agent() {
+    let h = Home::with_profile();
+    let _agent = unlock(&h);
+    // `import` unlocks by itself (it does not go through the agent).
+    let file = h.file("keys.env", "IMPORTED_KEY=imported-value-zqx\n");
+    assert_ok(&h.run(&["import", file.to_str().unwrap()], None));
+    let out = without_pass(&h, &["secret", "list"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("IMPORTED_KEY"), "{}", stdout(&out));
+    let out = without_pass(&h, &["secret", "reveal", "IMPORTED_KEY"]);
+    assert_eq!(stdout(&out), "imported-value-zqx\n");
+}

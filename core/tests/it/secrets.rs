@@ -222,3 +222,26 @@ fn providers_are_seeded_into_the_vault() {
         .expect("generic present");
     assert!(!generic.is_empty());
 }
+
+#[test]
+fn a_long_lived_handle_catches_up_with_another_writers_commits() {
+    let f = Fixture::new();
+    // Two unlocks: two sets of connections, as two processes have.
+    let agent = f.unlock();
+    let other = f.unlock();
+    // The second unlock committed (its audit event): caught up once.
+    agent.sync_external_changes().unwrap();
+    assert!(!agent.sync_external_changes().unwrap(), "nothing changed since");
+    secrets::add(&agent, NewSecret::new("OWN_KEY", "own-value-zqx")).unwrap();
+    assert!(!agent.sync_external_changes().unwrap(), "its own commits are already in its catalog");
+    secrets::add(&other, NewSecret::new("OTHER_KEY", "other-value-zqx")).unwrap();
+    let mut s = other.settings();
+    s.clipboard_auto_clear_seconds = 45;
+    other.update_settings(s).unwrap();
+    assert_eq!(secrets::count(&agent), 1, "the catalog is a cache");
+    assert!(agent.sync_external_changes().unwrap());
+    assert_eq!(secrets::count(&agent), 2);
+    assert!(secrets::find(&agent, "OTHER_KEY", None).is_ok());
+    assert_eq!(agent.settings().clipboard_auto_clear_seconds, 45);
+    assert!(!agent.sync_external_changes().unwrap());
+}
