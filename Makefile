@@ -75,9 +75,15 @@ bench-keepassxc: setup
 perf: setup-desktop desktop
 	cd ui && KEYCLAVE_APP=$(APP) KEYCLAVE_CLI=$(CLI) dbus-run-session -- $(XVFB) node e2e/perf.mjs
 
-## Release .deb under $(TARGET_DIR)/release/bundle/deb. (AppImage is left out:
+## Release .deb under $(TARGET_DIR)/release/bundle/deb, with the CLI and its
+## manual pages beside the app. (AppImage is left out:
 ## its linuxdeploy tools are downloaded from GitHub, which CI cannot reach.)
 bundle: setup-desktop ui
+	$(CARGO) build --release --locked -p keyclave-cli
+	rm -rf build/deb && mkdir -p build/deb/man1
+	$(TARGET_DIR)/release/keyclave man-pages --out build/deb/man1
+	gzip -9n build/deb/man1/*.1
+	install -m 0755 $(TARGET_DIR)/release/keyclave build/deb/keyclave
 	ui/node_modules/.bin/tauri build --bundles deb
 
 fmt:

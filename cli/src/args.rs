@@ -74,6 +74,13 @@ pub enum Command {
     /// The unlock agent itself (started by `keyclave unlock`).
     #[command(hide = true)]
     Agent,
+    /// Write the manual pages (keyclave.1 and one per subcommand) into DIR.
+    #[command(hide = true)]
+    ManPages {
+        /// The folder to write them in (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Holds a copied value on the clipboard (started by `secret copy`).
     #[command(hide = true)]
     ClipboardHold {

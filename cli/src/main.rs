@@ -7,6 +7,7 @@ mod args;
 mod clipboard;
 mod commands;
 mod input;
+mod man;
 mod output;
 
 use clap::Parser;
@@ -81,13 +82,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         output::out!("{}", String::from_utf8_lossy(&out));
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::ManPages { out } = &cli.command {
+        let written = man::write_all(out)?;
+        output::outln!("Wrote {written} manual pages in {}.", out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::ClipboardHold { clear_after } = cli.command {
         return clipboard::hold(clear_after).map(|()| ExitCode::SUCCESS);
     }
     let ctx = commands::Context::new(&cli)?;
     let done = match cli.command {
         // Printed above, before any data folder is opened.
-        Command::Completions { .. } | Command::Generate { .. } | Command::ClipboardHold { .. } => Ok(()),
+        Command::Completions { .. }
+        | Command::Generate { .. }
+        | Command::ClipboardHold { .. }
+        | Command::ManPages { .. } => Ok(()),
         Command::Profile(cmd) => commands::profile::run(ctx, cmd),
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),

@@ -11,6 +11,7 @@ mod copy;
 mod env;
 mod import;
 mod inject;
+mod man;
 mod output;
 mod reveal_policy;
 mod scan;
