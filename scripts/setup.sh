@@ -16,3 +16,9 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# The differential test against python-dotenv makes a venv (Debian's
+# python3 needs python3-venv for that) and installs it from PyPI.
+if ! python3 -m venv --help >/dev/null 2>&1; then
+  bash "$here/ensure-apt.sh" python3 python3-venv
+fi

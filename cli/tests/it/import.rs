@@ -289,3 +289,16 @@ fn ctrl_c_during_an_import_never_leaves_it_finished_in_silence() {
     // a handler Ctrl-C only ever kills.
     assert!(outcomes.iter().any(|(_, o)| *o == "cancelled"), "{outcomes:?}");
 }
+
+/// Defect 16: syntaxes python-dotenv reads that KeyClave skipped.
+#[test]
+fn python_dotenv_syntaxes_import_as_python_dotenv_reads_them() {
+    let h = Home::with_profile();
+    let file = h.file("py.env", "'QUOTED_KEY'=b\n export 'EXPORTED_QUOTED'=c\nESCAPED='b\\'c'\n");
+    assert_ok(&h.run(&["import", file.to_str().unwrap()], None));
+    for (key, value) in [("QUOTED_KEY", "b"), ("EXPORTED_QUOTED", "c"), ("ESCAPED", "b'c")] {
+        let out = h.run(&["secret", "reveal", key], None);
+        assert_ok(&out);
+        assert_eq!(crate::util::stdout(&out), format!("{value}\n"), "{key}");
+    }
+}

@@ -26,13 +26,15 @@
 //!   the key, around `=` and after the value. `export` must be followed by
 //!   a blank; `export=1` is the key `export`. A key is any run of characters
 //!   other than blanks, `=` and `#` (as python-dotenv; Unicode keys are
-//!   kept). A line without `=` (`KEY` alone, which python-dotenv reads as a
-//!   key without value) or with a quoted key is opaque.
+//!   kept). A key in single quotes is the text between them (`'a'=b`, as
+//!   python-dotenv). A line without `=` (`KEY` alone, which python-dotenv
+//!   reads as a key without value) is opaque.
 //! - Bare values are trimmed; a comment starts at a `#` preceded by a blank,
 //!   so `A=x#y` is `x#y` and `A=#y` is `#y` (python-dotenv), while `A= #y`
 //!   is empty (dotenvy and shells; python-dotenv reads `#y` there).
-//! - Single quotes are literal: no escapes, no `'` inside (dotenvy and
-//!   shells; python-dotenv decodes `\'` and `\\` in them).
+//! - In single quotes `\'` and `\\` are escapes and any other backslash is
+//!   kept (python-dotenv; shells and dotenvy read backslashes literally
+//!   there). KeyClave never writes a backslash in single quotes.
 //! - Double quotes decode `\n \r \t \" \\ \' \a \b \f \v`; any other
 //!   backslash is kept with the character after it (python-dotenv). A
 //!   backslash always escapes the next character when looking for the
@@ -46,7 +48,8 @@
 //!   expands variables (python-dotenv does by default, dotenvy does too);
 //!   writing `${…}` back is therefore always faithful.
 //! - Only `\n` and `\r\n` end lines; a lone `\r` is an ordinary character,
-//!   not a blank (python-dotenv also splits lines on it). Blanks are the
+//!   not a blank (python-dotenv and Node's dotenv also split lines on it; a
+//!   stray CR pasted into a value must not cut it in two). Blanks are the
 //!   other Unicode white space characters (space, tab, NBSP…).
 //! - Of duplicate keys the last assignment is the one in effect, and the one
 //!   a patch updates.

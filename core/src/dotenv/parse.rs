@@ -355,12 +355,22 @@ impl Parser<'_> {
                 }
             }
         }
-        let key_len = t[pos..content_end].find(|c: char| c == '=' || c == '#' || c.is_whitespace())?;
-        if key_len == 0 {
-            return None;
-        }
-        let key = pos..pos + key_len;
-        pos = skip_hspace(&t[..content_end], key.end);
+        // A key in single quotes (`'a'=b`, as python-dotenv reads it) is
+        // its text between them, any character but `'`.
+        let (key, key_end) = if t[pos..content_end].starts_with('\'') {
+            let len = t[pos + 1..content_end].find('\'')?;
+            if len == 0 {
+                return None;
+            }
+            (pos + 1..pos + 1 + len, pos + len + 2)
+        } else {
+            let len = t[pos..content_end].find(|c: char| c == '=' || c == '#' || c.is_whitespace())?;
+            if len == 0 {
+                return None;
+            }
+            (pos..pos + len, pos + len)
+        };
+        pos = skip_hspace(&t[..content_end], key_end);
         if !t[pos..content_end].starts_with('=') {
             return None;
         }
@@ -402,15 +412,13 @@ impl Parser<'_> {
                 }),
             });
         }
-        // Quoted: find the closing quote, possibly on a later line.
+        // Quoted: find the closing quote, possibly on a later line. In both
+        // quotes a backslash escapes the next character (python-dotenv).
         let q = if quote == Quote::Double { b'"' } else { b'\'' };
         let bytes = t.as_bytes();
         let mut i = value_start + 1;
         let close = loop {
-            let off = match quote {
-                Quote::Double => memchr::memchr2(b'"', b'\\', &bytes[i..])?,
-                _ => memchr::memchr(q, &bytes[i..])?,
-            };
+            let off = memchr::memchr2(q, b'\\', &bytes[i..])?;
             let at = i + off;
             if bytes[at] == b'\\' {
                 // An escape: whatever follows is not a closing quote.
@@ -431,7 +439,7 @@ impl Parser<'_> {
         let inner = &t[value_start + 1..close];
         let value = match quote {
             Quote::Double => SecretString::new(unescape_double(inner)),
-            _ => SecretString::from(inner),
+            _ => SecretString::new(unescape_single(inner)),
         };
         let extra_lines = memchr::memchr_iter(b'\n', &bytes[line_start..close]).count();
         Some(Item {
@@ -449,6 +457,23 @@ impl Parser<'_> {
             }),
         })
     }
+}
+
+/// Decode the escapes of a single-quoted value: `\'` and `\\` only; any
+/// other backslash is kept as written.
+pub(crate) fn unescape_single(inner: &str) -> String {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(&next @ ('\'' | '\\'))) => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Decode the escapes of a double-quoted value: `\n \r \t \" \\ \' \a \b
@@ -526,6 +551,31 @@ mod tests {
         assert_eq!(one("A=\"x\"#c").0, "x");
         assert_eq!(one("ключ=значение").0, "значение");
         assert_eq!(Document::parse("export=1").get("export").map(|e| e.exported()), Some(false));
+    }
+
+    #[test]
+    fn python_dotenv_syntaxes_quoted_keys_and_escaped_single_quotes() {
+        let doc = Document::parse("'a'=b\n export 'c d'=e\n'f'  =  g\n");
+        let got: Vec<(&str, &str)> = doc.entries().map(|e| (e.key(), e.value().expose_secret())).collect();
+        assert_eq!(got, [("a", "b"), ("c d", "e"), ("f", "g")]);
+        assert!(doc.get("c d").is_some_and(Entry::exported));
+        assert_eq!(kinds("''=x\n'open=x\n"), ["opaque", "opaque"]);
+        // Inside single quotes `\'` and `\\` are escapes; other backslashes stay.
+        assert_eq!(one(r"a='b\'c'").0, "b'c");
+        assert_eq!(one(r"a='x\\y'").0, r"x\y");
+        assert_eq!(one(r"a='C:\path\n'").0, r"C:\path\n");
+        assert_eq!(kinds(r"a='ends\'"), ["opaque"]);
+        // The text still prints back as it was.
+        let text = "'a'=b\na='b\\'c'\n";
+        assert_eq!(Document::parse(text).print().as_str(), text);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_content_not_a_line_break() {
+        // A deliberate difference from python-dotenv (README).
+        let doc = Document::parse("a=b\rc=d\n");
+        assert_eq!(doc.get("a").map(|e| e.value().expose_secret()), Some("b\rc=d"));
+        assert!(doc.get("c").is_none());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod bundle;
 mod bundle_fuzz;
 mod common;
 mod dotenv;
+mod dotenv_python;
 mod dotenv_vault;
 mod errors;
 mod import;
