@@ -76,3 +76,41 @@ fn env_files_must_stay_inside_the_project_folder() {
     }
     assert!(!project.parent().expect("parent").join("outside.env").exists());
 }
+
+/// Through the unlock agent the same policy holds: reveal, copy, run and
+/// inject refuse without a code and work with one (each code once).
+#[cfg(unix)]
+#[test]
+fn the_agent_applies_the_same_reveal_policy() {
+    let (h, _) = home_with_keys("");
+    let mut codes = enable_totp_for_reveal(&h).into_iter();
+    assert_ok(&h.run(&["unlock"], None));
+    let agent = |args: &[&str]| {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        run_cmd(h.cmd_without_passphrase(&a), None)
+    };
+    let tpl = h.file("t.tpl", "{{ keyclave://GITHUB_TOKEN }}");
+    let tpl = tpl.to_str().expect("utf-8");
+    for args in [
+        vec!["secret", "reveal", "GITHUB_TOKEN"],
+        vec!["secret", "copy", "GITHUB_TOKEN"],
+        vec!["run", "--key", "GITHUB_TOKEN", "--", "printenv", "GITHUB_TOKEN"],
+        vec!["inject", "-i", tpl],
+    ] {
+        let out = agent(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("totp.required"), "{args:?}");
+        assert!(!stdout(&out).contains(ENV_GH), "{args:?}");
+    }
+    let code = codes.next().expect("code");
+    let out = agent(&["secret", "reveal", "GITHUB_TOKEN", "--totp", &code]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains(ENV_GH));
+    let out = agent(&["secret", "reveal", "GITHUB_TOKEN", "--totp", &code]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("totp.invalid"), "a code works once");
+    let code = codes.next().expect("code");
+    let out = agent(&["inject", "-i", tpl, "--totp", &code]);
+    assert_eq!(stdout(&out), ENV_GH);
+    let _ = h.run(&["lock", "--all"], None);
+}
