@@ -20,12 +20,19 @@ pub struct Connection {
 /// The agent of this data folder, when one is running; `None` otherwise
 /// (a missing or stale socket), so the command unlocks by itself. The
 /// socket's name carries the protocol version: an agent of another
-/// version is not found. A folder that is not private is an error: it
-/// may be someone else's agent.
+/// version is not found. A runtime folder that is not private is not
+/// used (it may be someone else's trap): a warning, and `None`.
 pub fn connect(root: &Root) -> Result<Option<Connection>> {
     #[cfg(unix)]
     {
-        let path = super::socket_path(root)?;
+        let path = match super::socket_path(root, super::Create::No) {
+            Ok(Some(path)) => path,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                crate::output::warn(&format!("not using the unlock agent: {}", e.message()));
+                return Ok(None);
+            }
+        };
         let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) else {
             return Ok(None);
         };
@@ -42,6 +49,11 @@ pub fn connect(root: &Root) -> Result<Option<Connection>> {
 /// The running agent, or a new one started in the background (in its own
 /// process group, so Ctrl-C in this terminal does not stop it).
 pub fn start(root: &Root) -> Result<Connection> {
+    #[cfg(unix)]
+    {
+        // Made (or refused) here, before anything is started.
+        super::runtime_dir(super::Create::Yes)?;
+    }
     if let Some(conn) = connect(root)? {
         return Ok(conn);
     }

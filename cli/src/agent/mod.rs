@@ -24,18 +24,30 @@ use keyclave_core::{Error, ErrorCode, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+/// Whether to make the runtime folder when it is missing: only to start
+/// an agent; a command looking for one does not leave a folder behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    Yes,
+    No,
+}
+
 /// The user's private runtime folder for agent sockets:
-/// `$XDG_RUNTIME_DIR/keyclave`, else `/tmp/keyclave-UID`. Created 0700;
-/// refused unless it is a real folder owned by this user that no one else
+/// `$XDG_RUNTIME_DIR/keyclave`, else `/tmp/keyclave-UID`. Created 0700
+/// (with [`Create::Yes`]); `None` when missing (with [`Create::No`]).
+/// Refused unless it is a real folder owned by this user that no one else
 /// can enter.
 #[cfg(unix)]
-pub fn runtime_dir() -> Result<PathBuf> {
+pub fn runtime_dir(create: Create) -> Result<Option<PathBuf>> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     let uid = nix::unistd::geteuid().as_raw();
     let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(base) => PathBuf::from(base).join("keyclave"),
         None => std::env::temp_dir().join(format!("keyclave-{uid}")),
     };
+    if create == Create::No && std::fs::symlink_metadata(&dir).is_err() {
+        return Ok(None);
+    }
     match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -63,14 +75,14 @@ pub fn runtime_dir() -> Result<PathBuf> {
             ),
         ));
     }
-    Ok(dir)
+    Ok(Some(dir))
 }
 
 /// The agent's socket for a data folder: one agent per folder, so two
 /// `--home`s never share unlocked profiles.
 #[cfg(unix)]
-pub fn socket_path(root: &Root) -> Result<PathBuf> {
-    Ok(runtime_dir()?.join(socket_name(root.dir())))
+pub fn socket_path(root: &Root, create: Create) -> Result<Option<PathBuf>> {
+    Ok(runtime_dir(create)?.map(|d| d.join(socket_name(root.dir()))))
 }
 
 fn socket_name(data_dir: &Path) -> String {

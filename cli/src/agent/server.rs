@@ -48,7 +48,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Run the agent for `root` until nothing is unlocked: bind the socket
 /// (replacing a stale one, refusing when another agent answers), serve.
 pub fn serve(root: Root) -> Result<()> {
-    let socket = super::socket_path(&root)?;
+    let socket = super::socket_path(&root, super::Create::Yes)?
+        .ok_or_else(|| Error::new(ErrorCode::AgentUnavailable, "no runtime folder for the agent socket"))?;
     let listener = bind(&socket)?;
     let inode = std::fs::metadata(&socket).map(|m| m.ino()).ok();
     let agent = Arc::new(Agent {

@@ -213,15 +213,28 @@ fn two_profiles_are_held_and_locked_separately() {
 }
 
 #[test]
-fn a_folder_others_can_enter_is_refused() {
+fn a_folder_others_can_enter_is_not_used() {
     let h = Home::with_profile();
     let _agent = unlock(&h);
     let dir = h.dir.path().join("run/keyclave");
     chmod(&dir, 0o755);
+    // Commands warn and unlock by themselves (another user could have
+    // made the folder; failing would let them block every command).
     let out = without_pass(&h, &["--json", "secret", "list"]);
-    assert_eq!(error_code(&out), "agent.refused");
+    assert_eq!(error_code(&out), "vault.passphrase_missing");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not private"));
+    // Starting an agent there is refused.
+    let (_, err) = h.fails(&["unlock"], None);
+    assert_eq!(err["code"], "agent.refused");
     chmod(&dir, 0o700);
     assert_ok(&without_pass(&h, &["secret", "list"]));
+}
+
+#[test]
+fn looking_for_an_agent_leaves_no_folder_behind() {
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "list"], None));
+    assert!(!h.dir.path().join("run/keyclave").exists());
 }
 
 fn chmod(path: &std::path::Path, mode: u32) {
