@@ -7,6 +7,7 @@
 //! the KDF of an unlock and every vault operation run outside it, on the
 //! connection's own thread, with a clone of the vault handle.
 
+use keyclave_core::index::ProfileRecord;
 use keyclave_core::paths::Root;
 use keyclave_core::session::Session;
 use keyclave_core::{Error, ErrorCode, KeyClave, Result};
@@ -31,6 +32,9 @@ struct Profile {
 
 struct Agent {
     root: Root,
+    /// The profile index, for looking profiles up (a moment each). An
+    /// unlock opens its own, so its KDF holds nothing shared.
+    index: Mutex<KeyClave>,
     socket: PathBuf,
     /// The socket file's inode: what this agent removes at exit, and how
     /// it sees that the file was removed or taken by another agent.
@@ -52,8 +56,10 @@ pub fn serve(root: Root) -> Result<()> {
         .ok_or_else(|| Error::new(ErrorCode::AgentUnavailable, "no runtime folder for the agent socket"))?;
     let listener = bind(&socket)?;
     let inode = std::fs::metadata(&socket).map(|m| m.ino()).ok();
+    let index = Mutex::new(KeyClave::open(root.clone())?);
     let agent = Arc::new(Agent {
         root,
+        index,
         socket,
         inode,
         profiles: Mutex::new(HashMap::new()),
@@ -120,17 +126,17 @@ impl Agent {
             }
         }
         let mut reader = BufReader::new(stream);
-        // Its own index connection: an unlock's KDF holds nothing shared.
-        let keyclave = match KeyClave::open(self.root.clone()) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                let _ = protocol::send(&mut writer, &Reply::Error(WireError::from(&e)));
-                None
-            }
-        };
-        let Some(keyclave) = keyclave else { return };
-        while let Ok(Some(request)) = protocol::receive::<Request>(&mut reader) {
-            let reply = self.handle(&keyclave, request, &mut |value| {
+        loop {
+            let request = match protocol::receive::<Request>(&mut reader) {
+                Ok(Some(request)) => request,
+                Ok(None) => break,
+                Err(e) => {
+                    // Not a message of ours: say so, and end this connection.
+                    let _ = protocol::send(&mut writer, &Reply::Error(WireError::from(&e)));
+                    break;
+                }
+            };
+            let reply = self.handle(request, &mut |value| {
                 // A reveal: the value goes out, then the client says
                 // whether it reached its reader.
                 if protocol::send(&mut writer, &Reply::Value { value }).is_err() {
@@ -145,9 +151,13 @@ impl Agent {
         }
     }
 
+    /// The profile a request names (or the only one).
+    fn select(&self, profile: Option<&str>) -> Result<ProfileRecord> {
+        lock(&self.index).select_profile(profile)
+    }
+
     fn handle(
         &self,
-        keyclave: &KeyClave,
         request: Request,
         deliver: &mut dyn FnMut(protocol::Sensitive) -> bool,
     ) -> Result<Reply> {
@@ -158,9 +168,12 @@ impl Agent {
                 unlocked: self.unlocked_list(),
             }),
             Request::Unlock { profile, passphrase } => {
-                let rec = keyclave.select_profile(profile.as_deref())?;
+                let rec = self.select(profile.as_deref())?;
                 let display_name = rec.display_name.clone();
                 let id = rec.id.clone();
+                // Its own index connection, outside the shared lock: the
+                // KDF takes half a second.
+                let keyclave = KeyClave::open(self.root.clone())?;
                 let vault = keyclave.unlock_profile(rec, &passphrase.into_secret())?;
                 let entry = {
                     let mut map = lock(&self.profiles);
@@ -179,7 +192,7 @@ impl Agent {
                 let ids: Vec<String> = if all {
                     lock(&self.profiles).keys().cloned().collect()
                 } else {
-                    vec![keyclave.select_profile(profile.as_deref())?.id]
+                    vec![self.select(profile.as_deref())?.id]
                 };
                 let mut names = Vec::new();
                 for id in ids {
@@ -193,7 +206,7 @@ impl Agent {
                 Ok(Reply::Locked { profiles: names })
             }
             Request::Vault { profile, op } => {
-                let rec = keyclave.select_profile(profile.as_deref())?;
+                let rec = self.select(profile.as_deref())?;
                 let entry = lock(&self.profiles).get(&rec.id).cloned();
                 let Some(vault) = entry.and_then(|p| p.session.for_user().ok()) else {
                     return Ok(Reply::NotUnlocked { display_name: rec.display_name });

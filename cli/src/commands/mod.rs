@@ -15,7 +15,7 @@ pub mod totp;
 
 use crate::agent::client::{self as agent_client, Connection};
 use crate::agent::ops;
-use crate::agent::protocol::{Reply, Sensitive, VaultOp};
+use crate::agent::protocol::{Reply, Request, Sensitive, VaultOp};
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::paths::Root;
 use keyclave_core::{Error, ErrorCode, KeyClave, Result, Vault};
@@ -119,8 +119,7 @@ impl Context {
     /// what the agent read at unlock.
     pub fn lock_in_agent(&self, profile: Option<&str>) -> Result<()> {
         if let Some(mut conn) = agent_client::connect(&self.root)? {
-            let lock =
-                crate::agent::protocol::Request::Lock { profile: profile.map(str::to_owned), all: false };
+            let lock = Request::Lock { profile: profile.map(str::to_owned), all: false };
             conn.request(&lock, &mut |_| false)?;
         }
         Ok(())
@@ -171,9 +170,10 @@ pub enum Access {
 }
 
 impl Access {
-    /// Carry out `op` (see [`ops::execute`]); a value handed out goes to
-    /// `deliver`, which says whether it reached the reader.
-    pub fn run(&mut self, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {
+    /// Carry out `op` (see [`ops::execute`]). No reader is given: a reveal,
+    /// which reports delivery to one, goes through [`Context::run_op`].
+    pub fn get(&mut self, op: VaultOp) -> Result<Reply> {
+        let deliver = &mut |_| false;
         match self {
             Access::Direct(vault) => ops::execute(vault, op, deliver),
             Access::Agent(conn, profile) => conn.vault(profile.as_deref(), &op, deliver)?.ok_or_else(|| {
@@ -181,11 +181,6 @@ impl Access {
                     .with_suggestion("The agent locked the profile meanwhile; run `keyclave unlock` again.")
             }),
         }
-    }
-
-    /// [`Access::run`] for an operation that hands out no value.
-    pub fn get(&mut self, op: VaultOp) -> Result<Reply> {
-        self.run(op, &mut |_| false)
     }
 
     /// Lock a vault this command unlocked (the agent's stays unlocked).
@@ -198,26 +193,8 @@ impl Access {
 }
 
 /// A reply that is not the one an operation gives: a bug on one side.
+/// (Values in a reply print masked.)
 pub fn unexpected(reply: &Reply) -> Error {
-    Error::internal(format!("unexpected reply from the vault operation: {}", reply_kind(reply)))
-}
-
-fn reply_kind(reply: &Reply) -> &'static str {
-    match reply {
-        Reply::Status { .. } => "status",
-        Reply::Unlocked(_) => "unlocked",
-        Reply::Locked { .. } => "locked",
-        Reply::NotUnlocked { .. } => "not_unlocked",
-        Reply::Done => "done",
-        Reply::Page { .. } => "page",
-        Reply::Value { .. } => "value",
-        Reply::Copied { .. } => "copied",
-        Reply::Saved(_) => "saved",
-        Reply::Removed(_) => "removed",
-        Reply::Env { .. } => "env",
-        Reply::Rendered { .. } => "rendered",
-        Reply::Events { .. } => "events",
-        Reply::Settings(_) => "settings",
-        Reply::Error(_) => "error",
-    }
+    let shown: String = format!("{reply:?}").chars().take(80).collect();
+    Error::internal(format!("unexpected reply from the vault operation: {shown}"))
 }

@@ -336,3 +336,19 @@ fn what_another_command_wrote_is_seen_through_the_agent() {
     let out = without_pass(&h, &["secret", "reveal", "IMPORTED_KEY"]);
     assert_eq!(stdout(&out), "imported-value-zqx\n");
 }
+
+#[test]
+fn a_malformed_message_gets_an_error_and_the_agent_keeps_serving() {
+    use std::io::{BufRead, Write};
+    let h = Home::with_profile();
+    let _agent = unlock(&h);
+    let dir = h.dir.path().join("run/keyclave");
+    let socket = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    stream.write_all(b"{\"request\":\"vault\",\"op\":{\"op\":\"no_such_op\"}}\n").unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(&stream).read_line(&mut line).unwrap();
+    let reply: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((reply["reply"].as_str(), reply["code"].as_str()), (Some("error"), Some("agent.unavailable")));
+    assert_eq!(unlocked_names(&h), ["Work"], "still serving");
+}

@@ -48,11 +48,15 @@ pub struct Rendered {
 /// The references in `template`, in order; `input.invalid` naming the line
 /// of one that is not `provider/KEY` or `KEY`.
 pub fn references(template: &str) -> Result<Vec<Reference>> {
+    // Lines counted from the previous match on, not from the start each
+    // time: a large template with many references stays linear.
+    let (mut line, mut counted) = (1, 0);
     REFERENCE
         .captures_iter(template)
         .map(|c| {
             let whole = c.get(0).expect("a match has group 0");
-            let line = template[..whole.start()].matches('\n').count() + 1;
+            line += memchr::memchr_iter(b'\n', &template.as_bytes()[counted..whole.start()]).count();
+            counted = whole.start();
             let key: KeyRef = c[1].parse().map_err(|e: Error| {
                 Error::invalid(format!("line {line}: {}", e.message())).with_suggestion(
                     "Write {{ keyclave://provider/KEY_NAME }}, e.g. {{ keyclave://github/GH_TOKEN }}.",
