@@ -116,6 +116,8 @@ pub struct SecretSummary {
     pub created_at: String,
     /// Last changed.
     pub updated_at: String,
+    /// The key's own API base URL, when the user set one (see [`crate::endpoint`]).
+    pub endpoint: Option<String>,
 }
 
 /// A list query.
@@ -206,7 +208,7 @@ impl Entry {
 }
 
 pub(crate) const SUMMARY_COLUMNS: &str = "id, provider_id, key_name, environment, project_id, notes, tags_json, \
-     source_type, source_label, imported_at, created_at, updated_at";
+     source_type, source_label, imported_at, created_at, updated_at, endpoint_url";
 
 pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(SecretSummary, String, String)> {
     let env: Option<String> = r.get(3)?;
@@ -224,6 +226,7 @@ pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Secre
             imported_at: r.get(9)?,
             created_at: r.get(10)?,
             updated_at: r.get(11)?,
+            endpoint: r.get(12)?,
         },
         r.get::<_, String>(6)?,
         r.get::<_, String>(7)?,
@@ -382,6 +385,7 @@ mod tests {
             imported_at: None,
             created_at: String::new(),
             updated_at: String::new(),
+            endpoint: None,
         }
     }
 

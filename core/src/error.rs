@@ -103,6 +103,9 @@ codes! {
     /// An empty secret value.
     SecretEmptyValue => "secret.empty_value", user: true, recoverable: true,
         suggestion: "Provide a non-empty value (from --value-file or standard input).";
+    /// A key's API endpoint is not a URL KeyClave will send a key to.
+    SecretInvalidEndpoint => "secret.invalid_endpoint", user: true, recoverable: true,
+        suggestion: "Give an https:// URL with a host (http:// only for localhost), without user name, password, query or fragment, e.g. https://myresource.openai.azure.com.";
     /// A secret with that provider and key name exists already.
     ImportConflict => "import.conflict", user: true, recoverable: true,
         suggestion: "Edit the existing secret, delete it first, or use another provider or key name.";
@@ -220,6 +223,27 @@ codes! {
     /// The database reported an error.
     StorageDatabase => "storage.database", user: false, recoverable: true,
         suggestion: "Try again; if it persists, another KeyClave may be using the profile.";
+    /// A network feature was asked for while its switch is off: nothing was sent.
+    NetOffline => "net.offline", user: true, recoverable: true,
+        suggestion: "Turn Online Mode on for this profile (`keyclave settings set online-mode on`, or the switch in the app) to let KeyClave contact provider APIs.";
+    /// The request's host is not on the allowlist (or not HTTPS): nothing was sent.
+    NetDomainNotAllowed => "net.domain_not_allowed", user: true, recoverable: true,
+        suggestion: "KeyClave only contacts a provider's own API hosts over HTTPS, and a key's own endpoint; set the key's endpoint (`--endpoint URL`) if its API lives elsewhere.";
+    /// The provider did not answer in time.
+    NetTimeout => "net.timeout", user: false, recoverable: true,
+        suggestion: "The provider did not answer in time; try again later.";
+    /// The provider asked KeyClave to slow down (HTTP 429).
+    NetRateLimited => "net.rate_limited", user: false, recoverable: true,
+        suggestion: "The provider limits how often it may be asked; try again after the delay it gave.";
+    /// Requests to this provider are paused after repeated failures.
+    NetProviderPaused => "net.provider_paused", user: false, recoverable: true,
+        suggestion: "KeyClave paused this provider after five failures in a row; it tries again when the pause ends.";
+    /// The provider could not be reached, or answered with a server error.
+    NetUnavailable => "net.unavailable", user: false, recoverable: true,
+        suggestion: "Check the network connection and proxy settings (HTTPS_PROXY, NO_PROXY); the provider may be down.";
+    /// The provider's answer could not be read (an error page, garbage, too large).
+    NetBadResponse => "net.bad_response", user: false, recoverable: true,
+        suggestion: "The provider answered with something KeyClave cannot read; try again later.";
     /// The unlock agent could not be started or did not answer.
     AgentUnavailable => "agent.unavailable", user: false, recoverable: true,
         suggestion: "Run `keyclave unlock` again; without the agent every command asks for the passphrase.";

@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod conflict;
 pub mod crypto;
 pub mod dotenv;
+pub mod endpoint;
 pub mod error;
 pub mod import;
 pub mod index;

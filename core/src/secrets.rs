@@ -82,6 +82,8 @@ pub struct NewSecret {
     pub tags: Vec<String>,
     /// Where it came from.
     pub provenance: Provenance,
+    /// The key's own API base URL (checked by [`crate::endpoint::parse`]).
+    pub endpoint: Option<String>,
 }
 
 impl NewSecret {
@@ -95,6 +97,7 @@ impl NewSecret {
             notes: None,
             tags: Vec::new(),
             provenance: Provenance::manual(),
+            endpoint: None,
         }
     }
 }
@@ -112,6 +115,8 @@ pub struct SecretEdit {
     pub notes: Option<Option<String>>,
     /// New tags (replacing the old ones).
     pub tags: Option<Vec<String>>,
+    /// New API endpoint (`Some(None)` clears it).
+    pub endpoint: Option<Option<String>>,
 }
 
 /// A secret written, with advice (e.g. upper case recommended).
@@ -300,6 +305,7 @@ pub(crate) fn prepare_new(vault: &Vault, new: NewSecret) -> Result<Prepared> {
         imported_at,
         created_at: now.clone(),
         updated_at: now,
+        endpoint: new.endpoint.as_deref().map(crate::endpoint::parse).transpose()?,
     };
     Ok(Prepared { summary, sealed, warnings })
 }
@@ -315,8 +321,9 @@ pub(crate) fn insert(w: &mut Write<'_>, p: &Prepared) -> Result<()> {
 fn insert_row(conn: &Connection, profile_id: &str, s: &SecretSummary, sealed: &[u8]) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO secrets (id, profile_id, provider_id, key_name, secret_value_enc, environment,
-           project_id, notes, tags_json, source_type, source_label, imported_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+           project_id, notes, tags_json, source_type, source_label, imported_at, created_at, updated_at,
+           endpoint_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         s.id,
@@ -332,7 +339,8 @@ fn insert_row(conn: &Connection, profile_id: &str, s: &SecretSummary, sealed: &[
         s.source_label,
         s.imported_at,
         s.created_at,
-        s.updated_at
+        s.updated_at,
+        s.endpoint
     ])
     .map_err(|e| map_write_error(e, &s.key_name, &s.provider_id))?;
     Ok(())
@@ -452,13 +460,15 @@ pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: Secr
         && edit.provider_id.is_none()
         && edit.environment.is_none()
         && edit.notes.is_none()
-        && edit.tags.is_none();
+        && edit.tags.is_none()
+        && edit.endpoint.is_none();
     if let Some(v) = &edit.value {
         check_value(v)?;
     }
     let new_provider = edit.provider_id.as_deref().map(check_provider).transpose()?;
     let notes = edit.notes.map(clean_notes).transpose()?;
     let tags = edit.tags.map(clean_tags).transpose()?;
+    let endpoint = edit.endpoint.map(|e| e.as_deref().map(crate::endpoint::parse).transpose()).transpose()?;
     let profile_id = vault.profile_id();
     // Looked up under the writer, so a concurrent edit cannot slip between.
     vault.write(|w| {
@@ -466,7 +476,7 @@ pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: Secr
         if nothing {
             // Not "updated": nothing was asked for.
             return Err(Error::invalid(format!("nothing to change in {key_name}"))
-                .with_suggestion("Give a new value, provider, environment, notes or tags."));
+                .with_suggestion("Give a new value, provider, environment, notes, tags or endpoint."));
         }
         let mut new = old.clone();
         if let Some(p) = new_provider {
@@ -480,6 +490,9 @@ pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: Secr
         }
         if let Some(t) = tags {
             new.tags = t;
+        }
+        if let Some(e) = endpoint {
+            new.endpoint = e;
         }
         let sealed = edit
             .value
@@ -502,9 +515,13 @@ pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: Secr
         if new.tags != old.tags {
             changed.push("tags");
         }
+        if new.endpoint != old.endpoint {
+            changed.push("endpoint");
+        }
         w.execute(
             "UPDATE secrets SET provider_id = ?2, environment = ?3, notes = ?4, tags_json = ?5,
-               secret_value_enc = COALESCE(?6, secret_value_enc), updated_at = ?7 WHERE id = ?1",
+               secret_value_enc = COALESCE(?6, secret_value_enc), updated_at = ?7, endpoint_url = ?8
+             WHERE id = ?1",
             params![
                 old.id,
                 new.provider_id,
@@ -512,7 +529,8 @@ pub fn edit(vault: &Vault, key_name: &str, provider_id: Option<&str>, edit: Secr
                 new.notes,
                 to_json(&new.tags)?,
                 sealed,
-                new.updated_at
+                new.updated_at,
+                new.endpoint
             ],
         )
         .map_err(|e| map_write_error(e, &new.key_name, &new.provider_id))?;
