@@ -44,8 +44,18 @@ fn add_list_reveal_edit_delete_round_trip() {
         tags: Some(vec!["deploy".into()]),
         environment: Some(Some(Environment::Stage)),
         provider_id: None,
+        endpoint: Some(Some("https://GHE.example.com/api/v3/".into())),
     };
     let edited = secrets::edit(&v, "GH_TOKEN", None, edit).expect("edit");
+    assert_eq!(edited.secret.endpoint.as_deref(), Some("https://ghe.example.com/api/v3"));
+    assert_eq!(
+        secrets::find(&v, "GH_TOKEN", None).expect("find").endpoint.as_deref(),
+        Some("https://ghe.example.com/api/v3"),
+        "the endpoint is stored and in the catalog"
+    );
+    let bad = SecretEdit { endpoint: Some(Some("http://ghe.example.com".into())), ..Default::default() };
+    let e = secrets::edit(&v, "GH_TOKEN", None, bad).expect_err("plain http to a remote host");
+    assert_eq!(e.code(), keyclave_core::ErrorCode::SecretInvalidEndpoint);
     assert_eq!(edited.secret.notes, None);
     assert_eq!(edited.secret.tags, ["deploy"]);
     assert_eq!(edited.secret.environment, Some(Environment::Stage));
