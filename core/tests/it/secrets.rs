@@ -55,7 +55,7 @@ fn add_list_reveal_edit_delete_round_trip() {
     );
     let bad = SecretEdit { endpoint: Some(Some("http://ghe.example.com".into())), ..Default::default() };
     let e = secrets::edit(&v, "GH_TOKEN", None, bad).expect_err("plain http to a remote host");
-    assert_eq!(e.code(), keyclave_core::ErrorCode::SecretInvalidEndpoint);
+    assert_eq!(e.code(), ErrorCode::SecretInvalidEndpoint);
     assert_eq!(edited.secret.notes, None);
     assert_eq!(edited.secret.tags, ["deploy"]);
     assert_eq!(edited.secret.environment, Some(Environment::Stage));
@@ -64,7 +64,7 @@ fn add_list_reveal_edit_delete_round_trip() {
         "ghp_rotated1111111111111111111111111111"
     );
     let edits = v.audit_log(5, Some("secret.edit")).expect("audit");
-    assert_eq!(edits[0].metadata["changed"], serde_json::json!(["value", "environment", "notes", "tags"]));
+    assert_eq!(edits[0].metadata["changed"], serde_json::json!(["value", "environment", "notes", "tags", "endpoint"]));
 
     secrets::delete(&v, "GH_TOKEN", None).expect("delete");
     assert_eq!(secrets::reveal(&v, "GH_TOKEN", None, None).unwrap_err().code(), ErrorCode::SecretNotFound);
