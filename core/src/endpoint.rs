@@ -57,8 +57,9 @@ pub fn parse(input: &str) -> Result<String> {
         other => return Err(invalid(format!("the endpoint must be an https:// URL, not {other}:"))),
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("the endpoint must not hold a user name or password")
-            .with_suggestion("Store credentials as secrets of their own; the endpoint is only the host and path."));
+        return Err(invalid("the endpoint must not hold a user name or password").with_suggestion(
+            "Store credentials as secrets of their own; the endpoint is only the host and path.",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("the endpoint must not have a query (?…) or fragment (#…)"));
@@ -81,7 +82,10 @@ mod tests {
     #[test]
     fn accepts_https_and_loopback_http_and_normalises() {
         assert_eq!(parse("https://MyRes.OpenAI.Azure.com/").expect("ok"), "https://myres.openai.azure.com");
-        assert_eq!(parse(" https://gitlab.example.org/api/v4/ ").expect("ok"), "https://gitlab.example.org/api/v4");
+        assert_eq!(
+            parse(" https://gitlab.example.org/api/v4/ ").expect("ok"),
+            "https://gitlab.example.org/api/v4"
+        );
         assert_eq!(parse("http://127.0.0.1:8080").expect("ok"), "http://127.0.0.1:8080");
         assert_eq!(parse("http://localhost:9/x").expect("ok"), "http://localhost:9/x");
         assert_eq!(parse("http://[::1]:7").expect("ok"), "http://[::1]:7");

@@ -29,6 +29,7 @@ pub mod inject;
 pub mod jobs;
 pub mod keyclave;
 pub mod migrations;
+pub mod net;
 pub mod passphrase;
 pub mod paths;
 pub mod profile;

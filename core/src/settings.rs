@@ -127,19 +127,71 @@ pub struct NamedSetting {
 
 /// Every named setting, in the order `settings list` shows them.
 pub const NAMED: &[NamedSetting] = &[
-    NamedSetting { name: "online-mode", description: "key validation and dashboard collection from provider APIs", syntax: "on|off" },
-    NamedSetting { name: "autonomous-mode", description: "background refresh and discovery without asking each time", syntax: "on|off" },
-    NamedSetting { name: "discovery-network", description: "discovery fetches (feeds, status pages), independent of Online Mode", syntax: "on|off" },
-    NamedSetting { name: "local-llm-assist", description: "prompts to a local model (never secrets)", syntax: "on|off" },
-    NamedSetting { name: "dashboard-refresh-interval", description: "seconds between automatic refreshes of a key", syntax: "SECONDS (60-604800)" },
-    NamedSetting { name: "quiet-hours", description: "local hours without background refresh", syntax: "START-END (e.g. 22-7) | off" },
-    NamedSetting { name: "discovery-hour", description: "local hour of the daily discovery run", syntax: "0-23" },
-    NamedSetting { name: "max-retries", description: "retries of a failed request or automation step", syntax: "0-10" },
-    NamedSetting { name: "discovery-retention-days", description: "days discovery findings are kept", syntax: "DAYS (1-3650)" },
-    NamedSetting { name: "auto-lock", description: "seconds without activity before the vault locks", syntax: "SECONDS (5-86400)" },
-    NamedSetting { name: "clipboard-clear", description: "seconds before a copied secret is cleared", syntax: "SECONDS (5-3600)" },
-    NamedSetting { name: "audit-retention-count", description: "audit events kept at most", syntax: "COUNT (100-10000000)" },
-    NamedSetting { name: "audit-retention-days", description: "days audit events are kept", syntax: "DAYS (1-36500)" },
+    NamedSetting {
+        name: "online-mode",
+        description: "key validation and dashboard collection from provider APIs",
+        syntax: "on|off",
+    },
+    NamedSetting {
+        name: "autonomous-mode",
+        description: "background refresh and discovery without asking each time",
+        syntax: "on|off",
+    },
+    NamedSetting {
+        name: "discovery-network",
+        description: "discovery fetches (feeds, status pages), independent of Online Mode",
+        syntax: "on|off",
+    },
+    NamedSetting {
+        name: "local-llm-assist",
+        description: "prompts to a local model (never secrets)",
+        syntax: "on|off",
+    },
+    NamedSetting {
+        name: "dashboard-refresh-interval",
+        description: "seconds between automatic refreshes of a key",
+        syntax: "SECONDS (60-604800)",
+    },
+    NamedSetting {
+        name: "quiet-hours",
+        description: "local hours without background refresh",
+        syntax: "START-END (e.g. 22-7) | off",
+    },
+    NamedSetting {
+        name: "discovery-hour",
+        description: "local hour of the daily discovery run",
+        syntax: "0-23",
+    },
+    NamedSetting {
+        name: "max-retries",
+        description: "retries of a failed request or automation step",
+        syntax: "0-10",
+    },
+    NamedSetting {
+        name: "discovery-retention-days",
+        description: "days discovery findings are kept",
+        syntax: "DAYS (1-3650)",
+    },
+    NamedSetting {
+        name: "auto-lock",
+        description: "seconds without activity before the vault locks",
+        syntax: "SECONDS (5-86400)",
+    },
+    NamedSetting {
+        name: "clipboard-clear",
+        description: "seconds before a copied secret is cleared",
+        syntax: "SECONDS (5-3600)",
+    },
+    NamedSetting {
+        name: "audit-retention-count",
+        description: "audit events kept at most",
+        syntax: "COUNT (100-10000000)",
+    },
+    NamedSetting {
+        name: "audit-retention-days",
+        description: "days audit events are kept",
+        syntax: "DAYS (1-36500)",
+    },
 ];
 
 fn on_off(b: bool) -> String {
@@ -203,7 +255,9 @@ impl Settings {
                     s.dashboard_quiet_hours_end = None;
                 } else {
                     let (a, b) = v.split_once('-').ok_or_else(|| {
-                        Error::invalid(format!("quiet-hours takes START-END hours (e.g. 22-7) or off, not {value:?}"))
+                        Error::invalid(format!(
+                            "quiet-hours takes START-END hours (e.g. 22-7) or off, not {value:?}"
+                        ))
                     })?;
                     s.dashboard_quiet_hours_start = Some(parse_number(name, a)?);
                     s.dashboard_quiet_hours_end = Some(parse_number(name, b)?);
@@ -340,8 +394,14 @@ mod tests {
         assert!(quiet.is_quiet_hour(23) && quiet.is_quiet_hour(0) && quiet.is_quiet_hour(6));
         assert!(!quiet.is_quiet_hour(7) && !quiet.is_quiet_hour(21));
         assert!(!s.is_quiet_hour(3), "no quiet hours by default");
-        for (name, bad) in [("online-mode", "maybe"), ("quiet-hours", "7-7"), ("quiet-hours", "25-3"),
-            ("dashboard-refresh-interval", "5"), ("auto-lock", "x"), ("nope", "1")] {
+        for (name, bad) in [
+            ("online-mode", "maybe"),
+            ("quiet-hours", "7-7"),
+            ("quiet-hours", "25-3"),
+            ("dashboard-refresh-interval", "5"),
+            ("auto-lock", "x"),
+            ("nope", "1"),
+        ] {
             let e = s.with_named(name, bad).expect_err(bad);
             assert_eq!(e.code(), crate::ErrorCode::InputInvalid, "{name}={bad}");
         }

@@ -26,35 +26,60 @@
 //!   Google Cloud API key), while `google_gemini` owns `GEMINI_API_KEY` and has
 //!   a real validation endpoint. A bare `AIza…` value therefore resolves to
 //!   `google_cloud`.
-//! - [`Validation::Endpoint`] only says which request proves a key valid by a
-//!   2xx status. A few providers also need a fixed, non-secret header the
-//!   validation feature must add: Anthropic (`anthropic-version: 2023-06-01`),
-//!   Notion (`Notion-Version: 2022-06-28`) and Postmark
-//!   (`Accept: application/json`). Providers whose API answers 2xx to invalid
-//!   credentials (Slack's `auth.test` answers `200 {"ok": false}`), needs a
-//!   second credential (Twilio's account SID, AWS SigV4) or a per-resource
-//!   host (Azure OpenAI, Supabase) are [`Validation::Unverifiable`].
+//! - [`Validation::Check`] is a safe, read-only, free request and how to read
+//!   its answer ([`Verdict`], [`Facts`]); fixed, non-secret headers an API
+//!   requires ride along (Anthropic `anthropic-version`, Notion
+//!   `Notion-Version`, Postmark `Accept`). A check may need a second
+//!   credential ([`Check::companion`]: Twilio's account SID, AWS's key id)
+//!   or the key's own host ([`Check::needs_endpoint`]: Azure OpenAI,
+//!   Supabase projects). Where no such request exists (every call spends
+//!   credits, or the key can only write) it is [`Validation::Unverifiable`]
+//!   with the reason.
 //! - Endpoints that are region-bound use the default region (Datadog US1).
 
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// How a key of this provider can be checked online (used by a later feature).
+/// How a key of this provider can be checked online ([`crate::validation`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Validation {
-    /// A safe, read-only endpoint that answers 2xx for a valid key.
-    Endpoint {
-        /// HTTP method; always a safe one (`GET`).
-        method: &'static str,
-        /// Absolute `https://` URL of the endpoint.
-        url: &'static str,
-        /// How the key is attached to the request.
-        auth: AuthStyle,
+    /// A safe, read-only, free request that answers for the key.
+    Check(Check),
+    /// No safe request exists; why, for the user.
+    Unverifiable {
+        /// The reason, in one sentence.
+        reason: &'static str,
     },
-    /// No safe endpoint exists.
-    Unverifiable,
+}
+
+/// A validation request and how to read its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// `GET`; `POST` only for read-only calls that are POSTs by design
+    /// (Slack `auth.test`, AWS STS `GetCallerIdentity`).
+    pub method: &'static str,
+    /// Absolute `https://` URL on the provider's API host. With a key's own
+    /// endpoint, its path and query are appended to the endpoint instead.
+    /// `{COMPANION}` stands for the companion credential's value (an id,
+    /// never a secret: Twilio's account SID).
+    pub url: &'static str,
+    /// How the key is attached.
+    pub auth: AuthStyle,
+    /// Fixed, non-secret headers the API requires (`anthropic-version`).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// The URL's host is only an example: the key's own endpoint is
+    /// required (Azure OpenAI resources, Supabase projects).
+    pub needs_endpoint: bool,
+    /// The env var of a second credential used with the key (Twilio's
+    /// account SID, AWS's access key id); without it the key is
+    /// unverifiable.
+    pub companion: Option<&'static str>,
+    /// How the answer says valid or invalid.
+    pub verdict: Verdict,
+    /// Where the answer says who the key belongs to and what it may do.
+    pub facts: Facts,
 }
 
 /// How a key is attached to a validation request.
@@ -63,12 +88,78 @@ pub enum Validation {
 pub enum AuthStyle {
     /// `Authorization: Bearer <key>`.
     Bearer,
+    /// `Authorization: <scheme> <key>`, e.g. Discord's `Bot`, Deepgram's `Token`.
+    Scheme(&'static str),
     /// HTTP Basic auth with the key as user name and an empty password.
     Basic,
+    /// HTTP Basic auth with the companion as user name and the key as password.
+    BasicCompanion,
     /// The key as the value of the named header, e.g. `x-api-key`.
     Header(&'static str),
     /// The key as the value of the named query parameter.
     Query(&'static str),
+    /// AWS Signature Version 4 with the companion as access key id.
+    AwsSigV4,
+}
+
+/// How a validation answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Verdict {
+    /// By status: 2xx valid, 401 invalid, 403 valid but limited (a real key
+    /// lacking a permission); 429, 5xx and anything else can't tell.
+    Status,
+    /// A 2xx whose JSON field at `pointer` decides: valid when its value
+    /// (as text) is one of `valid`; the field at `reason` says why not.
+    /// Slack (`ok`), Cloudflare (`result.status`), Mapbox (`code`).
+    JsonField {
+        /// JSON pointer of the deciding field.
+        pointer: &'static str,
+        /// Values that mean valid.
+        valid: &'static [&'static str],
+        /// JSON pointer of the reason when not valid.
+        reason: &'static str,
+    },
+    /// Google API keys: 400 `API_KEY_INVALID` invalid, 403 a real key
+    /// whose API is not enabled (limited).
+    GoogleApiKey,
+}
+
+/// JSON pointers into a validation answer (empty: not said). Headers
+/// (`x-oauth-scopes`, `x-ratelimit-*`, GitHub's token expiration) are read
+/// for every provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Facts {
+    /// Who the key belongs to (first pointer present wins).
+    pub account: &'static [&'static str],
+    /// Scopes, as an array or a space/comma separated string.
+    pub scopes: Option<&'static str>,
+    /// Expiry (RFC 3339 or a date).
+    pub expires: Option<&'static str>,
+    /// Tier, type or role.
+    pub tier: Option<&'static str>,
+}
+
+impl Facts {
+    /// Nothing to read.
+    pub const NONE: Facts = Facts { account: &[], scopes: None, expires: None, tier: None };
+}
+
+/// The API hosts requests for `p` may go to (its API base URL and its
+/// validation host; never a placeholder host).
+pub fn api_hosts(p: &Provider) -> Vec<&'static str> {
+    let host =
+        |u: &'static str| u.strip_prefix("https://").map(|r| r.split(['/', '?', ':']).next().unwrap_or(r));
+    let mut hosts: Vec<&'static str> = p.api_base_url.and_then(host).into_iter().collect();
+    if let Validation::Check(c) = &p.validation {
+        if !c.needs_endpoint {
+            hosts.extend(host(c.url));
+        }
+    }
+    hosts.extend(p.extra_api_hosts.iter().copied());
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts
 }
 
 /// One known service and everything KeyClave knows about its keys.
@@ -108,6 +199,9 @@ pub struct Provider {
     pub domains: &'static [&'static str],
     /// How a key can be checked online.
     pub validation: Validation,
+    /// API hosts beyond the base URL and the validation host (a second
+    /// API a collector reads); usually empty.
+    pub extra_api_hosts: &'static [&'static str],
     /// Whether the dashboard can read usage, quota or rate-limit data for a
     /// key through the provider's API with that key alone.
     pub dashboard_supported: bool,
@@ -396,7 +490,7 @@ mod tests {
                 && g.companions.is_empty()
                 && g.value_prefixes.is_empty()
         );
-        assert_eq!(g.validation, Validation::Unverifiable);
+        assert!(matches!(g.validation, Validation::Unverifiable { .. }));
         assert!(for_key_name("").is_none());
     }
 
@@ -531,8 +625,8 @@ mod tests {
             let mut urls = vec![p.homepage_url, p.docs_url];
             urls.extend(p.dashboard_url);
             urls.extend(p.api_base_url);
-            if let Validation::Endpoint { url, .. } = p.validation {
-                urls.push(url);
+            if let Validation::Check(c) = p.validation {
+                urls.push(c.url);
             }
             for url in urls {
                 if p.id == GENERIC_ID && url.is_empty() {
@@ -570,8 +664,25 @@ mod tests {
                     panic!("domain {d} belongs to both {other} and {}", p.id);
                 }
             }
-            if let Validation::Endpoint { method, .. } = p.validation {
-                assert_eq!(method, "GET", "{}: validation must be read-only", p.id);
+            match p.validation {
+                Validation::Check(c) => {
+                    // The two read-only POSTs by design; everything else a GET.
+                    let post_ok = matches!(p.id, "slack" | "aws");
+                    assert!(c.method == "GET" || (post_ok && c.method == "POST"), "{}: {}", p.id, c.method);
+                    assert!(!api_hosts(p).is_empty() || c.needs_endpoint, "{}: no API host", p.id);
+                    assert_eq!(
+                        c.url.contains("{COMPANION}"),
+                        c.companion.is_some() && c.url.contains('{'),
+                        "{}",
+                        p.id
+                    );
+                    if let Some(comp) = c.companion {
+                        assert!(p.companions.contains(&comp), "{}: companion {comp} not in companions", p.id);
+                    }
+                }
+                Validation::Unverifiable { reason } => {
+                    assert!(reason.len() > 20 && reason.ends_with('.'), "{}: {reason}", p.id);
+                }
             }
         }
         for p in all() {
@@ -590,39 +701,37 @@ mod tests {
         for pre in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"] {
             assert!(gh.value_prefixes.contains(&pre));
         }
-        assert_eq!(
-            gh.validation,
-            Validation::Endpoint {
-                method: "GET",
-                url: "https://api.github.com/user",
-                auth: AuthStyle::Bearer
-            }
-        );
-        let ant = get("anthropic").unwrap();
-        assert_eq!(
-            ant.validation,
-            Validation::Endpoint {
-                method: "GET",
-                url: "https://api.anthropic.com/v1/models",
-                auth: AuthStyle::Header("x-api-key")
-            }
-        );
-        let stripe = get("stripe").unwrap();
-        assert!(matches!(stripe.validation, Validation::Endpoint { auth: AuthStyle::Basic, .. }));
-        assert_eq!(get("aws").unwrap().validation, Validation::Unverifiable);
+        let check = |id: &str| match get(id).unwrap().validation {
+            Validation::Check(c) => c,
+            Validation::Unverifiable { .. } => panic!("{id} has a check"),
+        };
+        let c = check("github");
+        assert_eq!((c.method, c.url, c.auth), ("GET", "https://api.github.com/user", AuthStyle::Bearer));
+        let c = check("anthropic");
+        assert_eq!((c.url, c.auth), ("https://api.anthropic.com/v1/models", AuthStyle::Header("x-api-key")));
+        assert_eq!(c.headers, &[("anthropic-version", "2023-06-01")]);
+        assert_eq!(check("stripe").auth, AuthStyle::Basic);
+        let aws = check("aws");
+        assert_eq!((aws.auth, aws.companion), (AuthStyle::AwsSigV4, Some("AWS_ACCESS_KEY_ID")));
+        assert!(check("azure_openai").needs_endpoint);
+        assert!(matches!(check("slack").verdict, Verdict::JsonField { pointer: "/ok", .. }));
+        assert_eq!(api_hosts(get("github").unwrap()), ["api.github.com"]);
+        assert!(api_hosts(get("azure_openai").unwrap()).is_empty(), "no placeholder host is allowlisted");
     }
 
     #[test]
     fn serializes_with_tagged_validation() {
         let v = serde_json::to_value(get("anthropic").unwrap()).unwrap();
         assert_eq!(v["id"], "anthropic");
-        assert_eq!(v["validation"]["kind"], "endpoint");
+        assert_eq!(v["validation"]["kind"], "check");
         assert_eq!(v["validation"]["method"], "GET");
         assert_eq!(v["validation"]["auth"]["header"], "x-api-key");
         let v = serde_json::to_value(get("github").unwrap()).unwrap();
         assert_eq!(v["validation"]["auth"], "bearer");
-        let v = serde_json::to_value(get("aws").unwrap()).unwrap();
+        let v = serde_json::to_value(get("perplexity").unwrap()).unwrap();
         assert_eq!(v["validation"]["kind"], "unverifiable");
+        assert!(v["validation"]["reason"].as_str().unwrap().contains("paid"));
+        let v = serde_json::to_value(get("aws").unwrap()).unwrap();
         assert_eq!(
             v["dashboard_url"],
             serde_json::json!("https://console.aws.amazon.com/iam/home#/security_credentials")

@@ -1,14 +1,31 @@
 //! The registry's data: every provider KeyClave knows, `generic` first,
 //! then alphabetical by id (the conventions are in the parent module).
 
-use super::{AuthStyle, GENERIC_ID, Provider, Validation};
+use super::{AuthStyle, Check, Facts, GENERIC_ID, Provider, Validation, Verdict};
+
+const fn check(method: &'static str, url: &'static str, auth: AuthStyle) -> Check {
+    Check {
+        method,
+        url,
+        auth,
+        headers: &[],
+        needs_endpoint: false,
+        companion: None,
+        verdict: Verdict::Status,
+        facts: Facts::NONE,
+    }
+}
 
 const fn get_bearer(url: &'static str) -> Validation {
-    Validation::Endpoint { method: "GET", url, auth: AuthStyle::Bearer }
+    Validation::Check(check("GET", url, AuthStyle::Bearer))
 }
 
 const fn get_with(url: &'static str, auth: AuthStyle) -> Validation {
-    Validation::Endpoint { method: "GET", url, auth }
+    Validation::Check(check("GET", url, auth))
+}
+
+const fn unverifiable(reason: &'static str) -> Validation {
+    Validation::Unverifiable { reason }
 }
 
 /// The registry: `generic` first, then alphabetical by id.
@@ -27,7 +44,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &[],
         domains: &[],
-        validation: Validation::Unverifiable,
+        validation: unverifiable("The key belongs to no known provider."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Open the service's account or developer settings.",
@@ -50,7 +68,11 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["sk-ant-"],
         markdown_names: &["Anthropic", "Anthropic API", "Claude", "Claude API"],
         domains: &["anthropic.com", "api.anthropic.com", "console.anthropic.com"],
-        validation: get_with("https://api.anthropic.com/v1/models", AuthStyle::Header("x-api-key")),
+        validation: Validation::Check(Check {
+            headers: &[("anthropic-version", "2023-06-01")],
+            ..check("GET", "https://api.anthropic.com/v1/models", AuthStyle::Header("x-api-key"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.anthropic.com.",
@@ -76,6 +98,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["astra.datastax.com", "api.astra.datastax.com", "datastax.com"],
         // The DevOps API lists the organization's databases.
         validation: get_bearer("https://api.astra.datastax.com/v2/databases"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at astra.datastax.com.",
@@ -107,8 +130,14 @@ pub(super) static PROVIDERS: &[Provider] = &[
             "Amazon Bedrock",
         ],
         domains: &["aws.amazon.com", "amazonaws.com", "console.aws.amazon.com"],
-        // Requests must be SigV4-signed with the key id and secret together.
-        validation: Validation::Unverifiable,
+        // STS GetCallerIdentity: read-only, free, allowed even with no IAM permission;
+        // SigV4-signed with the access key id (the companion) and this secret.
+        validation: Validation::Check(Check {
+            companion: Some("AWS_ACCESS_KEY_ID"),
+            facts: Facts { account: &["/Account"], scopes: None, expires: None, tier: None },
+            ..check("POST", "https://sts.amazonaws.com/", AuthStyle::AwsSigV4)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in to the AWS console and open IAM.",
@@ -133,8 +162,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Azure OpenAI", "Azure OpenAI Service"],
         domains: &["openai.azure.com", "azure.microsoft.com", "portal.azure.com"],
-        // The endpoint host depends on the user's resource name.
-        validation: Validation::Unverifiable,
+        // Lists the resource's models; the host is the user's resource (the key's endpoint).
+        validation: Validation::Check(Check {
+            needs_endpoint: true,
+            ..check(
+                "GET",
+                "https://resource.openai.azure.com/openai/models?api-version=2024-10-21",
+                AuthStyle::Header("api-key"),
+            )
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in to the Azure portal.",
@@ -158,7 +195,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Brave Search"],
         domains: &["api.search.brave.com", "api-dashboard.search.brave.com"],
         // Its only GET endpoints run a search and spend the plan's quota.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Its only GET endpoints run a search and spend the plan's quota."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at api-dashboard.search.brave.com and choose a plan.",
@@ -182,6 +220,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["clerk.com", "clerk.dev", "api.clerk.com"],
         // Secret keys share Stripe's sk_live_/sk_test_ shape, so no prefix is claimed.
         validation: get_bearer("https://api.clerk.com/v1/users?limit=1"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at dashboard.clerk.com and open your application.",
@@ -209,7 +248,21 @@ pub(super) static PROVIDERS: &[Provider] = &[
             "dash.cloudflare.com",
             "developers.cloudflare.com",
         ],
-        validation: get_bearer("https://api.cloudflare.com/client/v4/user/tokens/verify"),
+        validation: Validation::Check(Check {
+            verdict: Verdict::JsonField {
+                pointer: "/result/status",
+                valid: &["active"],
+                reason: "/result/status",
+            },
+            facts: Facts {
+                account: &["/result/id"],
+                scopes: None,
+                expires: Some("/result/expires_on"),
+                tier: None,
+            },
+            ..check("GET", "https://api.cloudflare.com/client/v4/user/tokens/verify", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at dash.cloudflare.com.",
@@ -233,7 +286,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Codecov"],
         domains: &["codecov.io", "app.codecov.io", "api.codecov.io"],
         // An upload token can only upload; no endpoint answers for it alone.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("An upload token can only upload; no endpoint answers for it alone."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.codecov.io with your repository host.",
@@ -256,6 +310,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Cohere", "Cohere API"],
         domains: &["cohere.com", "api.cohere.com", "dashboard.cohere.com"],
         validation: get_bearer("https://api.cohere.com/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at dashboard.cohere.com.",
@@ -279,7 +334,11 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Datadog", "Datadog API"],
         domains: &["datadoghq.com", "app.datadoghq.com", "api.datadoghq.com"],
         // US1 site; other sites use their own host (datadoghq.eu, …).
-        validation: get_with("https://api.datadoghq.com/api/v1/validate", AuthStyle::Header("DD-API-KEY")),
+        validation: Validation::Check(Check {
+            verdict: Verdict::JsonField { pointer: "/valid", valid: &["true"], reason: "/errors/0" },
+            ..check("GET", "https://api.datadoghq.com/api/v1/validate", AuthStyle::Header("DD-API-KEY"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in to Datadog (on your site, e.g. app.datadoghq.com).",
@@ -302,8 +361,9 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Deepgram"],
         domains: &["deepgram.com", "api.deepgram.com", "console.deepgram.com"],
-        // Its API takes `Authorization: Token <key>`, a scheme the validator does not send.
-        validation: Validation::Unverifiable,
+        // Lists the key's projects (`Authorization: Token <key>`).
+        validation: get_with("https://api.deepgram.com/v1/projects", AuthStyle::Scheme("Token")),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.deepgram.com.",
@@ -327,6 +387,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["deepseek.com", "api.deepseek.com", "platform.deepseek.com"],
         // Keys start with OpenAI's sk-, so no prefix is claimed.
         validation: get_bearer("https://api.deepseek.com/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at platform.deepseek.com.",
@@ -348,7 +409,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"],
         markdown_names: &["DigitalOcean", "DigitalOcean API"],
         domains: &["digitalocean.com", "cloud.digitalocean.com", "api.digitalocean.com"],
-        validation: get_bearer("https://api.digitalocean.com/v2/account"),
+        validation: Validation::Check(Check {
+            facts: Facts {
+                account: &["/account/email"],
+                scopes: None,
+                expires: None,
+                tier: Some("/account/status"),
+            },
+            ..check("GET", "https://api.digitalocean.com/v2/account", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at cloud.digitalocean.com.",
@@ -371,9 +441,13 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Discord", "Discord API", "Discord bot"],
         domains: &["discord.com", "discordapp.com"],
-        // Bot tokens need `Authorization: Bot <token>`, which no AuthStyle
-        // expresses.
-        validation: Validation::Unverifiable,
+        // The bot's own user. Discord bans an IP after 10,000 invalid requests in 10 minutes:
+        // results are kept and never retried on 401.
+        validation: Validation::Check(Check {
+            facts: Facts { account: &["/username"], scopes: None, expires: None, tier: None },
+            ..check("GET", "https://discord.com/api/v10/users/@me", AuthStyle::Scheme("Bot"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Open the Discord Developer Portal and create an application.",
@@ -397,7 +471,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["ElevenLabs"],
         domains: &["elevenlabs.io", "api.elevenlabs.io"],
-        validation: get_with("https://api.elevenlabs.io/v1/user", AuthStyle::Header("xi-api-key")),
+        validation: Validation::Check(Check {
+            facts: Facts {
+                account: &["/first_name"],
+                scopes: None,
+                expires: None,
+                tier: Some("/subscription/tier"),
+            },
+            ..check("GET", "https://api.elevenlabs.io/v1/user", AuthStyle::Header("xi-api-key"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at elevenlabs.io.",
@@ -420,7 +503,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Exa"],
         domains: &["exa.ai", "api.exa.ai", "dashboard.exa.ai"],
         // Every endpoint is a POST that spends credits.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Every endpoint is a POST that spends credits."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at dashboard.exa.ai.",
@@ -443,7 +527,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Firecrawl"],
         domains: &["firecrawl.dev", "api.firecrawl.dev"],
         // Scrape and crawl endpoints are POSTs that spend credits.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Scrape and crawl endpoints are POSTs that spend credits."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at firecrawl.dev.",
@@ -466,6 +551,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Fireworks AI"],
         domains: &["fireworks.ai", "api.fireworks.ai"],
         validation: get_bearer("https://api.fireworks.ai/inference/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at fireworks.ai.",
@@ -487,8 +573,12 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
         markdown_names: &["GitHub", "GitHub API"],
         domains: &["github.com", "api.github.com"],
-        validation: get_bearer("https://api.github.com/user"),
+        validation: Validation::Check(Check {
+            facts: Facts { account: &["/login"], scopes: None, expires: None, tier: Some("/plan/name") },
+            ..check("GET", "https://api.github.com/user", AuthStyle::Bearer)
+        }),
         // GET /rate_limit reports the key's quota.
+        extra_api_hosts: &[],
         dashboard_supported: true,
         playbook: &[
             "Sign in at github.com and open Settings > Developer settings.",
@@ -512,7 +602,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["GitLab", "GitLab API", "Gitlab"],
         domains: &["gitlab.com", "about.gitlab.com", "docs.gitlab.com"],
         // gitlab.com only; self-managed instances have their own host.
-        validation: get_bearer("https://gitlab.com/api/v4/user"),
+        validation: Validation::Check(Check {
+            facts: Facts {
+                account: &["/name"],
+                scopes: Some("/scopes"),
+                expires: Some("/expires_at"),
+                tier: None,
+            },
+            ..check("GET", "https://gitlab.com/api/v4/personal_access_tokens/self", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at gitlab.com (or your instance).",
@@ -547,7 +646,10 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["cloud.google.com", "console.cloud.google.com", "googleapis.com"],
         // An API key is valid only for the APIs enabled on its project; there
         // is no API-independent read-only check.
-        validation: Validation::Unverifiable,
+        validation: unverifiable(
+            "An API key is valid only for the APIs enabled on its project; there is no API-independent read-only check.",
+        ),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Open the Google Cloud console and select (or create) a project.",
@@ -573,10 +675,15 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Gemini", "Gemini API", "Google AI Studio"],
         domains: &["ai.google.dev", "aistudio.google.com", "generativelanguage.googleapis.com"],
-        validation: get_with(
-            "https://generativelanguage.googleapis.com/v1beta/models",
-            AuthStyle::Header("x-goog-api-key"),
-        ),
+        validation: Validation::Check(Check {
+            verdict: Verdict::GoogleApiKey,
+            ..check(
+                "GET",
+                "https://generativelanguage.googleapis.com/v1beta/models",
+                AuthStyle::Header("x-goog-api-key"),
+            )
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in to Google AI Studio (aistudio.google.com).",
@@ -600,6 +707,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Groq", "GroqCloud"],
         domains: &["groq.com", "console.groq.com", "api.groq.com"],
         validation: get_bearer("https://api.groq.com/openai/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.groq.com.",
@@ -627,7 +735,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["hf_"],
         markdown_names: &["Hugging Face", "HuggingFace", "Hugging Face Hub"],
         domains: &["huggingface.co", "hf.co"],
-        validation: get_bearer("https://huggingface.co/api/whoami-v2"),
+        validation: Validation::Check(Check {
+            facts: Facts {
+                account: &["/name"],
+                scopes: None,
+                expires: None,
+                tier: Some("/auth/accessToken/role"),
+            },
+            ..check("GET", "https://huggingface.co/api/whoami-v2", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at huggingface.co.",
@@ -651,7 +768,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Inngest"],
         domains: &["inngest.com", "app.inngest.com"],
         // An event key can only send events; nothing reads with it.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("An event key can only send events; nothing reads with it."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.inngest.com and pick the environment.",
@@ -679,6 +797,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
             "https://api.smith.langchain.com/api/v1/sessions?limit=1",
             AuthStyle::Header("x-api-key"),
         ),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at smith.langchain.com.",
@@ -701,7 +820,17 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Mapbox", "Mapbox GL", "Mapbox API"],
         domains: &["mapbox.com", "api.mapbox.com", "account.mapbox.com", "docs.mapbox.com"],
         // Retrieve-a-token: 200 for a live token, 401 for a deleted one.
-        validation: get_with("https://api.mapbox.com/tokens/v2", AuthStyle::Query("access_token")),
+        validation: Validation::Check(Check {
+            verdict: Verdict::JsonField { pointer: "/code", valid: &["TokenValid"], reason: "/code" },
+            facts: Facts {
+                account: &["/token/user"],
+                scopes: None,
+                expires: None,
+                tier: Some("/token/usage"),
+            },
+            ..check("GET", "https://api.mapbox.com/tokens/v2", AuthStyle::Query("access_token"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at account.mapbox.com.",
@@ -725,6 +854,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Mistral", "Mistral AI", "MistralAI", "La Plateforme"],
         domains: &["mistral.ai", "api.mistral.ai", "console.mistral.ai", "docs.mistral.ai"],
         validation: get_bearer("https://api.mistral.ai/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.mistral.ai.",
@@ -750,7 +880,10 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["MongoDB Atlas"],
         domains: &["mongodb.com", "cloud.mongodb.com", "mongodb.net"],
         // A connection string (user and password in a URI) is checked by connecting, not over HTTP.
-        validation: Validation::Unverifiable,
+        validation: unverifiable(
+            "A connection string (user and password in a URI) is checked by connecting, not over HTTP.",
+        ),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at cloud.mongodb.com and open your cluster.",
@@ -775,6 +908,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["neon.tech", "console.neon.tech"],
         // The database itself is reached through DATABASE_URL, a connection string.
         validation: get_bearer("https://console.neon.tech/api/v2/projects"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.neon.tech.",
@@ -796,7 +930,11 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Netlify", "Netlify API"],
         domains: &["netlify.com", "app.netlify.com", "api.netlify.com"],
-        validation: get_bearer("https://api.netlify.com/api/v1/user"),
+        validation: Validation::Check(Check {
+            facts: Facts { account: &["/slug", "/email"], scopes: None, expires: None, tier: None },
+            ..check("GET", "https://api.netlify.com/api/v1/user", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.netlify.com.",
@@ -820,7 +958,17 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Notion", "Notion API"],
         domains: &["notion.com", "notion.so", "api.notion.com", "developers.notion.com"],
         // Also needs the `Notion-Version` header.
-        validation: get_bearer("https://api.notion.com/v1/users/me"),
+        validation: Validation::Check(Check {
+            headers: &[("notion-version", "2022-06-28")],
+            facts: Facts {
+                account: &["/name", "/bot/workspace_name"],
+                scopes: None,
+                expires: None,
+                tier: Some("/type"),
+            },
+            ..check("GET", "https://api.notion.com/v1/users/me", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Open notion.so/my-integrations and create a new internal integration.",
@@ -844,7 +992,11 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["npm_"],
         markdown_names: &["npm registry", "npmjs"],
         domains: &["npmjs.com", "registry.npmjs.org", "docs.npmjs.com"],
-        validation: get_bearer("https://registry.npmjs.org/-/whoami"),
+        validation: Validation::Check(Check {
+            facts: Facts { account: &["/username"], scopes: None, expires: None, tier: None },
+            ..check("GET", "https://registry.npmjs.org/-/whoami", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at npmjs.com.",
@@ -868,6 +1020,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["OpenAI", "OpenAI API"],
         domains: &["openai.com", "api.openai.com", "platform.openai.com"],
         validation: get_bearer("https://api.openai.com/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at platform.openai.com.",
@@ -891,8 +1044,17 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["sk-or-"],
         markdown_names: &["OpenRouter"],
         domains: &["openrouter.ai"],
-        validation: get_bearer("https://openrouter.ai/api/v1/key"),
+        validation: Validation::Check(Check {
+            facts: Facts {
+                account: &["/data/label"],
+                scopes: None,
+                expires: None,
+                tier: Some("/data/is_free_tier"),
+            },
+            ..check("GET", "https://openrouter.ai/api/v1/key", AuthStyle::Bearer)
+        }),
         // GET /api/v1/key reports usage and the credit limit of the key.
+        extra_api_hosts: &[],
         dashboard_supported: true,
         playbook: &[
             "Sign in at openrouter.ai.",
@@ -916,7 +1078,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Perplexity"],
         domains: &["perplexity.ai", "api.perplexity.ai"],
         // Its API has no read-only endpoint; every call is a paid completion.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Its API has no read-only endpoint; every call is a paid completion."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at perplexity.ai and open Settings → API.",
@@ -939,6 +1102,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Pinecone"],
         domains: &["pinecone.io", "app.pinecone.io", "api.pinecone.io", "docs.pinecone.io"],
         validation: get_with("https://api.pinecone.io/indexes", AuthStyle::Header("Api-Key")),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.pinecone.io and select the project.",
@@ -962,7 +1126,10 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["PostHog"],
         domains: &["posthog.com", "us.posthog.com", "eu.posthog.com", "us.i.posthog.com", "eu.i.posthog.com"],
         // The project key (phc_) only ingests events; reading needs a personal key (phx_).
-        validation: Validation::Unverifiable,
+        validation: unverifiable(
+            "The project key (phc_) only ingests events; reading needs a personal key (phx_).",
+        ),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at posthog.com and open your project.",
@@ -985,10 +1152,12 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Postmark"],
         domains: &["postmarkapp.com", "api.postmarkapp.com", "account.postmarkapp.com"],
         // Server tokens only; also needs `Accept: application/json`.
-        validation: get_with(
-            "https://api.postmarkapp.com/server",
-            AuthStyle::Header("X-Postmark-Server-Token"),
-        ),
+        validation: Validation::Check(Check {
+            headers: &[("accept", "application/json")],
+            facts: Facts { account: &["/Name"], scopes: None, expires: None, tier: None },
+            ..check("GET", "https://api.postmarkapp.com/server", AuthStyle::Header("X-Postmark-Server-Token"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at account.postmarkapp.com.",
@@ -1013,7 +1182,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Qdrant"],
         domains: &["qdrant.tech", "cloud.qdrant.io", "qdrant.io"],
         // Each cluster has its own host.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Each cluster has its own host."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at cloud.qdrant.io and open your cluster.",
@@ -1035,7 +1205,11 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["r8_"],
         markdown_names: &["Replicate", "Replicate API"],
         domains: &["replicate.com", "api.replicate.com"],
-        validation: get_bearer("https://api.replicate.com/v1/account"),
+        validation: Validation::Check(Check {
+            facts: Facts { account: &["/username"], scopes: None, expires: None, tier: Some("/type") },
+            ..check("GET", "https://api.replicate.com/v1/account", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at replicate.com.",
@@ -1060,6 +1234,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["resend.com", "api.resend.com"],
         // Full-access keys only; sending-only keys get 401 here.
         validation: get_bearer("https://api.resend.com/domains"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at resend.com.",
@@ -1082,8 +1257,12 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["SG."],
         markdown_names: &["SendGrid", "Twilio SendGrid", "Sendgrid"],
         domains: &["sendgrid.com", "app.sendgrid.com", "api.sendgrid.com"],
-        validation: get_bearer("https://api.sendgrid.com/v3/scopes"),
+        validation: Validation::Check(Check {
+            facts: Facts { account: &[], scopes: Some("/scopes"), expires: None, tier: None },
+            ..check("GET", "https://api.sendgrid.com/v3/scopes", AuthStyle::Bearer)
+        }),
         // The Stats API reports sending volume.
+        extra_api_hosts: &[],
         dashboard_supported: true,
         playbook: &[
             "Sign in at app.sendgrid.com.",
@@ -1109,7 +1288,10 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["sentry.io", "docs.sentry.io"],
         // Token scopes (org tokens are CI-only) and data-residency hosts vary;
         // no single endpoint answers 2xx for every valid token.
-        validation: Validation::Unverifiable,
+        validation: unverifiable(
+            "Token scopes (org tokens are CI-only) and data-residency hosts vary; no single endpoint answers 2xx for every valid token.",
+        ),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at sentry.io.",
@@ -1134,6 +1316,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["serpapi.com"],
         // The account endpoint is free and does not spend searches.
         validation: get_with("https://serpapi.com/account.json", AuthStyle::Query("api_key")),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at serpapi.com.",
@@ -1156,7 +1339,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Serper"],
         domains: &["serper.dev", "google.serper.dev"],
         // Every endpoint is a POST search that spends credits.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Every endpoint is a POST search that spends credits."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at serper.dev.",
@@ -1178,9 +1362,14 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["xoxb-", "xoxp-", "xoxa-", "xoxe-", "xapp-"],
         markdown_names: &["Slack", "Slack API", "Slack app"],
         domains: &["slack.com", "api.slack.com", "hooks.slack.com"],
-        // auth.test answers HTTP 200 with `"ok": false` for a bad token, so a
-        // status code alone cannot tell.
-        validation: Validation::Unverifiable,
+        // auth.test is read-only and always HTTP 200: `ok` decides, `error` says why
+        // (invalid_auth, token_revoked); scopes come in `x-oauth-scopes`.
+        validation: Validation::Check(Check {
+            verdict: Verdict::JsonField { pointer: "/ok", valid: &["true"], reason: "/error" },
+            facts: Facts { account: &["/team", "/user"], scopes: None, expires: None, tier: None },
+            ..check("POST", "https://slack.com/api/auth.test", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Open api.slack.com/apps and click Create New App.",
@@ -1206,6 +1395,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["stripe.com", "api.stripe.com", "dashboard.stripe.com", "docs.stripe.com"],
         // Restricted keys need the Balance read permission.
         validation: get_with("https://api.stripe.com/v1/balance", AuthStyle::Basic),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at dashboard.stripe.com and pick test or live mode.",
@@ -1229,8 +1419,13 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &["sb_secret_", "sb_publishable_", "sbp_"],
         markdown_names: &["Supabase"],
         domains: &["supabase.com", "supabase.co"],
-        // Project keys are checked against the project's own host.
-        validation: Validation::Unverifiable,
+        // Project keys are checked against the project's own URL (the key's endpoint):
+        // the auth settings answer any valid project key, 401 otherwise.
+        validation: Validation::Check(Check {
+            needs_endpoint: true,
+            ..check("GET", "https://project.supabase.co/auth/v1/settings", AuthStyle::Header("apikey"))
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at supabase.com/dashboard and open the project.",
@@ -1254,7 +1449,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Tavily"],
         domains: &["tavily.com", "api.tavily.com", "app.tavily.com"],
         // Search and extract are POSTs that spend credits.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Search and extract are POSTs that spend credits."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at app.tavily.com.",
@@ -1277,6 +1473,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Together AI"],
         domains: &["together.ai", "together.xyz", "api.together.xyz"],
         validation: get_bearer("https://api.together.xyz/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at together.ai.",
@@ -1299,9 +1496,18 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Twilio", "Twilio API"],
         domains: &["twilio.com", "api.twilio.com", "console.twilio.com"],
-        // Basic auth needs the account SID as user name and in the URL.
-        validation: Validation::Unverifiable,
+        // The account itself, Basic auth as account SID (the companion) : auth token.
+        validation: Validation::Check(Check {
+            companion: Some("TWILIO_ACCOUNT_SID"),
+            facts: Facts { account: &["/friendly_name"], scopes: None, expires: None, tier: Some("/type") },
+            ..check(
+                "GET",
+                "https://api.twilio.com/2010-04-01/Accounts/{COMPANION}.json",
+                AuthStyle::BasicCompanion,
+            )
+        }),
         // The Usage Records API reports usage per category.
+        extra_api_hosts: &[],
         dashboard_supported: true,
         playbook: &[
             "Sign in at console.twilio.com.",
@@ -1331,7 +1537,10 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Upstash"],
         domains: &["upstash.com", "console.upstash.com", "upstash.io"],
         // Each database has its own REST host (Vercel KV is Upstash: KV_REST_API_*).
-        validation: Validation::Unverifiable,
+        validation: unverifiable(
+            "Each database has its own REST host (Vercel KV is Upstash: KV_REST_API_*).",
+        ),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.upstash.com and open (or create) a Redis database.",
@@ -1354,7 +1563,16 @@ pub(super) static PROVIDERS: &[Provider] = &[
         value_prefixes: &[],
         markdown_names: &["Vercel", "Vercel API"],
         domains: &["vercel.com", "api.vercel.com"],
-        validation: get_bearer("https://api.vercel.com/v2/user"),
+        validation: Validation::Check(Check {
+            facts: Facts {
+                account: &["/user/username", "/user/email"],
+                scopes: None,
+                expires: None,
+                tier: None,
+            },
+            ..check("GET", "https://api.vercel.com/v2/user", AuthStyle::Bearer)
+        }),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at vercel.com.",
@@ -1378,7 +1596,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Voyage AI"],
         domains: &["voyageai.com", "api.voyageai.com", "dashboard.voyageai.com"],
         // Embedding and rerank endpoints are POSTs that spend tokens.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Embedding and rerank endpoints are POSTs that spend tokens."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at dashboard.voyageai.com.",
@@ -1401,7 +1620,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Weaviate"],
         domains: &["weaviate.io", "console.weaviate.cloud", "weaviate.cloud"],
         // Each cluster has its own host.
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Each cluster has its own host."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.weaviate.cloud and open your cluster.",
@@ -1424,6 +1644,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["xAI", "xAI API", "Grok API"],
         domains: &["x.ai", "api.x.ai", "console.x.ai", "docs.x.ai"],
         validation: get_bearer("https://api.x.ai/v1/models"),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at console.x.ai and select the team.",
@@ -1447,7 +1668,8 @@ pub(super) static PROVIDERS: &[Provider] = &[
         markdown_names: &["Zilliz", "Milvus"],
         domains: &["zilliz.com", "cloud.zilliz.com", "milvus.io"],
         // Each cluster has its own endpoint (managed Milvus).
-        validation: Validation::Unverifiable,
+        validation: unverifiable("Each cluster has its own endpoint (managed Milvus)."),
+        extra_api_hosts: &[],
         dashboard_supported: false,
         playbook: &[
             "Sign in at cloud.zilliz.com.",

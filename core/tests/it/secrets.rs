@@ -64,7 +64,10 @@ fn add_list_reveal_edit_delete_round_trip() {
         "ghp_rotated1111111111111111111111111111"
     );
     let edits = v.audit_log(5, Some("secret.edit")).expect("audit");
-    assert_eq!(edits[0].metadata["changed"], serde_json::json!(["value", "environment", "notes", "tags", "endpoint"]));
+    assert_eq!(
+        edits[0].metadata["changed"],
+        serde_json::json!(["value", "environment", "notes", "tags", "endpoint"])
+    );
 
     secrets::delete(&v, "GH_TOKEN", None).expect("delete");
     assert_eq!(secrets::reveal(&v, "GH_TOKEN", None, None).unwrap_err().code(), ErrorCode::SecretNotFound);
