@@ -74,6 +74,10 @@ pub enum EventType {
     ProjectScan,
     /// A requirement or recommendation was accepted or rejected.
     ProjectDecision,
+    /// A key was checked with its provider (provider and status only).
+    KeyValidate,
+    /// Dashboard data was collected (counts only).
+    DashboardRefresh,
 }
 
 impl EventType {
@@ -110,6 +114,8 @@ impl EventType {
         EventType::ProjectRemove,
         EventType::ProjectScan,
         EventType::ProjectDecision,
+        EventType::KeyValidate,
+        EventType::DashboardRefresh,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -146,6 +152,8 @@ impl EventType {
             EventType::ProjectRemove => "project.remove",
             EventType::ProjectScan => "project.scan",
             EventType::ProjectDecision => "project.decision",
+            EventType::KeyValidate => "key.validate",
+            EventType::DashboardRefresh => "dashboard.refresh",
         }
     }
 

@@ -45,6 +45,7 @@ pub mod session;
 pub mod settings;
 pub mod time;
 pub mod totp;
+pub mod validation;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};

@@ -448,9 +448,10 @@ pub(crate) fn decrypt(vault: &Vault, s: &SecretSummary, grant: &Grant) -> Result
 }
 
 /// Decrypt values for work that stays inside core (a `.env` plan compared
-/// with the file, shown masked): the result is never handed out except
-/// through a later, authorized write.
-pub(crate) fn decrypt_for_plan(vault: &Vault, s: &SecretSummary) -> Result<SecretString> {
+/// with the file, shown masked; a key sent to its own provider to be
+/// checked): the result is never handed out to a person except through a
+/// later, authorized write.
+pub(crate) fn decrypt_internal(vault: &Vault, s: &SecretSummary) -> Result<SecretString> {
     decrypt(vault, s, &Grant::internal(vault))
 }
 

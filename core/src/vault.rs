@@ -170,6 +170,8 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     catalog: RwLock<Catalog>,
     settings: RwLock<Settings>,
+    /// The HTTP client of this unlock, built on first use.
+    net: std::sync::OnceLock<crate::net::Net>,
     /// The writer connection's `PRAGMA data_version` when the catalog and
     /// settings were last read: it moves only when another connection
     /// (another process) commits.
@@ -304,6 +306,7 @@ impl Vault {
                 catalog: RwLock::new(catalog),
                 settings: RwLock::new(settings),
                 data_version: Mutex::new(data_version),
+                net: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -389,6 +392,25 @@ impl Vault {
     /// (or when the job itself is cancelled through its own child).
     pub fn job_token(&self) -> CancellationToken {
         self.inner.token.child_token()
+    }
+
+    /// The HTTP client of this unlock ([`crate::net`]): one per profile
+    /// session, so its connection pool and circuit breakers live as long as
+    /// the unlock. Built on first use (nothing is resolved until a request).
+    pub fn net(&self) -> Result<crate::net::Net> {
+        self.ensure_open(None)?;
+        if let Some(n) = self.inner.net.get() {
+            return Ok(n.clone());
+        }
+        let n = crate::net::Net::new(self.inner.root.logs_dir(), crate::net::NetConfig::default())?;
+        Ok(self.inner.net.get_or_init(|| n).clone())
+    }
+
+    /// Use `config` for this unlock's HTTP client (shorter waits in tests
+    /// and benchmarks). `internal` once the client was built.
+    pub fn configure_net(&self, config: crate::net::NetConfig) -> Result<()> {
+        let n = crate::net::Net::new(self.inner.root.logs_dir(), config)?;
+        self.inner.net.set(n).map_err(|_| Error::internal("the HTTP client of this unlock is already in use"))
     }
 
     /// A weak watch that tells when the keys are wiped.

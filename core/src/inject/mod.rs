@@ -241,7 +241,7 @@ fn project_needs(vault: &Vault, root: &Path) -> Result<Vec<SecretSummary>> {
 fn desired(vault: &Vault, secrets: &[SecretSummary]) -> Result<Vec<DesiredEntry>> {
     secrets
         .iter()
-        .map(|s| Ok(DesiredEntry::new(&s.key_name, secrets::decrypt_for_plan(vault, s)?, &s.provider_id)))
+        .map(|s| Ok(DesiredEntry::new(&s.key_name, secrets::decrypt_internal(vault, s)?, &s.provider_id)))
         .collect()
 }
 
