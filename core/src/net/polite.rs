@@ -84,7 +84,23 @@ impl ProviderState {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+        // Checked again: the breaker may have opened while this waited.
+        self.refuse_if_paused()?;
         Ok(permit)
+    }
+
+    fn refuse_if_paused(&self) -> Result<()> {
+        match self.paused_for() {
+            None => Ok(()),
+            Some(left) => Err(Error::new(
+                ErrorCode::NetProviderPaused,
+                format!(
+                    "requests to this provider are paused for {} s after repeated failures",
+                    left.as_secs().max(1)
+                ),
+            )
+            .with_retry_after(left.as_secs().max(1))),
+        }
     }
 
     /// How long the breaker still pauses this provider.

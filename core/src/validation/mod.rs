@@ -196,7 +196,9 @@ fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
         ));
     }
     let endpoint = match &s.endpoint {
-        Some(e) => Some(Url::parse(e).map_err(|_| Error::new(ErrorCode::SecretInvalidEndpoint, "the key's stored endpoint does not parse"))?),
+        Some(e) => Some(Url::parse(e).map_err(|_| {
+            Error::new(ErrorCode::SecretInvalidEndpoint, "the key's stored endpoint does not parse")
+        })?),
         None if check.needs_endpoint => {
             return unverifiable(format!(
                 "a {} key is checked against its own host: set the key's endpoint (e.g. `keyclave secret edit {} --endpoint https://…`)",
@@ -210,7 +212,10 @@ fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
         Some(name) => match secrets::find(vault, name, Some(&s.provider_id)) {
             Ok(c) => Some(secrets::decrypt_internal(vault, &c)?),
             Err(e) if e.code() == ErrorCode::SecretNotFound => {
-                return unverifiable(format!("{} is checked together with {name}, which is not in the vault", s.key_name));
+                return unverifiable(format!(
+                    "{} is checked together with {name}, which is not in the vault",
+                    s.key_name
+                ));
             }
             Err(e) => return Err(e),
         },
@@ -221,7 +226,12 @@ fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
 
 /// Check one prepared key over the network. Never fails: what went wrong
 /// is the outcome's `error` (a cancellation is `job.cancelled`).
-pub(crate) async fn run(net: &Net, settings: &Settings, probe: Probe, cancel: &CancellationToken) -> (Outcome, Reading) {
+pub(crate) async fn run(
+    net: &Net,
+    settings: &Settings,
+    probe: Probe,
+    cancel: &CancellationToken,
+) -> (Outcome, Reading) {
     let s = probe.summary;
     let ready = match probe.work {
         Ok(r) => r,
@@ -296,12 +306,16 @@ pub async fn validate(
 ) -> Result<Vec<Outcome>> {
     let settings = vault.settings();
     if !Gate::Online.is_open(&settings) {
-        return Err(Error::new(ErrorCode::NetOffline, "Online Mode is off: no key was checked and nothing was sent"));
+        return Err(Error::new(
+            ErrorCode::NetOffline,
+            "Online Mode is off: no key was checked and nothing was sent",
+        ));
     }
     let net = vault.net()?;
     let v = vault.clone();
     let probes = blocking(move || prepare(&v, targets)).await?;
-    let outcomes: Vec<Outcome> = run_all(&net, &settings, probes, cancel, progress).await?.into_iter().map(|(o, _)| o).collect();
+    let outcomes: Vec<Outcome> =
+        run_all(&net, &settings, probes, cancel, progress).await?.into_iter().map(|(o, _)| o).collect();
     let (v, c, o) = (vault.clone(), cancel.clone(), outcomes.clone());
     blocking(move || record(&v, &o, &c)).await?;
     Ok(outcomes)
@@ -309,7 +323,9 @@ pub async fn validate(
 
 /// Run blocking vault work off the async runtime's threads.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(format!("a blocking task failed: {e}")))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("a blocking task failed: {e}")))?
 }
 
 fn restrictions(o: &Outcome) -> serde_json::Value {
@@ -382,7 +398,8 @@ pub fn last(vault: &Vault, secret: &SecretSummary) -> Result<Option<Outcome>> {
             })
             .optional()?;
         Ok(row.map(|(status, checked_at, error_code, reason, info)| {
-            let info: serde_json::Value = info.and_then(|i| serde_json::from_str(&i).ok()).unwrap_or_default();
+            let info: serde_json::Value =
+                info.and_then(|i| serde_json::from_str(&i).ok()).unwrap_or_default();
             let status = match status.as_str() {
                 "valid" if info["limited"] == true => Status::Limited,
                 "valid" => Status::Valid,

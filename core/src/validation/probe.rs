@@ -63,21 +63,31 @@ pub(crate) fn request(
     let filled = match companion {
         // The companion is an identifier (never the secret): it may be in
         // the path, but is still percent-encoded and kept out of the log.
-        Some(c) if template.contains("{COMPANION}") => {
-            template.replace("{COMPANION}", &url::form_urlencoded::byte_serialize(c.expose_secret().as_bytes()).collect::<String>())
-        }
+        Some(c) if template.contains("{COMPANION}") => template.replace(
+            "{COMPANION}",
+            &url::form_urlencoded::byte_serialize(c.expose_secret().as_bytes()).collect::<String>(),
+        ),
         _ => template.to_owned(),
     };
-    let default = Url::parse(&filled).map_err(|e| Error::internal(format!("a registry URL does not parse: {e}")))?;
+    let default =
+        Url::parse(&filled).map_err(|e| Error::internal(format!("a registry URL does not parse: {e}")))?;
     let url = match endpoint {
         Some(base) => {
             let mut u = Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), default.path()))
-                .map_err(|_| Error::new(ErrorCode::SecretInvalidEndpoint, "the key's endpoint and the check's path do not make a URL"))?;
+                .map_err(|_| {
+                    Error::new(
+                        ErrorCode::SecretInvalidEndpoint,
+                        "the key's endpoint and the check's path do not make a URL",
+                    )
+                })?;
             u.set_query(default.query());
             u
         }
         None if check.needs_endpoint => {
-            return Err(Error::new(ErrorCode::SecretInvalidEndpoint, "this key needs its own endpoint to be checked"));
+            return Err(Error::new(
+                ErrorCode::SecretInvalidEndpoint,
+                "this key needs its own endpoint to be checked",
+            ));
         }
         None => default,
     };
@@ -94,7 +104,9 @@ pub(crate) fn request(
     }
     let value = key.expose_secret();
     match check.auth {
-        AuthStyle::Bearer => req.credential(AUTHORIZATION, &zeroize::Zeroizing::new(format!("Bearer {value}")))?,
+        AuthStyle::Bearer => {
+            req.credential(AUTHORIZATION, &zeroize::Zeroizing::new(format!("Bearer {value}")))?
+        }
         AuthStyle::Scheme(scheme) => {
             req.credential(AUTHORIZATION, &zeroize::Zeroizing::new(format!("{scheme} {value}")))?;
         }
@@ -104,7 +116,8 @@ pub(crate) fn request(
             req.credential(AUTHORIZATION, &basic(user.expose_secret(), value))?;
         }
         AuthStyle::Header(name) => {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::internal("a registry header name is invalid"))?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::internal("a registry header name is invalid"))?;
             req.credential(name, value)?;
         }
         AuthStyle::Query(name) => {
@@ -121,7 +134,10 @@ pub(crate) fn request(
 fn basic(user: &str, password: &str) -> zeroize::Zeroizing<String> {
     use base64::Engine;
     let pair = zeroize::Zeroizing::new(format!("{user}:{password}"));
-    zeroize::Zeroizing::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())))
+    zeroize::Zeroizing::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+    ))
 }
 
 /// Sign the STS `GetCallerIdentity` POST with the official SigV4 signer.
@@ -150,9 +166,11 @@ fn sign_sts(req: &mut Request, key_id: &str, secret: &str) -> Result<()> {
     .map_err(|e| Error::internal(format!("SigV4 request: {e}")))?;
     let (instructions, _signature) =
         sign(signable, &params).map_err(|e| Error::internal(format!("SigV4 signing: {e}")))?.into_parts();
-    req.headers.insert(reqwest::header::CONTENT_TYPE, reqwest::header::HeaderValue::from_static(content_type));
+    req.headers
+        .insert(reqwest::header::CONTENT_TYPE, reqwest::header::HeaderValue::from_static(content_type));
     for (name, value) in instructions.headers() {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::internal("SigV4 header name"))?;
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::internal("SigV4 header name"))?;
         // The signature is derived from the secret: sensitive like it.
         req.credential(name, value)?;
     }
@@ -181,7 +199,10 @@ pub(crate) fn read(check: &Check, answer: Result<Response>) -> Reading {
         r.error_code = Some(ErrorCode::NetBadResponse);
     };
     if resp.is_html() {
-        could_not_tell(&mut r, format!("an HTML page answered (HTTP {}), not the provider's API", resp.status));
+        could_not_tell(
+            &mut r,
+            format!("an HTML page answered (HTTP {}), not the provider's API", resp.status),
+        );
         return r;
     }
     let ok = (200..300).contains(&resp.status);
@@ -202,7 +223,9 @@ pub(crate) fn read(check: &Check, answer: Result<Response>) -> Reading {
         }
         (_, 403) if is_sts => {
             r.status = Some(Status::Invalid);
-            r.reason = Some("AWS refused the signature (HTTP 403): the key id or secret is wrong or inactive".into());
+            r.reason = Some(
+                "AWS refused the signature (HTTP 403): the key id or secret is wrong or inactive".into(),
+            );
         }
         (_, 403) => {
             r.status = Some(Status::Limited);
@@ -232,11 +255,17 @@ pub(crate) fn read(check: &Check, answer: Result<Response>) -> Reading {
             if json.is_some() {
                 r.status = Some(Status::Valid);
             } else {
-                could_not_tell(&mut r, format!("the answer (HTTP {}) is not the JSON the API sends", resp.status));
+                could_not_tell(
+                    &mut r,
+                    format!("the answer (HTTP {}) is not the JSON the API sends", resp.status),
+                );
             }
         }
         (_, s) => {
-            could_not_tell(&mut r, format!("the provider answered HTTP {s}, which says nothing about the key"));
+            could_not_tell(
+                &mut r,
+                format!("the provider answered HTTP {s}, which says nothing about the key"),
+            );
         }
     }
     if matches!(r.status, Some(Status::Valid | Status::Limited)) {
@@ -265,7 +294,8 @@ fn clip(s: &str) -> String {
 
 fn facts_from_json(f: &Facts, j: &serde_json::Value, r: &mut Reading) {
     if r.account.is_none() {
-        r.account = f.account.iter().find_map(|p| j.pointer(p)).filter(|v| !v.is_null()).map(|v| clip(&text(v)));
+        r.account =
+            f.account.iter().find_map(|p| j.pointer(p)).filter(|v| !v.is_null()).map(|v| clip(&text(v)));
     }
     if let Some(v) = f.scopes.and_then(|p| j.pointer(p)) {
         let scopes: Vec<String> = match v {
@@ -295,8 +325,14 @@ fn facts_from_headers(resp: &Response, r: &mut Reading) {
     if let Some(e) = resp.header("github-authentication-token-expiration") {
         r.expires_at = Some(normalise_time(e));
     }
-    let num = |names: &[&str]| names.iter().find_map(|n| resp.header(n)).and_then(|v| v.trim().parse::<u64>().ok());
-    let limit = num(&["x-ratelimit-limit", "x-ratelimit-limit-requests", "anthropic-ratelimit-requests-limit", "ratelimit-limit"]);
+    let num =
+        |names: &[&str]| names.iter().find_map(|n| resp.header(n)).and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = num(&[
+        "x-ratelimit-limit",
+        "x-ratelimit-limit-requests",
+        "anthropic-ratelimit-requests-limit",
+        "ratelimit-limit",
+    ]);
     let remaining = num(&[
         "x-ratelimit-remaining",
         "x-ratelimit-remaining-requests",

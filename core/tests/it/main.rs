@@ -14,6 +14,7 @@ mod dotenv_python;
 mod dotenv_vault;
 mod errors;
 mod import;
+mod online;
 mod profiles;
 mod reveal;
 mod rotation;
