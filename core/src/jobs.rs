@@ -26,6 +26,10 @@ use crate::vault::{EpochId, Vault};
 pub enum JobKind {
     /// A project scan.
     Scan,
+    /// Key validation (an explicit user action).
+    Validate,
+    /// Dashboard collection (manual or scheduled).
+    Refresh,
 }
 
 /// How far a job is, when it can tell.

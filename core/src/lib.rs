@@ -20,6 +20,7 @@ pub mod bundle;
 pub mod catalog;
 pub mod conflict;
 pub mod crypto;
+pub mod dashboard;
 pub mod dotenv;
 pub mod endpoint;
 pub mod error;

@@ -180,48 +180,69 @@ pub(crate) fn prepare(vault: &Vault, targets: Vec<SecretSummary>) -> Result<Vec<
     Ok(out)
 }
 
-fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
-    let unverifiable = |why: String| Ok(Err(Outcome::new(s, Status::Unverifiable, why)));
+/// What a key's check needs, found without decrypting anything.
+struct Plan {
+    check: Check,
+    companion: Option<SecretSummary>,
+    endpoint: Option<Url>,
+}
+
+/// The plan for `s`, or why it cannot be checked.
+fn plan(vault: &Vault, s: &SecretSummary) -> Result<Result<Plan, String>> {
     let Some(p) = providers::get(&s.provider_id) else {
-        return unverifiable(format!("provider {} is not in the registry", s.provider_id));
+        return Ok(Err(format!("provider {} is not in the registry", s.provider_id)));
     };
     let check = match p.validation {
         Validation::Check(c) => c,
-        Validation::Unverifiable { reason } => return unverifiable(reason.to_owned()),
+        Validation::Unverifiable { reason } => return Ok(Err(reason.to_owned())),
     };
     if p.companions.iter().any(|c| c.eq_ignore_ascii_case(&s.key_name)) {
-        return unverifiable(format!(
+        return Ok(Err(format!(
             "{} is a second credential of {}; KeyClave checks its main key ({})",
             s.key_name, p.display_name, p.env_var
-        ));
+        )));
     }
     let endpoint = match &s.endpoint {
         Some(e) => Some(Url::parse(e).map_err(|_| {
             Error::new(ErrorCode::SecretInvalidEndpoint, "the key's stored endpoint does not parse")
         })?),
         None if check.needs_endpoint => {
-            return unverifiable(format!(
+            return Ok(Err(format!(
                 "a {} key is checked against its own host: set the key's endpoint (e.g. `keyclave secret edit {} --endpoint https://…`)",
                 p.display_name, s.key_name
-            ));
+            )));
         }
         None => None,
     };
     let companion = match check.companion {
         None => None,
         Some(name) => match secrets::find(vault, name, Some(&s.provider_id)) {
-            Ok(c) => Some(secrets::decrypt_internal(vault, &c)?),
+            Ok(c) => Some(c),
             Err(e) if e.code() == ErrorCode::SecretNotFound => {
-                return unverifiable(format!(
+                return Ok(Err(format!(
                     "{} is checked together with {name}, which is not in the vault",
                     s.key_name
-                ));
+                )));
             }
             Err(e) => return Err(e),
         },
     };
+    Ok(Ok(Plan { check, companion, endpoint }))
+}
+
+/// Why `s` cannot be checked online (`None`: it can). Reads no value.
+pub fn not_checkable(vault: &Vault, s: &SecretSummary) -> Result<Option<String>> {
+    Ok(plan(vault, s)?.err())
+}
+
+fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
+    let plan = match plan(vault, s)? {
+        Ok(p) => p,
+        Err(why) => return Ok(Err(Outcome::new(s, Status::Unverifiable, why))),
+    };
+    let companion = plan.companion.as_ref().map(|c| secrets::decrypt_internal(vault, c)).transpose()?;
     let value = secrets::decrypt_internal(vault, s)?;
-    Ok(Ok(Ready { check, value, companion, endpoint }))
+    Ok(Ok(Ready { check: plan.check, value, companion, endpoint: plan.endpoint }))
 }
 
 /// Check one prepared key over the network. Never fails: what went wrong
