@@ -9,6 +9,7 @@ mod background;
 mod bundle;
 mod bundle_fuzz;
 mod common;
+mod dashboard;
 mod dotenv;
 mod dotenv_python;
 mod dotenv_vault;
