@@ -122,6 +122,28 @@ pub enum Command {
     },
     /// List the built-in providers.
     Providers,
+    /// Show and change the profile's settings (online-mode, autonomous-mode, quiet-hours, …).
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Check keys with their providers: valid, limited, invalid, unverifiable, or error.
+    ///
+    /// Needs Online Mode (`keyclave settings set online-mode on`); offline
+    /// it fails with net.offline and sends nothing. Each key is sent only
+    /// to its provider's API (or its own --endpoint), with one read-only,
+    /// free request; keys with no such request are unverifiable, with the
+    /// reason.
+    Validate {
+        /// KEY_NAME or provider/KEY_NAME (repeatable; none: every key).
+        keys: Vec<String>,
+        /// Every key (the default when none is named).
+        #[arg(long, conflicts_with = "keys")]
+        all: bool,
+    },
+    /// The key dashboard from cached data: health, usage, scopes, expiry, staleness.
+    Dashboard {
+        #[command(subcommand)]
+        cmd: Option<DashboardCmd>,
+    },
     /// Import secrets from a .env or JSON file, or text on standard input (`-`).
     ///
     /// Shows what it read with --dry-run (key names, lines, providers,
@@ -509,6 +531,44 @@ pub enum ProfileCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SettingsCmd {
+    /// Every setting with its value.
+    List,
+    /// One setting's value.
+    Get {
+        /// The setting's name (see `settings list`).
+        name: String,
+    },
+    /// Change one setting.
+    Set {
+        /// The setting's name (see `settings list`).
+        name: String,
+        /// on/off, a number, or for quiet-hours START-END (e.g. 22-7) or off.
+        value: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DashboardCmd {
+    /// Collect dashboard data from the providers now (needs Online Mode).
+    Refresh {
+        /// KEY_NAME or provider/KEY_NAME (repeatable; none: every key).
+        keys: Vec<String>,
+        /// Only the keys the schedule says are due (for cron or a systemd timer).
+        #[arg(long, conflicts_with = "keys")]
+        due: bool,
+    },
+    /// A key's daily history (usage, cost, health).
+    History {
+        /// KEY_NAME or provider/KEY_NAME.
+        key: String,
+        /// How many days back.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SecretCmd {
     /// Add a secret; the value comes from --value-file, else standard input.
     Add {
@@ -533,6 +593,11 @@ pub enum SecretCmd {
         /// generate`); it is not printed: reveal it when needed.
         #[arg(long)]
         generate: bool,
+        /// The key's own API base URL (an Azure OpenAI resource, GitHub
+        /// Enterprise, self-managed GitLab, a Supabase project): validation
+        /// and the dashboard contact this host for this key only.
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
         #[command(flatten)]
         shape: GenerateArgs,
     },
@@ -606,6 +671,12 @@ pub enum SecretCmd {
         /// New value from standard input (or a hidden prompt).
         #[arg(long)]
         value_stdin: bool,
+        /// Set the key's own API base URL (see `secret add --endpoint`).
+        #[arg(long, value_name = "URL", conflicts_with = "no_endpoint")]
+        endpoint: Option<String>,
+        /// Remove the key's own API base URL.
+        #[arg(long)]
+        no_endpoint: bool,
     },
     /// Remove a secret.
     #[command(alias = "delete")]

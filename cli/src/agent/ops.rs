@@ -5,13 +5,37 @@
 
 use keyclave_core::inject::{self, KeySelection};
 use keyclave_core::secrets::{self, NewSecret, Provenance, SecretEdit, SecretQuery};
-use keyclave_core::{Result, Vault};
+use keyclave_core::{Error, Result, Vault, dashboard, validation};
 
 use super::protocol::{Reply, Sensitive, VaultOp};
+
+/// How far a long operation (validate, refresh) is: keys done, keys in all.
+pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Send + Sync);
 
 /// Carry out `op`. A reveal hands its value to `deliver`, which says whether
 /// it reached the reader (the audit event records that).
 pub fn execute(vault: &Vault, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {
+    execute_with(vault, op, deliver, &|_, _| {})
+}
+
+/// Run network work (core's async API) to its end on this thread: a
+/// current-thread runtime of its own, whose blocking pool takes the
+/// vault reads and writes.
+fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("the network runtime could not start: {e}")))?
+        .block_on(work)
+}
+
+/// [`execute`], telling `progress` how far a validation or refresh is.
+pub fn execute_with(
+    vault: &Vault,
+    op: VaultOp,
+    deliver: &mut dyn FnMut(Sensitive) -> bool,
+    progress: Progress<'_>,
+) -> Result<Reply> {
     Ok(match op {
         VaultOp::Touch => Reply::Done,
         VaultOp::List { provider, environment, search, limit } => {
@@ -31,25 +55,29 @@ pub fn execute(vault: &Vault, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) ->
                 clear_after_secs: vault.settings().clipboard_auto_clear_seconds,
             }
         }
-        VaultOp::Add { key_name, value, provider, environment, notes, tags } => Reply::Saved(secrets::add(
-            vault,
-            NewSecret {
-                key_name,
-                value: value.into_secret(),
-                provider_id: provider,
-                environment,
-                notes,
-                tags,
-                provenance: Provenance::manual(),
-            },
-        )?),
-        VaultOp::Edit { key_name, provider, value, set_provider, environment, notes, tags } => {
+        VaultOp::Add { key_name, value, provider, environment, notes, tags, endpoint } => {
+            Reply::Saved(secrets::add(
+                vault,
+                NewSecret {
+                    key_name,
+                    value: value.into_secret(),
+                    provider_id: provider,
+                    environment,
+                    notes,
+                    tags,
+                    provenance: Provenance::manual(),
+                    endpoint,
+                },
+            )?)
+        }
+        VaultOp::Edit { key_name, provider, value, set_provider, environment, notes, tags, endpoint } => {
             let edit = SecretEdit {
                 value: value.map(Sensitive::into_secret),
                 provider_id: set_provider,
                 environment,
                 notes,
                 tags,
+                endpoint,
             };
             Reply::Saved(secrets::edit(vault, &key_name, provider.as_deref(), edit)?)
         }
@@ -83,6 +111,34 @@ pub fn execute(vault: &Vault, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) ->
             settings.clipboard_auto_clear_seconds =
                 clipboard_auto_clear_seconds.unwrap_or(settings.clipboard_auto_clear_seconds);
             Reply::Settings(vault.update_settings(settings)?)
+        }
+        VaultOp::NamedSetting { set } => match set {
+            None => Reply::Settings(vault.settings()),
+            Some((name, value)) => {
+                Reply::Settings(vault.update_settings(vault.settings().with_named(&name, &value)?)?)
+            }
+        },
+        VaultOp::Validate { keys } => {
+            let targets = validation::select(vault, &keys, keys.is_empty())?;
+            let cancel = vault.job_token();
+            let outcomes = block_on(validation::validate(vault, targets, &cancel, progress))?;
+            Reply::Validated { outcomes }
+        }
+        VaultOp::Dashboard => Reply::Dashboard(dashboard::overview(vault)?),
+        VaultOp::Refresh { keys, due } => {
+            let targets = if due {
+                dashboard::schedule::due_now(vault)?
+            } else {
+                validation::select(vault, &keys, keys.is_empty())?
+            };
+            let cancel = vault.job_token();
+            Reply::Refreshed(block_on(dashboard::refresh(vault, targets, &cancel, progress))?)
+        }
+        VaultOp::History { key, days } => {
+            let mut found = validation::select(vault, std::slice::from_ref(&key), false)?;
+            let secret = found.pop().ok_or_else(|| Error::internal("a lookup by name returned nothing"))?;
+            let points = dashboard::history(vault, &secret, days)?;
+            Reply::History { key: secret, points }
         }
     })
 }

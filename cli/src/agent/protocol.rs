@@ -10,8 +10,10 @@
 use keyclave_core::audit::AuditEvent;
 use keyclave_core::catalog::{Environment, SecretPage, SecretSummary};
 use keyclave_core::crypto::SecretString;
+use keyclave_core::dashboard::{HistoryPoint, Overview, RefreshReport};
 use keyclave_core::secrets::Saved;
 use keyclave_core::settings::Settings;
+use keyclave_core::validation::Outcome;
 use keyclave_core::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::io::{BufRead, Read, Write};
@@ -20,7 +22,7 @@ use zeroize::Zeroizing;
 
 /// Bumped when a message changes shape; a client and agent of different
 /// versions do not talk (the client falls back to unlocking itself).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// A line longer than this is not a KeyClave message (a command's
 /// environment is at most a few MiB).
@@ -87,6 +89,7 @@ pub enum VaultOp {
         environment: Option<Environment>,
         notes: Option<String>,
         tags: Vec<String>,
+        endpoint: Option<String>,
     },
     Edit {
         key_name: String,
@@ -96,6 +99,7 @@ pub enum VaultOp {
         environment: Option<Option<Environment>>,
         notes: Option<Option<String>>,
         tags: Option<Vec<String>>,
+        endpoint: Option<Option<String>>,
     },
     Remove {
         key_name: String,
@@ -121,6 +125,26 @@ pub enum VaultOp {
     Settings {
         auto_lock_timeout_seconds: Option<u32>,
         clipboard_auto_clear_seconds: Option<u32>,
+    },
+    /// Read the settings, or change one by its name (`online-mode`, …).
+    NamedSetting {
+        set: Option<(String, String)>,
+    },
+    /// Check keys with their providers (`KEY` or `provider/KEY`; none: all).
+    Validate {
+        keys: Vec<String>,
+    },
+    /// The dashboard from cached data.
+    Dashboard,
+    /// Collect dashboard data now (`due`: only what the schedule says is due).
+    Refresh {
+        keys: Vec<String>,
+        due: bool,
+    },
+    /// A key's daily history.
+    History {
+        key: String,
+        days: u32,
     },
 }
 
@@ -177,6 +201,15 @@ pub enum Reply {
         events: Vec<AuditEvent>,
     },
     Settings(Settings),
+    Validated {
+        outcomes: Vec<Outcome>,
+    },
+    Dashboard(Overview),
+    Refreshed(RefreshReport),
+    History {
+        key: SecretSummary,
+        points: Vec<HistoryPoint>,
+    },
     Error(WireError),
 }
 
@@ -285,6 +318,7 @@ mod tests {
             environment: None,
             notes: None,
             tags: vec![],
+            endpoint: None,
         };
         assert!(!format!("{op:?}").contains("sk-zqxSECRET"));
     }

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod audit;
 pub mod bundle;
+pub mod dashboard;
 pub mod env;
 pub mod import;
 pub mod inject;
@@ -11,7 +12,9 @@ pub mod project;
 pub mod providers;
 pub mod run;
 pub mod secret;
+pub mod settings;
 pub mod totp;
+pub mod validate;
 
 use crate::agent::client::{self as agent_client, Connection};
 use crate::agent::ops;
@@ -94,6 +97,36 @@ impl Context {
             }
         }
         self.run_here(op, deliver)
+    }
+
+    /// [`Context::run_op`] for long network work (validate, refresh), with
+    /// a progress bar on standard error: keys done of all when this process
+    /// does the work, a spinner while the agent does.
+    pub fn run_op_with_progress(&self, op: VaultOp, what: &str) -> Result<Reply> {
+        let bar =
+            if self.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            .map_err(|e| Error::internal(format!("progress template: {e}")))?
+            .progress_chars("=> ");
+        bar.set_message(what.to_owned());
+        if let Some(mut conn) = agent_client::connect(&self.root)? {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let reply = conn.vault(self.profile.as_deref(), &op, &mut |_| false);
+            bar.finish_and_clear();
+            if let Some(reply) = reply? {
+                return Ok(reply);
+            }
+        }
+        let vault = self.unlock()?;
+        bar.set_style(style);
+        let progress = |done: u32, total: u32| {
+            bar.set_length(u64::from(total));
+            bar.set_position(u64::from(done));
+        };
+        let reply = ops::execute_with(&vault, op, &mut |_| false, &progress);
+        bar.finish_and_clear();
+        vault.close()?;
+        reply
     }
 
     fn run_here(&self, op: VaultOp, deliver: &mut dyn FnMut(Sensitive) -> bool) -> Result<Reply> {

@@ -17,9 +17,21 @@ fn env(s: Option<String>) -> Result<Option<Environment>> {
 
 pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
     match cmd {
-        SecretCmd::Add { key_name, provider, environment, notes, tags, value_file, generate, shape } => {
+        SecretCmd::Add {
+            key_name,
+            provider,
+            environment,
+            notes,
+            tags,
+            value_file,
+            generate,
+            shape,
+            endpoint,
+        } => {
             let environment = env(environment)?;
             keyclave_core::secrets::validate_key_name(&key_name)?;
+            // Checked before the unlock: a typo costs no passphrase.
+            let endpoint = keyclave_core::endpoint::parse_optional(endpoint.as_deref())?;
             let charset: random_secret::Charset = shape.charset.parse()?;
             let mut access = ctx.access()?;
             let value = if generate {
@@ -28,7 +40,8 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                 input::value(value_file.as_deref(), &key_name)?
             };
             let value = Sensitive::new(value.expose_secret());
-            let reply = access.get(VaultOp::Add { key_name, value, provider, environment, notes, tags })?;
+            let reply =
+                access.get(VaultOp::Add { key_name, value, provider, environment, notes, tags, endpoint })?;
             access.close()?;
             let saved = match reply {
                 Reply::Saved(saved) => saved,
@@ -125,8 +138,15 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
             clear_tags,
             value_file,
             value_stdin,
+            endpoint,
+            no_endpoint,
         } => {
             let environment = if clear_env { Some(None) } else { env(environment)?.map(Some) };
+            let endpoint = match (endpoint, no_endpoint) {
+                (_, true) => Some(None),
+                (Some(e), false) => Some(Some(keyclave_core::endpoint::parse(&e)?)),
+                (None, false) => None,
+            };
             let mut access = ctx.access()?;
             let value = if value_file.is_some() || value_stdin {
                 Some(Sensitive::new(input::value(value_file.as_deref(), &key_name)?.expose_secret()))
@@ -141,6 +161,7 @@ pub fn run(ctx: Context, cmd: SecretCmd) -> Result<()> {
                 environment,
                 notes: notes.map(|n| Some(n).filter(|n| !n.is_empty())),
                 tags: if clear_tags { Some(Vec::new()) } else { Some(tags).filter(|t| !t.is_empty()) },
+                endpoint,
             })?;
             access.close()?;
             let saved = match reply {

@@ -12,6 +12,7 @@ mod env;
 mod import;
 mod inject;
 mod man;
+mod online;
 mod output;
 mod reveal_policy;
 mod scan;

@@ -75,6 +75,11 @@ pub fn due(
     Ok((due.into_iter().map(|(_, _, s)| s).collect(), next))
 }
 
+/// The keys due now, in refresh order (`dashboard refresh --due`).
+pub fn due_now(vault: &Vault) -> Result<Vec<SecretSummary>> {
+    Ok(due(vault, chrono::Utc::now())?.0)
+}
+
 /// What the loop is doing, for the status bar.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -230,6 +230,32 @@ fn plan(vault: &Vault, s: &SecretSummary) -> Result<Result<Plan, String>> {
     Ok(Ok(Plan { check, companion, endpoint }))
 }
 
+/// Every host validation or a refresh would contact for the vault's keys
+/// (their providers' API hosts, or their own endpoints), sorted: what
+/// turning Online Mode on means, shown before it is turned on.
+pub fn hosts_to_contact(vault: &Vault) -> Result<Vec<String>> {
+    let mut hosts = Vec::new();
+    for s in secrets::list(vault, &Default::default()).items {
+        if let Ok(plan) = plan(vault, &s)? {
+            let url = match &plan.endpoint {
+                Some(e) => e.clone(),
+                None => Url::parse(plan.check.url)
+                    .map_err(|_| Error::internal("a registry URL does not parse"))?,
+            };
+            if let Some(h) = url.host_str() {
+                let h = match url.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h.to_owned(),
+                };
+                hosts.push(h);
+            }
+        }
+    }
+    hosts.sort_unstable();
+    hosts.dedup();
+    Ok(hosts)
+}
+
 /// Why `s` cannot be checked online (`None`: it can). Reads no value.
 pub fn not_checkable(vault: &Vault, s: &SecretSummary) -> Result<Option<String>> {
     Ok(plan(vault, s)?.err())
