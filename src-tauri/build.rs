@@ -54,5 +54,11 @@ fn keyclave_commands() -> &'static [&'static str] {
         "set_requirement_status",
         "set_recommendation_status",
         "remove_project",
+        "get_dashboard",
+        "key_history",
+        "refresh_dashboard",
+        "validate_keys",
+        "online_hosts",
+        "scheduler_status",
     ]
 }

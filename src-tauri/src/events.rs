@@ -82,6 +82,16 @@ pub struct JobEnded {
     pub outcome: JobOutcome,
 }
 
+/// The background refresh loop changed state (off, quiet, idle with the
+/// next time, refreshing n of m); a pass that refreshed keys means the
+/// dashboard has new data.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[tauri_specta(event_name = "dashboard://scheduler")]
+pub struct SchedulerChanged {
+    /// What it does now.
+    pub status: keyclave_core::dashboard::schedule::SchedulerStatus,
+}
+
 /// Any event, for the one emitter the state holds.
 #[derive(Debug, Clone)]
 pub enum AppEvent {
@@ -95,6 +105,8 @@ pub enum AppEvent {
     Scan(ScanProgressed),
     /// `jobs://changed`.
     Jobs(JobsChanged),
+    /// `dashboard://scheduler`.
+    Scheduler(SchedulerChanged),
 }
 
 impl AppEvent {
@@ -106,6 +118,7 @@ impl AppEvent {
             AppEvent::ClipboardCleared(e) => e.emit(app),
             AppEvent::Scan(e) => e.emit(app),
             AppEvent::Jobs(e) => e.emit(app),
+            AppEvent::Scheduler(e) => e.emit(app),
         };
         if let Err(e) = result {
             tracing::warn!("cannot emit an event: {e}");

@@ -67,13 +67,20 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             projects::set_requirement_status,
             projects::set_recommendation_status,
             projects::remove_project,
+            dashboard::get_dashboard,
+            dashboard::key_history,
+            dashboard::refresh_dashboard,
+            dashboard::validate_keys,
+            dashboard::online_hosts,
+            dashboard::scheduler_status,
         ])
         .events(tauri_specta::collect_events![
             events::VaultLocked,
             events::RotationProgress,
             events::ClipboardCleared,
             events::ScanProgressed,
-            events::JobsChanged
+            events::JobsChanged,
+            events::SchedulerChanged
         ])
 }
 

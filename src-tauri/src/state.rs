@@ -8,13 +8,15 @@
 //! again at once. So a scan, a KDF or an import never keeps `lock`,
 //! `touch`, `list_secrets` or the auto-lock timer waiting.
 
+use keyclave_core::dashboard::schedule::{self, SchedulerStatus};
 use keyclave_core::paths::Root;
 use keyclave_core::session::{Locked, Session};
 use keyclave_core::{Error, KeyClave, Result, Vault};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::CmdResult;
-use crate::events::{AppEvent, VaultLocked};
+use crate::events::{AppEvent, SchedulerChanged, VaultLocked};
 
 type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
 
@@ -23,6 +25,10 @@ pub struct AppState {
     root: Root,
     session: Arc<Session>,
     emitter: OnceLock<Emitter>,
+    /// The background refresh loop of the current unlock: its stop token
+    /// and what it last said.
+    scheduler: Mutex<Option<CancellationToken>>,
+    scheduler_status: Arc<Mutex<SchedulerStatus>>,
 }
 
 /// Run blocking work on the blocking thread pool and wait for it without
@@ -37,7 +43,13 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 
 impl AppState {
     /// State over a data root.
     pub fn new(root: Root) -> Self {
-        AppState { root, session: Arc::new(Session::new()), emitter: OnceLock::new() }
+        AppState {
+            root,
+            session: Arc::new(Session::new()),
+            emitter: OnceLock::new(),
+            scheduler: Mutex::new(None),
+            scheduler_status: Arc::new(Mutex::new(SchedulerStatus::Off { reason: "locked".into() })),
+        }
     }
 
     /// Where events go (set once, when the window exists).
@@ -86,6 +98,32 @@ impl AppState {
     ) -> CmdResult<T> {
         let vault = self.session.for_user()?;
         blocking(move || f(vault)).await
+    }
+
+    /// (Re)start the background refresh loop for the unlocked vault: after
+    /// an unlock (its first pass is the catch-up) and when the settings
+    /// change. It ends by itself when the vault locks.
+    pub fn start_scheduler(&self) {
+        let Ok(vault) = self.session.vault() else { return };
+        let stop = CancellationToken::new();
+        if let Some(old) = self.scheduler.lock().unwrap_or_else(|p| p.into_inner()).replace(stop.clone()) {
+            old.cancel();
+        }
+        let status = self.scheduler_status.clone();
+        let emit = self.emitter();
+        let jobs = self.session.jobs().clone();
+        tauri::async_runtime::spawn(schedule::run(vault, jobs, stop, move |s| {
+            *status.lock().unwrap_or_else(|p| p.into_inner()) = s.clone();
+            emit(AppEvent::Scheduler(SchedulerChanged { status: s }));
+        }));
+    }
+
+    /// What the background refresh last said.
+    pub fn scheduler_status(&self) -> SchedulerStatus {
+        if !self.session.is_unlocked() {
+            return SchedulerStatus::Off { reason: "locked".into() };
+        }
+        self.scheduler_status.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Tell the window the vault locked, then record the lock off this

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bundle;
+pub mod dashboard;
 pub mod dotenv;
 pub mod import;
 pub mod projects;

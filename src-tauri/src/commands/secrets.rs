@@ -57,6 +57,8 @@ pub struct NewSecretInput {
     pub notes: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// The key's own API base URL (empty or absent: none).
+    pub endpoint: Option<String>,
 }
 
 /// The edit dialog's full desired state; `value` absent keeps the value.
@@ -72,6 +74,8 @@ pub struct SecretEditInput {
     pub notes: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// The key's own API base URL (empty or absent: none).
+    pub endpoint: Option<String>,
 }
 
 /// What a copy did.
@@ -128,6 +132,7 @@ pub async fn add_secret(state: State<'_, AppState>, input: NewSecretInput) -> Cm
         notes: input.notes,
         tags: input.tags,
         provenance: Provenance::manual(),
+        endpoint: keyclave_core::endpoint::parse_optional(input.endpoint.as_deref())?,
     };
     state.user(move |v| secrets::add(&v, new)).await
 }
@@ -147,6 +152,7 @@ pub async fn edit_secret(
         environment: Some(edit.environment),
         notes: Some(edit.notes),
         tags: Some(edit.tags),
+        endpoint: Some(keyclave_core::endpoint::parse_optional(edit.endpoint.as_deref())?),
     };
     state.user(move |v| secrets::edit(&v, &key_name, Some(&provider_id), edit)).await
 }

@@ -67,6 +67,7 @@ fn store(state: &AppState, vault: Vault) -> Unlocked {
         // Replaced, not locked: the window stays unlocked.
         crate::state::close_in_background(previous);
     }
+    state.start_scheduler();
     info
 }
 

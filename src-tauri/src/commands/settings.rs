@@ -33,7 +33,10 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Settings> {
 #[tauri::command]
 #[specta::specta]
 pub async fn update_settings(state: State<'_, AppState>, settings: Settings) -> CmdResult<Settings> {
-    state.user(move |v| v.update_settings(settings)).await
+    let saved = state.user(move |v| v.update_settings(settings)).await?;
+    // Online/Autonomous Mode, the interval or quiet hours may have changed.
+    state.start_scheduler();
+    Ok(saved)
 }
 
 /// Change the passphrase (re-wrap only; both KDFs on a blocking thread).

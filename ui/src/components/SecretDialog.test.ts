@@ -35,6 +35,7 @@ const existing: SecretSummary = {
   imported_at: null,
   created_at: "2025-01-01T00:00:00Z",
   updated_at: "2025-01-01T00:00:00Z",
+  endpoint: "https://stripe.example.test",
 };
 
 function el<T extends HTMLElement>(id: string): T {
@@ -117,6 +118,7 @@ describe("SecretDialog", () => {
       environment: "prod",
       notes: null,
       tags: ["ci", "billing"],
+      endpoint: null,
     });
     expect(onsaved).toHaveBeenCalledWith(saved, false);
   });
@@ -157,6 +159,7 @@ describe("SecretDialog", () => {
       environment: "dev",
       notes: "live mode",
       tags: ["billing"],
+      endpoint: "https://stripe.example.test",
     });
     expect(onsaved).toHaveBeenCalledWith(saved, true);
   });

@@ -51,6 +51,8 @@ describe("eventDetails for counts and key names", () => {
       "3 files read, 1 unchanged · 2 requirements",
     );
     expect(eventDetails("project.decision", { requirement_id: "r", decision: "rejected" })).toBe("rejected");
+    expect(eventDetails("key.validate", { key_name: "GITHUB_TOKEN", provider_id: "github", status: "limited" })).toContain("limited");
+    expect(eventDetails("dashboard.refresh", { refreshed: 3, failed: 1, skipped: 0 })).toBe("3 keys refreshed, 1 unchecked");
     expect(eventDetails("dotenv.write", { added: 0, written: false })).toBe("");
   });
 });

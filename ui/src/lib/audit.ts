@@ -30,6 +30,8 @@ export const EVENT_TYPES = [
   "project.scan",
   "project.decision",
   "project.remove",
+  "key.validate",
+  "dashboard.refresh",
   "totp.enroll",
   "totp.confirm",
   "totp.disable",
@@ -64,6 +66,8 @@ const LABELS: Record<string, string> = {
   "project.scan": "Project scanned",
   "project.decision": "Project finding reviewed",
   "project.remove": "Project forgotten",
+  "key.validate": "Key checked with its provider",
+  "dashboard.refresh": "Dashboard refreshed",
   "totp.enroll": "Two-factor enrollment started",
   "totp.confirm": "Two-factor codes turned on",
   "totp.disable": "Two-factor codes turned off",
@@ -125,6 +129,14 @@ export function eventDetails(type: string, metadata: unknown): string {
   }
   if (typeof metadata.failed_attempts === "number") parts.push(plural(metadata.failed_attempts, "failed attempt"));
   if (typeof metadata.rotation_version === "number") parts.push(`now version ${metadata.rotation_version}`);
+  if (type === "key.validate") {
+    const status = str(metadata.status);
+    if (status) parts.push(status);
+  }
+  if (type === "dashboard.refresh") {
+    const n = (k: string) => (typeof metadata[k] === "number" ? (metadata[k] as number) : 0);
+    parts.push(`${plural(n("refreshed"), "key")} refreshed${n("failed") ? `, ${n("failed")} unchecked` : ""}`);
+  }
   if (type === "project.scan") {
     const n = (k: string) => (typeof metadata[k] === "number" ? (metadata[k] as number) : 0);
     parts.push(`${plural(n("files_parsed"), "file")} read, ${n("files_unchanged")} unchanged`);

@@ -12,9 +12,9 @@ export const commands = {
 	/**  Strength of a candidate passphrase, for the meter. */
 	passphraseStrength: (passphrase: string, profileName: string) => typedError<Strength_Serialize, UiError_Serialize>(__TAURI_INVOKE("passphrase_strength", { passphrase, profileName })),
 	/**  Create a profile with the default KDF and unlock it. */
-	createProfile: (name: string, passphrase: string) => typedError<Unlocked, UiError_Serialize>(__TAURI_INVOKE("create_profile", { name, passphrase })),
+	createProfile: (name: string, passphrase: string) => typedError<Unlocked_Serialize, UiError_Serialize>(__TAURI_INVOKE("create_profile", { name, passphrase })),
 	/**  Unlock a profile by name. The KDF runs on a blocking thread. */
-	unlock: (profile: string, passphrase: string) => typedError<Unlocked, UiError_Serialize>(__TAURI_INVOKE("unlock", { profile, passphrase })),
+	unlock: (profile: string, passphrase: string) => typedError<Unlocked_Serialize, UiError_Serialize>(__TAURI_INVOKE("unlock", { profile, passphrase })),
 	/**
 	 *  Lock now. Answers at once: the vault leaves the session, running jobs
 	 *  stop, and the lock is recorded once in-flight work has committed.
@@ -42,9 +42,9 @@ export const commands = {
 	 */
 	copySecret: (keyName: string, providerId: string, totpCode: string | null) => typedError<Copied, UiError_Serialize>(__TAURI_INVOKE("copy_secret", { keyName, providerId, totpCode })),
 	/**  The profile's settings. */
-	getSettings: () => typedError<Settings, UiError_Serialize>(__TAURI_INVOKE("get_settings")),
+	getSettings: () => typedError<Settings_Serialize, UiError_Serialize>(__TAURI_INVOKE("get_settings")),
 	/**  Change settings (validated in core). */
-	updateSettings: (settings: Settings) => typedError<Settings, UiError_Serialize>(__TAURI_INVOKE("update_settings", { settings })),
+	updateSettings: (settings: Settings_Deserialize) => typedError<Settings_Serialize, UiError_Serialize>(__TAURI_INVOKE("update_settings", { settings })),
 	/**  Change the passphrase (re-wrap only; both KDFs on a blocking thread). */
 	changePassphrase: (current: string, next: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("change_passphrase", { current, next })),
 	/**  KDF parameters. */
@@ -116,10 +116,29 @@ export const commands = {
 	setRecommendationStatus: (id: string, decision: ReviewStatus) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("set_recommendation_status", { id, decision })),
 	/**  Forget a project (its folder and the vault's keys are untouched). */
 	removeProject: (project: string) => typedError<Project_Serialize, UiError_Serialize>(__TAURI_INVOKE("remove_project", { project })),
+	/**  Every key with its latest snapshot, from cached data (no network). */
+	getDashboard: () => typedError<Overview_Serialize, UiError_Serialize>(__TAURI_INVOKE("get_dashboard")),
+	/**  A key's daily history (for the chart), oldest first. */
+	keyHistory: (keyName: string, providerId: string, days: number) => typedError<HistoryPoint_Serialize[], UiError_Serialize>(__TAURI_INVOKE("key_history", { keyName, providerId, days })),
+	/**
+	 *  Refresh keys now (every key when `keys` is empty), as a job the status
+	 *  bar shows; `net.offline` when Online Mode is off.
+	 */
+	refreshDashboard: (keys: KeyRef[]) => typedError<RefreshReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("refresh_dashboard", { keys })),
+	/**  Check keys with their providers (every key when `keys` is empty). */
+	validateKeys: (keys: KeyRef[]) => typedError<Outcome_Serialize[], UiError_Serialize>(__TAURI_INVOKE("validate_keys", { keys })),
+	/**
+	 *  The hosts validation and refresh would contact for the vault's keys:
+	 *  shown before Online Mode is turned on.
+	 */
+	onlineHosts: () => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("online_hosts")),
+	/**  What the background refresh is doing. */
+	schedulerStatus: () => typedError<SchedulerStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("scheduler_status")),
 };
 
 /** Events */
 export const events = {
+	dashboardScheduler: makeEvent<SchedulerChanged_Serialize, SchedulerChanged_Deserialize>("dashboard://scheduler"),
 	jobsChanged: makeEvent<JobsChanged_Serialize, JobsChanged_Deserialize>("jobs://changed"),
 	projectScan: makeEvent<ScanProgressed, ScanProgressed>("project://scan"),
 	vaultClipboardCleared: makeEvent<ClipboardCleared, ClipboardCleared>("vault://clipboard-cleared"),
@@ -149,7 +168,7 @@ export type AppStatus_Deserialize = {
 	/**  Profiles, by name. */
 	profiles: ProfileRecord[],
 	/**  The unlocked profile, if any. */
-	unlocked?: Unlocked | null,
+	unlocked?: Unlocked_Deserialize | null,
 };
 
 /**  Everything the UI needs at start. */
@@ -157,7 +176,7 @@ export type AppStatus_Serialize = {
 	/**  Profiles, by name. */
 	profiles: ProfileRecord[],
 	/**  The unlocked profile, if any. */
-	unlocked: Unlocked | null,
+	unlocked: Unlocked_Serialize | null,
 };
 
 /**  One audit event for the UI; metadata (already redacted) as JSON text. */
@@ -325,6 +344,20 @@ export type BundlePreview_Serialize = {
 	entries: PreviewEntry_Serialize[],
 };
 
+/**  The summary cards. */
+export type Cards = {
+	/**  Keys in the vault. */
+	total: number,
+	/**  Latest health valid (or degraded: valid but limited). */
+	valid: number,
+	/**  Latest health invalid. */
+	invalid: number,
+	/**  Expiring within 14 days (or expired). */
+	expiring: number,
+	/**  Collectable keys whose data is stale (red). */
+	stale: number,
+};
+
 /**  Where a requirement is proven. */
 export type Citation = {
 	/**  Path relative to the project root. */
@@ -370,6 +403,41 @@ export type ConfidenceLevel =
 "medium" | 
 /**  Below [`MEDIUM_CONFIDENCE`]. */
 "low";
+
+/**  Configuration of the key's account. */
+export type Config = Config_Serialize | Config_Deserialize;
+
+/**  Configuration of the key's account. */
+export type Config_Deserialize = {
+	/**  Who the key belongs to. */
+	account?: string | null,
+	/**  Organisation. */
+	org?: string | null,
+	/**  Tier, type or role. */
+	tier?: string | null,
+	/**  Region or site. */
+	region?: string | null,
+	/**  API version the check used. */
+	api_version?: string | null,
+	/**  Kind of key from its prefix. */
+	key_kind?: string | null,
+};
+
+/**  Configuration of the key's account. */
+export type Config_Serialize = {
+	/**  Who the key belongs to. */
+	account: string | null,
+	/**  Organisation. */
+	org: string | null,
+	/**  Tier, type or role. */
+	tier: string | null,
+	/**  Region or site. */
+	region: string | null,
+	/**  API version the check used. */
+	api_version: string | null,
+	/**  Kind of key from its prefix. */
+	key_kind: string | null,
+};
 
 /**
  *  What to do with an incoming secret whose provider and key name exist
@@ -622,6 +690,8 @@ export type ErrorCode =
 "secret.invalid_key_name" | 
 /**  An empty secret value. */
 "secret.empty_value" | 
+/**  A key's API endpoint is not a URL KeyClave will send a key to. */
+"secret.invalid_endpoint" | 
 /**  A secret with that provider and key name exists already. */
 "import.conflict" | 
 /**  The file is not a `.kcbundle` (wrong magic bytes, or too short to have them). */
@@ -707,6 +777,20 @@ export type ErrorCode =
 "storage.io" | 
 /**  The database reported an error. */
 "storage.database" | 
+/**  A network feature was asked for while its switch is off: nothing was sent. */
+"net.offline" | 
+/**  The request's host is not on the allowlist (or not HTTPS): nothing was sent. */
+"net.domain_not_allowed" | 
+/**  The provider did not answer in time. */
+"net.timeout" | 
+/**  The provider asked KeyClave to slow down (HTTP 429). */
+"net.rate_limited" | 
+/**  Requests to this provider are paused after repeated failures. */
+"net.provider_paused" | 
+/**  The provider could not be reached, or answered with a server error. */
+"net.unavailable" | 
+/**  The provider's answer could not be read (an error page, garbage, too large). */
+"net.bad_response" | 
 /**  The unlock agent could not be started or did not answer. */
 "agent.unavailable" | 
 /**
@@ -744,6 +828,49 @@ export type Format =
 "dotenv" | 
 /**  One JSON object. */
 "json";
+
+/**  One day of a key's history (for the chart). */
+export type HistoryPoint = HistoryPoint_Serialize | HistoryPoint_Deserialize;
+
+/**  One day of a key's history (for the chart). */
+export type HistoryPoint_Deserialize = {
+	/**  The UTC date, `YYYY-MM-DD`. */
+	date: string,
+	/**  Mean quota use that day, percent. */
+	avg_usage_percent?: number | null,
+	/**  Highest quota use that day, percent. */
+	max_usage_percent?: number | null,
+	/**  Cost that day. */
+	total_cost?: number | null,
+	/**  Its currency. */
+	cost_currency?: string | null,
+	/**  Most common health that day. */
+	health: string,
+	/**  Successful collections. */
+	successes: number,
+	/**  Failed collections. */
+	failures: number,
+};
+
+/**  One day of a key's history (for the chart). */
+export type HistoryPoint_Serialize = {
+	/**  The UTC date, `YYYY-MM-DD`. */
+	date: string,
+	/**  Mean quota use that day, percent. */
+	avg_usage_percent: number | null,
+	/**  Highest quota use that day, percent. */
+	max_usage_percent: number | null,
+	/**  Cost that day. */
+	total_cost: number | null,
+	/**  Its currency. */
+	cost_currency: string | null,
+	/**  Most common health that day. */
+	health: string,
+	/**  Successful collections. */
+	successes: number,
+	/**  Failed collections. */
+	failures: number,
+};
 
 /**  What an import did. */
 export type ImportCounts = {
@@ -916,7 +1043,11 @@ export type JobInfo_Serialize = {
 /**  What kind of work a job does. */
 export type JobKind = 
 /**  A project scan. */
-"scan";
+"scan" | 
+/**  Key validation (an explicit user action). */
+"validate" | 
+/**  Dashboard collection (manual or scheduled). */
+"refresh";
 
 /**  How a job ended. */
 export type JobOutcome = 
@@ -1034,6 +1165,55 @@ export type KeyDecision = {
 	decision: Decision,
 };
 
+/**  A key named by the UI. */
+export type KeyRef = {
+	/**  Env var name. */
+	key_name: string,
+	/**  Provider id. */
+	provider_id: string,
+};
+
+/**  One key on the dashboard. */
+export type KeyRow = KeyRow_Serialize | KeyRow_Deserialize;
+
+/**  One key on the dashboard. */
+export type KeyRow_Deserialize = {
+	/**  The key (names and tags, never the value). */
+	secret: SecretSummary_Deserialize,
+	/**  Its provider's name. */
+	provider_name: string,
+	/**  The latest snapshot, if any. */
+	latest?: Snapshot_Deserialize | null,
+	/**  How old it is. */
+	staleness: Staleness,
+	/**
+	 *  Why this key cannot be collected (no safe check, a missing
+	 *  companion or endpoint); `None` when it can.
+	 */
+	not_collectable?: string | null,
+	/**  When the schedule will refresh it next (when it can be collected). */
+	next_refresh_at?: string | null,
+};
+
+/**  One key on the dashboard. */
+export type KeyRow_Serialize = {
+	/**  The key (names and tags, never the value). */
+	secret: SecretSummary_Serialize,
+	/**  Its provider's name. */
+	provider_name: string,
+	/**  The latest snapshot, if any. */
+	latest: Snapshot_Serialize | null,
+	/**  How old it is. */
+	staleness: Staleness,
+	/**
+	 *  Why this key cannot be collected (no safe check, a missing
+	 *  companion or endpoint); `None` when it can.
+	 */
+	not_collectable: string | null,
+	/**  When the schedule will refresh it next (when it can be collected). */
+	next_refresh_at: string | null,
+};
+
 /**  Whether the project needs a provider, as its docs put it. */
 export type Necessity = 
 /**
@@ -1063,6 +1243,8 @@ export type NewSecretInput_Deserialize = {
 	notes?: string | null,
 	/**  Tags. */
 	tags: string[],
+	/**  The key's own API base URL (empty or absent: none). */
+	endpoint?: string | null,
 };
 
 /**  A new secret from the add dialog. */
@@ -1079,6 +1261,94 @@ export type NewSecretInput_Serialize = {
 	notes: string | null,
 	/**  Tags. */
 	tags: string[],
+	/**  The key's own API base URL (empty or absent: none). */
+	endpoint: string | null,
+};
+
+/**  The result for one key. */
+export type Outcome = Outcome_Serialize | Outcome_Deserialize;
+
+/**  The result for one key. */
+export type Outcome_Deserialize = {
+	/**  The secret's id. */
+	secret_id: string,
+	/**  Its env var name. */
+	key_name: string,
+	/**  Its provider. */
+	provider_id: string,
+	/**  What the check found. */
+	status: Status,
+	/**  Why not valid, what limits it, or why it could not be told. */
+	reason?: string | null,
+	/**  The error code when it could not be told (`net.timeout`, …). */
+	error_code?: string | null,
+	/**  Who the key belongs to (login, team, account id), when said. */
+	account?: string | null,
+	/**  Scopes or permissions, when said. */
+	scopes: string[],
+	/**  When the key expires (RFC 3339), when said. */
+	expires_at?: string | null,
+	/**  Tier, type or role, when said. */
+	tier?: string | null,
+	/**  What kind of key the value is, from its prefix (offline). */
+	key_kind?: string | null,
+	/**  The rate limit the answer reported. */
+	rate_limit?: RateLimit_Deserialize | null,
+	/**  HTTP status of the answer, when one came. */
+	http_status?: number | null,
+	/**  When it was checked. */
+	checked_at: string,
+};
+
+/**  The result for one key. */
+export type Outcome_Serialize = {
+	/**  The secret's id. */
+	secret_id: string,
+	/**  Its env var name. */
+	key_name: string,
+	/**  Its provider. */
+	provider_id: string,
+	/**  What the check found. */
+	status: Status,
+	/**  Why not valid, what limits it, or why it could not be told. */
+	reason: string | null,
+	/**  The error code when it could not be told (`net.timeout`, …). */
+	error_code: string | null,
+	/**  Who the key belongs to (login, team, account id), when said. */
+	account: string | null,
+	/**  Scopes or permissions, when said. */
+	scopes: string[],
+	/**  When the key expires (RFC 3339), when said. */
+	expires_at: string | null,
+	/**  Tier, type or role, when said. */
+	tier: string | null,
+	/**  What kind of key the value is, from its prefix (offline). */
+	key_kind: string | null,
+	/**  The rate limit the answer reported. */
+	rate_limit: RateLimit_Serialize | null,
+	/**  HTTP status of the answer, when one came. */
+	http_status: number | null,
+	/**  When it was checked. */
+	checked_at: string,
+};
+
+/**  The whole dashboard. */
+export type Overview = Overview_Serialize | Overview_Deserialize;
+
+/**  The whole dashboard. */
+export type Overview_Deserialize = {
+	/**  Counts. */
+	cards: Cards,
+	/**  Every key, stale and invalid first. */
+	keys: KeyRow_Deserialize[],
+};
+
+/**  The whole dashboard. */
+export type Overview_Serialize = {
+	/**  Counts. */
+	cards: Cards,
+	/**  Every key, stale and invalid first. */
+	keys: KeyRow_Serialize[],
 };
 
 /**  One secret of a bundle as it would be imported (never its value). */
@@ -1192,6 +1462,25 @@ export type ProviderInfo = {
 	env_var: string,
 };
 
+/**  Rate limit as the provider reported it. */
+export type RateLimit = RateLimit_Serialize | RateLimit_Deserialize;
+
+/**  Rate limit as the provider reported it. */
+export type RateLimit_Deserialize = {
+	/**  Requests allowed in the window. */
+	limit?: number | null,
+	/**  Requests left in the window. */
+	remaining?: number | null,
+};
+
+/**  Rate limit as the provider reported it. */
+export type RateLimit_Serialize = {
+	/**  Requests allowed in the window. */
+	limit: number | null,
+	/**  Requests left in the window. */
+	remaining: number | null,
+};
+
 /**  Why a line or an entry is not imported. */
 export type Reason = 
 /**  A line without `=` (a word alone, `KEY: value`, a token). */
@@ -1279,6 +1568,33 @@ export type Recommendation_Serialize = {
 	match_level: ConfidenceLevel,
 	/**  The user's decision. */
 	user_status: ReviewStatus,
+};
+
+/**  What a refresh did. */
+export type RefreshReport = RefreshReport_Serialize | RefreshReport_Deserialize;
+
+/**  What a refresh did. */
+export type RefreshReport_Deserialize = {
+	/**  Keys whose snapshot was written. */
+	refreshed: number,
+	/**  Of those, how many could not be told (error). */
+	failed: number,
+	/**  Keys that cannot be collected (no check, companion or endpoint missing). */
+	skipped: number,
+	/**  The results, key by key. */
+	outcomes: Outcome_Deserialize[],
+};
+
+/**  What a refresh did. */
+export type RefreshReport_Serialize = {
+	/**  Keys whose snapshot was written. */
+	refreshed: number,
+	/**  Of those, how many could not be told (error). */
+	failed: number,
+	/**  Keys that cannot be collected (no check, companion or endpoint missing). */
+	skipped: number,
+	/**  The results, key by key. */
+	outcomes: Outcome_Serialize[],
 };
 
 /**  An assignment that was read but cannot be imported. */
@@ -1371,6 +1687,33 @@ export type Requirement_Serialize = {
 	citations: Citation[],
 	/**  How many citations there were before the cap. */
 	citation_count: number,
+};
+
+/**  What the key may do. */
+export type Restrictions = Restrictions_Serialize | Restrictions_Deserialize;
+
+/**  What the key may do. */
+export type Restrictions_Deserialize = {
+	/**  Scopes or permissions. */
+	scopes: string[],
+	/**  Rate limit. */
+	rate_limit?: RateLimit_Deserialize | null,
+	/**  IP rules, when the API says. */
+	ip_rules: string[],
+	/**  Expiry. */
+	expires_at?: string | null,
+};
+
+/**  What the key may do. */
+export type Restrictions_Serialize = {
+	/**  Scopes or permissions. */
+	scopes: string[],
+	/**  Rate limit. */
+	rate_limit: RateLimit_Serialize | null,
+	/**  IP rules, when the API says. */
+	ip_rules: string[],
+	/**  Expiry. */
+	expires_at: string | null,
 };
 
 /**  The user's review of a requirement or recommendation. */
@@ -1493,6 +1836,78 @@ export type ScanReport_Serialize = {
 	recommendations: Recommendation_Serialize[],
 };
 
+/**
+ *  The background refresh loop changed state (off, quiet, idle with the
+ *  next time, refreshing n of m); a pass that refreshed keys means the
+ *  dashboard has new data.
+ */
+export type SchedulerChanged = SchedulerChanged_Serialize | SchedulerChanged_Deserialize;
+
+/**
+ *  The background refresh loop changed state (off, quiet, idle with the
+ *  next time, refreshing n of m); a pass that refreshed keys means the
+ *  dashboard has new data.
+ */
+export type SchedulerChanged_Deserialize = {
+	/**  What it does now. */
+	status: SchedulerStatus_Deserialize,
+};
+
+/**
+ *  The background refresh loop changed state (off, quiet, idle with the
+ *  next time, refreshing n of m); a pass that refreshed keys means the
+ *  dashboard has new data.
+ */
+export type SchedulerChanged_Serialize = {
+	/**  What it does now. */
+	status: SchedulerStatus_Serialize,
+};
+
+/**  What the loop is doing, for the status bar. */
+export type SchedulerStatus = SchedulerStatus_Serialize | SchedulerStatus_Deserialize;
+
+/**  What the loop is doing, for the status bar. */
+export type SchedulerStatus_Deserialize = 
+/**  Online Mode or Autonomous Mode is off: only manual refreshes. */
+{ state: "off"; 
+/**  Which switch. */
+reason: string } | 
+/**  Inside the quiet hours. */
+{ state: "quiet"; 
+/**  When they end (local hour). */
+until_hour: number } | 
+/**  Nothing due. */
+{ state: "idle"; 
+/**  When the next key is due (RFC 3339), if any can be collected. */
+next_at?: string | null } | 
+/**  Refreshing due keys. */
+{ state: "refreshing"; 
+/**  Keys done. */
+done: number; 
+/**  Keys in this pass. */
+total: number };
+
+/**  What the loop is doing, for the status bar. */
+export type SchedulerStatus_Serialize = 
+/**  Online Mode or Autonomous Mode is off: only manual refreshes. */
+{ state: "off"; 
+/**  Which switch. */
+reason: string } | 
+/**  Inside the quiet hours. */
+{ state: "quiet"; 
+/**  When they end (local hour). */
+until_hour: number } | 
+/**  Nothing due. */
+{ state: "idle"; 
+/**  When the next key is due (RFC 3339), if any can be collected. */
+next_at: string | null } | 
+/**  Refreshing due keys. */
+{ state: "refreshing"; 
+/**  Keys done. */
+done: number; 
+/**  Keys in this pass. */
+total: number };
+
 /**  The edit dialog's full desired state; `value` absent keeps the value. */
 export type SecretEditInput = SecretEditInput_Serialize | SecretEditInput_Deserialize;
 
@@ -1508,6 +1923,8 @@ export type SecretEditInput_Deserialize = {
 	notes?: string | null,
 	/**  Tags. */
 	tags: string[],
+	/**  The key's own API base URL (empty or absent: none). */
+	endpoint?: string | null,
 };
 
 /**  The edit dialog's full desired state; `value` absent keeps the value. */
@@ -1522,6 +1939,8 @@ export type SecretEditInput_Serialize = {
 	notes: string | null,
 	/**  Tags. */
 	tags: string[],
+	/**  The key's own API base URL (empty or absent: none). */
+	endpoint: string | null,
 };
 
 /**  One page of matches. */
@@ -1603,6 +2022,8 @@ export type SecretSummary_Deserialize = {
 	created_at: string,
 	/**  Last changed. */
 	updated_at: string,
+	/**  The key's own API base URL, when the user set one (see [`crate::endpoint`]). */
+	endpoint?: string | null,
 };
 
 /**  Everything about a secret except its value. */
@@ -1631,10 +2052,15 @@ export type SecretSummary_Serialize = {
 	created_at: string,
 	/**  Last changed. */
 	updated_at: string,
+	/**  The key's own API base URL, when the user set one (see [`crate::endpoint`]). */
+	endpoint: string | null,
 };
 
 /**  The user-tunable settings of a profile. */
-export type Settings = {
+export type Settings = Settings_Serialize | Settings_Deserialize;
+
+/**  The user-tunable settings of a profile. */
+export type Settings_Deserialize = {
 	/**  Lock after this many seconds without activity. */
 	auto_lock_timeout_seconds: number,
 	/**  Clear a copied secret from the clipboard after this many seconds. */
@@ -1647,6 +2073,60 @@ export type Settings = {
 	online_mode_enabled: boolean,
 	/**  Local LLM assist — off by default. */
 	local_llm_assist_enabled: boolean,
+	/**
+	 *  Autonomous Mode: read-only background work (dashboard refresh,
+	 *  discovery) without a per-action confirmation — off by default.
+	 */
+	autonomous_mode_enabled: boolean,
+	/**  Discovery network (feeds, status pages), independent of Online Mode — off by default. */
+	discovery_network_enabled: boolean,
+	/**  Local hour of day (0–23) of the daily discovery run. */
+	discovery_schedule_hour: number,
+	/**  Seconds between automatic dashboard refreshes of a key. */
+	dashboard_refresh_interval_seconds: number,
+	/**  Local hour (0–23) at which background refresh stops; `None`: no quiet hours. */
+	dashboard_quiet_hours_start?: number | null,
+	/**  Local hour (0–23) at which background refresh resumes. */
+	dashboard_quiet_hours_end?: number | null,
+	/**  Retries of a failed request (and of an automation step) before giving up. */
+	automation_max_retries: number,
+	/**  Days discovery findings are kept. */
+	discovery_retention_days: number,
+};
+
+/**  The user-tunable settings of a profile. */
+export type Settings_Serialize = {
+	/**  Lock after this many seconds without activity. */
+	auto_lock_timeout_seconds: number,
+	/**  Clear a copied secret from the clipboard after this many seconds. */
+	clipboard_auto_clear_seconds: number,
+	/**  Keep at most this many audit events. */
+	audit_retention_max_count: number,
+	/**  Keep audit events at most this many days. */
+	audit_retention_max_days: number,
+	/**  Online Mode (provider API calls) — off by default. */
+	online_mode_enabled: boolean,
+	/**  Local LLM assist — off by default. */
+	local_llm_assist_enabled: boolean,
+	/**
+	 *  Autonomous Mode: read-only background work (dashboard refresh,
+	 *  discovery) without a per-action confirmation — off by default.
+	 */
+	autonomous_mode_enabled: boolean,
+	/**  Discovery network (feeds, status pages), independent of Online Mode — off by default. */
+	discovery_network_enabled: boolean,
+	/**  Local hour of day (0–23) of the daily discovery run. */
+	discovery_schedule_hour: number,
+	/**  Seconds between automatic dashboard refreshes of a key. */
+	dashboard_refresh_interval_seconds: number,
+	/**  Local hour (0–23) at which background refresh stops; `None`: no quiet hours. */
+	dashboard_quiet_hours_start: number | null,
+	/**  Local hour (0–23) at which background refresh resumes. */
+	dashboard_quiet_hours_end: number | null,
+	/**  Retries of a failed request (and of an automation step) before giving up. */
+	automation_max_retries: number,
+	/**  Days discovery findings are kept. */
+	discovery_retention_days: number,
 };
 
 /**  Why a file was not read. */
@@ -1672,6 +2152,69 @@ export type SkippedFile = {
 	reason: SkipReason,
 };
 
+/**  One collection of one key. */
+export type Snapshot = Snapshot_Serialize | Snapshot_Deserialize;
+
+/**  One collection of one key. */
+export type Snapshot_Deserialize = {
+	/**  Row id. */
+	id: string,
+	/**  The key. */
+	secret_id: string,
+	/**  Its provider. */
+	provider_id: string,
+	/**  When collected. */
+	collected_at: string,
+	/**  `api` (browser scraping, `scrape`, comes with automation). */
+	collection_method: string,
+	/**  `success`, `partial` or `failed`. */
+	collection_status: string,
+	/**  Usage. */
+	usage: Usage_Deserialize,
+	/**  Configuration. */
+	config: Config_Deserialize,
+	/**  Restrictions. */
+	restrictions: Restrictions_Deserialize,
+	/**  `valid`, `invalid`, `degraded`, `outage`, `unknown`. */
+	health_status: string,
+	/**  `operational`, `degraded`, `outage`, `unknown`. */
+	service_status: string,
+	/**  Warnings. */
+	warnings: Warning[],
+	/**  Why collection failed, redacted. */
+	error_message?: string | null,
+};
+
+/**  One collection of one key. */
+export type Snapshot_Serialize = {
+	/**  Row id. */
+	id: string,
+	/**  The key. */
+	secret_id: string,
+	/**  Its provider. */
+	provider_id: string,
+	/**  When collected. */
+	collected_at: string,
+	/**  `api` (browser scraping, `scrape`, comes with automation). */
+	collection_method: string,
+	/**  `success`, `partial` or `failed`. */
+	collection_status: string,
+	/**  Usage. */
+	usage: Usage_Serialize,
+	/**  Configuration. */
+	config: Config_Serialize,
+	/**  Restrictions. */
+	restrictions: Restrictions_Serialize,
+	/**  `valid`, `invalid`, `degraded`, `outage`, `unknown`. */
+	health_status: string,
+	/**  `operational`, `degraded`, `outage`, `unknown`. */
+	service_status: string,
+	/**  Warnings. */
+	warnings: Warning[],
+	/**  Why collection failed, redacted. */
+	error_message: string | null,
+};
+
 /**  Where a secret came from. */
 export type SourceType = 
 /**  Typed in by the user. */
@@ -1684,6 +2227,34 @@ export type SourceType =
 "dotenv_patch" | 
 /**  Imported from a `.kcbundle`. */
 "export_bundle_import";
+
+/**  How old a key's data is: the colour of its staleness dot. */
+export type Staleness = 
+/**  Collected less than an hour ago (green). */
+"fresh" | 
+/**  Less than a day (yellow). */
+"aging" | 
+/**  Older, never collected, or the last collection failed (red). */
+"stale";
+
+/**  What a check found. */
+export type Status = 
+/**  The provider accepted the key. */
+"valid" | 
+/**
+ *  Valid, but without a permission the check needed (a restricted key,
+ *  an API not enabled).
+ */
+"limited" | 
+/**  The provider refused the key (revoked, wrong, expired). */
+"invalid" | 
+/**  No safe check exists for this key, or it lacks what the check needs. */
+"unverifiable" | 
+/**
+ *  The check could not tell (network, rate limit, server error, a page
+ *  that is not the API).
+ */
+"error";
 
 /**  How strong a candidate passphrase looks (zxcvbn's estimate). */
 export type Strength = Strength_Serialize | Strength_Deserialize;
@@ -1780,11 +2351,24 @@ export type UiError_Serialize = {
 };
 
 /**  The unlocked profile, as the UI needs it. */
-export type Unlocked = {
+export type Unlocked = Unlocked_Serialize | Unlocked_Deserialize;
+
+/**  The unlocked profile, as the UI needs it. */
+export type Unlocked_Deserialize = {
 	/**  The profile. */
 	profile: ProfileRecord,
 	/**  Its settings. */
-	settings: Settings,
+	settings: Settings_Deserialize,
+	/**  How many secrets it holds. */
+	secret_count: number,
+};
+
+/**  The unlocked profile, as the UI needs it. */
+export type Unlocked_Serialize = {
+	/**  The profile. */
+	profile: ProfileRecord,
+	/**  Its settings. */
+	settings: Settings_Serialize,
 	/**  How many secrets it holds. */
 	secret_count: number,
 };
@@ -1801,6 +2385,41 @@ export type Unparsed = {
 	message: string,
 };
 
+/**  Usage, as far as the API says. */
+export type Usage = Usage_Serialize | Usage_Deserialize;
+
+/**  Usage, as far as the API says. */
+export type Usage_Deserialize = {
+	/**  Requests used in the current window. */
+	requests_used?: number | null,
+	/**  Requests allowed in the window. */
+	requests_limit?: number | null,
+	/**  `requests_used / requests_limit` in percent. */
+	quota_percent?: number | null,
+	/**  Cost in the period. */
+	cost?: number | null,
+	/**  Currency of the cost. */
+	currency?: string | null,
+	/**  The period the figures are for (`rate-limit window`, `month`). */
+	period?: string | null,
+};
+
+/**  Usage, as far as the API says. */
+export type Usage_Serialize = {
+	/**  Requests used in the current window. */
+	requests_used: number | null,
+	/**  Requests allowed in the window. */
+	requests_limit: number | null,
+	/**  `requests_used / requests_limit` in percent. */
+	quota_percent: number | null,
+	/**  Cost in the period. */
+	cost: number | null,
+	/**  Currency of the cost. */
+	currency: string | null,
+	/**  The period the figures are for (`rate-limit window`, `month`). */
+	period: string | null,
+};
+
 /**
  *  The vault was locked (`idle`: the auto-lock timer; `user`: the UI
  *  asked; `rotation_failed`: a key rotation stopped part-way).
@@ -1808,6 +2427,14 @@ export type Unparsed = {
 export type VaultLocked = {
 	/**  Why. */
 	reason: string,
+};
+
+/**  A warning on a snapshot. */
+export type Warning = {
+	/**  Stable code: `expiring`, `expired`, `quota`, `missing_scope`, `needs_admin_key`, `limited`. */
+	code: string,
+	/**  For the user. */
+	message: string,
 };
 
 /* Tauri Specta runtime */

@@ -1,4 +1,4 @@
-// Background jobs (scans now; key refreshes and automation runs later), as
+// Background jobs (scans, key checks, dashboard refreshes), as
 // the backend reports them on `jobs://changed`: what runs, for the status
 // bar, and a way to stop one.
 

@@ -4,12 +4,13 @@
 import { api } from "./api";
 import type { ProfileRecord, ProviderInfo, SecretPage, Settings, Unlocked } from "./api";
 import { describeError, type ErrorInfo } from "./errors";
+import { scheduler } from "./dashboard.svelte";
 import { jobs } from "./jobs.svelte";
 import { scans } from "./scans.svelte";
 import { toasts } from "./toasts.svelte";
 
 /** Views of the main screen. */
-export type View = "secrets" | "import" | "projects" | "dotenv" | "bundles" | "settings" | "audit";
+export type View = "secrets" | "dashboard" | "import" | "projects" | "dotenv" | "bundles" | "settings" | "audit";
 
 /** What App shows. */
 export type Screen = "loading" | "error" | "first-run" | "locked" | "unlocked";
@@ -146,6 +147,7 @@ export class Session {
     toasts.clear();
     jobs.clear();
     scans.clear();
+    scheduler.clear();
   }
 
   /** Lock now (Lock button, Ctrl+L). The UI locks even if the call fails. */
