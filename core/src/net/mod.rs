@@ -28,6 +28,7 @@
 //! sending watch a cancellation token: a lock stops a request at once.
 
 pub mod allow;
+pub(crate) mod auth;
 pub mod oplog;
 pub mod polite;
 
@@ -163,6 +164,13 @@ impl Request {
             .map_err(|_| Error::invalid("the key holds characters an HTTP header cannot carry"))?;
         v.set_sensitive(true);
         self.headers.insert(name, v);
+        Ok(())
+    }
+
+    /// Use `method` (`GET`, `POST`).
+    pub fn set_method(&mut self, method: &str) -> Result<()> {
+        self.method =
+            method.parse().map_err(|_| Error::internal(format!("{method} is not an HTTP method")))?;
         Ok(())
     }
 

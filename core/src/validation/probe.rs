@@ -3,7 +3,6 @@
 //! of its answer ([`Verdict`], [`Facts`], and the headers every provider
 //! may send: scopes, token expiry, rate limits).
 
-use reqwest::header::{AUTHORIZATION, HeaderName};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -96,86 +95,14 @@ pub(crate) fn request(
         .unwrap_or_else(|_| template.split_once("://").map_or("/", |(_, r)| r).to_owned())
         .replace("%7BCOMPANION%7D", "{id}");
     let mut req = Request::get(Gate::Online, provider_id, url, &path_template);
-    req.method = check.method.parse().map_err(|_| Error::internal("a registry method is not HTTP"))?;
+    req.set_method(check.method)?;
     req.endpoint = endpoint.cloned();
     req.max_retries = max_retries;
     for (name, value) in check.headers {
         req.header(name, value);
     }
-    let value = key.expose_secret();
-    match check.auth {
-        AuthStyle::Bearer => {
-            req.credential(AUTHORIZATION, &zeroize::Zeroizing::new(format!("Bearer {value}")))?
-        }
-        AuthStyle::Scheme(scheme) => {
-            req.credential(AUTHORIZATION, &zeroize::Zeroizing::new(format!("{scheme} {value}")))?;
-        }
-        AuthStyle::Basic => req.credential(AUTHORIZATION, &basic(value, ""))?,
-        AuthStyle::BasicCompanion => {
-            let user = companion.ok_or_else(|| Error::internal("a companion check without its companion"))?;
-            req.credential(AUTHORIZATION, &basic(user.expose_secret(), value))?;
-        }
-        AuthStyle::Header(name) => {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::internal("a registry header name is invalid"))?;
-            req.credential(name, value)?;
-        }
-        AuthStyle::Query(name) => {
-            req.url.query_pairs_mut().append_pair(name, value);
-        }
-        AuthStyle::AwsSigV4 => {
-            let key_id = companion.ok_or_else(|| Error::internal("a SigV4 check without its key id"))?;
-            sign_sts(&mut req, key_id.expose_secret(), value)?;
-        }
-    }
+    crate::net::auth::attach(&mut req, check.auth, key, companion)?;
     Ok(req)
-}
-
-fn basic(user: &str, password: &str) -> zeroize::Zeroizing<String> {
-    use base64::Engine;
-    let pair = zeroize::Zeroizing::new(format!("{user}:{password}"));
-    zeroize::Zeroizing::new(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
-    ))
-}
-
-/// Sign the STS `GetCallerIdentity` POST with the official SigV4 signer.
-fn sign_sts(req: &mut Request, key_id: &str, secret: &str) -> Result<()> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_sigv4::sign::v4;
-    const BODY: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
-    let creds = aws_credential_types::Credentials::new(key_id, secret, None, None, "keyclave");
-    let identity = creds.into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("sts")
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| Error::internal(format!("SigV4 parameters: {e}")))?
-        .into();
-    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    let signable = SignableRequest::new(
-        "POST",
-        req.url.as_str(),
-        std::iter::once(("content-type", content_type)),
-        SignableBody::Bytes(BODY),
-    )
-    .map_err(|e| Error::internal(format!("SigV4 request: {e}")))?;
-    let (instructions, _signature) =
-        sign(signable, &params).map_err(|e| Error::internal(format!("SigV4 signing: {e}")))?.into_parts();
-    req.headers
-        .insert(reqwest::header::CONTENT_TYPE, reqwest::header::HeaderValue::from_static(content_type));
-    for (name, value) in instructions.headers() {
-        let name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::internal("SigV4 header name"))?;
-        // The signature is derived from the secret: sensitive like it.
-        req.credential(name, value)?;
-    }
-    req.body = Some(BODY.to_vec());
-    Ok(())
 }
 
 /// Read an answer (or the error that came instead) for `check`.
@@ -382,12 +309,6 @@ fn xml_tag(x: &str, tag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basic_auth_is_user_colon_password() {
-        assert_eq!(*basic("AC123", "tok"), "Basic QUMxMjM6dG9r");
-        assert_eq!(*basic("sk_test_x", ""), "Basic c2tfdGVzdF94Og==");
-    }
 
     #[test]
     fn times_are_normalised() {
