@@ -198,6 +198,8 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
             "imported_at?",
             "created_at",
             "updated_at",
+            // 0008: a key's own endpoint (Azure OpenAI, Supabase, self-hosted).
+            "endpoint_url?",
         ],
     },
     Table {
@@ -564,6 +566,7 @@ pub(crate) const RANGES: &[(&str, &str, &[&str], &[&str])] = &[
     ("service_recommendations", "match_score", SCORE_OK, SCORE_BAD),
     ("secrets", "tags_json", &["'[]'", "'[\"prod\", \"ci\"]'"], &["'{}'", "'\"ci\"'", "'[oops'"]),
     ("project_docs", "findings_json", &["'[]'"], &["'{}'", "'[oops'"]),
+    ("secrets", "endpoint_url", &["NULL", "'https://x.io'"], &["'http:/'", "''"]),
     ("project_requirements", "citation_count", &["0", "20"], &["-1"]),
     (
         "dashboard_daily_summaries",
