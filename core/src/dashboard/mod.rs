@@ -373,7 +373,7 @@ pub(crate) async fn refresh_with(
     for p in collectable {
         let (net, settings, cancel) = (net.clone(), shared.clone(), cancel.clone());
         let secret = p.summary.clone();
-        set.spawn(async move { (secret, validation::run(&net, &settings, p, &cancel).await.0) });
+        set.spawn(async move { (secret, validation::run(&net, &settings, p, &cancel, true).await.0) });
     }
     while let Some(joined) = set.join_next().await {
         let (secret, outcome) = joined.map_err(|e| Error::internal(format!("a refresh task failed: {e}")))?;

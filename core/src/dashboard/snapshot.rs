@@ -4,7 +4,7 @@
 //!
 //! | column | JSON |
 //! |---|---|
-//! | `usage_stats_json` | `requests_used`, `requests_limit`, `quota_percent` (of the rate-limit window), `cost`, `currency`, `period` |
+//! | `usage_stats_json` | `requests_used`, `requests_limit` (the rate-limit window), `credits_used`, `credits_limit`, `credits_remaining`, `credits_unit` (a currency or `emails`; a prepaid balance is `credits_remaining`), `quota_percent` (of the credit limit when there is one, else of the rate-limit window), `cost`, `currency`, `period` |
 //! | `config_attributes_json` | `account`, `org`, `tier`, `region`, `api_version`, `key_kind` |
 //! | `restrictions_json` | `scopes`, `rate_limit` (`limit`, `remaining`), `ip_rules`, `expires_at` |
 //! | `warnings_json` | `[{ "code", "message" }]`: expiring within 14 days, quota ≥ 80 %, a scope a scanned project's docs name that the key lacks, usage or cost that need an admin key |
@@ -37,7 +37,16 @@ pub struct Usage {
     /// Requests allowed in the window.
     #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub requests_limit: Option<u64>,
-    /// `requests_used / requests_limit` in percent.
+    /// Credits or money used.
+    pub credits_used: Option<f64>,
+    /// The credit or spend limit.
+    pub credits_limit: Option<f64>,
+    /// Credits left, or a prepaid balance.
+    pub credits_remaining: Option<f64>,
+    /// What the credits count: a currency (`USD`) or a unit (`emails`).
+    pub credits_unit: Option<String>,
+    /// `credits_used / credits_limit` in percent when there is a credit
+    /// limit, else `requests_used / requests_limit`.
     pub quota_percent: Option<f64>,
     /// Cost in the period.
     pub cost: Option<f64>,
@@ -83,7 +92,8 @@ pub struct Restrictions {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
-    /// Stable code: `expiring`, `expired`, `quota`, `missing_scope`, `needs_admin_key`, `limited`.
+    /// Stable code: `expiring`, `expired`, `quota`, `missing_scope`,
+    /// `needs_admin_key`, `limited`, `credits_unavailable`.
     pub code: String,
     /// For the user.
     pub message: String,
@@ -133,19 +143,31 @@ pub(crate) fn build(
     let rl = outcome.rate_limit.clone();
     let used = rl.as_ref().and_then(|r| Some(r.limit?.saturating_sub(r.remaining?)));
     let limit = rl.as_ref().and_then(|r| r.limit);
-    let quota_percent = match (used, limit) {
-        (Some(u), Some(l)) if l > 0 => Some((u as f64 / l as f64 * 1000.0).round() / 10.0),
-        _ => None,
-    };
+    let percent = |u: f64, l: f64| (l > 0.0).then(|| (u / l * 1000.0).round() / 10.0);
+    let credits = outcome.credits.clone().unwrap_or_default();
+    let credit_used = credits.used.or_else(|| Some(credits.limit? - credits.remaining?));
+    let credit_percent = credit_used.zip(credits.limit).and_then(|(u, l)| percent(u, l));
+    let rate_percent = used.zip(limit).and_then(|(u, l)| percent(u as f64, l as f64));
+    let quota_percent = credit_percent.or(rate_percent);
+    let is_currency = |u: &str| u.len() == 3 && u.bytes().all(|b| b.is_ascii_uppercase());
     let usage = Usage {
         requests_used: used,
         requests_limit: limit,
+        credits_used: credit_used,
+        credits_limit: credits.limit,
+        credits_remaining: credits.remaining,
+        credits_unit: credits.unit.clone(),
         quota_percent,
-        cost: None,
-        currency: None,
-        period: quota_percent.map(|_| "rate-limit window".to_owned()),
+        cost: credits.cost,
+        currency: credits.cost.and(credits.unit.clone().filter(|u| is_currency(u))),
+        period: match (credits.cost.is_some() || credit_percent.is_some(), rate_percent) {
+            (true, _) => credits.period.clone(),
+            (false, Some(_)) => Some("rate-limit window".to_owned()),
+            (false, None) => None,
+        },
     };
     let (health, collection) = match outcome.status {
+        Status::Valid if credits.error.is_some() => ("valid", "partial"),
         Status::Valid => ("valid", "success"),
         Status::Limited => ("degraded", "partial"),
         Status::Invalid => ("invalid", "success"),
@@ -165,11 +187,12 @@ pub(crate) fn build(
             ));
         }
     }
-    if quota_percent.is_some_and(|q| q >= QUOTA_WARNING_PERCENT) {
-        warnings.push(warn(
-            "quota",
-            format!("{:.0} % of the rate limit is used", quota_percent.unwrap_or_default()),
-        ));
+    if let Some(q) = quota_percent.filter(|q| *q >= QUOTA_WARNING_PERCENT) {
+        let of = if credit_percent.is_some() { "credit limit" } else { "rate limit" };
+        warnings.push(warn("quota", format!("{q:.0} % of the {of} is used")));
+    }
+    if let Some(why) = &credits.error {
+        warnings.push(warn("credits_unavailable", why.clone()));
     }
     if outcome.status == Status::Limited {
         warnings.push(warn("limited", outcome.reason.clone().unwrap_or_else(|| "the key is limited".into())));

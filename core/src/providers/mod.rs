@@ -80,6 +80,54 @@ pub struct Check {
     pub verdict: Verdict,
     /// Where the answer says who the key belongs to and what it may do.
     pub facts: Facts,
+    /// Where the dashboard reads the key's credits, balance or spend.
+    pub credits: Option<Credits>,
+}
+
+/// Credits, balance and spend, as the dashboard reads them (validation
+/// never does): from the check's own answer, or from a second read-only,
+/// free GET with the same credentials. Pointers are JSON pointers; a figure
+/// may be a JSON number or a number in a string (Twilio's `"12.50"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Credits {
+    /// `None`: the check's answer has the figures. Otherwise an absolute
+    /// URL on the provider's API host (`{COMPANION}` as in [`Check::url`]).
+    pub url: Option<&'static str>,
+    /// What the figures count: a currency (`USD`) or a unit (`emails`).
+    pub unit: Text,
+    /// Credits or money used.
+    pub used: Option<&'static str>,
+    /// The credit or spend limit.
+    pub limit: Option<&'static str>,
+    /// What is left: remaining credits, or a prepaid balance.
+    pub remaining: Option<&'static str>,
+    /// Money spent in `period`.
+    pub cost: Option<&'static str>,
+    /// The period of `cost`, or the credits' reset period.
+    pub period: Option<Text>,
+}
+
+/// A text the registry knows, or one the answer says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Text {
+    /// This text.
+    Fixed(&'static str),
+    /// The text at this JSON pointer of the answer.
+    At(&'static str),
+}
+
+impl Credits {
+    /// Nothing read (the base for registry entries).
+    pub const NONE: Credits = Credits {
+        url: None,
+        unit: Text::Fixed(""),
+        used: None,
+        limit: None,
+        remaining: None,
+        cost: None,
+        period: None,
+    };
 }
 
 /// How a key is attached to a validation request.
@@ -627,6 +675,7 @@ mod tests {
             urls.extend(p.api_base_url);
             if let Validation::Check(c) = p.validation {
                 urls.push(c.url);
+                urls.extend(c.credits.and_then(|k| k.url));
             }
             for url in urls {
                 if p.id == GENERIC_ID && url.is_empty() {
@@ -678,6 +727,16 @@ mod tests {
                     );
                     if let Some(comp) = c.companion {
                         assert!(p.companions.contains(&comp), "{}: companion {comp} not in companions", p.id);
+                    }
+                    if let Some(url) = c.credits.and_then(|k| k.url) {
+                        // A second request for credits goes where the check may go.
+                        let host = url.trim_start_matches("https://").split('/').next().unwrap_or("");
+                        assert!(
+                            api_hosts(p).contains(&host),
+                            "{}: credits host {host} not allowlisted",
+                            p.id
+                        );
+                        assert!(!url.contains('{') || c.companion.is_some(), "{}: {url}", p.id);
                     }
                 }
                 Validation::Unverifiable { reason } => {

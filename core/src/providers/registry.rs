@@ -1,7 +1,7 @@
 //! The registry's data: every provider KeyClave knows, `generic` first,
 //! then alphabetical by id (the conventions are in the parent module).
 
-use super::{AuthStyle, Check, Facts, GENERIC_ID, Provider, Validation, Verdict};
+use super::{AuthStyle, Check, Credits, Facts, GENERIC_ID, Provider, Text, Validation, Verdict};
 
 const fn check(method: &'static str, url: &'static str, auth: AuthStyle) -> Check {
     Check {
@@ -13,6 +13,7 @@ const fn check(method: &'static str, url: &'static str, auth: AuthStyle) -> Chec
         companion: None,
         verdict: Verdict::Status,
         facts: Facts::NONE,
+        credits: None,
     }
 }
 
@@ -1051,9 +1052,19 @@ pub(super) static PROVIDERS: &[Provider] = &[
                 expires: None,
                 tier: Some("/data/is_free_tier"),
             },
+            // The same answer: usage (all time) against the key's credit
+            // limit, and this month's spend, in USD.
+            credits: Some(Credits {
+                unit: Text::Fixed("USD"),
+                used: Some("/data/usage"),
+                limit: Some("/data/limit"),
+                remaining: Some("/data/limit_remaining"),
+                cost: Some("/data/usage_monthly"),
+                period: Some(Text::Fixed("month")),
+                ..Credits::NONE
+            }),
             ..check("GET", "https://openrouter.ai/api/v1/key", AuthStyle::Bearer)
         }),
-        // GET /api/v1/key reports usage and the credit limit of the key.
         extra_api_hosts: &[],
         dashboard_supported: true,
         playbook: &[
@@ -1259,9 +1270,19 @@ pub(super) static PROVIDERS: &[Provider] = &[
         domains: &["sendgrid.com", "app.sendgrid.com", "api.sendgrid.com"],
         validation: Validation::Check(Check {
             facts: Facts { account: &[], scopes: Some("/scopes"), expires: None, tier: None },
+            // Email credits of the plan (a base number of emails before
+            // per-email charges), reset as `reset_frequency` says.
+            credits: Some(Credits {
+                url: Some("https://api.sendgrid.com/v3/user/credits"),
+                unit: Text::Fixed("emails"),
+                used: Some("/used"),
+                limit: Some("/total"),
+                remaining: Some("/remain"),
+                period: Some(Text::At("/reset_frequency")),
+                ..Credits::NONE
+            }),
             ..check("GET", "https://api.sendgrid.com/v3/scopes", AuthStyle::Bearer)
         }),
-        // The Stats API reports sending volume.
         extra_api_hosts: &[],
         dashboard_supported: true,
         playbook: &[
@@ -1500,6 +1521,13 @@ pub(super) static PROVIDERS: &[Provider] = &[
         validation: Validation::Check(Check {
             companion: Some("TWILIO_ACCOUNT_SID"),
             facts: Facts { account: &["/friendly_name"], scopes: None, expires: None, tier: Some("/type") },
+            // The account's prepaid balance (child accounts have none).
+            credits: Some(Credits {
+                url: Some("https://api.twilio.com/2010-04-01/Accounts/{COMPANION}/Balance.json"),
+                unit: Text::At("/currency"),
+                remaining: Some("/balance"),
+                ..Credits::NONE
+            }),
             ..check(
                 "GET",
                 "https://api.twilio.com/2010-04-01/Accounts/{COMPANION}.json",

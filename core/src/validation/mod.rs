@@ -36,7 +36,7 @@ use crate::providers::{self, Check, Validation};
 use crate::secrets;
 use crate::settings::Settings;
 use crate::vault::Vault;
-pub use probe::{RateLimit, Reading};
+pub use probe::{CreditFigures, RateLimit, Reading};
 
 /// What a check found.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -111,6 +111,9 @@ pub struct Outcome {
     pub http_status: Option<u16>,
     /// When it was checked.
     pub checked_at: String,
+    /// Credits, balance or spend (dashboard collection only; validation
+    /// never asks).
+    pub credits: Option<CreditFigures>,
 }
 
 impl Outcome {
@@ -130,6 +133,7 @@ impl Outcome {
             rate_limit: None,
             http_status: None,
             checked_at: crate::time::now(),
+            credits: None,
         }
     }
 }
@@ -271,13 +275,16 @@ fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
     Ok(Ok(Ready { check: plan.check, value, companion, endpoint: plan.endpoint }))
 }
 
-/// Check one prepared key over the network. Never fails: what went wrong
-/// is the outcome's `error` (a cancellation is `job.cancelled`).
+/// Check one prepared key over the network; with `credits` (the
+/// dashboard), also read its credits, balance or spend where the registry
+/// says how (one more read-only request at most). Never fails: what went
+/// wrong is the outcome's `error` (a cancellation is `job.cancelled`).
 pub(crate) async fn run(
     net: &Net,
     settings: &Settings,
     probe: Probe,
     cancel: &CancellationToken,
+    credits: bool,
 ) -> (Outcome, Reading) {
     let s = probe.summary;
     let ready = match probe.work {
@@ -285,16 +292,36 @@ pub(crate) async fn run(
         Err(outcome) => return (outcome, Reading::default()),
     };
     let offline = offline::facts(&s.provider_id, &ready.value, ready.companion.as_ref());
-    let reading = match probe::request(
-        &s.provider_id,
-        &ready.check,
-        &ready.value,
-        ready.companion.as_ref(),
-        ready.endpoint.as_ref(),
-        settings.automation_max_retries,
-    ) {
-        Ok(req) => probe::read(&ready.check, net.send(settings, req, cancel).await),
-        Err(e) => probe::read(&ready.check, Err(e)),
+    let send = |template: &'static str| {
+        probe::request(
+            &s.provider_id,
+            &ready.check,
+            template,
+            &ready.value,
+            ready.companion.as_ref(),
+            ready.endpoint.as_ref(),
+            settings.automation_max_retries,
+        )
+    };
+    let (reading, json) = match send(ready.check.url) {
+        Ok(req) => {
+            let answer = net.send(settings, req, cancel).await;
+            let json = answer.as_ref().ok().and_then(|r| r.json());
+            (probe::read(&ready.check, answer), json)
+        }
+        Err(e) => (probe::read(&ready.check, Err(e)), None),
+    };
+    let works = matches!(reading.status, Some(Status::Valid | Status::Limited));
+    let figures = match ready.check.credits {
+        Some(c) if credits && works => Some(match (c.url, &json) {
+            (None, Some(j)) => probe::credits_from_json(&c, j),
+            (None, None) => CreditFigures::default(),
+            (Some(url), _) => match send(url) {
+                Ok(req) => probe::read_credits(&c, net.send(settings, req, cancel).await),
+                Err(e) => probe::read_credits(&c, Err(e)),
+            },
+        }),
+        _ => None,
     };
     drop(ready);
     let mut o = Outcome::new(&s, reading.status.unwrap_or(Status::Error), "");
@@ -307,6 +334,7 @@ pub(crate) async fn run(
     o.key_kind = offline.kind;
     o.rate_limit = reading.rate_limit.clone();
     o.http_status = reading.http_status;
+    o.credits = figures;
     (o, reading)
 }
 
@@ -325,7 +353,7 @@ pub(crate) async fn run_all(
     let settings = Arc::new(settings.clone());
     for (i, p) in probes.into_iter().enumerate() {
         let (net, settings, cancel) = (net.clone(), settings.clone(), cancel.clone());
-        set.spawn(async move { (i, run(&net, &settings, p, &cancel).await) });
+        set.spawn(async move { (i, run(&net, &settings, p, &cancel, false).await) });
     }
     let mut results: Vec<Option<(Outcome, Reading)>> = (0..total).map(|_| None).collect();
     let mut done = 0;
@@ -470,6 +498,8 @@ pub fn last(vault: &Vault, secret: &SecretSummary) -> Result<Option<Outcome>> {
                 rate_limit: serde_json::from_value(info["rate_limit"].clone()).ok(),
                 http_status: info["http_status"].as_u64().and_then(|n| u16::try_from(n).ok()),
                 checked_at,
+                // The snapshot keeps the figures; the last validation does not.
+                credits: None,
             }
         }))
     })

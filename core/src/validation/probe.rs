@@ -10,7 +10,7 @@ use super::Status;
 use crate::crypto::SecretString;
 use crate::error::{Error, ErrorCode, Result};
 use crate::net::{Gate, Request, Response};
-use crate::providers::{AuthStyle, Check, Facts, Verdict};
+use crate::providers::{AuthStyle, Check, Credits, Facts, Text, Verdict};
 
 /// Rate limit as the provider reported it.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -47,18 +47,40 @@ pub struct Reading {
     pub rate_limit: Option<RateLimit>,
 }
 
-/// The request for one key. `key` is the value; `companion` the value of
-/// the companion credential (an id: Twilio's SID, AWS's key id);
-/// `endpoint` the key's own base URL.
+/// Credits, balance or spend, as an answer said ([`Credits`]).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreditFigures {
+    /// Credits or money used.
+    pub used: Option<f64>,
+    /// The credit or spend limit.
+    pub limit: Option<f64>,
+    /// What is left (remaining credits, or a prepaid balance).
+    pub remaining: Option<f64>,
+    /// A currency (`USD`) or a unit (`emails`).
+    pub unit: Option<String>,
+    /// Money spent in `period`.
+    pub cost: Option<f64>,
+    /// The period of `cost`, or the credits' reset period.
+    pub period: Option<String>,
+    /// Why the figures could not be read (the key itself was fine).
+    pub error: Option<String>,
+}
+
+/// The request for one key to `template` (the check's URL, or its credits
+/// URL). `key` is the value; `companion` the value of the companion
+/// credential (an id: Twilio's SID, AWS's key id); `endpoint` the key's own
+/// base URL.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn request(
     provider_id: &str,
     check: &Check,
+    template: &'static str,
     key: &SecretString,
     companion: Option<&SecretString>,
     endpoint: Option<&Url>,
     max_retries: u32,
 ) -> Result<Request> {
-    let template = check.url;
     let filled = match companion {
         // The companion is an identifier (never the secret): it may be in
         // the path, but is still percent-encoded and kept out of the log.
@@ -206,6 +228,50 @@ pub(crate) fn read(check: &Check, answer: Result<Response>) -> Reading {
         }
     }
     r
+}
+
+/// Read the credits figures from a JSON answer.
+pub(crate) fn credits_from_json(c: &Credits, j: &serde_json::Value) -> CreditFigures {
+    let num = |p: Option<&str>| -> Option<f64> {
+        match j.pointer(p?)? {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|n| n.is_finite())
+    };
+    let say = |t: Text| match t {
+        Text::Fixed(s) => Some(s.to_owned()).filter(|s| !s.is_empty()),
+        Text::At(p) => j.pointer(p).filter(|v| v.is_string()).map(|v| clip(&text(v))),
+    };
+    CreditFigures {
+        used: num(c.used),
+        limit: num(c.limit),
+        remaining: num(c.remaining),
+        unit: say(c.unit),
+        cost: num(c.cost),
+        period: c.period.and_then(say),
+        error: None,
+    }
+}
+
+/// Read the answer of a credits request (a second request: whatever went
+/// wrong says only that the figures are missing, not that the key is bad).
+pub(crate) fn read_credits(c: &Credits, answer: Result<Response>) -> CreditFigures {
+    let missing = |why: String| CreditFigures { error: Some(why), ..CreditFigures::default() };
+    match answer {
+        Err(e) => missing(format!("the credits could not be read: {}", e.message())),
+        Ok(r) if r.status == 403 => {
+            missing("the key may not read its credits (HTTP 403); the key itself works".into())
+        }
+        Ok(r) if !(200..300).contains(&r.status) || r.is_html() => {
+            missing(format!("the credits could not be read (HTTP {})", r.status))
+        }
+        Ok(r) => match r.json() {
+            Some(j) => credits_from_json(c, &j),
+            None => missing("the credits answer is not JSON".into()),
+        },
+    }
 }
 
 fn text(v: &serde_json::Value) -> String {

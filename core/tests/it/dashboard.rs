@@ -235,3 +235,118 @@ async fn the_schedule_refreshes_only_with_autonomous_mode_and_stops_at_lock() {
     tokio::time::timeout(Duration::from_secs(2), loop_task).await.expect("the loop ends at lock").unwrap();
     assert!(jobs.list().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credits_balance_and_spend_come_from_the_check_or_one_more_read() {
+    use wiremock::matchers::{header, method};
+    const OR: &str = "sk-or-v1-zqxCreditsOpenRouter0000000000000000000001";
+    const SG: &str = "SG.zqxCreditsSendGrid00000.zqxCreditsSendGridSecret000000000001";
+    const TW: &str = "zqxcreditstwiliotoken00000000001";
+    const SID: &str = "AC00000000000000000000000000000001";
+    let f = Fixture::new();
+    let or = MockServer::start().await;
+    Mock::given(path("/api/v1/key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "data": {
+            "label": "ci", "usage": 8.5, "limit": 10, "limit_remaining": 1.5,
+            "usage_monthly": 2.25, "is_free_tier": false
+        }})))
+        .mount(&or)
+        .await;
+    let sg = MockServer::start().await;
+    Mock::given(path("/v3/scopes"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "scopes": ["mail.send"] })),
+        )
+        .mount(&sg)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/user/credits"))
+        .and(header("authorization", format!("Bearer {SG}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "remain": 150, "total": 200, "overage": 0, "used": 50, "reset_frequency": "monthly"
+        })))
+        .mount(&sg)
+        .await;
+    let tw = MockServer::start().await;
+    Mock::given(path(format!("/2010-04-01/Accounts/{SID}.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({ "friendly_name": "Main", "type": "Full" })),
+        )
+        .mount(&tw)
+        .await;
+    let balance = || {
+        Mock::given(path(format!("/2010-04-01/Accounts/{SID}/Balance.json"))).respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "account_sid": SID, "balance": "12.50", "currency": "EUR"
+            })),
+        )
+    };
+    balance().mount(&tw).await;
+    let v = online(&f);
+    add(&v, "OPENROUTER_API_KEY", OR, "openrouter", Some(&or.uri()));
+    add(&v, "SENDGRID_API_KEY", SG, "sendgrid", Some(&sg.uri()));
+    add(&v, "TWILIO_AUTH_TOKEN", TW, "twilio", Some(&tw.uri()));
+    add(&v, "TWILIO_ACCOUNT_SID", SID, "twilio", None);
+
+    // Validation asks only whether the key works: no credits request.
+    crate::online::check_all(&v).await.unwrap();
+    let credit_calls =
+        |reqs: Vec<wiremock::Request>| reqs.iter().filter(|r| r.url.path().contains("redits")).count();
+    assert_eq!(credit_calls(sg.received_requests().await.unwrap()), 0);
+
+    let report = refresh_all(&v).await.unwrap();
+    assert_eq!((report.refreshed, report.failed), (3, 0), "{report:?}");
+    let o = dashboard::overview(&v).unwrap();
+    let snap =
+        |key: &str| o.keys.iter().find(|k| k.secret.key_name == key).and_then(|k| k.latest.clone()).unwrap();
+    // OpenRouter: the check's own answer; 8.5 of a 10 USD limit.
+    let u = snap("OPENROUTER_API_KEY").usage;
+    assert_eq!((u.credits_used, u.credits_limit, u.credits_remaining), (Some(8.5), Some(10.0), Some(1.5)));
+    assert_eq!((u.quota_percent, u.cost, u.currency.as_deref()), (Some(85.0), Some(2.25), Some("USD")));
+    assert_eq!(u.period.as_deref(), Some("month"));
+    let w = snap("OPENROUTER_API_KEY").warnings;
+    assert!(w.iter().any(|w| w.code == "quota" && w.message.contains("credit limit")), "{w:?}");
+    assert_eq!(credit_calls(or.received_requests().await.unwrap()), 0, "no second request");
+    // SendGrid: one more read for email credits.
+    let u = snap("SENDGRID_API_KEY").usage;
+    assert_eq!((u.credits_used, u.credits_limit, u.quota_percent), (Some(50.0), Some(200.0), Some(25.0)));
+    assert_eq!(
+        (u.credits_unit.as_deref(), u.currency, u.period.as_deref()),
+        (Some("emails"), None, Some("monthly"))
+    );
+    assert_eq!(credit_calls(sg.received_requests().await.unwrap()), 1);
+    // Twilio: the balance of the account the companion SID names.
+    let s = snap("TWILIO_AUTH_TOKEN");
+    assert_eq!((s.usage.credits_remaining, s.usage.credits_unit.as_deref()), (Some(12.5), Some("EUR")));
+    assert_eq!((s.collection_status.as_str(), s.config.tier.as_deref()), ("success", Some("Full")));
+
+    // A credits read that fails leaves the key valid, the snapshot partial.
+    tw.reset().await;
+    Mock::given(path(format!("/2010-04-01/Accounts/{SID}.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "friendly_name": "Main" })),
+        )
+        .mount(&tw)
+        .await;
+    Mock::given(path(format!("/2010-04-01/Accounts/{SID}/Balance.json")))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&tw)
+        .await;
+    refresh_all(&v).await.unwrap();
+    let o = dashboard::overview(&v).unwrap();
+    let s = o
+        .keys
+        .iter()
+        .find(|k| k.secret.key_name == "TWILIO_AUTH_TOKEN")
+        .and_then(|k| k.latest.clone())
+        .unwrap();
+    assert_eq!((s.health_status.as_str(), s.collection_status.as_str()), ("valid", "partial"));
+    assert_eq!(s.usage.credits_remaining, None);
+    assert!(
+        s.warnings.iter().any(|w| w.code == "credits_unavailable" && w.message.contains("403")),
+        "{:?}",
+        s.warnings
+    );
+    assert_no_value_anywhere(&f, &v, &serde_json::to_string(&o).unwrap(), &[OR, SG, TW]);
+}
