@@ -44,6 +44,9 @@ use std::sync::LazyLock;
 /// How a key of this provider can be checked online ([`crate::validation`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Registry data in statics, copied once per check: the size of a variant
+// does not matter, and a Box cannot be built in a const.
+#[allow(clippy::large_enum_variant)]
 pub enum Validation {
     /// A safe, read-only, free request that answers for the key.
     Check(Check),
@@ -81,7 +84,7 @@ pub struct Check {
     /// Where the answer says who the key belongs to and what it may do.
     pub facts: Facts,
     /// Where the dashboard reads the key's credits, balance or spend.
-    pub credits: Option<Credits>,
+    pub credits: Option<&'static Credits>,
 }
 
 /// Credits, balance and spend, as the dashboard reads them (validation

@@ -1054,7 +1054,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
             },
             // The same answer: usage (all time) against the key's credit
             // limit, and this month's spend, in USD.
-            credits: Some(Credits {
+            credits: Some(&Credits {
                 unit: Text::Fixed("USD"),
                 used: Some("/data/usage"),
                 limit: Some("/data/limit"),
@@ -1272,7 +1272,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
             facts: Facts { account: &[], scopes: Some("/scopes"), expires: None, tier: None },
             // Email credits of the plan (a base number of emails before
             // per-email charges), reset as `reset_frequency` says.
-            credits: Some(Credits {
+            credits: Some(&Credits {
                 url: Some("https://api.sendgrid.com/v3/user/credits"),
                 unit: Text::Fixed("emails"),
                 used: Some("/used"),
@@ -1522,7 +1522,7 @@ pub(super) static PROVIDERS: &[Provider] = &[
             companion: Some("TWILIO_ACCOUNT_SID"),
             facts: Facts { account: &["/friendly_name"], scopes: None, expires: None, tier: Some("/type") },
             // The account's prepaid balance (child accounts have none).
-            credits: Some(Credits {
+            credits: Some(&Credits {
                 url: Some("https://api.twilio.com/2010-04-01/Accounts/{COMPANION}/Balance.json"),
                 unit: Text::At("/currency"),
                 remaining: Some("/balance"),

@@ -314,11 +314,11 @@ pub(crate) async fn run(
     let works = matches!(reading.status, Some(Status::Valid | Status::Limited));
     let figures = match ready.check.credits {
         Some(c) if credits && works => Some(match (c.url, &json) {
-            (None, Some(j)) => probe::credits_from_json(&c, j),
+            (None, Some(j)) => probe::credits_from_json(c, j),
             (None, None) => CreditFigures::default(),
             (Some(url), _) => match send(url) {
-                Ok(req) => probe::read_credits(&c, net.send(settings, req, cancel).await),
-                Err(e) => probe::read_credits(&c, Err(e)),
+                Ok(req) => probe::read_credits(c, net.send(settings, req, cancel).await),
+                Err(e) => probe::read_credits(c, Err(e)),
             },
         }),
         _ => None,
