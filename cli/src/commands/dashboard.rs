@@ -152,7 +152,7 @@ fn show(ctx: &Context) -> Result<()> {
                 (None, Some(_)) => "not collectable".into(),
                 (None, None) => "never collected".into(),
             };
-            let usage = s.and_then(|s| s.usage.quota_percent).map_or("-".to_owned(), |q| format!("{q:.0} %"));
+            let usage = s.map(|s| usage_cell(&s.usage)).unwrap_or_else(|| "-".into());
             let scopes = s
                 .map(|s| s.restrictions.scopes.join(","))
                 .filter(|x| !x.is_empty())
@@ -176,4 +176,17 @@ fn show(ctx: &Context) -> Result<()> {
         .collect();
     output::table(&["KEY", "PROVIDER", "HEALTH", "DATA", "USAGE", "SCOPES", "EXPIRES", "NOTES"], &rows);
     Ok(())
+}
+
+/// "25 % · 150 emails left", "12.5 EUR left", "85 % · 1.5 USD left · 2.25 USD this month".
+fn usage_cell(u: &keyclave_core::dashboard::snapshot::Usage) -> String {
+    let unit = |x: &Option<String>| x.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
+    let mut parts: Vec<String> = u.quota_percent.map(|q| format!("{q:.0} %")).into_iter().collect();
+    if let Some(r) = u.credits_remaining {
+        parts.push(format!("{r}{} left", unit(&u.credits_unit)));
+    }
+    if let Some(c) = u.cost {
+        parts.push(format!("{c}{} this {}", unit(&u.currency), u.period.as_deref().unwrap_or("period")));
+    }
+    if parts.is_empty() { "-".into() } else { parts.join(" · ") }
 }

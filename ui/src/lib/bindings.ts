@@ -474,6 +474,45 @@ export type Counts = {
 	skipped: number,
 };
 
+/**  Credits, balance or spend, as an answer said ([`Credits`]). */
+export type CreditFigures = CreditFigures_Serialize | CreditFigures_Deserialize;
+
+/**  Credits, balance or spend, as an answer said ([`Credits`]). */
+export type CreditFigures_Deserialize = {
+	/**  Credits or money used. */
+	used?: number | null,
+	/**  The credit or spend limit. */
+	limit?: number | null,
+	/**  What is left (remaining credits, or a prepaid balance). */
+	remaining?: number | null,
+	/**  A currency (`USD`) or a unit (`emails`). */
+	unit?: string | null,
+	/**  Money spent in `period`. */
+	cost?: number | null,
+	/**  The period of `cost`, or the credits' reset period. */
+	period?: string | null,
+	/**  Why the figures could not be read (the key itself was fine). */
+	error?: string | null,
+};
+
+/**  Credits, balance or spend, as an answer said ([`Credits`]). */
+export type CreditFigures_Serialize = {
+	/**  Credits or money used. */
+	used: number | null,
+	/**  The credit or spend limit. */
+	limit: number | null,
+	/**  What is left (remaining credits, or a prepaid balance). */
+	remaining: number | null,
+	/**  A currency (`USD`) or a unit (`emails`). */
+	unit: string | null,
+	/**  Money spent in `period`. */
+	cost: number | null,
+	/**  The period of `cost`, or the credits' reset period. */
+	period: string | null,
+	/**  Why the figures could not be read (the key itself was fine). */
+	error: string | null,
+};
+
 /**  What to do with a key that is already in the file with another value. */
 export type Decision = 
 /**  Leave the file's value (add the key if it is missing). */
@@ -1298,6 +1337,11 @@ export type Outcome_Deserialize = {
 	http_status?: number | null,
 	/**  When it was checked. */
 	checked_at: string,
+	/**
+	 *  Credits, balance or spend (dashboard collection only; validation
+	 *  never asks).
+	 */
+	credits?: CreditFigures_Deserialize | null,
 };
 
 /**  The result for one key. */
@@ -1330,6 +1374,11 @@ export type Outcome_Serialize = {
 	http_status: number | null,
 	/**  When it was checked. */
 	checked_at: string,
+	/**
+	 *  Credits, balance or spend (dashboard collection only; validation
+	 *  never asks).
+	 */
+	credits: CreditFigures_Serialize | null,
 };
 
 /**  The whole dashboard. */
@@ -2394,7 +2443,18 @@ export type Usage_Deserialize = {
 	requests_used?: number | null,
 	/**  Requests allowed in the window. */
 	requests_limit?: number | null,
-	/**  `requests_used / requests_limit` in percent. */
+	/**  Credits or money used. */
+	credits_used?: number | null,
+	/**  The credit or spend limit. */
+	credits_limit?: number | null,
+	/**  Credits left, or a prepaid balance. */
+	credits_remaining?: number | null,
+	/**  What the credits count: a currency (`USD`) or a unit (`emails`). */
+	credits_unit?: string | null,
+	/**
+	 *  `credits_used / credits_limit` in percent when there is a credit
+	 *  limit, else `requests_used / requests_limit`.
+	 */
 	quota_percent?: number | null,
 	/**  Cost in the period. */
 	cost?: number | null,
@@ -2410,7 +2470,18 @@ export type Usage_Serialize = {
 	requests_used: number | null,
 	/**  Requests allowed in the window. */
 	requests_limit: number | null,
-	/**  `requests_used / requests_limit` in percent. */
+	/**  Credits or money used. */
+	credits_used: number | null,
+	/**  The credit or spend limit. */
+	credits_limit: number | null,
+	/**  Credits left, or a prepaid balance. */
+	credits_remaining: number | null,
+	/**  What the credits count: a currency (`USD`) or a unit (`emails`). */
+	credits_unit: string | null,
+	/**
+	 *  `credits_used / credits_limit` in percent when there is a credit
+	 *  limit, else `requests_used / requests_limit`.
+	 */
 	quota_percent: number | null,
 	/**  Cost in the period. */
 	cost: number | null,
@@ -2431,7 +2502,10 @@ export type VaultLocked = {
 
 /**  A warning on a snapshot. */
 export type Warning = {
-	/**  Stable code: `expiring`, `expired`, `quota`, `missing_scope`, `needs_admin_key`, `limited`. */
+	/**
+	 *  Stable code: `expiring`, `expired`, `quota`, `missing_scope`,
+	 *  `needs_admin_key`, `limited`, `credits_unavailable`.
+	 */
 	code: string,
 	/**  For the user. */
 	message: string,

@@ -1,7 +1,7 @@
 // The key dashboard's words and colours, and the background refresh
 // state the backend reports on `dashboard://scheduler`.
 
-import type { SchedulerStatus, Staleness } from "./bindings";
+import type { SchedulerStatus, Staleness, Usage } from "./bindings";
 
 /** "in 5 days", "today", "expired 3 days ago" for an expiry time. */
 export function expiryLabel(iso: string | null | undefined, now: Date = new Date()): string {
@@ -43,6 +43,35 @@ export function healthLabel(h: string): string {
     default:
       return "Unknown";
   }
+}
+
+function amount(n: number, unit: string | null | undefined): string {
+  const shown = Number.isInteger(n) ? n.toLocaleString() : n.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return unit ? `${shown} ${unit}` : shown;
+}
+
+/** What the usage bar measures, for its tooltip. */
+export function usageTitle(u: Usage): string {
+  const pct = `${Math.round(u.quota_percent ?? 0)}%`;
+  if (u.credits_limit != null && u.credits_used != null) {
+    return `${pct} of the credit limit used (${amount(u.credits_used, u.credits_unit)} of ${amount(u.credits_limit, u.credits_unit)})`;
+  }
+  return `${pct} of the rate limit used`;
+}
+
+/** "150 of 200 emails left (monthly)", "12.50 EUR balance", "2.25 USD this month"; null when the API said nothing. */
+export function creditsLabel(u: Usage): string | null {
+  const parts: string[] = [];
+  if (u.credits_remaining != null && u.credits_limit != null) {
+    parts.push(`${amount(u.credits_remaining, null)} of ${amount(u.credits_limit, u.credits_unit)} left`);
+  } else if (u.credits_remaining != null) {
+    parts.push(`${amount(u.credits_remaining, u.credits_unit)} balance`);
+  } else if (u.credits_used != null) {
+    parts.push(`${amount(u.credits_used, u.credits_unit)} used`);
+  }
+  if (u.cost != null) parts.push(`${amount(u.cost, u.currency)} spent this ${u.period ?? "period"}`);
+  else if (parts.length && u.period) parts[0] += ` (${u.period})`;
+  return parts.length ? parts.join(" · ") : null;
 }
 
 function clock(iso: string): string {

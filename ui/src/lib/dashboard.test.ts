@@ -1,5 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { Scheduler, expiresSoon, expiryLabel, healthLabel, schedulerLabel } from "./dashboard.svelte";
+import type { Usage } from "./bindings";
+import { Scheduler, creditsLabel, expiresSoon, expiryLabel, healthLabel, schedulerLabel, usageTitle } from "./dashboard.svelte";
+
+const none: Usage = {
+  requests_used: null,
+  requests_limit: null,
+  credits_used: null,
+  credits_limit: null,
+  credits_remaining: null,
+  credits_unit: null,
+  quota_percent: null,
+  cost: null,
+  currency: null,
+  period: null,
+};
 
 const now = new Date("2026-12-04T12:00:00Z");
 
@@ -12,6 +26,17 @@ describe("dashboard words", () => {
     expect(expiryLabel(null, now)).toBe("—");
     expect(expiresSoon("2026-12-10T00:00:00Z", now)).toBe(true);
     expect(expiresSoon("2027-02-01T00:00:00Z", now)).toBe(false);
+  });
+
+  it("says what credits, balance and spend the API reported", () => {
+    expect(creditsLabel(none)).toBeNull();
+    const sendgrid = { ...none, credits_used: 50, credits_limit: 200, credits_remaining: 150, credits_unit: "emails", quota_percent: 25, period: "monthly" };
+    expect(creditsLabel(sendgrid)).toBe("150 of 200 emails left (monthly)");
+    expect(usageTitle(sendgrid)).toBe("25% of the credit limit used (50 emails of 200 emails)");
+    expect(creditsLabel({ ...none, credits_remaining: 12.5, credits_unit: "EUR" })).toBe("12.50 EUR balance");
+    const openrouter = { ...none, credits_used: 8.5, credits_limit: 10, credits_remaining: 1.5, credits_unit: "USD", cost: 2.25, currency: "USD", period: "month" };
+    expect(creditsLabel(openrouter)).toBe("1.50 of 10 USD left · 2.25 USD spent this month");
+    expect(usageTitle({ ...none, requests_used: 90, requests_limit: 100, quota_percent: 90 })).toBe("90% of the rate limit used");
   });
 
   it("names health and the scheduler's state", () => {
