@@ -13,9 +13,7 @@ pub mod state;
 use keyclave_core::paths::Root;
 use tauri::Manager;
 
-use crate::events::{AppEvent, JobEnded, JobsChanged};
 use crate::state::AppState;
-use keyclave_core::jobs::JobEvent;
 
 /// The typed command and event set (also used to export the bindings).
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -130,16 +128,7 @@ pub fn run() {
             let state = app.state::<AppState>();
             let handle = app.handle().clone();
             state.set_emitter(move |event| event.emit(&handle));
-            // The status bar hears of every job start, progress and end.
-            let jobs = state.session().jobs().clone();
-            let emit = state.emitter();
-            state.session().jobs().set_listener(move |event| {
-                let ended = match event {
-                    JobEvent::Ended { id, outcome } => Some(JobEnded { id: id as f64, outcome }),
-                    JobEvent::Updated(_) => None,
-                };
-                emit(AppEvent::Jobs(JobsChanged { running: jobs.list(), ended }));
-            });
+            state.forward_job_events();
             autolock::spawn(app.handle().clone());
             Ok(())
         })

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::CmdResult;
-use crate::events::{AppEvent, SchedulerChanged, VaultLocked};
+use crate::events::{AppEvent, JobEnded, JobsChanged, SchedulerChanged, VaultLocked};
+use keyclave_core::jobs::JobEvent;
 
 type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
 
@@ -62,6 +63,20 @@ impl AppState {
         if let Some(e) = self.emitter.get() {
             e(event);
         }
+    }
+
+    /// Tell the window of every job start, progress and end (the status
+    /// bar), through the emitter set before.
+    pub fn forward_job_events(&self) {
+        let jobs = self.session.jobs().clone();
+        let emit = self.emitter();
+        self.session.jobs().set_listener(move |event| {
+            let ended = match event {
+                JobEvent::Ended { id, outcome } => Some(JobEnded { id: id as f64, outcome }),
+                JobEvent::Updated(_) => None,
+            };
+            emit(AppEvent::Jobs(JobsChanged { running: jobs.list(), ended }));
+        });
     }
 
     /// A clone of the emitter, for work that outlives the command.

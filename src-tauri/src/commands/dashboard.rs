@@ -52,6 +52,11 @@ pub struct KeyRef {
 #[tauri::command]
 #[specta::specta]
 pub async fn refresh_dashboard(state: State<'_, AppState>, keys: Vec<KeyRef>) -> CmdResult<RefreshReport> {
+    refresh(&state, keys).await
+}
+
+/// [`refresh_dashboard`] without Tauri's wrapper.
+pub async fn refresh(state: &AppState, keys: Vec<KeyRef>) -> CmdResult<RefreshReport> {
     let vault = state.session().for_user()?;
     let names = names(&keys);
     let v = vault.clone();
@@ -68,6 +73,11 @@ pub async fn refresh_dashboard(state: State<'_, AppState>, keys: Vec<KeyRef>) ->
 #[tauri::command]
 #[specta::specta]
 pub async fn validate_keys(state: State<'_, AppState>, keys: Vec<KeyRef>) -> CmdResult<Vec<Outcome>> {
+    validate(&state, keys).await
+}
+
+/// [`validate_keys`] without Tauri's wrapper.
+pub async fn validate(state: &AppState, keys: Vec<KeyRef>) -> CmdResult<Vec<Outcome>> {
     let vault = state.session().for_user()?;
     let names = names(&keys);
     let v = vault.clone();
