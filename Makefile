@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-scan bench-keepassxc bench-agent perf bundle fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-scan bench-keepassxc bench-agent bench-idle perf bundle fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -59,6 +59,11 @@ bindings:
 bench: setup
 	$(CARGO) bench -p keyclave-core --bench vault --bench dotenv --bench import
 
+## Dashboard refresh: 200 keys across 10 fake providers at 100 ms each,
+## then memory over 100 refresh cycles.
+bench-refresh: setup
+	$(CARGO) bench -p keyclave-core --bench refresh
+
 ## Project scan vs ripgrep over a generated 20,000-file Markdown tree.
 bench-scan: setup
 	bash scripts/bench-scan.sh
@@ -74,6 +79,12 @@ bench-keepassxc: setup
 ## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
 perf: setup-desktop desktop
 	cd ui && KEYCLAVE_APP=$(APP) KEYCLAVE_CLI=$(CLI) dbus-run-session -- $(XVFB) node e2e/perf.mjs
+
+## Desktop idle CPU over 60 s, unlocked, with the dashboard scheduler on
+## (release build; default refresh interval and a 60 s one).
+bench-idle: setup-desktop ui
+	$(CARGO) build --release --locked -p keyclave-desktop -p keyclave-cli
+	cd ui && KEYCLAVE_APP=$(TARGET_DIR)/release/keyclave-desktop KEYCLAVE_CLI=$(TARGET_DIR)/release/keyclave dbus-run-session -- $(XVFB) node e2e/idle.mjs
 
 ## Release .deb under $(TARGET_DIR)/release/bundle/deb, with the CLI and its
 ## manual pages beside the app. (AppImage is left out:
