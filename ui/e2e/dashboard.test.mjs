@@ -143,6 +143,24 @@ test("Online Mode, a refresh, one valid and one invalid key, and a key's history
   await screenshot(b, "key-history-chart");
   const page = await b.getPageSource();
   for (const v of [GOOD, BAD]) assert.ok(!page.includes(v), "a key value is in the page");
+
+  // Settings: background refresh every 30 minutes, quiet from 23:00 to 06:00.
+  await click(b, '[data-testid="nav-settings"]');
+  await visible(b, '[data-testid="background-settings"]');
+  await click(b, '[data-testid="setting-autonomous"]');
+  await fill(b, "#setting-refresh-interval", "30");
+  await click(b, '[data-testid="setting-quiet"]');
+  await (await b.$("#setting-quiet-start")).selectByAttribute("value", "23");
+  await (await b.$("#setting-quiet-end")).selectByAttribute("value", "6");
+  await click(b, '[data-testid="background-save"]');
+  await visible(b, '[data-testid="background-saved"]');
+  await b.execute(() => document.querySelector('[data-testid="background-settings"]').scrollIntoView());
+  await screenshot(b, "background-settings");
+  const get = async (name) => (await cli(home, ["--passphrase-file", pf, "--profile", "Dash", "settings", "get", name])).trim();
+  assert.equal(await get("dashboard-refresh-interval"), "1800");
+  assert.equal(await get("quiet-hours"), "23-6");
+  assert.equal(await get("autonomous-mode"), "on");
+  assert.equal(await get("online-mode"), "on", "saving the form kept the dashboard's switch");
   await b.keys(["Control", "l"]);
   await visible(b, '[data-testid="unlock-screen"]');
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SETTING_RANGES, validateSettings } from "./settings";
+import { SETTING_RANGES, backgroundSettings, validateSettings } from "./settings";
 
 const ok = {
   auto_lock_timeout_seconds: 300,
@@ -31,5 +31,24 @@ describe("validateSettings", () => {
 
   it("matches the documented ranges", () => {
     expect(SETTING_RANGES.clipboard_auto_clear_seconds).toMatchObject({ min: 5, max: 3600 });
+  });
+});
+
+describe("backgroundSettings", () => {
+  it("turns minutes and quiet hours into core's fields", () => {
+    expect(backgroundSettings({ interval_minutes: 60, quiet: true, quiet_start: 22, quiet_end: 7 })).toEqual({
+      ok: { dashboard_refresh_interval_seconds: 3600, dashboard_quiet_hours_start: 22, dashboard_quiet_hours_end: 7 },
+    });
+    expect(backgroundSettings({ interval_minutes: 5, quiet: false, quiet_start: 22, quiet_end: 7 })).toEqual({
+      ok: { dashboard_refresh_interval_seconds: 300, dashboard_quiet_hours_start: null, dashboard_quiet_hours_end: null },
+    });
+  });
+
+  it("refuses what core would refuse, naming the field", () => {
+    for (const m of [0, 10_081, 1.5, null]) {
+      const r = backgroundSettings({ interval_minutes: m, quiet: false, quiet_start: 0, quiet_end: 0 });
+      expect(r).toMatchObject({ field: "interval" });
+    }
+    expect(backgroundSettings({ interval_minutes: 60, quiet: true, quiet_start: 3, quiet_end: 3 })).toMatchObject({ field: "quiet" });
   });
 });

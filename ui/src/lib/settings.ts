@@ -31,3 +31,29 @@ export function validateSettings(s: Pick<Settings, NumericSetting>): Partial<Rec
   }
   return errors;
 }
+
+/** The background refresh form: interval in minutes, quiet hours or none. */
+export type BackgroundForm = { interval_minutes: number | null; quiet: boolean; quiet_start: number; quiet_end: number };
+
+/** Core's range of `dashboard_refresh_interval_seconds`, in minutes. */
+export const REFRESH_MINUTES = { min: 1, max: 10_080 };
+
+/** The settings fields of a background form, or why it cannot be saved. */
+export function backgroundSettings(
+  f: BackgroundForm,
+): { ok: Pick<Settings, "dashboard_refresh_interval_seconds" | "dashboard_quiet_hours_start" | "dashboard_quiet_hours_end"> } | { error: string; field: "interval" | "quiet" } {
+  const m = f.interval_minutes;
+  if (typeof m !== "number" || !Number.isInteger(m) || m < REFRESH_MINUTES.min || m > REFRESH_MINUTES.max) {
+    return { error: `The refresh interval must be a whole number of minutes between 1 and ${REFRESH_MINUTES.max.toLocaleString("en-US")} (a week).`, field: "interval" };
+  }
+  if (f.quiet && f.quiet_start === f.quiet_end) {
+    return { error: "Quiet hours need different start and end hours, e.g. 22:00 to 07:00.", field: "quiet" };
+  }
+  return {
+    ok: {
+      dashboard_refresh_interval_seconds: m * 60,
+      dashboard_quiet_hours_start: f.quiet ? f.quiet_start : null,
+      dashboard_quiet_hours_end: f.quiet ? f.quiet_end : null,
+    },
+  };
+}
