@@ -424,3 +424,35 @@ async fn the_breaker_pauses_a_failing_provider() {
     assert_eq!(server.received_requests().await.unwrap().len(), 5);
     assert!(v.net().unwrap().paused_for("github").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_stored_endpoint_makes_only_that_key_unverifiable() {
+    const OTHER: &str = "ghp_zqxDamagedEndpointToken00000000002";
+    let f = Fixture::new();
+    let gh = MockServer::start().await;
+    Mock::given(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "login": "octocat" })))
+        .mount(&gh)
+        .await;
+    {
+        let v = f.unlock();
+        add(&v, "GITHUB_TOKEN", GH, "github", Some(&gh.uri()));
+        add(&v, "GH_OTHER_TOKEN", OTHER, "github", Some(&gh.uri()));
+    }
+    // Every write parses the endpoint; only a damaged vault holds this one.
+    f.raw_vault()
+        .execute(
+            "UPDATE secrets SET endpoint_url = 'ftp://no such host' WHERE key_name = 'GH_OTHER_TOKEN'",
+            [],
+        )
+        .unwrap();
+    let v = online(&f);
+    let out = check_all(&v).await.unwrap();
+    assert_eq!(one(&out, "GITHUB_TOKEN").status, Status::Valid);
+    let bad = one(&out, "GH_OTHER_TOKEN");
+    assert_eq!(bad.status, Status::Unverifiable);
+    assert!(bad.reason.as_deref().unwrap_or("").contains("not a valid URL"), "{:?}", bad.reason);
+    assert_eq!(gh.received_requests().await.unwrap().len(), 1, "nothing sent for the damaged key");
+    let hosts = validation::hosts_to_contact(&v).unwrap();
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+}
