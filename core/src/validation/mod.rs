@@ -273,11 +273,28 @@ pub fn not_checkable(vault: &Vault, s: &SecretSummary) -> Result<Option<String>>
     Ok(plan(vault, s)?.err())
 }
 
+/// Providers that ban an address after many refused requests (Discord:
+/// 10,000 invalid requests in 10 minutes). A key they refused is not sent
+/// again until it changes; its last result stands.
+const REFUSED_STAYS_REFUSED: &[&str] = &["discord"];
+
 fn ready(vault: &Vault, s: &SecretSummary) -> Result<Result<Ready, Outcome>> {
     let plan = match plan(vault, s)? {
         Ok(p) => p,
         Err(why) => return Ok(Err(Outcome::new(s, Status::Unverifiable, why))),
     };
+    if REFUSED_STAYS_REFUSED.contains(&s.provider_id.as_str()) {
+        if let Some(mut prev) = last(vault, s)?.filter(|o| o.status == Status::Invalid) {
+            // Timestamps share one RFC 3339 format, so text order is time order.
+            if s.updated_at <= prev.checked_at {
+                prev.reason = Some(format!(
+                    "{} (not sent again: this provider bans an address after many refused keys; edit the key to check it again)",
+                    prev.reason.as_deref().unwrap_or("refused")
+                ));
+                return Ok(Err(prev));
+            }
+        }
+    }
     let companion = plan.companion.as_ref().map(|c| secrets::decrypt_internal(vault, c)).transpose()?;
     let value = secrets::decrypt_internal(vault, s)?;
     Ok(Ok(Ready { check: plan.check, value, companion, endpoint: plan.endpoint }))

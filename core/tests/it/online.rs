@@ -456,3 +456,25 @@ async fn a_damaged_stored_endpoint_makes_only_that_key_unverifiable() {
     let hosts = validation::hosts_to_contact(&v).unwrap();
     assert_eq!(hosts.len(), 1, "{hosts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_discord_key_is_not_sent_again_until_it_changes() {
+    const BOT: &str = "MTEzNzQ.zqxDiscordRefused.0000000000000000000000000001";
+    let f = Fixture::new();
+    let discord = MockServer::start().await;
+    Mock::given(path("/api/v10/users/@me")).respond_with(ResponseTemplate::new(401)).mount(&discord).await;
+    let v = online(&f);
+    add(&v, "DISCORD_BOT_TOKEN", BOT, "discord", Some(&discord.uri()));
+    assert_eq!(one(&check_all(&v).await.unwrap(), "DISCORD_BOT_TOKEN").status, Status::Invalid);
+    let again = check_all(&v).await.unwrap();
+    let o = one(&again, "DISCORD_BOT_TOKEN");
+    assert_eq!(o.status, Status::Invalid);
+    assert!(o.reason.as_deref().unwrap_or("").contains("not sent again"), "{:?}", o.reason);
+    assert_eq!(discord.received_requests().await.unwrap().len(), 1, "the refused key was sent once");
+    // A new value is checked again.
+    std::thread::sleep(Duration::from_millis(5));
+    let edit = secrets::SecretEdit { value: Some(format!("{BOT}2").into()), ..Default::default() };
+    secrets::edit(&v, "DISCORD_BOT_TOKEN", Some("discord"), edit).unwrap();
+    check_all(&v).await.unwrap();
+    assert_eq!(discord.received_requests().await.unwrap().len(), 2);
+}
