@@ -211,11 +211,7 @@ pub async fn run(
                 }
             }
             done += 1;
-            job.progress(JobProgress {
-                done,
-                total: Some(total),
-                message: format!("Refreshing {done}/{total}"),
-            });
+            job.progress(JobProgress { done, total: Some(total), message: format!("{done}/{total} keys") });
             say(SchedulerStatus::Refreshing { done, total });
             if done < total && !pause(job.token(), gap).await {
                 break;

@@ -63,7 +63,7 @@ pub async fn refresh(state: &AppState, keys: Vec<KeyRef>) -> CmdResult<RefreshRe
     let targets = blocking(move || validation::select(&v, &names, names.is_empty())).await?;
     let job = state.session().jobs().start(&vault, JobKind::Refresh, "Refreshing the dashboard");
     let progress = |done: u32, total: u32| {
-        job.progress(JobProgress { done, total: Some(total), message: format!("Refreshing {done}/{total}") });
+        job.progress(JobProgress { done, total: Some(total), message: format!("{done}/{total} keys") });
     };
     let result = dashboard::refresh(&vault, targets, job.token(), &progress).await;
     Ok(job.finish(result)?)
@@ -84,7 +84,7 @@ pub async fn validate(state: &AppState, keys: Vec<KeyRef>) -> CmdResult<Vec<Outc
     let targets = blocking(move || validation::select(&v, &names, names.is_empty())).await?;
     let job = state.session().jobs().start(&vault, JobKind::Validate, "Checking keys");
     let progress = |done: u32, total: u32| {
-        job.progress(JobProgress { done, total: Some(total), message: format!("Checking {done}/{total}") });
+        job.progress(JobProgress { done, total: Some(total), message: format!("{done}/{total} keys") });
     };
     let result = validation::validate(&vault, targets, job.token(), &progress).await;
     Ok(job.finish(result)?)

@@ -103,7 +103,10 @@ fn events_of_checks_refreshes_and_the_scheduler_carry_no_key_value() {
     assert!(kinds(|e| matches!(e, AppEvent::Scheduler(_))) >= 1);
     assert_eq!(kinds(|e| matches!(e, AppEvent::Locked(_))), 1);
     let all: String = events.iter().map(serialized).collect::<Vec<_>>().join("\n");
-    assert!(all.contains("Refreshing"), "the progress reached the window: {all}");
+    assert!(
+        all.contains("Refreshing the dashboard") && all.contains("2/2 keys"),
+        "the progress reached the window: {all}"
+    );
     for value in [GOOD, BAD, &GOOD[4..20], &BAD[4..20]] {
         assert!(!all.contains(value), "a key value reached an event: {all}");
     }
