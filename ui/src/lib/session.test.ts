@@ -7,6 +7,7 @@ vi.mock("./api", () => ({ api: { appStatus: (...a: unknown[]) => appStatus(...a)
 import type { ProfileRecord, Unlocked } from "./api";
 import { LAST_PROFILE_KEY, Session } from "./session.svelte";
 import { toasts } from "./toasts.svelte";
+import { DEFAULT_SETTINGS } from "./settings.fixture";
 
 function profile(name: string): ProfileRecord {
   return { id: `id-${name}`, display_name: name, created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:00Z", totp_enabled: false };
@@ -15,22 +16,7 @@ function profile(name: string): ProfileRecord {
 function unlocked(name: string): Unlocked {
   return {
     profile: profile(name),
-    settings: {
-      auto_lock_timeout_seconds: 300,
-      clipboard_auto_clear_seconds: 30,
-      audit_retention_max_count: 10000,
-      audit_retention_max_days: 365,
-      online_mode_enabled: false,
-      local_llm_assist_enabled: false,
-      autonomous_mode_enabled: false,
-      discovery_network_enabled: false,
-      discovery_schedule_hour: 3,
-      dashboard_refresh_interval_seconds: 3600,
-      dashboard_quiet_hours_start: null,
-      dashboard_quiet_hours_end: null,
-      automation_max_retries: 3,
-      discovery_retention_days: 90,
-    },
+    settings: { ...DEFAULT_SETTINGS },
     secret_count: 0,
   };
 }

@@ -8,6 +8,7 @@ vi.mock("../lib/api", () => ({ api: { unlock: (...a: unknown[]) => unlock(...a) 
 import type { ProfileRecord, Unlocked } from "../lib/api";
 import { session } from "../lib/session.svelte";
 import Unlock from "./Unlock.svelte";
+import { DEFAULT_SETTINGS } from "../lib/settings.fixture";
 
 function profile(name: string): ProfileRecord {
   return { id: `id-${name}`, display_name: name, created_at: "", updated_at: "", totp_enabled: false };
@@ -55,22 +56,7 @@ describe("Unlock", () => {
   it("unlocks the selected profile", async () => {
     const result: Unlocked = {
       profile: profile("work"),
-      settings: {
-        auto_lock_timeout_seconds: 300,
-        clipboard_auto_clear_seconds: 30,
-        audit_retention_max_count: 10000,
-        audit_retention_max_days: 365,
-        online_mode_enabled: false,
-        local_llm_assist_enabled: false,
-        autonomous_mode_enabled: false,
-        discovery_network_enabled: false,
-        discovery_schedule_hour: 3,
-        dashboard_refresh_interval_seconds: 3600,
-        dashboard_quiet_hours_start: null,
-        dashboard_quiet_hours_end: null,
-        automation_max_retries: 3,
-        discovery_retention_days: 90,
-      },
+      settings: { ...DEFAULT_SETTINGS },
       secret_count: 2,
     };
     unlock.mockResolvedValue(result);
