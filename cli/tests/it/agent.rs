@@ -166,6 +166,15 @@ fn is_agent(pid: u64) -> bool {
         .unwrap_or(false)
 }
 
+/// The process exists and has not yet exited (a zombie has closed its files).
+fn is_running(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
 #[test]
 fn a_stale_socket_after_a_crash_is_replaced() {
     let h = Home::with_profile();
@@ -173,6 +182,13 @@ fn a_stale_socket_after_a_crash_is_replaced() {
     let pid = status(&h)["pid"].as_u64().unwrap();
     let killed = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
     assert!(killed.success());
+    // `kill` returns once the signal is sent; until the process has exited its
+    // listening socket still accepts, so wait for it to be gone (or a zombie).
+    let started = Instant::now();
+    while is_running(pid) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the killed agent did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let socket_dir = h.dir.path().join("run/keyclave");
     let sockets = || std::fs::read_dir(&socket_dir).unwrap().filter_map(|e| e.ok()).count();
     assert_eq!(sockets(), 1, "the killed agent left its socket");
