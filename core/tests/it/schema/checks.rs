@@ -115,6 +115,42 @@ fn an_approved_script_records_when() {
 }
 
 #[test]
+fn only_a_script_review_goes_without_a_run_and_then_names_its_script_version() {
+    let conn = open_with_parents(db("vault"));
+    let cases: [(&str, &[(&str, &str)], bool); 4] = [
+        ("a billing checkpoint without a run", &[("execution_id", "NULL")], false),
+        (
+            "a review without its script",
+            &[("execution_id", "NULL"), ("checkpoint_type", "'script_review'")],
+            false,
+        ),
+        (
+            "a review without the version",
+            &[("execution_id", "NULL"), ("checkpoint_type", "'script_review'"), ("script_id", "'sc1'")],
+            false,
+        ),
+        (
+            "a review of version 1",
+            &[
+                ("execution_id", "NULL"),
+                ("checkpoint_type", "'script_review'"),
+                ("script_id", "'sc1'"),
+                ("script_version", "1"),
+            ],
+            true,
+        ),
+    ];
+    for (what, values, ok) in cases {
+        let result = probe(&conn, |conn| insert(conn, "hitl_checkpoints", "t1", values));
+        if ok {
+            result.unwrap_or_else(|e| panic!("{what}: {e}"));
+        } else {
+            assert_violation(result, ffi::SQLITE_CONSTRAINT_CHECK, what);
+        }
+    }
+}
+
+#[test]
 fn a_modified_checkpoint_records_the_modified_action_and_only_then() {
     let conn = open_with_parents(db("vault"));
     let cases = [

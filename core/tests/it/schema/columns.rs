@@ -76,7 +76,10 @@ fn fixture_rows_fill_exactly_the_required_columns() {
         for table in db.tables {
             let required: BTreeSet<String> = table_info(&conn, table.name)
                 .into_iter()
-                .filter(|c| c.not_null && c.default.is_none())
+                .filter(|c| {
+                    (c.not_null && c.default.is_none())
+                        || REQUIRED_BY_CHECK.contains(&(table.name, c.name.as_str()))
+                })
                 .map(|c| c.name)
                 .collect();
             let fixture: BTreeSet<String> =

@@ -126,6 +126,14 @@ pub(crate) fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)>
             ("updated_at", ts()),
         ],
         "automation_executions" => vec![id(), profile(), ("script_id", s("'sc1'")), ("started_at", ts())],
+        "automation_script_versions" => vec![
+            id(),
+            ("script_id", s("'sc1'")),
+            ("version", s("1")),
+            ("script_content", s("'kc.log(\"hi\")'")),
+            ("source_sha256", s("printf('%064d', 0)")),
+            ("created_at", ts()),
+        ],
         "automation_execution_events" => vec![
             id(),
             ("execution_id", s("'ex1'")),

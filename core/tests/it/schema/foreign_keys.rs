@@ -88,7 +88,12 @@ fn deleting_a_parent_cascades_to_the_rows_it_owns() {
         (
             "DELETE FROM automation_scripts WHERE id = 'sc1'",
             "script",
-            &["automation_executions", "automation_execution_events", "hitl_checkpoints"],
+            &[
+                "automation_executions",
+                "automation_execution_events",
+                "hitl_checkpoints",
+                "automation_script_versions",
+            ],
         ),
         (
             "DELETE FROM automation_executions WHERE id = 'ex1'",

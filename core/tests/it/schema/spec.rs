@@ -320,7 +320,15 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
             "auto_approve_repeat",
             "created_at",
             "updated_at",
+            // 0009: the hash the approval was given for
+            "approved_sha256?",
         ],
+    },
+    // 0009: every version's source
+    Table {
+        name: "automation_script_versions",
+        pk: "id",
+        columns: &["id", "script_id", "version", "script_content", "source_sha256", "created_at"],
     },
     Table {
         name: "automation_executions",
@@ -338,6 +346,9 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
             "error_message_redacted?",
             "debug_screenshot_paths_json?",
             "result_summary_json?",
+            // 0009
+            "script_version?",
+            "sandbox?",
         ],
     },
     // data-model.md addition
@@ -352,11 +363,15 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
         columns: &[
             "id",
             "profile_id",
-            "execution_id",
+            // 0009: nullable for a script_review, which names its script version
+            "execution_id?",
+            "script_id?",
+            "script_version?",
             "checkpoint_type",
             "checkpoint_description",
             "proposed_action",
             "context_json",
+            "checkpoint_sha256?",
             "decision",
             "user_notes?",
             "decided_at",
@@ -460,6 +475,11 @@ pub(crate) const HEALTH: &[&str] = &["valid", "invalid", "degraded", "outage", "
 pub(crate) const USER_STATUS: &[&str] = &["new", "accepted", "rejected"];
 pub(crate) const RUN_STATUS: &[&str] = &["success", "partial", "failed"];
 
+/// Nullable columns that a table CHECK still requires in the fixture row:
+/// (table, column). A run's checkpoint must name its run; only a
+/// script_review (which names its script version instead) goes without.
+pub(crate) const REQUIRED_BY_CHECK: &[(&str, &str)] = &[("hitl_checkpoints", "execution_id")];
+
 /// Every enum column with its exact allowed values.
 pub(crate) const ENUMS: &[(&str, &str, &[&str])] = &[
     ("app_profiles", "vault_storage_mode", &["passphrase_only", "os_keychain_optional"]),
@@ -516,6 +536,7 @@ pub(crate) const ENUMS: &[(&str, &str, &[&str])] = &[
         &["financial", "account", "irreversible", "api_key", "billing", "script_review"],
     ),
     ("hitl_checkpoints", "decision", &["approved", "rejected", "modified"]),
+    ("automation_executions", "sandbox", &["full", "reduced"]),
     ("provider_selectors", "selector_type", &["css", "xpath", "json_path"]),
     ("provider_selectors", "verification_status", &["verified", "unverified", "broken"]),
     ("service_recommendations", "user_status", USER_STATUS),
@@ -588,6 +609,10 @@ pub(crate) const RANGES: &[(&str, &str, &[&str], &[&str])] = &[
     ("automation_executions", "checkpoints_approved", &["0"], &["-1"]),
     ("automation_executions", "checkpoints_rejected", &["0"], &["-1"]),
     ("automation_execution_events", "seq", &["0", "1"], &["-1"]),
+    ("automation_script_versions", "version", &["1", "2"], &["0"]),
+    ("automation_script_versions", "source_sha256", &["printf('%064d', 0)"], &["'abc'"]),
+    ("automation_scripts", "approved_sha256", &["NULL", "printf('%064d', 1)"], &["'abc'"]),
+    ("automation_executions", "script_version", &["NULL", "1"], &["0"]),
     ("provider_selectors", "version", &["1", "2"], &["0"]),
     ("reference_library_manifest", "file_count", &["0"], &["-1"]),
     ("reference_library_manifest", "total_size_bytes", &["0"], &["-1"]),
@@ -708,6 +733,8 @@ pub(crate) const INDEXES: &[(&str, &[&str], bool)] = &[
     ("automation_execution_events", &["execution_id", "seq"], true),
     ("hitl_checkpoints", &["execution_id", "decided_at"], false),
     ("hitl_checkpoints", &["profile_id", "decided_at"], false),
+    ("hitl_checkpoints", &["script_id", "script_version"], false),
+    ("automation_script_versions", &["script_id", "version"], true),
     ("provider_selectors", &["provider_id", "data_type", "version"], true),
     ("service_recommendations", &["profile_id", "project_id", "user_status"], false),
     ("reference_library_manifest", &["source_name"], true),
@@ -735,6 +762,8 @@ pub(crate) const FOREIGN_KEYS: &[(&str, &str, &str, &str, &str)] = &[
     ("automation_executions", "script_id", "automation_scripts", "id", "CASCADE"),
     ("automation_execution_events", "execution_id", "automation_executions", "id", "CASCADE"),
     ("hitl_checkpoints", "execution_id", "automation_executions", "id", "CASCADE"),
+    ("hitl_checkpoints", "script_id", "automation_scripts", "id", "CASCADE"),
+    ("automation_script_versions", "script_id", "automation_scripts", "id", "CASCADE"),
     ("provider_selectors", "provider_id", "providers", "id", "CASCADE"),
     ("service_recommendations", "project_id", "projects", "id", "SET NULL"),
     ("service_recommendations", "recommended_provider_id", "providers", "id", "SET NULL"),
