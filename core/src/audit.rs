@@ -78,6 +78,12 @@ pub enum EventType {
     KeyValidate,
     /// Dashboard data was collected (counts only).
     DashboardRefresh,
+    /// An automation script was saved (a new script or a new version).
+    AutomationSave,
+    /// An automation script version was approved or rejected.
+    AutomationReview,
+    /// An automation run ended (status and counts only).
+    AutomationRun,
 }
 
 impl EventType {
@@ -116,6 +122,9 @@ impl EventType {
         EventType::ProjectDecision,
         EventType::KeyValidate,
         EventType::DashboardRefresh,
+        EventType::AutomationSave,
+        EventType::AutomationReview,
+        EventType::AutomationRun,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -154,6 +163,9 @@ impl EventType {
             EventType::ProjectDecision => "project.decision",
             EventType::KeyValidate => "key.validate",
             EventType::DashboardRefresh => "dashboard.refresh",
+            EventType::AutomationSave => "automation.save",
+            EventType::AutomationReview => "automation.review",
+            EventType::AutomationRun => "automation.run",
         }
     }
 

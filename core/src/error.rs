@@ -251,6 +251,34 @@ codes! {
     /// or its folder or socket is not private to this user.
     AgentRefused => "agent.refused", user: false, recoverable: false,
         suggestion: "Only the user who started the agent can use it; check the owner and mode (0700) of the runtime folder.";
+    /// No automation script with that id.
+    AutomationScriptNotFound => "automation.script_not_found", user: true, recoverable: true,
+        suggestion: "List scripts with `keyclave automation list`.";
+    /// The script's source breaks a rule (a secret in it, a syntax error,
+    /// a host off the allowlist, a missing checkpoint): fix the lines named.
+    AutomationScriptRefused => "automation.script_refused", user: true, recoverable: true,
+        suggestion: "Fix the lines the check names (`keyclave automation check ID`), then save the script again.";
+    /// The script has not been approved (or a new version was saved since).
+    AutomationNotApproved => "automation.not_approved", user: true, recoverable: true,
+        suggestion: "Review the script and approve it first (`keyclave automation approve ID`).";
+    /// The source about to run is not the source that was approved.
+    AutomationHashMismatch => "automation.hash_mismatch", user: false, recoverable: false,
+        suggestion: "The script changed after it was approved; review it again before it can run.";
+    /// Another run for this provider is in progress.
+    AutomationBusy => "automation.busy", user: true, recoverable: true,
+        suggestion: "Wait for the other run for this provider to end, or abort it.";
+    /// A checkpoint needs a person and none can be asked (no terminal, no window).
+    AutomationNeedsPerson => "automation.needs_person", user: true, recoverable: true,
+        suggestion: "Run it from a terminal or the desktop app, where a person can answer the checkpoint.";
+    /// The checkpoint is not waiting for a decision (decided already, expired, or never asked).
+    AutomationCheckpointNotPending => "automation.checkpoint_not_pending", user: true, recoverable: true,
+        suggestion: "Only the checkpoint shown now can be decided, once.";
+    /// The decision is not allowed for this checkpoint (a financial step in a reduced sandbox, a missing code).
+    AutomationDecisionRefused => "automation.decision_refused", user: true, recoverable: true,
+        suggestion: "Read the reason; reject the checkpoint, or give what it needs.";
+    /// Python (or another part of the automation runtime) is missing.
+    AutomationRuntimeMissing => "automation.runtime_missing", user: false, recoverable: true,
+        suggestion: "Install Python 3 (and run `keyclave automation setup` for browser tasks).";
     /// A bug: an invariant of KeyClave itself did not hold.
     Internal => "internal", user: false, recoverable: false,
         suggestion: "This is a bug in KeyClave; please report it (without any secret).";

@@ -15,6 +15,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod audit;
+pub mod automation;
 pub mod backoff;
 pub mod bundle;
 pub mod catalog;

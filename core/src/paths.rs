@@ -88,6 +88,13 @@ impl Root {
     pub fn logs_dir(&self) -> PathBuf {
         self.dir.join("logs")
     }
+
+    /// `automation/`: the automation runtime (a Python virtual environment),
+    /// per-run private folders and per-provider browser profiles. Holds no
+    /// secret at rest: a run's folder is removed when the run ends.
+    pub fn automation_dir(&self) -> PathBuf {
+        self.dir.join("automation")
+    }
 }
 
 /// Create a directory (and parents) readable only by the user.

@@ -31,20 +31,33 @@ pub enum Purpose {
     Template,
     /// Sealed into a `.kcbundle` for another machine or person.
     Export,
+    /// Handed to an approved automation script that declared the key
+    /// (`kc.secret`); the script's review is the consent.
+    Automation,
 }
 
 impl Purpose {
     /// Every purpose.
-    pub const ALL: &'static [Purpose] =
-        &[Purpose::Reveal, Purpose::Copy, Purpose::Dotenv, Purpose::Run, Purpose::Template, Purpose::Export];
+    pub const ALL: &'static [Purpose] = &[
+        Purpose::Reveal,
+        Purpose::Copy,
+        Purpose::Dotenv,
+        Purpose::Run,
+        Purpose::Template,
+        Purpose::Export,
+        Purpose::Automation,
+    ];
 
     /// Which TOTP policy switch covers it.
     pub fn totp_purpose(self) -> TotpPurpose {
         match self {
             Purpose::Export => TotpPurpose::Export,
-            Purpose::Reveal | Purpose::Copy | Purpose::Dotenv | Purpose::Run | Purpose::Template => {
-                TotpPurpose::Reveal
-            }
+            Purpose::Reveal
+            | Purpose::Copy
+            | Purpose::Dotenv
+            | Purpose::Run
+            | Purpose::Template
+            | Purpose::Automation => TotpPurpose::Reveal,
         }
     }
 
@@ -57,6 +70,7 @@ impl Purpose {
             Purpose::Run => "run",
             Purpose::Template => "template",
             Purpose::Export => "export",
+            Purpose::Automation => "automation",
         }
     }
 }

@@ -423,6 +423,10 @@ impl Vault {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    pub(crate) fn root(&self) -> &Root {
+        &self.inner.root
+    }
+
     pub(crate) fn pvk(&self) -> &Pvk {
         &self.inner.pvk
     }

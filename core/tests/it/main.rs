@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod automation;
 mod background;
 mod bundle;
 mod bundle_fuzz;

