@@ -156,6 +156,17 @@ pub enum Command {
     /// Two-factor codes (TOTP) for the profile: enroll, confirm, status, disable.
     #[command(subcommand)]
     Totp(TotpCmd),
+    /// Automation scripts: templates, review, runs that stop at checkpoints for a person.
+    ///
+    /// A script is checked (syntax, secrets, hosts, sandbox, a checkpoint
+    /// before every critical step) and approved by a person before it runs.
+    /// Runs happen in a sandbox (bubblewrap where available); each
+    /// checkpoint is asked on this terminal (/dev/tty, never standard
+    /// input), and a financial or irreversible one is approved only by
+    /// typing `approve` in full. Without a terminal checkpoints are rejected
+    /// (automation.needs_person). Unlocks the profile by itself.
+    #[command(subcommand)]
+    Automation(AutomationCmd),
     /// Write vault keys into a project's `.env`: preview, patch, generate, restore.
     #[command(subcommand)]
     Env(EnvCmd),
@@ -426,6 +437,109 @@ pub enum BundleCmd {
         /// Only show what would be imported (names and conflicts, no values).
         #[arg(long)]
         preview: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AutomationCmd {
+    /// The built-in scripts (needs no profile).
+    Templates,
+    /// Save a new script from a template or a file; prints its id.
+    New {
+        /// Provider id (see `keyclave providers`).
+        #[arg(long)]
+        provider: String,
+        /// account_creation, payment_config, billing_restriction,
+        /// api_key_management, dashboard_scrape or custom.
+        #[arg(long)]
+        task: String,
+        /// A built-in template (see `keyclave automation templates`).
+        #[arg(long, conflicts_with = "from_file", required_unless_present = "from_file")]
+        template: Option<String>,
+        /// A Python file.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+        /// Title (default: the task and provider).
+        #[arg(long)]
+        title: Option<String>,
+        /// The page a template opens (default: the provider's dashboard).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+    /// Every script, by provider.
+    List {
+        /// Only this provider's.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// One script; with --source, its source with line numbers.
+    Show {
+        /// Script id (or a unique prefix of 4+ characters).
+        id: String,
+        /// Print the source.
+        #[arg(long)]
+        source: bool,
+    },
+    /// Run the static checks; exits with automation.script_refused when one blocks approval.
+    Check {
+        /// Script id.
+        id: String,
+    },
+    /// Save a new version from a file (pending review again).
+    Edit {
+        /// Script id.
+        id: String,
+        /// A Python file.
+        #[arg(long, value_name = "FILE")]
+        from_file: PathBuf,
+    },
+    /// Approve the current version (after its checks pass).
+    Approve {
+        /// Script id.
+        id: String,
+        /// Notes, recorded with the decision.
+        #[arg(long)]
+        notes: Option<String>,
+        /// Later runs of this unchanged version start without asking first
+        /// (every other checkpoint is still asked).
+        #[arg(long)]
+        repeat: bool,
+    },
+    /// Reject the current version.
+    Reject {
+        /// Script id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// Run an approved script here, asking its checkpoints on this terminal.
+    Run {
+        /// Script id.
+        id: String,
+        /// Bound on run time in seconds (waits for a person excluded).
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
+        /// A checkpoint nobody answers is rejected after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+        checkpoint_timeout: u64,
+        /// Run the browser without a window.
+        #[arg(long)]
+        headless: bool,
+        /// A TOTP code, when handing the script its keys needs one.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+    /// Past runs, newest first; with --run, one run's events and checkpoints.
+    History {
+        /// Only this script's runs.
+        id: Option<String>,
+        /// One run's id.
+        #[arg(long, value_name = "RUN_ID")]
+        run: Option<String>,
+        /// At most this many runs.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
 }
 

@@ -276,6 +276,12 @@ codes! {
     /// The decision is not allowed for this checkpoint (a financial step in a reduced sandbox, a missing code).
     AutomationDecisionRefused => "automation.decision_refused", user: true, recoverable: true,
         suggestion: "Read the reason; reject the checkpoint, or give what it needs.";
+    /// The script failed, crashed or ran out of time.
+    AutomationRunFailed => "automation.run_failed", user: false, recoverable: true,
+        suggestion: "Read the run's events (`keyclave automation history --run ID`), fix the script, and run it again.";
+    /// The run stopped before its end: a checkpoint was rejected or the script gave up.
+    AutomationRunAborted => "automation.run_aborted", user: true, recoverable: true,
+        suggestion: "Nothing after the rejected step was done; run it again when you want it done.";
     /// Python (or another part of the automation runtime) is missing.
     AutomationRuntimeMissing => "automation.runtime_missing", user: false, recoverable: true,
         suggestion: "Install Python 3 (and run `keyclave automation setup` for browser tasks).";

@@ -209,5 +209,11 @@ fn after_unlock(vault: &Vault, failed_attempts: u32, last_failed_at: Option<&str
     if failed_attempts > 0 {
         index.reset_failed_unlocks(&profile_id)?;
     }
+    drop(index);
+    // Runs a crash or a lock left open are marked aborted (a dead script is
+    // never resumed). Not worth refusing the unlock over.
+    if let Err(e) = crate::automation::history::sweep_interrupted(vault) {
+        tracing::warn!(code = %e.code(), "marking interrupted automation runs failed");
+    }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod automation;
 pub mod bundle;
 pub mod dashboard;
 pub mod env;
@@ -24,7 +25,7 @@ use keyclave_core::paths::Root;
 use keyclave_core::{Error, ErrorCode, KeyClave, Result, Vault};
 use std::path::PathBuf;
 
-use crate::args::{BundleCmd, Cli, Command, KdfArgs, ProfileCmd};
+use crate::args::{AutomationCmd, BundleCmd, Cli, Command, KdfArgs, ProfileCmd};
 use crate::input;
 
 /// What every subcommand needs: the data root and the global options.
@@ -48,6 +49,7 @@ impl Context {
             Command::Profile(ProfileCmd::Create { .. })
                 | Command::Providers
                 | Command::Bundle(BundleCmd::Inspect { .. })
+                | Command::Automation(AutomationCmd::Templates)
         );
         if !may_create && !root.dir().exists() {
             return Err(Error::new(

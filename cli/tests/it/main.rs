@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agent;
+mod automation;
 mod bundle;
 mod copy;
 mod env;
