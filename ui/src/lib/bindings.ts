@@ -837,6 +837,31 @@ export type ErrorCode =
  *  or its folder or socket is not private to this user.
  */
 "agent.refused" | 
+/**  No automation script with that id. */
+"automation.script_not_found" | 
+/**
+ *  The script's source breaks a rule (a secret in it, a syntax error,
+ *  a host off the allowlist, a missing checkpoint): fix the lines named.
+ */
+"automation.script_refused" | 
+/**  The script has not been approved (or a new version was saved since). */
+"automation.not_approved" | 
+/**  The source about to run is not the source that was approved. */
+"automation.hash_mismatch" | 
+/**  Another run for this provider is in progress. */
+"automation.busy" | 
+/**  A checkpoint needs a person and none can be asked (no terminal, no window). */
+"automation.needs_person" | 
+/**  The checkpoint is not waiting for a decision (decided already, expired, or never asked). */
+"automation.checkpoint_not_pending" | 
+/**  The decision is not allowed for this checkpoint (a financial step in a reduced sandbox, a missing code). */
+"automation.decision_refused" | 
+/**  The script failed, crashed or ran out of time. */
+"automation.run_failed" | 
+/**  The run stopped before its end: a checkpoint was rejected or the script gave up. */
+"automation.run_aborted" | 
+/**  Python (or another part of the automation runtime) is missing. */
+"automation.runtime_missing" | 
 /**  A bug: an invariant of KeyClave itself did not hold. */
 "internal";
 
