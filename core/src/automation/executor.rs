@@ -492,7 +492,13 @@ impl Run<'_> {
             }
         }
         self.write_files(dir)?;
-        let mut extra_env: Vec<(String, String)> = Vec::new();
+        let (proxy_tx, proxy_events) = mpsc::channel();
+        let allowlist = script::allowlist(self.vault, &self.script.provider_id);
+        let _proxy = super::proxy::Proxy::start(&dir.net().join("proxy.sock"), allowlist, proxy_tx)?;
+        let mut extra_env: Vec<(String, String)> = vec![(
+            "KEYCLAVE_PROXY_SOCKET".into(),
+            dir.proxy_socket_inside(self.sandbox).display().to_string(),
+        )];
         if self.options.headless {
             extra_env.push(("KEYCLAVE_HEADLESS".into(), "1".into()));
         }
@@ -541,6 +547,9 @@ impl Run<'_> {
                 failure = Some(message);
                 break;
             }
+            while let Ok(e) = proxy_events.try_recv() {
+                self.network_event(e);
+            }
             match lines.recv_timeout(Duration::from_millis(100)) {
                 Ok(line) => {
                     let waited = self.handle(line, &mut stdin)?;
@@ -564,6 +573,9 @@ impl Run<'_> {
         }
         drop(stdin);
         let status = wait_bounded(&mut child);
+        while let Ok(e) = proxy_events.try_recv() {
+            self.network_event(e);
+        }
         let stderr_text = stderr.join().unwrap_or_default();
         for line in stderr_text.lines().filter(|l| !l.trim().is_empty()).take(200) {
             self.event("warning", &format!("stderr: {line}"), None);
@@ -597,6 +609,7 @@ impl Run<'_> {
         crate::paths::create_private_dir(&dir.runtime())?;
         crate::paths::create_private_dir(&dir.work())?;
         crate::paths::create_private_dir(&dir.tmp())?;
+        crate::paths::create_private_dir(&dir.net())?;
         std::fs::write(dir.runtime().join("keyclave_runtime.py"), RUNTIME)?;
         let path = dir.runtime().join("script.py");
         std::fs::write(&path, &self.script.source)?;
@@ -674,6 +687,17 @@ impl Run<'_> {
             }
         }
         Ok(Duration::ZERO)
+    }
+
+    fn network_event(&mut self, e: super::proxy::ProxyEvent) {
+        match e {
+            super::proxy::ProxyEvent::Allowed { target } => {
+                self.event("debug", &format!("network: connected to {target}"), None);
+            }
+            super::proxy::ProxyEvent::Refused { target, reason } => {
+                self.event("warning", &format!("network: refused {target}: {reason}"), None);
+            }
+        }
     }
 
     fn violation(&mut self, v: Violation, excerpt: Option<String>) {

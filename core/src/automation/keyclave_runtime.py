@@ -147,7 +147,10 @@ def browser(headless=None):
         raise RuntimeError("browser tasks need the automation runtime: run `keyclave automation setup`")
     if headless is None:
         headless = os.environ.get("KEYCLAVE_HEADLESS") == "1"
-    args = ["--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    # Loopback too goes through the proxy (Chromium bypasses it for
+    # loopback unless told): the sandbox's own loopback leads nowhere.
+    args = ["--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--proxy-bypass-list=<-loopback>"]
     proxy = os.environ.get("KEYCLAVE_PROXY")
     launch = {"executable_path": os.environ.get("KEYCLAVE_CHROMIUM", "/usr/bin/chromium"),
               "headless": headless, "args": args}
@@ -157,5 +160,53 @@ def browser(headless=None):
     profile = os.environ.get("KEYCLAVE_BROWSER_PROFILE", os.path.join(os.getcwd(), "browser-profile"))
     return playwright.chromium.launch_persistent_context(profile, **launch)
 
+
+def _bridge(socket_path):
+    """Serve a loopback port inside the sandbox that forwards to KeyClave's
+    proxy socket: the only way out of the sandbox's network."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(32)
+
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def serve():
+        while True:
+            client, _ = server.accept()
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                upstream.connect(socket_path)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return "http://127.0.0.1:%d" % server.getsockname()[1]
+
+
+if os.environ.get("KEYCLAVE_PROXY_SOCKET"):
+    _proxy = _bridge(os.environ["KEYCLAVE_PROXY_SOCKET"])
+    for _name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "KEYCLAVE_PROXY"):
+        os.environ[_name] = _proxy
+    os.environ.pop("NO_PROXY", None)
+    os.environ.pop("no_proxy", None)
 
 _send({"type": "hello", "protocol": PROTOCOL})

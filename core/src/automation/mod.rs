@@ -11,6 +11,7 @@
 //!   front shows to a person.
 //! - [`executor`]: one run — the child process, its events, its checkpoints.
 //! - [`sandbox`]: how the child is confined (bubblewrap, or reduced).
+//! - [`proxy`]: the allowlisting proxy, the sandbox's only way out.
 //! - [`python`]: which interpreter runs scripts and the checker.
 //! - [`history`]: runs and their events, and the sweep after a crash.
 
@@ -19,6 +20,7 @@ pub mod checkpoint;
 pub mod executor;
 pub mod history;
 pub mod protocol;
+pub mod proxy;
 pub mod python;
 pub mod sandbox;
 pub mod script;

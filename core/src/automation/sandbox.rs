@@ -63,6 +63,17 @@ impl RunDir {
     pub fn tmp(&self) -> PathBuf {
         self.root.join("tmp")
     }
+    /// `net/`: the proxy's socket.
+    pub fn net(&self) -> PathBuf {
+        self.root.join("net")
+    }
+    /// Where the script sees the proxy's socket.
+    pub fn proxy_socket_inside(&self, kind: SandboxKind) -> PathBuf {
+        match kind {
+            SandboxKind::Full => PathBuf::from("/run/keyclave-net/proxy.sock"),
+            SandboxKind::Reduced => self.net().join("proxy.sock"),
+        }
+    }
 }
 
 /// `/etc` entries programs need (certificates, the loader cache, time
@@ -158,6 +169,7 @@ pub fn command(
             c.args(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
             c.arg("--ro-bind").arg(dir.runtime()).arg("/run/keyclave");
             c.arg("--bind").arg(dir.work()).arg("/work");
+            c.arg("--bind").arg(dir.net()).arg("/run/keyclave-net");
             c.args(["--chdir", "/work", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]);
             for (k, v) in
                 base_env(Path::new("/work"), Path::new("/tmp")).into_iter().chain(extra_env.iter().cloned())

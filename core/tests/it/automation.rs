@@ -355,6 +355,13 @@ fn the_environment_holds_nothing_of_the_parent_and_no_vault_value() {
         "KEYCLAVE_RUN",
         "LC_CTYPE",
         "PWD",
+        // The runtime's own bridge to KeyClave's proxy.
+        "KEYCLAVE_PROXY_SOCKET",
+        "KEYCLAVE_PROXY",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
     ];
     for k in env.keys() {
         assert!(allowed.contains(&k.as_str()), "{k} leaked into the script's environment");
@@ -692,4 +699,60 @@ fn the_per_run_confirmation_is_a_script_review_checkpoint_unless_repeat_is_allow
     let summary = run(&f, &v, &s, approve_all);
     assert_eq!(summary.status, RunStatus::Success);
     assert_eq!(summary.checkpoints_reached, 1);
+}
+
+/// A one-request-at-a-time HTTP server on 127.0.0.1 answering `body`;
+/// counts the requests it got.
+fn tiny_server(body: &'static str) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, hits)
+}
+
+#[test]
+fn the_network_is_only_the_proxy_which_lets_allowlisted_origins_through() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (allowed_port, allowed_hits) = tiny_server("usage: 42");
+    let (other_port, other_hits) = tiny_server("should not be reached");
+    let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
+    key.endpoint = Some(format!("http://127.0.0.1:{allowed_port}"));
+    secrets::add(&v, key).unwrap();
+    let source = format!(
+        r##"import keyclave_runtime as kc
+import urllib.request, urllib.error
+body = urllib.request.urlopen("http://127.0.0.1:{allowed_port}/usage", timeout=10).read().decode()
+try:
+    urllib.request.urlopen("http://" + "127.0.0.1:{other_port}/", timeout=10)
+    other = "reached"
+except urllib.error.HTTPError as e:
+    other = e.code
+kc.result({{"body": body, "other": other}})
+"##
+    );
+    let s = approved(&f, &v, &source);
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    assert_eq!(summary.result.as_ref().unwrap()["body"], "usage: 42");
+    assert_eq!(summary.result.as_ref().unwrap()["other"], 403);
+    assert_eq!(allowed_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(other_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the refused host got nothing");
+    let refused = format!("network: refused 127.0.0.1:{other_port}");
+    assert!(messages(&v, &summary).iter().any(|m| m.starts_with(&refused)), "{:?}", messages(&v, &summary));
 }
