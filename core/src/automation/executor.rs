@@ -499,10 +499,8 @@ impl Run<'_> {
             "KEYCLAVE_PROXY_SOCKET".into(),
             dir.proxy_socket_inside(self.sandbox).display().to_string(),
         )];
-        if self.options.headless {
-            extra_env.push(("KEYCLAVE_HEADLESS".into(), "1".into()));
-        }
-        let mut child = match sandbox::command(python, dir, self.sandbox, &extra_env).spawn() {
+        let binds = self.browser_env(&mut extra_env)?;
+        let mut child = match sandbox::command(python, dir, self.sandbox, &extra_env, &binds).spawn() {
             Ok(c) => c,
             Err(e) => {
                 let message = format!("the script could not be started: {e}");
@@ -687,6 +685,44 @@ impl Run<'_> {
             }
         }
         Ok(Duration::ZERO)
+    }
+
+    /// What the browser needs inside the sandbox: Chromium's path, the
+    /// display (headed by default, so the person can log in), and the
+    /// provider's browser profile, kept under the data root so a login
+    /// survives between runs.
+    fn browser_env(&self, env: &mut Vec<(String, String)>) -> Result<Vec<sandbox::Bind>> {
+        let mut binds = Vec::new();
+        if let Some(chromium) = super::setup::chromium() {
+            env.push(("KEYCLAVE_CHROMIUM".into(), chromium.display().to_string()));
+        }
+        env.push(("KEYCLAVE_SANDBOX_KIND".into(), self.sandbox.as_str().into()));
+        let profile = self.vault.root().automation_dir().join("browser").join(&self.script.provider_id);
+        crate::paths::create_private_dir(&profile)?;
+        let inside = match self.sandbox {
+            SandboxKind::Full => std::path::PathBuf::from("/browser-profile"),
+            SandboxKind::Reduced => profile.clone(),
+        };
+        env.push(("KEYCLAVE_BROWSER_PROFILE".into(), inside.display().to_string()));
+        binds.push(sandbox::Bind { host: profile, inside, writable: true });
+        let display = std::env::var("DISPLAY").ok().filter(|d| !d.is_empty());
+        match display {
+            Some(display) if !self.options.headless => {
+                env.push(("DISPLAY".into(), display));
+                let x11 = std::path::PathBuf::from("/tmp/.X11-unix");
+                binds.push(sandbox::Bind { host: x11.clone(), inside: x11, writable: false });
+                if let Some(auth) = std::env::var_os("XAUTHORITY").map(std::path::PathBuf::from) {
+                    env.push(("XAUTHORITY".into(), "/run/keyclave-xauthority".into()));
+                    binds.push(sandbox::Bind {
+                        host: auth,
+                        inside: "/run/keyclave-xauthority".into(),
+                        writable: false,
+                    });
+                }
+            }
+            _ => env.push(("KEYCLAVE_HEADLESS".into(), "1".into())),
+        }
+        Ok(binds)
     }
 
     fn network_event(&mut self, e: super::proxy::ProxyEvent) {

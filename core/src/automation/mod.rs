@@ -13,6 +13,7 @@
 //! - [`sandbox`]: how the child is confined (bubblewrap, or reduced).
 //! - [`proxy`]: the allowlisting proxy, the sandbox's only way out.
 //! - [`python`]: which interpreter runs scripts and the checker.
+//! - [`setup`]: the automation runtime (a venv with Playwright, Chromium).
 //! - [`history`]: runs and their events, and the sweep after a crash.
 
 pub mod check;
@@ -24,6 +25,7 @@ pub mod proxy;
 pub mod python;
 pub mod sandbox;
 pub mod script;
+pub mod setup;
 pub mod templates;
 
 use serde::{Deserialize, Serialize};

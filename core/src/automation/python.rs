@@ -50,6 +50,16 @@ pub fn find(root: &Root) -> Result<Interpreter> {
     Err(Error::new(ErrorCode::AutomationRuntimeMissing, "no Python 3 interpreter was found"))
 }
 
+/// The interpreter at `exe` (a test's own venv, say).
+pub fn at(exe: &Path) -> Result<Interpreter> {
+    describe(exe).ok_or_else(|| {
+        Error::new(
+            ErrorCode::AutomationRuntimeMissing,
+            format!("{} is not a working Python 3", exe.display()),
+        )
+    })
+}
+
 /// Ask the interpreter where it lives; `None` when it does not start.
 fn describe(exe: &Path) -> Option<Interpreter> {
     let out = Command::new(exe)

@@ -90,7 +90,20 @@ const ETC: &[&str] = &[
     "/etc/python3.11",
     "/etc/python3.12",
     "/etc/python3.13",
+    "/etc/chromium",
+    "/etc/chromium.d",
 ];
+
+/// A folder or file of the host shown inside the sandbox.
+#[derive(Debug, Clone)]
+pub struct Bind {
+    /// On the host.
+    pub host: PathBuf,
+    /// Inside the sandbox (the same path in the reduced sandbox).
+    pub inside: PathBuf,
+    /// Writable.
+    pub writable: bool,
+}
 
 /// Whether bubblewrap is here and can make its namespaces (checked once
 /// per process; `KEYCLAVE_SANDBOX=reduced` forces the reduced sandbox).
@@ -143,6 +156,7 @@ pub fn command(
     dir: &RunDir,
     kind: SandboxKind,
     extra_env: &[(String, String)],
+    binds: &[Bind],
 ) -> Command {
     let mut cmd = match kind {
         SandboxKind::Full => {
@@ -163,13 +177,18 @@ pub fn command(
             for etc in ETC {
                 c.args(["--ro-bind-try", etc, etc]);
             }
+            // The private /tmp first: binds below it (a venv in /tmp, the
+            // X11 socket) are mounted over it.
+            c.args(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
             for root in &python.extra_roots {
                 c.arg("--ro-bind").arg(root).arg(root);
             }
-            c.args(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
             c.arg("--ro-bind").arg(dir.runtime()).arg("/run/keyclave");
             c.arg("--bind").arg(dir.work()).arg("/work");
             c.arg("--bind").arg(dir.net()).arg("/run/keyclave-net");
+            for b in binds {
+                c.arg(if b.writable { "--bind-try" } else { "--ro-bind-try" }).arg(&b.host).arg(&b.inside);
+            }
             c.args(["--chdir", "/work", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]);
             for (k, v) in
                 base_env(Path::new("/work"), Path::new("/tmp")).into_iter().chain(extra_env.iter().cloned())
