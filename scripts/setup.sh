@@ -22,3 +22,8 @@ fi
 if ! python3 -m venv --help >/dev/null 2>&1; then
   bash "$here/ensure-apt.sh" python3 python3-venv
 fi
+
+# Automation: scripts run under the system's python3 in bubblewrap, and
+# browser tasks drive Debian's Chromium through Playwright (a venv that
+# `keyclave automation setup` makes; the tests make their own).
+bash "$here/ensure-apt.sh" python3 python3-venv bubblewrap chromium

@@ -444,6 +444,17 @@ pub enum BundleCmd {
 pub enum AutomationCmd {
     /// The built-in scripts (needs no profile).
     Templates,
+    /// Make the automation runtime for browser tasks: a Python virtual
+    /// environment with the pinned Playwright, from PyPI (about 40 MB). It
+    /// uses the system's Python and Chromium. Without --yes it asks first.
+    Setup {
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+        /// Only say what is there and what is missing.
+        #[arg(long)]
+        status: bool,
+    },
     /// Save a new script from a template or a file; prints its id.
     New {
         /// Provider id (see `keyclave providers`).

@@ -11,7 +11,7 @@ use keyclave_core::automation::check::{Report, Severity};
 use keyclave_core::automation::checkpoint::{self, Answer, Checkpoints, Decision, Pending, TypedAnswer};
 use keyclave_core::automation::executor::{self, Person, RunEvent, RunOptions, RunStatus};
 use keyclave_core::automation::script::{self, NewScript, Script};
-use keyclave_core::automation::{TaskType, history, python, templates};
+use keyclave_core::automation::{TaskType, history, python, setup, templates};
 use keyclave_core::{Error, ErrorCode, Result, Vault};
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
@@ -21,12 +21,14 @@ use crate::args::AutomationCmd;
 use crate::output::{self, outln};
 
 pub fn run(ctx: Context, cmd: AutomationCmd) -> Result<()> {
-    if let AutomationCmd::Templates = cmd {
-        return list_templates(&ctx);
+    match cmd {
+        AutomationCmd::Templates => return list_templates(&ctx),
+        AutomationCmd::Setup { yes, status } => return setup(&ctx, yes, status),
+        _ => {}
     }
     let vault = ctx.unlock()?;
     let result = match cmd {
-        AutomationCmd::Templates => Ok(()),
+        AutomationCmd::Templates | AutomationCmd::Setup { .. } => Ok(()),
         AutomationCmd::New { provider, task, template, from_file, title, url } => {
             new(&ctx, &vault, &provider, &task, template.as_deref(), from_file.as_deref(), title, url)
         }
@@ -79,6 +81,61 @@ fn list_templates(ctx: &Context) -> Result<()> {
         .collect();
     output::table(&["TEMPLATE", "TASK", "BROWSER", "WHAT IT DOES"], &rows);
     Ok(())
+}
+
+fn print_status(ctx: &Context, s: &setup::Status) {
+    if ctx.json {
+        output::json(s);
+        return;
+    }
+    let or_missing = |v: &Option<String>| v.clone().unwrap_or_else(|| "missing".into());
+    outln!("Python:      {}", or_missing(&s.python));
+    outln!("Playwright:  {}", or_missing(&s.playwright));
+    outln!("Chromium:    {}", or_missing(&s.chromium));
+    outln!("Sandbox:     {}", if s.full_sandbox { "bubblewrap" } else { "reduced (no working bubblewrap)" });
+    for m in &s.missing {
+        outln!("missing: {m}");
+    }
+}
+
+fn setup(ctx: &Context, yes: bool, status_only: bool) -> Result<()> {
+    let venv = python::venv_dir(ctx.root());
+    let before = setup::status(&venv);
+    if status_only || before.playwright.as_deref() == Some(setup::PLAYWRIGHT_VERSION) {
+        print_status(ctx, &before);
+        return Ok(());
+    }
+    if !yes {
+        let question = format!(
+            "Create KeyClave's automation environment in {} and install Playwright {} from PyPI (about 40 MB)? [y/N] ",
+            venv.display(),
+            setup::PLAYWRIGHT_VERSION
+        );
+        let answer = ask_tty(&question).ok_or_else(|| {
+            Error::new(ErrorCode::AutomationNeedsPerson, "no terminal to ask for agreement")
+                .with_suggestion("Run `keyclave automation setup --yes` to agree without a prompt.")
+        })?;
+        if !matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(Error::new(ErrorCode::JobCancelled, "nothing was installed"));
+        }
+    }
+    let bar = if ctx.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let after = setup::install(&venv, &|line| bar.set_message(line.chars().take(100).collect::<String>()));
+    bar.finish_and_clear();
+    let after = after?;
+    print_status(ctx, &after);
+    Ok(())
+}
+
+/// Ask on the controlling terminal; `None` without one.
+fn ask_tty(question: &str) -> Option<String> {
+    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ok()?;
+    write!(tty, "{question}").ok()?;
+    tty.flush().ok()?;
+    let mut line = String::new();
+    BufReader::new(tty).read_line(&mut line).ok()?;
+    Some(line.trim().to_string())
 }
 
 fn read_source(path: &std::path::Path) -> Result<String> {

@@ -49,7 +49,7 @@ impl Context {
             Command::Profile(ProfileCmd::Create { .. })
                 | Command::Providers
                 | Command::Bundle(BundleCmd::Inspect { .. })
-                | Command::Automation(AutomationCmd::Templates)
+                | Command::Automation(AutomationCmd::Templates | AutomationCmd::Setup { .. })
         );
         if !may_create && !root.dir().exists() {
             return Err(Error::new(

@@ -700,7 +700,7 @@ impl Run<'_> {
         let profile = self.vault.root().automation_dir().join("browser").join(&self.script.provider_id);
         crate::paths::create_private_dir(&profile)?;
         let inside = match self.sandbox {
-            SandboxKind::Full => std::path::PathBuf::from("/browser-profile"),
+            SandboxKind::Full => std::path::Path::new(sandbox::INSIDE).join("browser"),
             SandboxKind::Reduced => profile.clone(),
         };
         env.push(("KEYCLAVE_BROWSER_PROFILE".into(), inside.display().to_string()));
@@ -712,10 +712,10 @@ impl Run<'_> {
                 let x11 = std::path::PathBuf::from("/tmp/.X11-unix");
                 binds.push(sandbox::Bind { host: x11.clone(), inside: x11, writable: false });
                 if let Some(auth) = std::env::var_os("XAUTHORITY").map(std::path::PathBuf::from) {
-                    env.push(("XAUTHORITY".into(), "/run/keyclave-xauthority".into()));
+                    env.push(("XAUTHORITY".into(), "/run/keyclave/xauthority".into()));
                     binds.push(sandbox::Bind {
                         host: auth,
-                        inside: "/run/keyclave-xauthority".into(),
+                        inside: "/run/keyclave/xauthority".into(),
                         writable: false,
                     });
                 }

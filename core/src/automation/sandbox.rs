@@ -2,8 +2,8 @@
 //!
 //! **Full** (Linux with bubblewrap): a read-only system (`/usr` and the
 //! few `/etc` files programs need, no home), the runtime and the script
-//! read-only at `/run/keyclave`, a private writable working folder at
-//! `/work`, new user, PID, network, IPC and UTS namespaces, a new session
+//! read-only at `/run/keyclave/runtime`, a private writable working folder
+//! at `/run/keyclave/work` (paths no host folder is likely to be bound at), new user, PID, network, IPC and UTS namespaces, a new session
 //! (no terminal to inject into), killed with its parent, and a scrubbed
 //! environment (PATH, LANG and the runtime's own variables). With no
 //! network namespace of its own to leave, the script reaches nothing.
@@ -70,7 +70,7 @@ impl RunDir {
     /// Where the script sees the proxy's socket.
     pub fn proxy_socket_inside(&self, kind: SandboxKind) -> PathBuf {
         match kind {
-            SandboxKind::Full => PathBuf::from("/run/keyclave-net/proxy.sock"),
+            SandboxKind::Full => PathBuf::from(format!("{INSIDE}/net/proxy.sock")),
             SandboxKind::Reduced => self.net().join("proxy.sock"),
         }
     }
@@ -93,6 +93,9 @@ const ETC: &[&str] = &[
     "/etc/chromium",
     "/etc/chromium.d",
 ];
+
+/// Where KeyClave's own folders appear inside the full sandbox.
+pub const INSIDE: &str = "/run/keyclave";
 
 /// A folder or file of the host shown inside the sandbox.
 #[derive(Debug, Clone)]
@@ -183,19 +186,21 @@ pub fn command(
             for root in &python.extra_roots {
                 c.arg("--ro-bind").arg(root).arg(root);
             }
-            c.arg("--ro-bind").arg(dir.runtime()).arg("/run/keyclave");
-            c.arg("--bind").arg(dir.work()).arg("/work");
-            c.arg("--bind").arg(dir.net()).arg("/run/keyclave-net");
+            c.arg("--ro-bind").arg(dir.runtime()).arg(format!("{INSIDE}/runtime"));
+            c.arg("--bind").arg(dir.work()).arg(format!("{INSIDE}/work"));
+            c.arg("--bind").arg(dir.net()).arg(format!("{INSIDE}/net"));
             for b in binds {
                 c.arg(if b.writable { "--bind-try" } else { "--ro-bind-try" }).arg(&b.host).arg(&b.inside);
             }
-            c.args(["--chdir", "/work", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]);
-            for (k, v) in
-                base_env(Path::new("/work"), Path::new("/tmp")).into_iter().chain(extra_env.iter().cloned())
+            c.arg("--chdir").arg(format!("{INSIDE}/work"));
+            c.args(["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]);
+            for (k, v) in base_env(&Path::new(INSIDE).join("work"), Path::new("/tmp"))
+                .into_iter()
+                .chain(extra_env.iter().cloned())
             {
                 c.arg("--setenv").arg(k).arg(v);
             }
-            c.arg(&python.exe).args(["-E", "-s", "-u", "/run/keyclave/script.py"]);
+            c.arg(&python.exe).args(["-E", "-s", "-u"]).arg(format!("{INSIDE}/runtime/script.py"));
             c
         }
         SandboxKind::Reduced => {

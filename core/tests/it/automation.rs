@@ -364,8 +364,17 @@ fn the_environment_holds_nothing_of_the_parent_and_no_vault_value() {
         "http_proxy",
     ];
     for k in env.keys() {
-        assert!(allowed.contains(&k.as_str()), "{k} leaked into the script's environment");
+        // KEYCLAVE_*: the runtime's own settings (proxy socket, browser).
+        assert!(
+            allowed.contains(&k.as_str()) || k.starts_with("KEYCLAVE_"),
+            "{k} leaked into the script's environment"
+        );
     }
+    assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some() && !env.contains_key("CARGO_MANIFEST_DIR"));
+    assert_ne!(
+        env["HOME"].as_str().map(std::path::PathBuf::from),
+        std::env::var_os("HOME").map(std::path::PathBuf::from)
+    );
     assert!(!summary.result.unwrap().to_string().contains(OPENAI));
 }
 
@@ -755,4 +764,79 @@ kc.result({{"body": body, "other": other}})
     assert_eq!(other_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the refused host got nothing");
     let refused = format!("network: refused 127.0.0.1:{other_port}");
     assert!(messages(&v, &summary).iter().any(|m| m.starts_with(&refused)), "{:?}", messages(&v, &summary));
+}
+
+/// The test's own automation venv (Playwright from PyPI, once per target
+/// folder), as `keyclave automation setup` makes it for a user.
+fn browser_python() -> Interpreter {
+    static VENV: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let venv = VENV.get_or_init(|| {
+        let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automation-venv");
+        keyclave_core::automation::setup::install(&venv, &|_| {})
+            .expect("make test installs python3-venv and reaches PyPI");
+        venv
+    });
+    python::at(&venv.join("bin/python3")).unwrap()
+}
+
+/// A fake provider dashboard: every path answers this page.
+fn fake_dashboard(page: &'static str) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    tiny_server(page)
+}
+
+#[test]
+fn the_dashboard_scrape_template_reads_figures_in_a_real_browser_after_the_login_checkpoint() {
+    assert!(keyclave_core::automation::setup::chromium().is_some(), "make test installs chromium");
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (port, hits) = fake_dashboard(
+        "<html><body><main><span id='requests'>1,234</span><span id='spend'>$5.10</span></main></body></html>",
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
+    key.endpoint = Some(endpoint.clone());
+    secrets::add(&v, key).unwrap();
+    let template = keyclave_core::automation::templates::get("dashboard-scrape").unwrap();
+    let fill = keyclave_core::automation::templates::Fill {
+        url: Some(format!("{endpoint}/usage")),
+        selectors: vec![
+            ("requests".into(), "#requests".into()),
+            ("spend".into(), "#spend".into()),
+            ("tokens".into(), "#tokens".into()),
+        ],
+    };
+    let source = template.render("openai", &fill).unwrap();
+    let s = script::create(
+        &v,
+        NewScript {
+            provider_id: "openai".into(),
+            task_type: TaskType::DashboardScrape,
+            title: String::new(),
+            description: String::new(),
+            source,
+            model_used: "template:dashboard-scrape".into(),
+        },
+    )
+    .unwrap();
+    let py = browser_python();
+    let (checked, report) = script::check(&v, &py, &s.id).unwrap();
+    assert!(!report.has_errors(), "{:?}", report.findings);
+    let s = script::review(&v, &checked, &report, true, None).unwrap();
+    let s = script::set_auto_approve_repeat(&v, &s.id, true).unwrap();
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(&v, &cps, |p| {
+        assert_eq!(p.kind, CheckpointType::Account, "the login checkpoint");
+        Some(decision(p, Answer::Approve))
+    });
+    let options = RunOptions { headless: true, timeout: Duration::from_secs(120), ..RunOptions::default() };
+    let summary =
+        executor::run(&v, &py, &s.id, &cps, &Handle(person.clone()), options, CancellationToken::new())
+            .unwrap();
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    let result = summary.result.unwrap();
+    assert_eq!(result["figures"]["requests"], "1,234");
+    assert_eq!(result["figures"]["spend"], "$5.10");
+    assert_eq!(result["missing"], serde_json::json!(["tokens"]));
+    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    assert_eq!(person.shown.lock().unwrap().len(), 1);
 }
