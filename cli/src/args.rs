@@ -167,6 +167,9 @@ pub enum Command {
     /// (automation.needs_person). Unlocks the profile by itself.
     #[command(subcommand)]
     Automation(AutomationCmd),
+    /// Where a dashboard scrape finds each figure on a provider's page (versioned).
+    #[command(subcommand)]
+    Selectors(SelectorsCmd),
     /// Write vault keys into a project's `.env`: preview, patch, generate, restore.
     #[command(subcommand)]
     Env(EnvCmd),
@@ -437,6 +440,28 @@ pub enum BundleCmd {
         /// Only show what would be imported (names and conflicts, no values).
         #[arg(long)]
         preview: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SelectorsCmd {
+    /// The newest selector of each figure, with its state (verified, unverified, broken).
+    List {
+        /// Only this provider's.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Set a selector (a new version, unverified until a scrape finds it).
+    Set {
+        /// Provider id.
+        provider: String,
+        /// requests_used, requests_limit, credits_used, credits_limit,
+        /// credits_remaining or cost.
+        data_type: String,
+        /// css, xpath or json_path.
+        selector_type: String,
+        /// The selector.
+        value: String,
     },
 }
 

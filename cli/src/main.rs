@@ -108,6 +108,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bundle(cmd) => commands::bundle::run(ctx, cmd),
         Command::Totp(cmd) => commands::totp::run(ctx, cmd),
         Command::Automation(cmd) => commands::automation::run(ctx, cmd),
+        Command::Selectors(cmd) => commands::automation::selectors(ctx, cmd),
         Command::Env(cmd) => commands::env::run(ctx, cmd),
         Command::Scan { dir, max_file_size, all_citations } => {
             commands::project::scan(ctx, &dir, max_file_size, all_citations)

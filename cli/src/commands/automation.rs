@@ -11,13 +11,13 @@ use keyclave_core::automation::check::{Report, Severity};
 use keyclave_core::automation::checkpoint::{self, Answer, Checkpoints, Decision, Pending, TypedAnswer};
 use keyclave_core::automation::executor::{self, Person, RunEvent, RunOptions, RunStatus};
 use keyclave_core::automation::script::{self, NewScript, Script};
-use keyclave_core::automation::{TaskType, history, python, setup, templates};
+use keyclave_core::automation::{TaskType, history, python, selectors as selector_store, setup, templates};
 use keyclave_core::{Error, ErrorCode, Result, Vault};
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 use super::Context;
-use crate::args::AutomationCmd;
+use crate::args::{AutomationCmd, SelectorsCmd};
 use crate::output::{self, outln};
 
 pub fn run(ctx: Context, cmd: AutomationCmd) -> Result<()> {
@@ -163,7 +163,12 @@ fn new(
                     t.task_type.as_str()
                 )));
             }
-            let fill = templates::Fill { url, selectors: Vec::new() };
+            let selectors = selector_store::list(vault, Some(provider))?
+                .into_iter()
+                .filter(|s| s.selector_type == "css")
+                .map(|s| (s.data_type, s.value))
+                .collect();
+            let fill = templates::Fill { url, selectors };
             (t.render(provider, &fill)?, format!("template:{name}"))
         }
         (None, Some(path)) => (read_source(path)?, "file".to_string()),
@@ -561,4 +566,37 @@ fn show_history(
         .collect();
     output::table(&["RUN", "SCRIPT", "STARTED", "STATUS", "ASKED/OK/NO", "SANDBOX", "NOTE"], &rows);
     Ok(())
+}
+
+pub fn selectors(ctx: Context, cmd: SelectorsCmd) -> Result<()> {
+    let vault = ctx.unlock()?;
+    let result = (|| {
+        let list = match cmd {
+            SelectorsCmd::List { provider } => selector_store::list(&vault, provider.as_deref())?,
+            SelectorsCmd::Set { provider, data_type, selector_type, value } => {
+                vec![selector_store::set(&vault, &provider, &data_type, &selector_type, &value)?]
+            }
+        };
+        if ctx.json {
+            output::json(&list);
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|s| {
+                vec![
+                    s.provider_id.clone(),
+                    s.data_type.clone(),
+                    s.selector_type.clone(),
+                    s.version.to_string(),
+                    s.status.clone(),
+                    s.value.clone(),
+                ]
+            })
+            .collect();
+        output::table(&["PROVIDER", "FIGURE", "TYPE", "VERSION", "STATE", "SELECTOR"], &rows);
+        Ok(())
+    })();
+    let closed = vault.close();
+    result.and(closed)
 }

@@ -600,6 +600,16 @@ impl Run<'_> {
             }
         };
         let result = self.result.take();
+        if status == RunStatus::Success && self.script.task_type == super::TaskType::DashboardScrape {
+            if let Some(r) = &result {
+                let stored = super::scrape::store(self.vault, &self.script.provider_id, r)?;
+                let mut note = format!("the dashboard got {} snapshot(s) from this scrape", stored.snapshots);
+                if !stored.missing.is_empty() {
+                    note.push_str(&format!("; not found on the page: {}", stored.missing.join(", ")));
+                }
+                self.event(if stored.missing.is_empty() { "info" } else { "warning" }, &note, None);
+            }
+        }
         self.finish(status, error, result)
     }
 

@@ -15,6 +15,8 @@
 //! - [`python`]: which interpreter runs scripts and the checker.
 //! - [`setup`]: the automation runtime (a venv with Playwright, Chromium).
 //! - [`history`]: runs and their events, and the sweep after a crash.
+//! - [`selectors`] and [`scrape`]: where a dashboard scrape finds each
+//!   figure, and the snapshots its result becomes.
 
 pub mod check;
 pub mod checkpoint;
@@ -24,7 +26,9 @@ pub mod protocol;
 pub mod proxy;
 pub mod python;
 pub mod sandbox;
+pub mod scrape;
 pub mod script;
+pub mod selectors;
 pub mod setup;
 pub mod templates;
 

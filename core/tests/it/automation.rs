@@ -800,9 +800,9 @@ fn the_dashboard_scrape_template_reads_figures_in_a_real_browser_after_the_login
     let fill = keyclave_core::automation::templates::Fill {
         url: Some(format!("{endpoint}/usage")),
         selectors: vec![
-            ("requests".into(), "#requests".into()),
-            ("spend".into(), "#spend".into()),
-            ("tokens".into(), "#tokens".into()),
+            ("requests_used".into(), "#requests".into()),
+            ("cost".into(), "#spend".into()),
+            ("credits_remaining".into(), "#balance".into()),
         ],
     };
     let source = template.render("openai", &fill).unwrap();
@@ -834,9 +834,42 @@ fn the_dashboard_scrape_template_reads_figures_in_a_real_browser_after_the_login
             .unwrap();
     assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
     let result = summary.result.unwrap();
-    assert_eq!(result["figures"]["requests"], "1,234");
-    assert_eq!(result["figures"]["spend"], "$5.10");
-    assert_eq!(result["missing"], serde_json::json!(["tokens"]));
+    assert_eq!(result["figures"]["requests_used"], "1,234", "{result}");
+    assert_eq!(result["figures"]["cost"], "$5.10");
+    assert_eq!(result["missing"], serde_json::json!(["credits_remaining"]));
     assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     assert_eq!(person.shown.lock().unwrap().len(), 1);
+    // The figures are in the dashboard, from a scrape.
+    let overview = keyclave_core::dashboard::overview(&v).unwrap();
+    let row = overview.keys.iter().find(|k| k.secret.key_name == "OPENAI_API_KEY").unwrap();
+    let snap = row.latest.as_ref().expect("a snapshot");
+    assert_eq!((snap.collection_method.as_str(), snap.collection_status.as_str()), ("scrape", "partial"));
+    assert_eq!(
+        (snap.usage.requests_used, snap.usage.cost, snap.usage.currency.as_deref()),
+        (Some(1234), Some(5.1), Some("USD"))
+    );
+}
+
+#[test]
+fn selectors_are_versioned_and_built_in_ones_start_unverified() {
+    use keyclave_core::automation::selectors;
+    let f = Fixture::new();
+    let v = f.unlock();
+    let openai = selectors::list(&v, Some("openai")).unwrap();
+    assert!(!openai.is_empty() && openai.iter().all(|s| s.status == "unverified" && s.version == 1));
+    let set = selectors::set(&v, "openai", "cost", "css", "#spend").unwrap();
+    assert_eq!((set.version, set.status.as_str(), set.value.as_str()), (2, "unverified", "#spend"));
+    let e = selectors::set(&v, "openai", "colour", "css", "#x").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputInvalid);
+    let stored = keyclave_core::automation::scrape::store(
+        &v,
+        "openai",
+        &serde_json::json!({"figures": {"cost": "$1.00"}, "missing": ["credits_limit"]}),
+    )
+    .unwrap();
+    assert_eq!(stored.found, ["cost"]);
+    let after = selectors::list(&v, Some("openai")).unwrap();
+    let by = |d: &str| after.iter().find(|s| s.data_type == d).unwrap().clone();
+    assert_eq!((by("cost").status.as_str(), by("cost").version), ("verified", 2));
+    assert_eq!(by("credits_limit").status, "broken");
 }
