@@ -60,5 +60,18 @@ fn keyclave_commands() -> &'static [&'static str] {
         "validate_keys",
         "online_hosts",
         "scheduler_status",
+        "automation_templates",
+        "automation_setup_status",
+        "list_scripts",
+        "create_script",
+        "edit_script",
+        "check_script",
+        "review_script",
+        "delete_script",
+        "run_script",
+        "pending_checkpoints",
+        "decide_checkpoint",
+        "run_history",
+        "run_details",
     ]
 }

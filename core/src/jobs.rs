@@ -30,6 +30,8 @@ pub enum JobKind {
     Validate,
     /// Dashboard collection (manual or scheduled).
     Refresh,
+    /// An automation run (one script).
+    Automation,
 }
 
 /// How far a job is, when it can tell.

@@ -92,6 +92,30 @@ pub struct SchedulerChanged {
     pub status: keyclave_core::dashboard::schedule::SchedulerStatus,
 }
 
+/// A checkpoint waits for a person: the global approval dialog shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[tauri_specta(event_name = "hitl://checkpoint")]
+pub struct CheckpointAsked {
+    /// What to show, with the id and nonce the decision must carry.
+    pub checkpoint: keyclave_core::automation::checkpoint::Pending,
+}
+
+/// A checkpoint stopped waiting (decided, expired, its run ended).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[tauri_specta(event_name = "hitl://closed")]
+pub struct CheckpointClosed {
+    /// Its id.
+    pub id: String,
+}
+
+/// A run recorded an event (redacted), for the live log.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[tauri_specta(event_name = "automation://event")]
+pub struct AutomationLogged {
+    /// The event.
+    pub event: keyclave_core::automation::executor::RunEvent,
+}
+
 /// Any event, for the one emitter the state holds.
 #[derive(Debug, Clone)]
 pub enum AppEvent {
@@ -107,6 +131,12 @@ pub enum AppEvent {
     Jobs(JobsChanged),
     /// `dashboard://scheduler`.
     Scheduler(SchedulerChanged),
+    /// `hitl://checkpoint`.
+    Checkpoint(CheckpointAsked),
+    /// `hitl://closed`.
+    CheckpointClosed(CheckpointClosed),
+    /// `automation://event`.
+    Automation(AutomationLogged),
 }
 
 impl AppEvent {
@@ -119,6 +149,9 @@ impl AppEvent {
             AppEvent::Scan(e) => e.emit(app),
             AppEvent::Jobs(e) => e.emit(app),
             AppEvent::Scheduler(e) => e.emit(app),
+            AppEvent::Checkpoint(e) => e.emit(app),
+            AppEvent::CheckpointClosed(e) => e.emit(app),
+            AppEvent::Automation(e) => e.emit(app),
         };
         if let Err(e) = result {
             tracing::warn!("cannot emit an event: {e}");

@@ -71,6 +71,19 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             dashboard::validate_keys,
             dashboard::online_hosts,
             dashboard::scheduler_status,
+            automation::automation_templates,
+            automation::automation_setup_status,
+            automation::list_scripts,
+            automation::create_script,
+            automation::edit_script,
+            automation::check_script,
+            automation::review_script,
+            automation::delete_script,
+            automation::run_script,
+            automation::pending_checkpoints,
+            automation::decide_checkpoint,
+            automation::run_history,
+            automation::run_details,
         ])
         .events(tauri_specta::collect_events![
             events::VaultLocked,
@@ -78,7 +91,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::ClipboardCleared,
             events::ScanProgressed,
             events::JobsChanged,
-            events::SchedulerChanged
+            events::SchedulerChanged,
+            events::CheckpointAsked,
+            events::CheckpointClosed,
+            events::AutomationLogged
         ])
 }
 

@@ -30,6 +30,8 @@ pub struct AppState {
     /// and what it last said.
     scheduler: Mutex<Option<CancellationToken>>,
     scheduler_status: Arc<Mutex<SchedulerStatus>>,
+    /// Automation checkpoints waiting for the person in this window.
+    checkpoints: keyclave_core::automation::checkpoint::Checkpoints,
 }
 
 /// Run blocking work on the blocking thread pool and wait for it without
@@ -50,6 +52,7 @@ impl AppState {
             emitter: OnceLock::new(),
             scheduler: Mutex::new(None),
             scheduler_status: Arc::new(Mutex::new(SchedulerStatus::Off { reason: "locked".into() })),
+            checkpoints: Default::default(),
         }
     }
 
@@ -98,6 +101,11 @@ impl AppState {
     /// The data root.
     pub fn root(&self) -> &Root {
         &self.root
+    }
+
+    /// Checkpoints waiting for a person.
+    pub fn checkpoints(&self) -> &keyclave_core::automation::checkpoint::Checkpoints {
+        &self.checkpoints
     }
 
     /// The session.

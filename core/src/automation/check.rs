@@ -37,6 +37,7 @@ const CHECKER: &str = include_str!("checker.py");
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(rename = "FindingSeverity")]
 pub enum Severity {
     /// Blocks approval.
     Error,
@@ -47,6 +48,7 @@ pub enum Severity {
 /// One finding, at its line.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "ScriptFinding")]
 pub struct Finding {
     /// 1-based line.
     pub line: u32,
@@ -62,6 +64,7 @@ pub struct Finding {
 /// source.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "ScriptCheckReport")]
 pub struct Report {
     /// Findings, by line.
     pub findings: Vec<Finding>,

@@ -55,6 +55,7 @@ pub struct Pending {
     /// What the script proposes to do (modifiable).
     pub proposed_action: String,
     /// Facts shown as a table (checked to hold no secret).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub context: Value,
     /// Approving needs a TOTP code.
     pub needs_totp: bool,
@@ -88,6 +89,7 @@ pub enum Answer {
 /// A person's decision, as a front sends it.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "CheckpointDecision")]
 pub struct Decision {
     /// The checkpoint's id.
     pub checkpoint_id: String,

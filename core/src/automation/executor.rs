@@ -86,6 +86,7 @@ pub struct RunEvent {
     /// What happened (redacted).
     pub message: String,
     /// Extra fields (redacted).
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Unknown>))]
     pub data: Option<Value>,
 }
 
@@ -140,6 +141,7 @@ pub struct RunSummary {
     /// Why it did not succeed (redacted).
     pub error: Option<String>,
     /// The script's `kc.result(...)` (redacted).
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Unknown>))]
     pub result: Option<Value>,
     /// Events recorded.
     #[cfg_attr(feature = "specta", specta(type = f64))]

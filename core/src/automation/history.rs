@@ -36,6 +36,7 @@ pub struct Execution {
     /// Why it did not succeed.
     pub error: Option<String>,
     /// The script's result.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Unknown>))]
     pub result: Option<Value>,
 }
 
@@ -54,6 +55,7 @@ pub struct CheckpointRecord {
     /// Proposed action.
     pub proposed_action: String,
     /// Context shown.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub context: Value,
     /// `approved`, `rejected`, `modified`.
     pub decision: String,

@@ -33,6 +33,7 @@ pub const MAX_SOURCE: usize = 256 * 1024;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(rename = "ScriptApproval")]
 pub enum Approval {
     /// Waiting for review (new, or a new version).
     Pending,

@@ -21,6 +21,7 @@ const CHROMIUM: &[&str] = &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/
 /// What the automation runtime has and lacks.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "AutomationSetupStatus")]
 pub struct Status {
     /// The system Python, when found.
     pub python: Option<String>,

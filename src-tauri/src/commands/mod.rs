@@ -3,6 +3,7 @@
 //! thread.
 
 pub mod audit;
+pub mod automation;
 pub mod bundle;
 pub mod dashboard;
 pub mod dotenv;

@@ -134,11 +134,50 @@ export const commands = {
 	onlineHosts: () => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("online_hosts")),
 	/**  What the background refresh is doing. */
 	schedulerStatus: () => typedError<SchedulerStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("scheduler_status")),
+	/**  The built-in templates. */
+	automationTemplates: () => typedError<Template[], UiError_Serialize>(__TAURI_INVOKE("automation_templates")),
+	/**  What the automation runtime has and lacks (Python, Playwright, Chromium, bubblewrap). */
+	automationSetupStatus: () => typedError<AutomationSetupStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("automation_setup_status")),
+	/**  Every script, by provider. */
+	listScripts: () => typedError<Script_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_scripts")),
+	/**  Save a new script (pending review). */
+	createScript: (input: NewScriptInput_Deserialize) => typedError<Script_Serialize, UiError_Serialize>(__TAURI_INVOKE("create_script", { input })),
+	/**  Save a new version of a script's source (pending review again). */
+	editScript: (id: string, source: string) => typedError<Script_Serialize, UiError_Serialize>(__TAURI_INVOKE("edit_script", { id, source })),
+	/**  The static checks of a script (runs Python; no lock held). */
+	checkScript: (id: string) => typedError<ScriptReview_Serialize, UiError_Serialize>(__TAURI_INVOKE("check_script", { id })),
+	/**
+	 *  Approve or reject the version that was checked (its SHA-256 must still
+	 *  be the script's). `repeat`: later runs of this version start without
+	 *  asking first.
+	 */
+	reviewScript: (id: string, sha256: string, approve: boolean, notes: string | null, repeat: boolean) => typedError<Script_Serialize, UiError_Serialize>(__TAURI_INVOKE("review_script", { id, sha256, approve, notes, repeat })),
+	/**  Delete a script with its runs. */
+	deleteScript: (id: string) => typedError<Script_Serialize, UiError_Serialize>(__TAURI_INVOKE("delete_script", { id })),
+	/**
+	 *  Run an approved script as a job; its checkpoints come as
+	 *  `hitl://checkpoint` events, its log as `automation://event`.
+	 */
+	runScript: (id: string, headless: boolean) => typedError<RunSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("run_script", { id, headless })),
+	/**  Checkpoints waiting for a person now (the dialog after a reload). */
+	pendingCheckpoints: () => typedError<Pending[], UiError_Serialize>(__TAURI_INVOKE("pending_checkpoints")),
+	/**
+	 *  The person's decision on a checkpoint (checked and recorded by core
+	 *  before the script hears it).
+	 */
+	decideCheckpoint: (decision: CheckpointDecision_Deserialize) => typedError<Decided_Serialize, UiError_Serialize>(__TAURI_INVOKE("decide_checkpoint", { decision })),
+	/**  Past runs (of one script, or all), newest first. */
+	runHistory: (scriptId: string | null) => typedError<Execution_Serialize[], UiError_Serialize>(__TAURI_INVOKE("run_history", { scriptId })),
+	/**  A run's events and decisions. */
+	runDetails: (executionId: string) => typedError<RunDetails_Serialize, UiError_Serialize>(__TAURI_INVOKE("run_details", { executionId })),
 };
 
 /** Events */
 export const events = {
+	automationEvent: makeEvent<AutomationLogged_Serialize, AutomationLogged_Deserialize>("automation://event"),
 	dashboardScheduler: makeEvent<SchedulerChanged_Serialize, SchedulerChanged_Deserialize>("dashboard://scheduler"),
+	hitlCheckpoint: makeEvent<CheckpointAsked, CheckpointAsked>("hitl://checkpoint"),
+	hitlClosed: makeEvent<CheckpointClosed, CheckpointClosed>("hitl://closed"),
 	jobsChanged: makeEvent<JobsChanged_Serialize, JobsChanged_Deserialize>("jobs://changed"),
 	projectScan: makeEvent<ScanProgressed, ScanProgressed>("project://scan"),
 	vaultClipboardCleared: makeEvent<ClipboardCleared, ClipboardCleared>("vault://clipboard-cleared"),
@@ -159,6 +198,17 @@ export type Action =
 "kept" | 
 /**  Skipped by decision. */
 "skipped";
+
+/**  What the person answered. */
+export type Answer = 
+/**  Go on as proposed. */
+{ answer: "approve" } | 
+/**  Do not. */
+{ answer: "reject" } | 
+/**  Go on with this action instead. */
+{ answer: "modify"; 
+/**  The action to take. */
+action: string };
 
 /**  Everything the UI needs at start. */
 export type AppStatus = AppStatus_Serialize | AppStatus_Deserialize;
@@ -189,6 +239,56 @@ export type AuditEntry = {
 	created_at: string,
 	/**  Redacted metadata, a JSON object. */
 	metadata_json: string,
+};
+
+/**  A run recorded an event (redacted), for the live log. */
+export type AutomationLogged = AutomationLogged_Serialize | AutomationLogged_Deserialize;
+
+/**  A run recorded an event (redacted), for the live log. */
+export type AutomationLogged_Deserialize = {
+	/**  The event. */
+	event: RunEvent_Deserialize,
+};
+
+/**  A run recorded an event (redacted), for the live log. */
+export type AutomationLogged_Serialize = {
+	/**  The event. */
+	event: RunEvent_Serialize,
+};
+
+/**  What the automation runtime has and lacks. */
+export type AutomationSetupStatus = AutomationSetupStatus_Serialize | AutomationSetupStatus_Deserialize;
+
+/**  What the automation runtime has and lacks. */
+export type AutomationSetupStatus_Deserialize = {
+	/**  The system Python, when found. */
+	python?: string | null,
+	/**  The virtual environment exists. */
+	venv: boolean,
+	/**  Playwright's version in it, when installed. */
+	playwright?: string | null,
+	/**  Chromium's path, when found. */
+	chromium?: string | null,
+	/**  bubblewrap works here (else runs get the reduced sandbox). */
+	full_sandbox: boolean,
+	/**  What to install, in words (empty when ready). */
+	missing: string[],
+};
+
+/**  What the automation runtime has and lacks. */
+export type AutomationSetupStatus_Serialize = {
+	/**  The system Python, when found. */
+	python: string | null,
+	/**  The virtual environment exists. */
+	venv: boolean,
+	/**  Playwright's version in it, when installed. */
+	playwright: string | null,
+	/**  Chromium's path, when found. */
+	chromium: string | null,
+	/**  bubblewrap works here (else runs get the reduced sandbox). */
+	full_sandbox: boolean,
+	/**  What to install, in words (empty when ready). */
+	missing: string[],
 };
 
 /**  AEAD algorithm and nonce of a bundle. */
@@ -358,6 +458,123 @@ export type Cards = {
 	stale: number,
 };
 
+/**  A checkpoint waits for a person: the global approval dialog shows it. */
+export type CheckpointAsked = {
+	/**  What to show, with the id and nonce the decision must carry. */
+	checkpoint: Pending,
+};
+
+/**  A checkpoint stopped waiting (decided, expired, its run ended). */
+export type CheckpointClosed = {
+	/**  Its id. */
+	id: string,
+};
+
+/**  A person's decision, as a front sends it. */
+export type CheckpointDecision = CheckpointDecision_Serialize | CheckpointDecision_Deserialize;
+
+/**  A person's decision, as a front sends it. */
+export type CheckpointDecision_Deserialize = {
+	/**  The checkpoint's id. */
+	checkpoint_id: string,
+	/**  Its nonce, as shown. */
+	nonce: string,
+	/**  The answer. */
+	answer: Answer,
+	/**  Notes, recorded. */
+	notes?: string | null,
+	/**  A TOTP or recovery code, when the checkpoint needs one. */
+	totp_code?: string | null,
+	/**  The person accepts the reduced sandbox for this run. */
+	accept_reduced_sandbox: boolean,
+};
+
+/**  A person's decision, as a front sends it. */
+export type CheckpointDecision_Serialize = {
+	/**  The checkpoint's id. */
+	checkpoint_id: string,
+	/**  Its nonce, as shown. */
+	nonce: string,
+	/**  The answer. */
+	answer: Answer,
+	/**  Notes, recorded. */
+	notes: string | null,
+	/**  A TOTP or recovery code, when the checkpoint needs one. */
+	totp_code: string | null,
+	/**  The person accepts the reduced sandbox for this run. */
+	accept_reduced_sandbox: boolean,
+};
+
+/**  One recorded checkpoint decision. */
+export type CheckpointRecord = CheckpointRecord_Serialize | CheckpointRecord_Deserialize;
+
+/**  One recorded checkpoint decision. */
+export type CheckpointRecord_Deserialize = {
+	/**  Its id. */
+	id: string,
+	/**  Its run (none for a script review). */
+	execution_id?: string | null,
+	/**  Type. */
+	checkpoint_type: string,
+	/**  Description. */
+	description: string,
+	/**  Proposed action. */
+	proposed_action: string,
+	/**  Context shown. */
+	context: unknown,
+	/**  `approved`, `rejected`, `modified`. */
+	decision: string,
+	/**  Notes. */
+	notes?: string | null,
+	/**  The action taken instead. */
+	modified_action?: string | null,
+	/**  A TOTP code was verified. */
+	decided_by_totp: boolean,
+	/**  When. */
+	decided_at: string,
+};
+
+/**  One recorded checkpoint decision. */
+export type CheckpointRecord_Serialize = {
+	/**  Its id. */
+	id: string,
+	/**  Its run (none for a script review). */
+	execution_id: string | null,
+	/**  Type. */
+	checkpoint_type: string,
+	/**  Description. */
+	description: string,
+	/**  Proposed action. */
+	proposed_action: string,
+	/**  Context shown. */
+	context: unknown,
+	/**  `approved`, `rejected`, `modified`. */
+	decision: string,
+	/**  Notes. */
+	notes: string | null,
+	/**  The action taken instead. */
+	modified_action: string | null,
+	/**  A TOTP code was verified. */
+	decided_by_totp: boolean,
+	/**  When. */
+	decided_at: string,
+};
+
+/**  The kind of a checkpoint (`hitl_checkpoints.checkpoint_type`). */
+export type CheckpointType = 
+/**  Money moves or a commitment to pay is made. */
+"financial" | 
+/**  An account is created, logged into or changed. */
+"account" | 
+/**  Something that cannot be undone (a deletion, a revocation). */
+"irreversible" | 
+/**  An API key is created, shown or stored. */
+"api_key" | 
+/**  A billing setting changes (a limit, an alert). */
+"billing" | 
+/**  A person approves a script version before it may run. */
+"script_review";
+
 /**  Where a requirement is proven. */
 export type Citation = {
 	/**  Path relative to the project root. */
@@ -511,6 +728,45 @@ export type CreditFigures_Serialize = {
 	period: string | null,
 	/**  Why the figures could not be read (the key itself was fine). */
 	error: string | null,
+};
+
+/**  A recorded decision, as the run (and the script) hear it. */
+export type Decided = Decided_Serialize | Decided_Deserialize;
+
+/**  A recorded decision, as the run (and the script) hear it. */
+export type Decided_Deserialize = {
+	/**  The checkpoint's id. */
+	checkpoint_id: string,
+	/**  Its type. */
+	kind: CheckpointType,
+	/**  `approved`, `rejected` or `modified`. */
+	decision: string,
+	/**  Approved or modified. */
+	approved: boolean,
+	/**  The person's notes. */
+	notes?: string | null,
+	/**  The action to take instead. */
+	modified_action?: string | null,
+	/**  A TOTP code was verified for it. */
+	by_totp: boolean,
+};
+
+/**  A recorded decision, as the run (and the script) hear it. */
+export type Decided_Serialize = {
+	/**  The checkpoint's id. */
+	checkpoint_id: string,
+	/**  Its type. */
+	kind: CheckpointType,
+	/**  `approved`, `rejected` or `modified`. */
+	decision: string,
+	/**  Approved or modified. */
+	approved: boolean,
+	/**  The person's notes. */
+	notes: string | null,
+	/**  The action to take instead. */
+	modified_action: string | null,
+	/**  A TOTP code was verified for it. */
+	by_totp: boolean,
 };
 
 /**  What to do with a key that is already in the file with another value. */
@@ -865,6 +1121,65 @@ export type ErrorCode =
 /**  A bug: an invariant of KeyClave itself did not hold. */
 "internal";
 
+/**  One run, as listed. */
+export type Execution = Execution_Serialize | Execution_Deserialize;
+
+/**  One run, as listed. */
+export type Execution_Deserialize = {
+	/**  Its id. */
+	id: string,
+	/**  The script. */
+	script_id: string,
+	/**  The script's version it ran. */
+	script_version?: number | null,
+	/**  Started (RFC 3339). */
+	started_at: string,
+	/**  Ended. */
+	completed_at?: string | null,
+	/**  `running`, `paused_at_checkpoint`, `success`, `failure`, `aborted`. */
+	status: string,
+	/**  `full` or `reduced`. */
+	sandbox?: string | null,
+	/**  Checkpoints asked. */
+	checkpoints_reached: number,
+	/**  Approved or modified. */
+	checkpoints_approved: number,
+	/**  Rejected. */
+	checkpoints_rejected: number,
+	/**  Why it did not succeed. */
+	error?: string | null,
+	/**  The script's result. */
+	result?: unknown | null,
+};
+
+/**  One run, as listed. */
+export type Execution_Serialize = {
+	/**  Its id. */
+	id: string,
+	/**  The script. */
+	script_id: string,
+	/**  The script's version it ran. */
+	script_version: number | null,
+	/**  Started (RFC 3339). */
+	started_at: string,
+	/**  Ended. */
+	completed_at: string | null,
+	/**  `running`, `paused_at_checkpoint`, `success`, `failure`, `aborted`. */
+	status: string,
+	/**  `full` or `reduced`. */
+	sandbox: string | null,
+	/**  Checkpoints asked. */
+	checkpoints_reached: number,
+	/**  Approved or modified. */
+	checkpoints_approved: number,
+	/**  Rejected. */
+	checkpoints_rejected: number,
+	/**  Why it did not succeed. */
+	error: string | null,
+	/**  The script's result. */
+	result: unknown | null,
+};
+
 /**  Result of an export (no values). */
 export type ExportSummary = ExportSummary_Serialize | ExportSummary_Deserialize;
 
@@ -883,6 +1198,13 @@ export type ExportSummary_Serialize = {
 	/**  Secrets exported. */
 	count: number,
 };
+
+/**  How bad a finding is. */
+export type FindingSeverity = 
+/**  Blocks approval. */
+"error" | 
+/**  Shown to the reviewer. */
+"warning";
 
 /**  How to read the text. */
 export type Format = 
@@ -1111,7 +1433,9 @@ export type JobKind =
 /**  Key validation (an explicit user action). */
 "validate" | 
 /**  Dashboard collection (manual or scheduled). */
-"refresh";
+"refresh" | 
+/**  An automation run (one script). */
+"automation";
 
 /**  How a job ended. */
 export type JobOutcome = 
@@ -1290,6 +1614,41 @@ export type Necessity =
 /**  Only its name or a link to it. */
 "mentioned";
 
+/**  A new script from a template (or a source the person pasted). */
+export type NewScriptInput = NewScriptInput_Serialize | NewScriptInput_Deserialize;
+
+/**  A new script from a template (or a source the person pasted). */
+export type NewScriptInput_Deserialize = {
+	/**  Provider id. */
+	provider_id: string,
+	/**  Task type. */
+	task_type: TaskType,
+	/**  A template's name, or none for `source`. */
+	template?: string | null,
+	/**  The source when there is no template. */
+	source?: string | null,
+	/**  Title (default from the task). */
+	title?: string | null,
+	/**  The page a template opens (default: the provider's dashboard). */
+	url?: string | null,
+};
+
+/**  A new script from a template (or a source the person pasted). */
+export type NewScriptInput_Serialize = {
+	/**  Provider id. */
+	provider_id: string,
+	/**  Task type. */
+	task_type: TaskType,
+	/**  A template's name, or none for `source`. */
+	template: string | null,
+	/**  The source when there is no template. */
+	source: string | null,
+	/**  Title (default from the task). */
+	title: string | null,
+	/**  The page a template opens (default: the provider's dashboard). */
+	url: string | null,
+};
+
 /**  A new secret from the add dialog. */
 export type NewSecretInput = NewSecretInput_Serialize | NewSecretInput_Deserialize;
 
@@ -1423,6 +1782,48 @@ export type Overview_Serialize = {
 	cards: Cards,
 	/**  Every key, stale and invalid first. */
 	keys: KeyRow_Serialize[],
+};
+
+/**  A checkpoint waiting for a person, as a front shows it. */
+export type Pending = {
+	/**  Its id. */
+	id: string,
+	/**
+	 *  Sent back with the decision: a decision for another checkpoint, or
+	 *  a replayed one, does not match.
+	 */
+	nonce: string,
+	/**  SHA-256 of what is shown (type, description, proposed action, context). */
+	sha256: string,
+	/**  The run (none for nothing today; every asked checkpoint has a run). */
+	execution_id: string,
+	/**  The script. */
+	script_id: string,
+	/**  The script's title. */
+	script_title: string,
+	/**  The script's provider. */
+	provider_id: string,
+	/**  Its type. */
+	kind: CheckpointType,
+	/**  What is about to happen. */
+	description: string,
+	/**  What the script proposes to do (modifiable). */
+	proposed_action: string,
+	/**  Facts shown as a table (checked to hold no secret). */
+	context: unknown,
+	/**  Approving needs a TOTP code. */
+	needs_totp: boolean,
+	/**  A person decides it every time; Enter alone never approves it. */
+	needs_person: boolean,
+	/**
+	 *  The run is in a reduced sandbox: approving a financial or
+	 *  irreversible checkpoint needs the person to accept that.
+	 */
+	reduced_sandbox: boolean,
+	/**  When it was asked (RFC 3339). */
+	asked_at: string,
+	/**  When it is rejected if nobody answers (RFC 3339). */
+	expires_at: string,
 };
 
 /**  One secret of a bundle as it would be imported (never its value). */
@@ -1824,6 +2225,137 @@ export type Rule =
 /**  A phrase naming a capability, not a service. */
 "capability";
 
+/**  One run: its events and checkpoint decisions. */
+export type RunDetails = RunDetails_Serialize | RunDetails_Deserialize;
+
+/**  One run: its events and checkpoint decisions. */
+export type RunDetails_Deserialize = {
+	/**  Events in order. */
+	events: RunEvent_Deserialize[],
+	/**  Checkpoint decisions. */
+	checkpoints: CheckpointRecord_Deserialize[],
+};
+
+/**  One run: its events and checkpoint decisions. */
+export type RunDetails_Serialize = {
+	/**  Events in order. */
+	events: RunEvent_Serialize[],
+	/**  Checkpoint decisions. */
+	checkpoints: CheckpointRecord_Serialize[],
+};
+
+/**  One recorded event of a run. */
+export type RunEvent = RunEvent_Serialize | RunEvent_Deserialize;
+
+/**  One recorded event of a run. */
+export type RunEvent_Deserialize = {
+	/**  The run. */
+	execution_id: string,
+	/**  Order in the run (from 0). */
+	seq: number | null,
+	/**  When. */
+	created_at: string,
+	/**  `debug`, `info`, `warning`, `error`. */
+	level: string,
+	/**  What happened (redacted). */
+	message: string,
+	/**  Extra fields (redacted). */
+	data?: unknown | null,
+};
+
+/**  One recorded event of a run. */
+export type RunEvent_Serialize = {
+	/**  The run. */
+	execution_id: string,
+	/**  Order in the run (from 0). */
+	seq: number | null,
+	/**  When. */
+	created_at: string,
+	/**  `debug`, `info`, `warning`, `error`. */
+	level: string,
+	/**  What happened (redacted). */
+	message: string,
+	/**  Extra fields (redacted). */
+	data: unknown | null,
+};
+
+/**  How a run ended (`automation_executions.status`). */
+export type RunStatus = 
+/**  The script finished (exit status 0). */
+"success" | 
+/**  It failed, crashed or timed out. */
+"failure" | 
+/**  It was stopped: a rejection it gave up on, an abort, a lock. */
+"aborted";
+
+/**  What a run did. */
+export type RunSummary = RunSummary_Serialize | RunSummary_Deserialize;
+
+/**  What a run did. */
+export type RunSummary_Deserialize = {
+	/**  The run's id. */
+	execution_id: string,
+	/**  How it ended. */
+	status: RunStatus,
+	/**  Why it did not succeed (redacted). */
+	error?: string | null,
+	/**  The script's `kc.result(...)` (redacted). */
+	result?: unknown | null,
+	/**  Events recorded. */
+	events: number | null,
+	/**  Lines not recorded past the cap. */
+	dropped_lines: number | null,
+	/**  The confinement it had. */
+	sandbox: SandboxKind,
+	/**  Checkpoints asked. */
+	checkpoints_reached: number,
+	/**  Checkpoints approved (or modified). */
+	checkpoints_approved: number,
+	/**  Checkpoints rejected. */
+	checkpoints_rejected: number,
+	/**
+	 *  The error code that stopped it, when core stopped it
+	 *  (`automation.needs_person`, …).
+	 */
+	error_code?: ErrorCode | null,
+};
+
+/**  What a run did. */
+export type RunSummary_Serialize = {
+	/**  The run's id. */
+	execution_id: string,
+	/**  How it ended. */
+	status: RunStatus,
+	/**  Why it did not succeed (redacted). */
+	error: string | null,
+	/**  The script's `kc.result(...)` (redacted). */
+	result: unknown | null,
+	/**  Events recorded. */
+	events: number | null,
+	/**  Lines not recorded past the cap. */
+	dropped_lines: number | null,
+	/**  The confinement it had. */
+	sandbox: SandboxKind,
+	/**  Checkpoints asked. */
+	checkpoints_reached: number,
+	/**  Checkpoints approved (or modified). */
+	checkpoints_approved: number,
+	/**  Checkpoints rejected. */
+	checkpoints_rejected: number,
+	/**
+	 *  The error code that stopped it, when core stopped it
+	 *  (`automation.needs_person`, …).
+	 */
+	error_code: ErrorCode | null,
+};
+
+/**  Which confinement a run got. */
+export type SandboxKind = 
+/**  bubblewrap. */
+"full" | 
+/**  Scrubbed environment and private folder only. */
+"reduced";
+
 /**  A secret written, with advice (e.g. upper case recommended). */
 export type Saved = Saved_Serialize | Saved_Deserialize;
 
@@ -1981,6 +2513,146 @@ next_at: string | null } |
 done: number; 
 /**  Keys in this pass. */
 total: number };
+
+/**  A script, at its current version. */
+export type Script = Script_Serialize | Script_Deserialize;
+
+/**  Approval state (`automation_scripts.approval_status`). */
+export type ScriptApproval = 
+/**  Waiting for review (new, or a new version). */
+"pending" | 
+/**  Approved (this version). */
+"approved" | 
+/**  Rejected (this version). */
+"rejected";
+
+/**
+ *  What the checks found, and what the reviewer approves along with the
+ *  source.
+ */
+export type ScriptCheckReport = {
+	/**  Findings, by line. */
+	findings: ScriptFinding[],
+	/**  The vault keys the script asks for (`kc.secret`, `{{NAME}}`). */
+	placeholders: string[],
+	/**  The keys it may store (`kc.store_secret`). */
+	stores: string[],
+	/**  The hosts its URL literals name. */
+	hosts: string[],
+	/**  The checkpoint types it can raise. */
+	checkpoints: CheckpointType[],
+};
+
+/**  One finding, at its line. */
+export type ScriptFinding = {
+	/**  1-based line. */
+	line: number,
+	/**  Error or warning. */
+	severity: FindingSeverity,
+	/**  Which rule: `syntax`, `secret`, `placeholder`, `host`, `sandbox`, `checkpoint`. */
+	rule: string,
+	/**  What is wrong, in words (never the secret itself). */
+	message: string,
+};
+
+/**  A script with the static checks of its current version. */
+export type ScriptReview = ScriptReview_Serialize | ScriptReview_Deserialize;
+
+/**  A script with the static checks of its current version. */
+export type ScriptReview_Deserialize = {
+	/**  The script. */
+	script: Script_Deserialize,
+	/**  The checks. */
+	report: ScriptCheckReport,
+	/**  Its past reviews. */
+	reviews: CheckpointRecord_Deserialize[],
+};
+
+/**  A script with the static checks of its current version. */
+export type ScriptReview_Serialize = {
+	/**  The script. */
+	script: Script_Serialize,
+	/**  The checks. */
+	report: ScriptCheckReport,
+	/**  Its past reviews. */
+	reviews: CheckpointRecord_Serialize[],
+};
+
+/**  A script, at its current version. */
+export type Script_Deserialize = {
+	/**  Its id. */
+	id: string,
+	/**  Its provider. */
+	provider_id: string,
+	/**  What it is for. */
+	task_type: TaskType,
+	/**  Title. */
+	title: string,
+	/**  Description. */
+	description: string,
+	/**  The current version's source. */
+	source: string,
+	/**  SHA-256 of the source. */
+	sha256: string,
+	/**  `template:<name>`, `file`, or the model that wrote it. */
+	model_used: string,
+	/**  Current version (from 1). */
+	version: number,
+	/**  Review state of the current version. */
+	approval: ScriptApproval,
+	/**  When it was approved. */
+	approved_at?: string | null,
+	/**  Runs in all. */
+	execution_count: number,
+	/**  When it last ran. */
+	last_executed_at?: string | null,
+	/**  How the last run ended. */
+	last_execution_status?: string | null,
+	/**  Skip the per-run confirmation of an unchanged approved version. */
+	auto_approve_repeat: boolean,
+	/**  Created. */
+	created_at: string,
+	/**  Last changed. */
+	updated_at: string,
+};
+
+/**  A script, at its current version. */
+export type Script_Serialize = {
+	/**  Its id. */
+	id: string,
+	/**  Its provider. */
+	provider_id: string,
+	/**  What it is for. */
+	task_type: TaskType,
+	/**  Title. */
+	title: string,
+	/**  Description. */
+	description: string,
+	/**  The current version's source. */
+	source: string,
+	/**  SHA-256 of the source. */
+	sha256: string,
+	/**  `template:<name>`, `file`, or the model that wrote it. */
+	model_used: string,
+	/**  Current version (from 1). */
+	version: number,
+	/**  Review state of the current version. */
+	approval: ScriptApproval,
+	/**  When it was approved. */
+	approved_at: string | null,
+	/**  Runs in all. */
+	execution_count: number,
+	/**  When it last ran. */
+	last_executed_at: string | null,
+	/**  How the last run ended. */
+	last_execution_status: string | null,
+	/**  Skip the per-run confirmation of an unchanged approved version. */
+	auto_approve_repeat: boolean,
+	/**  Created. */
+	created_at: string,
+	/**  Last changed. */
+	updated_at: string,
+};
 
 /**  The edit dialog's full desired state; `value` absent keeps the value. */
 export type SecretEditInput = SecretEditInput_Serialize | SecretEditInput_Deserialize;
@@ -2355,6 +3027,33 @@ export type Strength_Serialize = {
 	label: string,
 	/**  Advice, if any (never contains the passphrase). */
 	feedback: string | null,
+};
+
+/**  What a script is for (`automation_scripts.task_type`). */
+export type TaskType = 
+/**  Sign up for an account (the person types the sensitive parts). */
+"account_creation" | 
+/**  Add or change a payment method (the person types the card). */
+"payment_config" | 
+/**  Set a spending limit. */
+"billing_restriction" | 
+/**  Create, rotate or revoke API keys. */
+"api_key_management" | 
+/**  Read usage figures from the provider's dashboard. */
+"dashboard_scrape" | 
+/**  Anything else, from a file. */
+"custom";
+
+/**  A built-in script. */
+export type Template = {
+	/**  Its name (`--template NAME`). */
+	name: string,
+	/**  The task it does. */
+	task_type: TaskType,
+	/**  What it does, in a sentence. */
+	description: string,
+	/**  Whether it drives a browser (needs `automation setup`). */
+	browser: boolean,
 };
 
 /**  What the enrollment screen shows once. */
