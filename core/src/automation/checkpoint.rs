@@ -40,7 +40,7 @@ pub struct Pending {
     pub nonce: String,
     /// SHA-256 of what is shown (type, description, proposed action, context).
     pub sha256: String,
-    /// The run (none for nothing today; every asked checkpoint has a run).
+    /// The run it belongs to.
     pub execution_id: String,
     /// The script.
     pub script_id: String,

@@ -482,10 +482,11 @@ impl Run<'_> {
             let description =
                 format!("Run {:?}, version {} (approved)", self.script.title, self.script.version);
             let proposed = format!("Start the script (SHA-256 {})", &self.script.sha256[..16]);
+            let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
             let context = json!({
                 "provider": self.script.provider_id,
-                "keys it may read": self.approved.placeholders.join(", "),
-                "keys it may store": self.approved.stores.join(", "),
+                "keys it may read": list(&self.approved.placeholders),
+                "keys it may store": list(&self.approved.stores),
                 "sandbox": self.sandbox.as_str(),
             });
             let decided = self.ask(CheckpointType::ScriptReview, &description, &proposed, context)?;
@@ -1026,7 +1027,9 @@ impl Run<'_> {
     }
 }
 
-const RUNTIME: &str = include_str!("keyclave_runtime.py");
+/// The source of `keyclave_runtime`, the module a script imports (written
+/// into each run's folder).
+pub const RUNTIME: &str = include_str!("keyclave_runtime.py");
 
 fn send(stdin: &mut std::process::ChildStdin, message: &ToScript) {
     // A script that closed its input or exited simply does not hear it.

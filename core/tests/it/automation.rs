@@ -404,9 +404,16 @@ try:
 except Exception as e:
     reached = False
     kc.log("connection refused: " + type(e).__name__)
+try:
+    with open(__file__, "a") as fh:
+        fh.write("# changed by itself")
+    edited_itself = True
+except OSError as e:
+    edited_itself = False
+    kc.log("editing its own file refused: " + type(e).__name__)
 with open("own-file.txt", "w") as fh:
     fh.write("fine")
-kc.result({{"wrote": wrote, "reached": reached}})
+kc.result({{"wrote": wrote, "reached": reached, "edited_itself": edited_itself}})
 "##,
         parts = outside
             .iter()
@@ -424,6 +431,7 @@ kc.result({{"wrote": wrote, "reached": reached}})
         assert_eq!(summary.result.as_ref().unwrap()["reached"], false);
         assert!(listener.accept().is_err(), "no connection reached the host");
         assert!(messages(&v, &summary).iter().any(|m| m.starts_with("connection refused")));
+        assert_eq!(summary.result.as_ref().unwrap()["edited_itself"], false, "the script file is read-only");
     }
 }
 
@@ -872,4 +880,56 @@ fn selectors_are_versioned_and_built_in_ones_start_unverified() {
     let by = |d: &str| after.iter().find(|s| s.data_type == d).unwrap().clone();
     assert_eq!((by("cost").status.as_str(), by("cost").version), ("verified", 2));
     assert_eq!(by("credits_limit").status, "broken");
+}
+
+#[test]
+fn the_browser_too_reaches_only_allowlisted_hosts() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (allowed_port, _) = tiny_server("<html><body><p id='x'>allowed</p></body></html>");
+    let (other_port, other_hits) = tiny_server("<html><body><p id='x'>secret page</p></body></html>");
+    let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
+    key.endpoint = Some(format!("http://127.0.0.1:{allowed_port}"));
+    secrets::add(&v, key).unwrap();
+    let source = format!(
+        r##"import keyclave_runtime as kc
+browser = kc.browser()
+page = browser.new_page()
+page.goto("http://127.0.0.1:{allowed_port}/")
+allowed = page.inner_text("#x")
+response = page.goto("http://" + "127.0.0.1:{other_port}/")
+kc.result({{"allowed": allowed, "other_status": response.status if response else None, "other_text": page.content()[:200]}})
+"##
+    );
+    let s = script::create(
+        &v,
+        NewScript {
+            provider_id: "openai".into(),
+            task_type: TaskType::Custom,
+            title: String::new(),
+            description: String::new(),
+            source,
+            model_used: "file".into(),
+        },
+    )
+    .unwrap();
+    let py = browser_python();
+    let (checked, report) = script::check(&v, &py, &s.id).unwrap();
+    assert!(!report.has_errors(), "{:?}", report.findings);
+    script::review(&v, &checked, &report, true, None).unwrap();
+    script::set_auto_approve_repeat(&v, &s.id, true).unwrap();
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(&v, &cps, approve_all);
+    let options = RunOptions { headless: true, timeout: Duration::from_secs(120), ..RunOptions::default() };
+    let summary =
+        executor::run(&v, &py, &s.id, &cps, &Handle(person.clone()), options, CancellationToken::new())
+            .unwrap();
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    let result = summary.result.clone().unwrap();
+    assert_eq!(result["allowed"], "allowed");
+    assert_eq!(result["other_status"], 403, "{result}");
+    assert!(!result["other_text"].as_str().unwrap().contains("secret page"));
+    assert_eq!(other_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let refused = format!("network: refused 127.0.0.1:{other_port}");
+    assert!(messages(&v, &summary).iter().any(|m| m.starts_with(&refused)));
 }

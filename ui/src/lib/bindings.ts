@@ -1795,7 +1795,7 @@ export type Pending = {
 	nonce: string,
 	/**  SHA-256 of what is shown (type, description, proposed action, context). */
 	sha256: string,
-	/**  The run (none for nothing today; every asked checkpoint has a run). */
+	/**  The run it belongs to. */
 	execution_id: string,
 	/**  The script. */
 	script_id: string,

@@ -10,7 +10,16 @@ import { scans } from "./scans.svelte";
 import { toasts } from "./toasts.svelte";
 
 /** Views of the main screen. */
-export type View = "secrets" | "dashboard" | "import" | "projects" | "dotenv" | "bundles" | "settings" | "audit";
+export type View =
+  | "secrets"
+  | "dashboard"
+  | "automation"
+  | "import"
+  | "projects"
+  | "dotenv"
+  | "bundles"
+  | "settings"
+  | "audit";
 
 /** What App shows. */
 export type Screen = "loading" | "error" | "first-run" | "locked" | "unlocked";
