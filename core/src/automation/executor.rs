@@ -503,12 +503,60 @@ impl Run<'_> {
             dir.proxy_socket_inside(self.sandbox).display().to_string(),
         )];
         let binds = self.browser_env(&mut extra_env)?;
-        let mut child = match sandbox::command(python, dir, self.sandbox, &extra_env, &binds).spawn() {
+        let max_retries = self.vault.settings().automation_max_retries;
+        let mut active = Duration::ZERO;
+        let mut retries = 0u32;
+        let (status, error) = loop {
+            let reached_before = self.reached;
+            let (status, error, failed_by_exit) =
+                self.attempt(python, dir, &extra_env, &binds, &proxy_events, &mut active)?;
+            // Retried only when the script failed before its next
+            // checkpoint: nothing critical can have happened, and a
+            // retried critical step asks again from the top.
+            let retry = failed_by_exit && self.reached == reached_before && retries < max_retries;
+            if !retry {
+                break (status, error);
+            }
+            retries += 1;
+            self.result = None;
+            self.event(
+                "warning",
+                &format!("the script failed before its next checkpoint; retry {retries} of {max_retries}"),
+                None,
+            );
+        };
+        let result = self.result.take();
+        if status == RunStatus::Success && self.script.task_type == super::TaskType::DashboardScrape {
+            if let Some(r) = &result {
+                let stored = super::scrape::store(self.vault, &self.script.provider_id, r)?;
+                let mut note = format!("the dashboard got {} snapshot(s) from this scrape", stored.snapshots);
+                if !stored.missing.is_empty() {
+                    note.push_str(&format!("; not found on the page: {}", stored.missing.join(", ")));
+                }
+                self.event(if stored.missing.is_empty() { "info" } else { "warning" }, &note, None);
+            }
+        }
+        self.finish(status, error, result)
+    }
+
+    /// One start of the script: until it exits, times out, is stopped, or
+    /// the vault locks. Returns how it ended, and whether it failed by its
+    /// own exit status (what a retry is for).
+    fn attempt(
+        &mut self,
+        python: &Interpreter,
+        dir: &RunDir,
+        extra_env: &[(String, String)],
+        binds: &[sandbox::Bind],
+        proxy_events: &Receiver<super::proxy::ProxyEvent>,
+        active: &mut Duration,
+    ) -> Result<(RunStatus, Option<String>, bool)> {
+        let mut child = match sandbox::command(python, dir, self.sandbox, extra_env, binds).spawn() {
             Ok(c) => c,
             Err(e) => {
                 let message = format!("the script could not be started: {e}");
                 self.event("error", &message, None);
-                return self.finish(RunStatus::Failure, Some(message), None);
+                return Ok((RunStatus::Failure, Some(message), false));
             }
         };
         let (Some(stdout), Some(stderr), Some(mut stdin)) =
@@ -524,7 +572,6 @@ impl Run<'_> {
             &format!("started ({} sandbox, Python {})", self.sandbox.as_str(), python.version),
             None,
         );
-        let mut active = Duration::ZERO;
         let mut tick = Instant::now();
         let mut failure: Option<String> = None;
         let mut aborted = false;
@@ -536,9 +583,9 @@ impl Run<'_> {
                     "The run stopped when the vault locked; it is marked aborted at the next unlock.",
                 ));
             }
-            active += tick.elapsed();
+            *active += tick.elapsed();
             tick = Instant::now();
-            if active >= self.options.timeout {
+            if *active >= self.options.timeout {
                 sandbox::kill_group(&mut child);
                 let message = format!(
                     "timed out after {} s of run time; the script was killed",
@@ -591,29 +638,19 @@ impl Run<'_> {
                 None,
             );
         }
-        let (status, error) = if let Some(f) = failure {
-            (RunStatus::Failure, Some(f))
+        Ok(if let Some(f) = failure {
+            (RunStatus::Failure, Some(f), false)
         } else if aborted || self.abort_reason.is_some() {
-            (RunStatus::Aborted, self.abort_reason.clone())
+            (RunStatus::Aborted, self.abort_reason.clone(), false)
         } else {
             match status {
-                Some(s) if s.success() => (RunStatus::Success, None),
-                Some(s) => (RunStatus::Failure, Some(format!("the script exited with {s}"))),
-                None => (RunStatus::Failure, Some("the script did not exit and was killed".to_string())),
-            }
-        };
-        let result = self.result.take();
-        if status == RunStatus::Success && self.script.task_type == super::TaskType::DashboardScrape {
-            if let Some(r) = &result {
-                let stored = super::scrape::store(self.vault, &self.script.provider_id, r)?;
-                let mut note = format!("the dashboard got {} snapshot(s) from this scrape", stored.snapshots);
-                if !stored.missing.is_empty() {
-                    note.push_str(&format!("; not found on the page: {}", stored.missing.join(", ")));
+                Some(s) if s.success() => (RunStatus::Success, None, false),
+                Some(s) => (RunStatus::Failure, Some(format!("the script exited with {s}")), true),
+                None => {
+                    (RunStatus::Failure, Some("the script did not exit and was killed".to_string()), false)
                 }
-                self.event(if stored.missing.is_empty() { "info" } else { "warning" }, &note, None);
             }
-        }
-        self.finish(status, error, result)
+        })
     }
 
     fn write_files(&self, dir: &RunDir) -> Result<()> {

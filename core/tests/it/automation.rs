@@ -933,3 +933,36 @@ kc.result({{"allowed": allowed, "other_status": response.status if response else
     let refused = format!("network: refused 127.0.0.1:{other_port}");
     assert!(messages(&v, &summary).iter().any(|m| m.starts_with(&refused)));
 }
+
+#[test]
+fn a_failure_before_the_next_checkpoint_is_retried_but_not_one_after_it() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let flaky = approved(
+        &f,
+        &v,
+        r##"import keyclave_runtime as kc
+import os
+n = int(open("count").read()) if os.path.exists("count") else 0
+with open("count", "w") as fh:
+    fh.write(str(n + 1))
+if n < 2:
+    raise SystemExit(1)
+kc.result({"attempts": n + 1})
+"##,
+    );
+    let summary = run(&f, &v, &flaky, approve_all);
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    assert_eq!(summary.result.as_ref().unwrap()["attempts"], 3, "default automation_max_retries is 3");
+    assert_eq!(messages(&v, &summary).iter().filter(|m| m.contains("retry")).count(), 2);
+
+    let after_checkpoint = approved(
+        &f,
+        &v,
+        "import keyclave_runtime as kc\nd = kc.checkpoint('account', 'Log in', 'Continue')\nraise SystemExit(1)\n",
+    );
+    let summary = run(&f, &v, &after_checkpoint, approve_all);
+    assert_eq!(summary.status, RunStatus::Failure);
+    assert_eq!(summary.checkpoints_reached, 1, "not retried: the checkpoint was asked once");
+    assert!(!messages(&v, &summary).iter().any(|m| m.contains("retry")));
+}
