@@ -62,6 +62,7 @@ fn keyclave_commands() -> &'static [&'static str] {
         "scheduler_status",
         "automation_templates",
         "automation_setup_status",
+        "automation_setup",
         "list_scripts",
         "create_script",
         "edit_script",

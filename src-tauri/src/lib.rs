@@ -73,6 +73,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             dashboard::scheduler_status,
             automation::automation_templates,
             automation::automation_setup_status,
+            automation::automation_setup,
             automation::list_scripts,
             automation::create_script,
             automation::edit_script,
@@ -137,6 +138,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(root))
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
@@ -145,6 +147,15 @@ pub fn run() {
             let handle = app.handle().clone();
             state.set_emitter(move |event| event.emit(&handle));
             state.forward_job_events();
+            let notifier = app.handle().clone();
+            state.set_notifier(move |title, body| {
+                use tauri_plugin_notification::NotificationExt;
+                let focused = notifier.get_webview_window("main").and_then(|w| w.is_focused().ok());
+                if focused != Some(true) {
+                    // No notification server (a bare X session) is not an error worth showing.
+                    let _ = notifier.notification().builder().title(title).body(body).show();
+                }
+            });
             autolock::spawn(app.handle().clone());
             Ok(())
         })

@@ -32,7 +32,11 @@ pub struct AppState {
     scheduler_status: Arc<Mutex<SchedulerStatus>>,
     /// Automation checkpoints waiting for the person in this window.
     checkpoints: keyclave_core::automation::checkpoint::Checkpoints,
+    /// Tells the person a checkpoint waits when the window is not focused.
+    notifier: OnceLock<Notifier>,
 }
+
+type Notifier = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 /// Run blocking work on the blocking thread pool and wait for it without
 /// holding an async worker.
@@ -53,6 +57,7 @@ impl AppState {
             scheduler: Mutex::new(None),
             scheduler_status: Arc::new(Mutex::new(SchedulerStatus::Off { reason: "locked".into() })),
             checkpoints: Default::default(),
+            notifier: OnceLock::new(),
         }
     }
 
@@ -101,6 +106,21 @@ impl AppState {
     /// The data root.
     pub fn root(&self) -> &Root {
         &self.root
+    }
+
+    /// How a desktop notification is shown (set once, with the window).
+    pub fn set_notifier(&self, notify: impl Fn(&str, &str) + Send + Sync + 'static) {
+        let _ = self.notifier.set(Arc::new(notify));
+    }
+
+    /// A clone of the notifier (does nothing before it is set).
+    pub fn notifier(&self) -> impl Fn(&str, &str) + Send + Sync + 'static {
+        let n = self.notifier.get().cloned();
+        move |title, body| {
+            if let Some(n) = &n {
+                n(title, body);
+            }
+        }
     }
 
     /// Checkpoints waiting for a person.

@@ -37,6 +37,28 @@ pub async fn automation_setup_status(state: State<'_, AppState>) -> CmdResult<se
     blocking(move || Ok(setup::status(&venv))).await
 }
 
+/// Make the automation runtime (a venv with the pinned Playwright, from
+/// PyPI) as a job whose progress the status bar shows. The window asks the
+/// person first.
+#[tauri::command]
+#[specta::specta]
+pub async fn automation_setup(state: State<'_, AppState>) -> CmdResult<setup::Status> {
+    let vault = state.session().for_user()?;
+    let job = state.session().jobs().start(&vault, JobKind::Automation, "Setting up automation");
+    let venv = python::venv_dir(state.root());
+    let work = tauri::async_runtime::spawn_blocking(move || {
+        let result = setup::install(&venv, &|line| {
+            let message: String = line.chars().take(120).collect();
+            job.progress(keyclave_core::jobs::JobProgress { done: 0, total: None, message });
+        });
+        job.finish(result)
+    });
+    match work.await {
+        Ok(r) => Ok(r?),
+        Err(e) => Err(Error::internal(format!("a background task failed: {e}")).into()),
+    }
+}
+
 /// Every script, by provider.
 #[tauri::command]
 #[specta::specta]
@@ -167,13 +189,23 @@ pub async fn delete_script(state: State<'_, AppState>, id: String) -> CmdResult<
 }
 
 /// The window as the person of a run.
+/// Shows a desktop notification (title, body).
+type Notify = Box<dyn Fn(&str, &str) + Send + Sync>;
+
 struct Window {
     emit: Box<dyn Fn(AppEvent) + Send + Sync>,
+    notify: Notify,
 }
 
 impl Person for Window {
     fn ask(&self, pending: &Pending) -> Result<()> {
         (self.emit)(AppEvent::Checkpoint(CheckpointAsked { checkpoint: pending.clone() }));
+        // The description is the script's own words, checked to hold no
+        // secret before it got here.
+        (self.notify)(
+            &format!("KeyClave: approval needed ({})", pending.kind.as_str()),
+            &pending.description,
+        );
         Ok(())
     }
 
@@ -204,7 +236,7 @@ pub async fn run(state: &AppState, id: String, headless: bool) -> CmdResult<RunS
     let checkpoints = state.checkpoints().clone();
     let root = state.root().clone();
     let emit = state.emitter();
-    let person = Window { emit: Box::new(emit) };
+    let person = Window { emit: Box::new(emit), notify: Box::new(state.notifier()) };
     let token = job.token().clone();
     let work = tauri::async_runtime::spawn_blocking(move || {
         let py = python::find(&root)?;

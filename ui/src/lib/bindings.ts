@@ -138,6 +138,12 @@ export const commands = {
 	automationTemplates: () => typedError<Template[], UiError_Serialize>(__TAURI_INVOKE("automation_templates")),
 	/**  What the automation runtime has and lacks (Python, Playwright, Chromium, bubblewrap). */
 	automationSetupStatus: () => typedError<AutomationSetupStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("automation_setup_status")),
+	/**
+	 *  Make the automation runtime (a venv with the pinned Playwright, from
+	 *  PyPI) as a job whose progress the status bar shows. The window asks the
+	 *  person first.
+	 */
+	automationSetup: () => typedError<AutomationSetupStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("automation_setup")),
 	/**  Every script, by provider. */
 	listScripts: () => typedError<Script_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_scripts")),
 	/**  Save a new script (pending review). */
