@@ -75,9 +75,13 @@ def main():
     revoke = kc.checkpoint("irreversible", "Revoke the old API key",
                            "Click 'Revoke' on the old key", {"page": KEYS_PAGE})
     if not revoke.approved:
+        browser.close()
         kc.result({"rotated": True, "old_key_revoked": False})
         return
-    page.click("#revoke-old-key")
+    # Wait for the revocation request the click sends before closing.
+    with page.expect_request_finished(lambda request: request.method != "GET", timeout=15000):
+        page.click("#revoke-old-key")
+    browser.close()
     kc.result({"rotated": True, "old_key_revoked": True})
 
 

@@ -966,3 +966,107 @@ kc.result({"attempts": n + 1})
     assert_eq!(summary.checkpoints_reached, 1, "not retried: the checkpoint was asked once");
     assert!(!messages(&v, &summary).iter().any(|m| m.contains("retry")));
 }
+
+/// A fake API-keys page: "Create key" shows a new key made by the page's
+/// own script, "Revoke" posts to /revoke. Records each request line.
+fn fake_keys_page() -> (u16, Arc<Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            log.lock().unwrap().push(first.trim().to_string());
+            let page = "<html><body><p>Old key: sk-...old</p>\
+                <button id='create-key' onclick=\"document.getElementById('new-key').textContent = ['sk', 'proj', 'zqxRotatedByPage', '0123456789abcdefABCDEF'].join('-')\">Create key</button>\
+                <code id='new-key'></code>\
+                <button id='revoke-old-key' onclick=\"fetch('/revoke', {method: 'POST'})\">Revoke old key</button></body></html>";
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn the_rotate_template_stores_the_new_key_and_revokes_the_old_one_only_when_approved() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (port, seen) = fake_keys_page();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
+    key.endpoint = Some(endpoint.clone());
+    secrets::add(&v, key).unwrap();
+    let template = keyclave_core::automation::templates::get("rotate-key").unwrap();
+    let fill = keyclave_core::automation::templates::Fill {
+        url: Some(format!("{endpoint}/api-keys")),
+        selectors: vec![],
+    };
+    let s = script::create(
+        &v,
+        NewScript {
+            provider_id: "openai".into(),
+            task_type: TaskType::ApiKeyManagement,
+            title: String::new(),
+            description: String::new(),
+            source: template.render("openai", &fill).unwrap(),
+            model_used: "template:rotate-key".into(),
+        },
+    )
+    .unwrap();
+    let py = browser_python();
+    let (checked, report) = script::check(&v, &py, &s.id).unwrap();
+    assert!(!report.has_errors(), "{:?}", report.findings);
+    assert_eq!(report.stores, ["OPENAI_API_KEY"]);
+    script::review(&v, &checked, &report, true, None).unwrap();
+    script::set_auto_approve_repeat(&v, &s.id, true).unwrap();
+    let rotated = format!("sk-proj-zqxRotatedByPage-{}", "0123456789abcdefABCDEF");
+    let options =
+        || RunOptions { headless: true, timeout: Duration::from_secs(120), ..RunOptions::default() };
+
+    // Revoking is rejected: the new key is stored, the old one stays.
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(&v, &cps, |p| {
+        Some(decision(
+            p,
+            if p.kind == CheckpointType::Irreversible { Answer::Reject } else { Answer::Approve },
+        ))
+    });
+    let summary =
+        executor::run(&v, &py, &s.id, &cps, &Handle(person.clone()), options(), CancellationToken::new())
+            .unwrap();
+    assert_eq!(summary.status, RunStatus::Success, "{:?}", messages(&v, &summary));
+    assert_eq!(summary.result.as_ref().unwrap()["old_key_revoked"], false);
+    assert!(!seen.lock().unwrap().iter().any(|l| l.starts_with("POST /revoke")), "nothing revoked");
+    assert_eq!(secrets::reveal(&v, "OPENAI_API_KEY", Some("openai"), None).unwrap().expose_secret(), rotated);
+    let kinds: Vec<CheckpointType> = person.shown.lock().unwrap().iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [CheckpointType::ApiKey, CheckpointType::Irreversible]);
+    assert!(!all_event_text(&v, &summary).contains("zqxRotatedByPage"), "the new key is in no event");
+
+    // Approved: the page gets the revocation.
+    let cps = Checkpoints::new();
+    let person = TestPerson::new(&v, &cps, approve_all);
+    let summary =
+        executor::run(&v, &py, &s.id, &cps, &Handle(person.clone()), options(), CancellationToken::new())
+            .unwrap();
+    assert_eq!(summary.result.as_ref().unwrap()["old_key_revoked"], true, "{:?}", messages(&v, &summary));
+    assert!(!all_event_text(&v, &summary).contains("zqxRotatedByPage"));
+    let revoked = || seen.lock().unwrap().iter().filter(|l| l.starts_with("POST /revoke")).count();
+    let started = Instant::now();
+    while revoked() == 0 && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(revoked(), 1);
+}
