@@ -70,11 +70,20 @@ after(async () => {
   removeHome(home);
 });
 
+/** Text of an element, or "" while the page re-renders it (a poll). */
+async function textNow(b, selector) {
+  try {
+    return await b.execute((sel) => document.querySelector(sel)?.textContent ?? "", selector);
+  } catch {
+    return "";
+  }
+}
+
 /** Wait until the approval dialog shows a checkpoint of `kind`. */
 async function dialogShows(b, kind) {
   await visible(b, '[data-testid="approval-dialog"]', 30000);
   await b.waitUntil(
-    async () => (await b.$('[data-testid="approval-kind"]').isExisting()) && (await textOf(b, '[data-testid="approval-kind"]')) === kind,
+    async () => (await textNow(b, '[data-testid="approval-kind"]')) === kind,
     { timeout: 30000, timeoutMsg: `the dialog shows a ${kind} checkpoint` },
   );
 }
@@ -121,7 +130,7 @@ test("a financial checkpoint is modified from $50 to $20 in the dialog, and a re
   await dialogGone(b);
   await b.waitUntil(async () => received.length === 1, { timeout: 20000, timeoutMsg: "the page got the limit" });
   assert.deepEqual(received, ["20"]);
-  await b.waitUntil(async () => (await textOf(b, '[data-testid="automation-runs"]')).includes("success"), { timeout: 20000 });
+  await b.waitUntil(async () => (await textNow(b, '[data-testid="automation-runs"]')).includes("success"), { timeout: 20000 });
   await screenshot(b, "automation-run-succeeded");
 
   // A second run, rejected at the financial step.
@@ -131,7 +140,7 @@ test("a financial checkpoint is modified from $50 to $20 in the dialog, and a re
   await dialogShows(b, "Financial");
   await click(b, '[data-testid="approval-reject"]');
   await dialogGone(b);
-  await b.waitUntil(async () => (await textOf(b, '[data-testid="automation-runs"]')).includes("aborted"), { timeout: 20000 });
+  await b.waitUntil(async () => (await textNow(b, '[data-testid="automation-runs"]')).includes("aborted"), { timeout: 20000 });
   assert.deepEqual(received, ["20"], "the rejected run sent nothing");
   await screenshot(b, "automation-run-rejected");
 

@@ -49,6 +49,7 @@ def main():
             missing.append(data_type)
         else:
             figures[data_type] = element.inner_text().strip()
+    browser.close()
     kc.result({"figures": figures, "missing": missing})
 
 
@@ -106,7 +107,10 @@ def main():
     if decision.modified_action:
         amount = decision.modified_action.strip().lstrip("$")
     page.fill("#monthly-limit", amount)
-    page.click("#save-limit")
+    # Wait for the request the click sends before closing.
+    with page.expect_request_finished(lambda request: request.method != "GET", timeout=15000):
+        page.click("#save-limit")
+    browser.close()
     kc.result({"monthly_limit": amount})
 
 
