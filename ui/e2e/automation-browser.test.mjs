@@ -23,6 +23,7 @@ let pf;
 let server;
 let scrapeId;
 let billingId;
+let rotateId;
 let recovery = [];
 const limits = [];
 
@@ -40,6 +41,13 @@ function totpCode(base32, unix = Math.floor(Date.now() / 1000)) {
 
 const USAGE = `<html><body><h1>Usage</h1>
 <p>Spend this month: <span id="spend">$5.10</span> of <span id="budget">$50.00</span></p></body></html>`;
+const KEYS = `<html><body><h1>API keys</h1><p>Old key: sk-...old</p>
+<button id="create-key" onclick="document.getElementById('new-key').textContent = ['sk', 'proj', 'E2eRotatedInWindow', '0123456789abcdefABCD'].join('-')">Create key</button>
+<code id="new-key"></code>
+<button id="revoke-old-key" onclick="fetch('/revoke', {method: 'POST'})">Revoke old key</button>
+</body></html>`;
+const ROTATED = "sk-proj-E2eRotatedInWindow-0123456789abcdefABCD";
+const revoked = [];
 const BILLING = `<html><body><h1>Billing</h1>
 <label>Monthly limit <input id="monthly-limit"></label>
 <button id="save-limit" onclick="fetch('/limit', {method: 'POST', body: document.getElementById('monthly-limit').value})">Save limit</button>
@@ -51,6 +59,15 @@ before(async () => {
       let body = "";
       req.on("data", (d) => (body += d));
       req.on("end", () => {
+        if (req.method === "POST" && req.url === "/revoke") {
+          revoked.push(req.url);
+          res.writeHead(200, { "content-type": "text/plain" });
+          return res.end("revoked");
+        }
+        if (req.url.startsWith("/api-keys")) {
+          res.writeHead(200, { "content-type": "text/html" });
+          return res.end(KEYS);
+        }
         if (req.method === "POST" && req.url === "/limit") {
           limits.push(body);
           res.writeHead(200, { "content-type": "text/plain" });
@@ -79,7 +96,8 @@ before(async () => {
     (await cli(home, [...as, "automation", "new", "--provider", "openai", "--task", task, "--template", template, "--url", url, "--title", title])).trim();
   scrapeId = await make("dashboard_scrape", "dashboard-scrape", `${site}/usage`, "Read usage");
   billingId = await make("billing_restriction", "set-monthly-limit", `${site}/billing`, "Set monthly limit");
-  for (const id of [scrapeId, billingId]) await cli(home, [...as, "automation", "approve", id, "--repeat"]);
+  rotateId = await make("api_key_management", "rotate-key", `${site}/api-keys`, "Rotate OpenAI key");
+  for (const id of [scrapeId, billingId, rotateId]) await cli(home, [...as, "automation", "approve", id, "--repeat"]);
   app = await launch(home, { readySelector: '[data-testid="unlock-screen"]' });
 });
 
@@ -167,6 +185,30 @@ test("a scrape reaches the dashboard; a limit is modified with a TOTP code; a re
   await runsInclude(b, "aborted", 1);
   assert.deepEqual(limits, ["20"], "the rejected run sent nothing");
   await screenshot(b, "billing-runs");
+
+  // api_key_management: the new key lands in the vault, then the old one
+  // is revoked after its own (irreversible) checkpoint.
+  await click(b, '[data-testid="nav-automation"]');
+  await click(b, `[data-testid="script-${rotateId}"]`);
+  await visible(b, '[data-testid="automation-source"]', 20000);
+  await click(b, '[data-testid="automation-headless"]');
+  await click(b, '[data-testid="automation-run"]');
+  await dialogShows(b, "API key");
+  await screenshot(b, "dialog-api-key");
+  await click(b, '[data-testid="approval-approve"]');
+  await dialogShows(b, "Irreversible");
+  await screenshot(b, "dialog-irreversible-revoke");
+  await click(b, '[data-testid="approval-approve"]');
+  await dialogGone(b);
+  await b.waitUntil(async () => revoked.length === 1, { timeout: 60000, timeoutMsg: "the old key was revoked" });
+  await runsInclude(b, "success", 1);
+  const value = await cli(home, ["--passphrase-file", pf, "secret", "reveal", "OPENAI_API_KEY"]);
+  assert.equal(value.trim(), ROTATED, "the new key is in the vault");
+  const rotation = JSON.parse(await cli(home, ["--passphrase-file", pf, "--json", "automation", "history", rotateId]));
+  const rotationDetails = await cli(home, ["--passphrase-file", pf, "--json", "automation", "history", "--run", rotation[0].id]);
+  assert.ok(!rotationDetails.includes("E2eRotatedInWindow"), "the new key is in no event");
+  const audit = await cli(home, ["--passphrase-file", pf, "--json", "audit", "--limit", "200"]);
+  assert.ok(!audit.includes("E2eRotatedInWindow"), "nor in the audit log");
 
   const history = JSON.parse(await cli(home, ["--passphrase-file", pf, "--json", "automation", "history", billingId]));
   assert.deepEqual(history.map((r) => r.status), ["aborted", "success"]);
