@@ -383,26 +383,32 @@ fn prompt(tty: std::fs::File, vault: &Vault, checkpoints: &Checkpoints, p: &Pend
     let mut out = tty.try_clone()?;
     let mut input = BufReader::new(tty);
     let mut read = |out: &mut std::fs::File, question: &str| -> Result<Option<String>> {
-        write!(out, "{question}")?;
-        out.flush()?;
+        say(out, question)?;
         let mut line = String::new();
         Ok(if input.read_line(&mut line)? == 0 { None } else { Some(line.trim().to_string()) })
     };
-    writeln!(out, "\n== Checkpoint: {} ==", p.kind.as_str())?;
-    writeln!(out, "Script:    {} ({})", p.script_title, p.provider_id)?;
-    writeln!(out, "What:      {}", p.description)?;
-    writeln!(out, "Proposed:  {}", p.proposed_action)?;
+    // Each block is written at once: the run's log lines go to the same
+    // terminal from another thread.
+    let mut block = format!(
+        "\n== Checkpoint: {} ==\nScript:    {} ({})\nWhat:      {}\nProposed:  {}\n",
+        p.kind.as_str(),
+        p.script_title,
+        p.provider_id,
+        p.description,
+        p.proposed_action
+    );
     if let Some(context) = p.context.as_object().filter(|c| !c.is_empty()) {
-        writeln!(out, "Context:")?;
+        block.push_str("Context:\n");
         for (k, v) in context {
             let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-            writeln!(out, "  {k}: {v}")?;
+            block.push_str(&format!("  {k}: {v}\n"));
         }
     }
-    writeln!(out, "Expires:   {} (then rejected)", p.expires_at)?;
+    block.push_str(&format!("Expires:   {} (then rejected)\n", p.expires_at));
     if p.reduced_sandbox {
-        writeln!(out, "Sandbox:   reduced (no bubblewrap on this system)")?;
+        block.push_str("Sandbox:   reduced (no bubblewrap on this system)\n");
     }
+    say(&mut out, &block)?;
     let how = if p.needs_person {
         "type approve in full, reject, or modify"
     } else {
@@ -411,7 +417,7 @@ fn prompt(tty: std::fs::File, vault: &Vault, checkpoints: &Checkpoints, p: &Pend
     loop {
         let Some(typed) = read(&mut out, &format!("Answer ({how}): "))? else { return Ok(()) };
         let Some(answer) = checkpoint::parse_typed_answer(p.kind, &typed) else {
-            writeln!(out, "Not an answer: {how}.")?;
+            say(&mut out, &format!("Not an answer: {how}.\n"))?;
             continue;
         };
         let (answer, notes) = match answer {
@@ -441,19 +447,29 @@ fn prompt(tty: std::fs::File, vault: &Vault, checkpoints: &Checkpoints, p: &Pend
         }
         match checkpoints.decide(vault, decision) {
             Ok(d) => {
-                writeln!(out, "Recorded: {}.", d.decision)?;
+                say(&mut out, &format!("Recorded: {}.\n", d.decision))?;
                 return Ok(());
             }
             Err(e)
                 if e.code() == ErrorCode::AutomationCheckpointNotPending
                     || e.code() == ErrorCode::VaultLocked =>
             {
-                writeln!(out, "This checkpoint is no longer waiting ({}).", e.message())?;
+                say(&mut out, &format!("This checkpoint is no longer waiting ({}).\n", e.message()))?;
                 return Ok(());
             }
-            Err(e) => writeln!(out, "error[{}]: {}\n  hint: {}", e.code(), e.message(), e.suggestion())?,
+            Err(e) => {
+                say(&mut out, &format!("error[{}]: {}\n  hint: {}\n", e.code(), e.message(), e.suggestion()))?
+            }
         }
     }
+}
+
+/// Write `text` to the terminal in one call, so it is not split by the
+/// log lines another thread prints there.
+fn say(out: &mut std::fs::File, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 fn run_script(ctx: &Context, vault: &Vault, id: &str, options: RunOptions) -> Result<()> {

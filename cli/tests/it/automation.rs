@@ -155,3 +155,139 @@ fn check_names_the_lines_that_block_approval() {
     assert_eq!((code, err["code"].as_str()), (2, Some("automation.script_refused")));
     assert_eq!(h.json(&["automation", "show", &id])["approval"], "pending");
 }
+
+/// A fake provider dashboard on 127.0.0.1: a usage page, an API keys page
+/// whose "Create key" makes a new key, a billing page; records POSTs.
+fn fake_dashboard() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let site = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let posts: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let seen = posts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut length = 0usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+            if first.starts_with("POST") {
+                seen.lock().expect("lock").push(format!("{path} {}", String::from_utf8_lossy(&body)));
+            }
+            let page = if path.starts_with("/api-keys") {
+                "<button id='create-key' onclick=\"document.getElementById('new-key').textContent = ['sk', 'proj', 'zqxCliRotated', '0123456789abcdefABCDEF'].join('-')\">Create key</button><code id='new-key'></code><button id='revoke-old-key' onclick=\"fetch('/revoke', {method: 'POST'})\">Revoke</button>"
+            } else if path.starts_with("/billing") {
+                "<input id='monthly-limit'><button id='save-limit' onclick=\"fetch('/limit', {method: 'POST', body: document.getElementById('monthly-limit').value})\">Save limit</button>"
+            } else {
+                "<span id='spend'>$5.10</span> of <span id='budget'>$50.00</span>"
+            };
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    (site, posts)
+}
+
+fn template_script(h: &Home, task: &str, template: &str, url: &str) -> String {
+    let out = h.run(
+        &["automation", "new", "--provider", "openai", "--task", task, "--template", template, "--url", url],
+        None,
+    );
+    assert_ok(&out);
+    let id = stdout(&out).trim().to_string();
+    assert_ok(&h.run(&["automation", "approve", &id, "--repeat"], None));
+    id
+}
+
+fn run_headless_on_pty(h: &Home, id: &str) -> PtySession {
+    let cmd = h.cmd(&["automation", "run", id, "--headless"]);
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", &format!("{} < /dev/null", shell_words(&cmd))]);
+    spawn_command(sh, Some(120_000)).expect("spawn on a pty")
+}
+
+#[test]
+fn browser_flows_through_a_pseudo_terminal_scrape_rotate_and_a_limit_with_totp() {
+    let h = Home::with_profile();
+    let (site, posts) = fake_dashboard();
+    let out = h.run(
+        &["secret", "add", "OPENAI_API_KEY", "--endpoint", &site],
+        Some("sk-proj-zqxCliOldKey0123456789abcdefABCDEF"),
+    );
+    assert_ok(&out);
+    let enrolled = h.json(&["totp", "enroll"]);
+    let secret = keyclave_core::totp::secret_from_base32(enrolled["secret_base32"].as_str().expect("secret"))
+        .expect("b32");
+    let confirmed =
+        h.json(&["totp", "confirm", &keyclave_core::totp::code_at(&secret, crate::util::settled_now())]);
+    let recovery = confirmed["recovery_codes"][0].as_str().expect("a code").to_string();
+    assert_ok(&h.run(&["selectors", "set", "openai", "credits_used", "css", "#spend"], None));
+    assert_ok(&h.run(&["selectors", "set", "openai", "credits_limit", "css", "#budget"], None));
+    assert_ok(&h.run(&["automation", "setup", "--yes"], None));
+
+    // dashboard_scrape: the login checkpoint ("a" is enough for account).
+    let scrape = template_script(&h, "dashboard_scrape", "dashboard-scrape", &format!("{site}/usage"));
+    let mut p = run_headless_on_pty(&h, &scrape);
+    p.exp_string("== Checkpoint: account ==").unwrap();
+    p.send_line("a").unwrap();
+    p.exp_string("ended success").unwrap();
+    p.exp_eof().unwrap();
+    let figures = &last_run(&h, &scrape)["result"]["figures"];
+    assert_eq!(
+        (figures["credits_used"].as_str(), figures["credits_limit"].as_str()),
+        (Some("$5.10"), Some("$50.00"))
+    );
+
+    // api_key_management: a new key in the vault, the old one revoked only
+    // after "approve" typed in full.
+    let rotate = template_script(&h, "api_key_management", "rotate-key", &format!("{site}/api-keys"));
+    let mut p = run_headless_on_pty(&h, &rotate);
+    p.exp_string("== Checkpoint: api_key ==").unwrap();
+    p.send_line("a").unwrap();
+    p.exp_string("== Checkpoint: irreversible ==").unwrap();
+    p.send_line("a").unwrap();
+    p.exp_string("Not an answer").unwrap();
+    p.send_line("approve").unwrap();
+    p.exp_string("ended success").unwrap();
+    p.exp_eof().unwrap();
+    let value = h.run(&["secret", "reveal", "OPENAI_API_KEY"], None);
+    assert_eq!(stdout(&value).trim(), "sk-proj-zqxCliRotated-0123456789abcdefABCDEF");
+    assert!(posts.lock().expect("lock").iter().any(|p| p.starts_with("/revoke")));
+
+    // billing_restriction: $50 modified to $20, approved with a TOTP
+    // (recovery) code.
+    let billing = template_script(&h, "billing_restriction", "set-monthly-limit", &format!("{site}/billing"));
+    let mut p = run_headless_on_pty(&h, &billing);
+    p.exp_string("== Checkpoint: financial ==").unwrap();
+    p.send_line("m").unwrap();
+    p.exp_string("Modified action: ").unwrap();
+    p.send_line("$20").unwrap();
+    p.exp_string("Notes (optional): ").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("TOTP code: ").unwrap();
+    p.send_line(&recovery).unwrap();
+    p.exp_string("Recorded: modified").unwrap();
+    p.exp_string("ended success").unwrap();
+    p.exp_eof().unwrap();
+    assert!(
+        posts.lock().expect("lock").iter().any(|p| p == "/limit 20"),
+        "{:?}",
+        posts.lock().expect("lock")
+    );
+    let events =
+        h.json(&["automation", "history", "--run", last_run(&h, &rotate)["id"].as_str().expect("id")]);
+    assert!(!events.to_string().contains("zqxCliRotated"), "the new key is in no event");
+}
