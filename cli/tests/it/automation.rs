@@ -291,3 +291,39 @@ fn browser_flows_through_a_pseudo_terminal_scrape_rotate_and_a_limit_with_totp()
         h.json(&["automation", "history", "--run", last_run(&h, &rotate)["id"].as_str().expect("id")]);
     assert!(!events.to_string().contains("zqxCliRotated"), "the new key is in no event");
 }
+
+#[test]
+fn a_script_in_the_reduced_sandbox_dies_with_keyclave() {
+    use std::io::BufRead;
+    let h = Home::with_profile();
+    let id = approved(
+        &h,
+        "import keyclave_runtime as kc\nimport os, time\nkc.log('pid %d' % os.getpid())\ntime.sleep(60)\n",
+    );
+    let mut cmd = h.cmd(&["automation", "run", &id]);
+    cmd.env("KEYCLAVE_SANDBOX", "reduced")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut pid = None;
+    for line in stderr.lines().map_while(|l| l.ok()) {
+        if let Some(p) = line.trim().strip_prefix("[info] pid ") {
+            pid = p.trim().parse::<u32>().ok();
+            break;
+        }
+    }
+    let pid = pid.expect("the script said its pid");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    child.kill().expect("kill -9 keyclave");
+    let _ = child.wait();
+    let started = std::time::Instant::now();
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    };
+    while alive() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the script outlived keyclave");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -1070,3 +1070,106 @@ fn the_rotate_template_stores_the_new_key_and_revokes_the_old_one_only_when_appr
     }
     assert_eq!(revoked(), 1);
 }
+
+/// A fake dashboard behind a login wall: `/login` sets a session cookie,
+/// `/usage` answers the figures only with it (else it sends you to login).
+fn fake_dashboard_with_login() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut cookie = false;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if line.to_ascii_lowercase().starts_with("cookie:") && line.contains("session=ok") {
+                    cookie = true;
+                }
+                line.clear();
+            }
+            let mut stream = stream;
+            let (head, page) = if first.contains(" /login") {
+                ("Set-Cookie: session=ok; Path=/; Max-Age=3600\r\n", "<p>Logged in</p>")
+            } else if cookie {
+                ("", "<span id='spend'>$7.25</span> of <span id='budget'>$25.00</span>")
+            } else {
+                ("", "<form action='/login'><input name='user'><button>Log in</button></form>")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn a_login_in_the_providers_browser_profile_survives_to_the_next_run() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let port = fake_dashboard_with_login();
+    let site = format!("http://127.0.0.1:{port}");
+    let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
+    key.endpoint = Some(site.clone());
+    secrets::add(&v, key).unwrap();
+    let py = browser_python();
+    let approve_source = |source: String, task: TaskType| {
+        let s = script::create(
+            &v,
+            NewScript {
+                provider_id: "openai".into(),
+                task_type: task,
+                title: String::new(),
+                description: String::new(),
+                source,
+                model_used: "file".into(),
+            },
+        )
+        .unwrap();
+        let (checked, report) = script::check(&v, &py, &s.id).unwrap();
+        assert!(!report.has_errors(), "{:?}", report.findings);
+        script::review(&v, &checked, &report, true, None).unwrap();
+        script::set_auto_approve_repeat(&v, &s.id, true).unwrap()
+    };
+    let scrape = keyclave_core::automation::templates::get("dashboard-scrape").unwrap();
+    let fill = keyclave_core::automation::templates::Fill {
+        url: Some(format!("{site}/usage")),
+        selectors: vec![("credits_used".into(), "#spend".into()), ("credits_limit".into(), "#budget".into())],
+    };
+    let scrape = approve_source(scrape.render("openai", &fill).unwrap(), TaskType::DashboardScrape);
+    let run_it = |s: &Script| {
+        let cps = Checkpoints::new();
+        let person = TestPerson::new(&v, &cps, approve_all);
+        let options =
+            RunOptions { headless: true, timeout: Duration::from_secs(120), ..RunOptions::default() };
+        executor::run(&v, &py, &s.id, &cps, &Handle(person), options, CancellationToken::new()).unwrap()
+    };
+    // Not logged in: the usage page is the login form, nothing is read.
+    let before = run_it(&scrape);
+    assert_eq!(
+        before.result.as_ref().unwrap()["missing"],
+        serde_json::json!(["credits_limit", "credits_used"])
+    );
+    // The person logs in once (here: a script that opens the login page).
+    let login = approve_source(
+        format!(
+            "import keyclave_runtime as kc\nbrowser = kc.browser()\npage = browser.new_page()\npage.goto(\"{site}/login\")\nbrowser.close()\n"
+        ),
+        TaskType::AccountCreation,
+    );
+    assert_eq!(run_it(&login).status, RunStatus::Success);
+    // The next scrape finds the session in the provider's browser profile.
+    let after = run_it(&scrape);
+    assert_eq!(
+        after.result.as_ref().unwrap()["figures"]["credits_used"],
+        "$7.25",
+        "{:?}",
+        messages(&v, &after)
+    );
+    assert!(f.dir.path().join("automation/browser/openai").is_dir(), "the profile is kept per provider");
+}
