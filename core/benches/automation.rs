@@ -85,6 +85,8 @@ fn main() {
             source: "import keyclave_runtime as kc\nfor i in range(10000):\n    kc.log('line %d' % i)\n"
                 .into(),
             model_used: "file".into(),
+            research: None,
+            plan: None,
         },
     )
     .unwrap();

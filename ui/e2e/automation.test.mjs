@@ -144,6 +144,15 @@ test("a financial checkpoint is modified from $50 to $20 in the dialog, and a re
   assert.deepEqual(received, ["20"], "the rejected run sent nothing");
   await screenshot(b, "automation-run-rejected");
 
+  // An edit is a new version, pending review again: Run is off until then.
+  await click(b, '[data-testid="automation-edit"]');
+  const editor = await visible(b, '[data-testid="automation-editor"]');
+  await editor.addValue('kc.log("version 2")\n');
+  await click(b, '[data-testid="automation-save-version"]');
+  await b.waitUntil(async () => (await textNow(b, '[data-testid="automation-view"]')).includes("version 2"), { timeout: 20000 });
+  assert.equal(await b.$('[data-testid="automation-run"]').isEnabled(), false, "version 2 is not approved");
+  await screenshot(b, "automation-edited-version-2");
+
   const history = JSON.parse(await cli(home, ["--passphrase-file", pf, "--json", "automation", "history", scriptId]));
   assert.deepEqual(history.map((r) => r.status), ["aborted", "success"]);
   assert.equal(history[1].result.monthly_limit, "20");

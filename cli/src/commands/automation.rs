@@ -183,6 +183,8 @@ fn new(
             description: String::new(),
             source,
             model_used,
+            research: None,
+            plan: None,
         },
     )?;
     print_saved(ctx, &s);
@@ -273,6 +275,11 @@ fn show(ctx: &Context, vault: &Vault, id: &str, source: bool) -> Result<()> {
         "  repeat:    {}",
         if s.auto_approve_repeat { "runs start without asking" } else { "each run asks first" }
     );
+    for (what, value) in [("research", &s.research), ("plan", &s.plan)] {
+        if let Some(v) = value {
+            outln!("  {what}:  {}", serde_json::to_string(v).unwrap_or_default());
+        }
+    }
     if source {
         outln!();
         for (i, line) in s.source.lines().enumerate() {

@@ -100,6 +100,12 @@ pub struct Script {
     pub created_at: String,
     /// Last changed.
     pub updated_at: String,
+    /// Research notes (a model's), when any.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Unknown>))]
+    pub research: Option<serde_json::Value>,
+    /// The plan (a model's), when any.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Unknown>))]
+    pub plan: Option<serde_json::Value>,
 }
 
 /// A new script.
@@ -117,6 +123,10 @@ pub struct NewScript {
     pub source: String,
     /// `template:<name>`, `file`, or a model.
     pub model_used: String,
+    /// What a model found out before writing it (shown in the review; no secrets).
+    pub research: Option<serde_json::Value>,
+    /// The steps it planned (shown in the review; no secrets).
+    pub plan: Option<serde_json::Value>,
 }
 
 /// What an approval covered, read back by a run.
@@ -138,7 +148,7 @@ pub struct Approved {
 
 const COLUMNS: &str = "id, provider_id, task_type, title, description, script_content, model_used, version,
      approval_status, approved_at, execution_count, last_executed_at, last_execution_status,
-     auto_approve_repeat, created_at, updated_at";
+     auto_approve_repeat, created_at, updated_at, research_data_json, plan_data_json";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Script> {
     let source: String = r.get(5)?;
@@ -161,6 +171,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Script> {
         auto_approve_repeat: r.get(13)?,
         created_at: r.get(14)?,
         updated_at: r.get(15)?,
+        research: r.get::<_, Option<String>>(16)?.and_then(|j| serde_json::from_str(&j).ok()),
+        plan: r.get::<_, Option<String>>(17)?.and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 
@@ -201,11 +213,31 @@ fn clean_title(title: &str, task: TaskType, provider_id: &str) -> Result<String>
     })
 }
 
+/// Research or plan JSON, checked to hold no secret (it is shown and stored).
+fn clean_notes_json(what: &str, value: Option<&serde_json::Value>) -> Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let mut redacted = v.clone();
+    crate::redact::redact_json(&mut redacted);
+    if &redacted != v {
+        return Err(Error::new(
+            ErrorCode::AutomationScriptRefused,
+            format!("the script's {what} looks like it holds a secret; it was not saved"),
+        ));
+    }
+    let text = v.to_string();
+    if text.len() > MAX_SOURCE {
+        return Err(Error::invalid(format!("the script's {what} is larger than {} KiB", MAX_SOURCE / 1024)));
+    }
+    Ok(Some(text))
+}
+
 /// Save a new script (version 1, pending review).
 pub fn create(vault: &Vault, new: NewScript) -> Result<Script> {
     let provider_id = crate::secrets::check_provider(&new.provider_id)?.to_string();
     let title = clean_title(&new.title, new.task_type, &provider_id)?;
     check_saveable(&new.source)?;
+    let research = clean_notes_json("research", new.research.as_ref())?;
+    let plan = clean_notes_json("plan", new.plan.as_ref())?;
     let id = uuid::Uuid::new_v4().to_string();
     let now = crate::time::now();
     let sha = sha256_hex(new.source.as_bytes());
@@ -213,9 +245,21 @@ pub fn create(vault: &Vault, new: NewScript) -> Result<Script> {
         let profile_id = w.profile_id().to_string();
         w.execute(
             "INSERT INTO automation_scripts (id, profile_id, provider_id, task_type, title, description,
-                 script_content, model_used, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![id, profile_id, provider_id, new.task_type.as_str(), title, new.description, new.source, new.model_used, now],
+                 script_content, model_used, research_data_json, plan_data_json, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            params![
+                id,
+                profile_id,
+                provider_id,
+                new.task_type.as_str(),
+                title,
+                new.description,
+                new.source,
+                new.model_used,
+                research,
+                plan,
+                now
+            ],
         )?;
         insert_version(w, &id, 1, &new.source, &sha, &now)?;
         w.record(

@@ -34,6 +34,8 @@ fn new_script(v: &Vault, source: &str) -> keyclave_core::Result<Script> {
             description: "a test".into(),
             source: source.into(),
             model_used: "file".into(),
+            research: None,
+            plan: None,
         },
     )
 }
@@ -823,6 +825,8 @@ fn the_dashboard_scrape_template_reads_figures_in_a_real_browser_after_the_login
             description: String::new(),
             source,
             model_used: "template:dashboard-scrape".into(),
+            research: None,
+            plan: None,
         },
     )
     .unwrap();
@@ -910,6 +914,8 @@ kc.result({{"allowed": allowed, "other_status": response.status if response else
             description: String::new(),
             source,
             model_used: "file".into(),
+            research: None,
+            plan: None,
         },
     )
     .unwrap();
@@ -1023,6 +1029,8 @@ fn the_rotate_template_stores_the_new_key_and_revokes_the_old_one_only_when_appr
             description: String::new(),
             source: template.render("openai", &fill).unwrap(),
             model_used: "template:rotate-key".into(),
+            research: None,
+            plan: None,
         },
     )
     .unwrap();
@@ -1128,6 +1136,8 @@ fn a_login_in_the_providers_browser_profile_survives_to_the_next_run() {
                 description: String::new(),
                 source,
                 model_used: "file".into(),
+                research: None,
+                plan: None,
             },
         )
         .unwrap();
@@ -1172,4 +1182,33 @@ fn a_login_in_the_providers_browser_profile_survives_to_the_next_run() {
         messages(&v, &after)
     );
     assert!(f.dir.path().join("automation/browser/openai").is_dir(), "the profile is kept per provider");
+}
+
+#[test]
+fn research_and_plan_are_kept_with_the_script_and_may_hold_no_secret() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let new = |plan: serde_json::Value| NewScript {
+        provider_id: "openai".into(),
+        task_type: TaskType::BillingRestriction,
+        title: "Planned".into(),
+        description: String::new(),
+        source: "import keyclave_runtime as kc\nkc.log('x')\n".into(),
+        model_used: "llama3.1:8b".into(),
+        research: Some(
+            serde_json::json!({"billing_page": "https://platform.openai.com/settings/organization/limits"}),
+        ),
+        plan: Some(plan),
+    };
+    let s = script::create(
+        &v,
+        new(serde_json::json!(["open the limits page", "checkpoint financial", "set the limit"])),
+    )
+    .unwrap();
+    let back = script::get(&v, &s.id).unwrap();
+    assert_eq!(back.plan.as_ref().unwrap()[1], "checkpoint financial");
+    assert!(back.research.as_ref().unwrap()["billing_page"].as_str().unwrap().contains("limits"));
+    let e = script::create(&v, new(serde_json::json!({"api_key": OPENAI}))).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AutomationScriptRefused);
+    assert!(!e.message().contains(OPENAI));
 }

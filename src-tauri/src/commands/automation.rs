@@ -114,6 +114,8 @@ fn create(v: &keyclave_core::Vault, input: NewScriptInput) -> Result<Script> {
             description: String::new(),
             source,
             model_used,
+            research: None,
+            plan: None,
         },
     )
 }

@@ -2620,6 +2620,10 @@ export type Script_Deserialize = {
 	created_at: string,
 	/**  Last changed. */
 	updated_at: string,
+	/**  Research notes (a model's), when any. */
+	research?: unknown | null,
+	/**  The plan (a model's), when any. */
+	plan?: unknown | null,
 };
 
 /**  A script, at its current version. */
@@ -2658,6 +2662,10 @@ export type Script_Serialize = {
 	created_at: string,
 	/**  Last changed. */
 	updated_at: string,
+	/**  Research notes (a model's), when any. */
+	research: unknown | null,
+	/**  The plan (a model's), when any. */
+	plan: unknown | null,
 };
 
 /**  The edit dialog's full desired state; `value` absent keeps the value. */
