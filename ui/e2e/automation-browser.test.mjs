@@ -117,7 +117,8 @@ async function textNow(b, selector) {
 }
 
 async function dialogShows(b, kind) {
-  await visible(b, '[data-testid="approval-dialog"]', 60000);
+  // Poll the text only: the dialog element is replaced between two
+  // checkpoints, and a handle to the old one goes stale.
   await b.waitUntil(
     async () => (await textNow(b, '[data-testid="approval-kind"]')) === kind,
     { timeout: 60000, timeoutMsg: `the dialog shows a ${kind} checkpoint` },

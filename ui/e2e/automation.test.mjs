@@ -81,7 +81,8 @@ async function textNow(b, selector) {
 
 /** Wait until the approval dialog shows a checkpoint of `kind`. */
 async function dialogShows(b, kind) {
-  await visible(b, '[data-testid="approval-dialog"]', 30000);
+  // Poll the text only: the dialog element is replaced between two
+  // checkpoints, and a handle to the old one goes stale.
   await b.waitUntil(
     async () => (await textNow(b, '[data-testid="approval-kind"]')) === kind,
     { timeout: 30000, timeoutMsg: `the dialog shows a ${kind} checkpoint` },
