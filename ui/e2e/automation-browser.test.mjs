@@ -9,12 +9,11 @@
 // is modified from $50 to $20 → the page receives 20; another is rejected →
 // aborted, and the page receives nothing.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { cli, click, fill, launch, removeHome, screenshot, tempHome, textOf, unlockAs, visible } from "./harness.mjs";
+import { cli, click, fill, launch, removeHome, screenshot, tempHome, textOf, unlockAs, visible, totpCode, textNow } from "./harness.mjs";
 
 const PASS = "browser automation passphrase";
 let app;
@@ -27,17 +26,6 @@ let rotateId;
 let recovery = [];
 const limits = [];
 
-function totpCode(base32, unix = Math.floor(Date.now() / 1000)) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of base32.replace(/=+$/, "")) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unix / 30)));
-  const h = createHmac("sha1", key).update(counter).digest();
-  const o = h[19] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 
 const USAGE = `<html><body><h1>Usage</h1>
 <p>Spend this month: <span id="spend">$5.10</span> of <span id="budget">$50.00</span></p></body></html>`;
@@ -106,15 +94,6 @@ after(async () => {
   server?.close();
   removeHome(home);
 });
-
-/** Text of an element, or "" while the page re-renders it (a poll). */
-async function textNow(b, selector) {
-  try {
-    return await b.execute((sel) => document.querySelector(sel)?.textContent ?? "", selector);
-  } catch {
-    return "";
-  }
-}
 
 async function dialogShows(b, kind) {
   // Poll the text only: the dialog element is replaced between two

@@ -10,7 +10,7 @@ import http from "node:http";
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { cli, click, fill, launch, removeHome, screenshot, tempHome, textOf, unlockAs, visible } from "./harness.mjs";
+import { cli, click, fill, launch, removeHome, screenshot, tempHome, textOf, unlockAs, visible, textNow } from "./harness.mjs";
 
 const PASS = "automation passphrase for tests";
 let app;
@@ -69,15 +69,6 @@ after(async () => {
   billing?.close();
   removeHome(home);
 });
-
-/** Text of an element, or "" while the page re-renders it (a poll). */
-async function textNow(b, selector) {
-  try {
-    return await b.execute((sel) => document.querySelector(sel)?.textContent ?? "", selector);
-  } catch {
-    return "";
-  }
-}
 
 /** Wait until the approval dialog shows a checkpoint of `kind`. */
 async function dialogShows(b, kind) {

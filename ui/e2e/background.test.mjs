@@ -6,11 +6,10 @@
 // copying a value and writing a .env ask for a two-factor code first.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { cli, click, fill, launch, removeHome, repo, row, screenshot, tempHome, textOf, unlockAs, visible } from "./harness.mjs";
+import { cli, click, fill, launch, removeHome, repo, row, screenshot, tempHome, textOf, unlockAs, visible, totpCode } from "./harness.mjs";
 
 const PASS = "background passphrase for tests";
 const STRIPE = "sk_test_E2eBackgroundStripe01234";
@@ -22,18 +21,6 @@ let tree;
 let project;
 let recovery = [];
 
-/** RFC 6238 code (SHA-1, 30 s, 6 digits) for a base32 secret. */
-function totpCode(base32, unix = Math.floor(Date.now() / 1000)) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of base32.replace(/=+$/, "")) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unix / 30)));
-  const h = createHmac("sha1", key).update(counter).digest();
-  const o = h[19] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 
 before(async () => {
   home = tempHome();

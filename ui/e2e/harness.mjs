@@ -2,6 +2,7 @@
 // a fresh KEYCLAVE_HOME, opens a WebDriver session on the built app, and
 // saves screenshots under target/e2e-screenshots/.
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -195,4 +196,27 @@ export async function unlockAs(browser, profile, passphrase) {
   await fill(browser, "#unlock-passphrase", passphrase);
   await click(browser, '[data-testid="unlock-submit"]');
   await visible(browser, '[data-testid="nav-secrets"]', 30000);
+}
+
+/** RFC 6238 code (SHA-1, 30 s, 6 digits) for a base32 secret. */
+export function totpCode(base32, unix = Math.floor(Date.now() / 1000)) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of base32.replace(/=+$/, "")) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unix / 30)));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[19] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+/** Text of an element, or "" while the page re-renders it: for polls,
+ * where a handle to a replaced element would go stale. */
+export async function textNow(browser, selector) {
+  try {
+    return await browser.execute((sel) => document.querySelector(sel)?.textContent ?? "", selector);
+  } catch {
+    return "";
+  }
 }
