@@ -80,6 +80,7 @@ before(async () => {
   await cli(home, [...as, "selectors", "set", "openai", "credits_used", "css", "#spend"]);
   await cli(home, [...as, "selectors", "set", "openai", "credits_limit", "css", "#budget"]);
   await cli(home, ["automation", "setup", "--yes"]);
+  await cli(home, [...as, "settings", "set", "online-mode", "on"]);
   const make = async (task, template, url, title) =>
     (await cli(home, [...as, "automation", "new", "--provider", "openai", "--task", task, "--template", template, "--url", url, "--title", title])).trim();
   scrapeId = await make("dashboard_scrape", "dashboard-scrape", `${site}/usage`, "Read usage");

@@ -61,6 +61,8 @@ kc.result({"monthly_limit": amount})
     await cli(home, [...as, "automation", "new", "--provider", "openai", "--task", "billing_restriction", "--from-file", script, "--title", "Set monthly limit"])
   ).trim();
   await cli(home, [...as, "automation", "approve", scriptId]);
+  // The script's POST goes through the Online Mode gate.
+  await cli(home, [...as, "settings", "set", "online-mode", "on"]);
   app = await launch(home, { readySelector: '[data-testid="unlock-screen"]' });
 });
 

@@ -156,20 +156,7 @@ fn new(
     let task_type = TaskType::parse(task)?;
     let (source, model_used) = match (template, from_file) {
         (Some(name), _) => {
-            let t = templates::get(name)?;
-            if t.task_type != task_type && task_type != TaskType::Custom {
-                return Err(Error::invalid(format!(
-                    "the template {name} is for {}, not {task}",
-                    t.task_type.as_str()
-                )));
-            }
-            let selectors = selector_store::list(vault, Some(provider))?
-                .into_iter()
-                .filter(|s| s.selector_type == "css")
-                .map(|s| (s.data_type, s.value))
-                .collect();
-            let fill = templates::Fill { url, selectors };
-            (t.render(provider, &fill)?, format!("template:{name}"))
+            (templates::source_for(vault, name, task_type, provider, url)?, format!("template:{name}"))
         }
         (None, Some(path)) => (read_source(path)?, "file".to_string()),
         (None, None) => return Err(Error::invalid("give --template NAME or --from-file FILE")),
@@ -338,12 +325,12 @@ fn review(
     repeat: bool,
 ) -> Result<()> {
     let py = python::find(ctx.root())?;
-    let (s, report) = script::check(vault, &py, id)?;
+    // The checks are printed before an approval, also when they refuse it.
     if approve {
+        let (s, report) = script::check(vault, &py, id)?;
         print_report(ctx, &s, &report);
     }
-    let s = script::review(vault, &s, &report, approve, notes)?;
-    let s = if approve { script::set_auto_approve_repeat(vault, &s.id, repeat)? } else { s };
+    let (s, _) = script::decide(vault, &py, id, None, approve, notes, repeat)?;
     if !ctx.json {
         eprintln!("{} version {} {}.", s.title, s.version, s.approval.as_str());
     }

@@ -237,6 +237,8 @@ fn browser_flows_through_a_pseudo_terminal_scrape_rotate_and_a_limit_with_totp()
     assert_ok(&h.run(&["selectors", "set", "openai", "credits_used", "css", "#spend"], None));
     assert_ok(&h.run(&["selectors", "set", "openai", "credits_limit", "css", "#budget"], None));
     assert_ok(&h.run(&["automation", "setup", "--yes"], None));
+    // A script's network goes through the Online Mode gate.
+    assert_ok(&h.run(&["settings", "set", "online-mode", "on"], None));
 
     // dashboard_scrape: the login checkpoint ("a" is enough for account).
     let scrape = template_script(&h, "dashboard_scrape", "dashboard-scrape", &format!("{site}/usage"));

@@ -497,7 +497,19 @@ impl Run<'_> {
         self.write_files(dir)?;
         let (proxy_tx, proxy_events) = mpsc::channel();
         let allowlist = script::allowlist(self.vault, &self.script.provider_id);
-        let _proxy = super::proxy::Proxy::start(&dir.net().join("proxy.sock"), allowlist, proxy_tx)?;
+        // Online Mode is asked per connection: turning it off stops the
+        // script's network at once.
+        let settings_of = self.vault.clone();
+        let gate: crate::net::proxy::GateCheck =
+            std::sync::Arc::new(move || crate::net::Gate::Online.is_open(&settings_of.settings()));
+        let _proxy = crate::net::proxy::Proxy::start(
+            &dir.net().join("proxy.sock"),
+            &self.script.provider_id,
+            allowlist,
+            gate,
+            self.vault.root().logs_dir(),
+            proxy_tx,
+        )?;
         let mut extra_env: Vec<(String, String)> = vec![(
             "KEYCLAVE_PROXY_SOCKET".into(),
             dir.proxy_socket_inside(self.sandbox).display().to_string(),
@@ -548,7 +560,7 @@ impl Run<'_> {
         dir: &RunDir,
         extra_env: &[(String, String)],
         binds: &[sandbox::Bind],
-        proxy_events: &Receiver<super::proxy::ProxyEvent>,
+        proxy_events: &Receiver<crate::net::proxy::ProxyEvent>,
         active: &mut Duration,
     ) -> Result<(RunStatus, Option<String>, bool)> {
         let mut child = match sandbox::command(python, dir, self.sandbox, extra_env, binds).spawn() {
@@ -775,12 +787,12 @@ impl Run<'_> {
         Ok(binds)
     }
 
-    fn network_event(&mut self, e: super::proxy::ProxyEvent) {
+    fn network_event(&mut self, e: crate::net::proxy::ProxyEvent) {
         match e {
-            super::proxy::ProxyEvent::Allowed { target } => {
+            crate::net::proxy::ProxyEvent::Allowed { target } => {
                 self.event("debug", &format!("network: connected to {target}"), None);
             }
-            super::proxy::ProxyEvent::Refused { target, reason } => {
+            crate::net::proxy::ProxyEvent::Refused { target, reason } => {
                 self.event("warning", &format!("network: refused {target}: {reason}"), None);
             }
         }

@@ -11,7 +11,9 @@
 //!   front shows to a person.
 //! - [`executor`]: one run — the child process, its events, its checkpoints.
 //! - [`sandbox`]: how the child is confined (bubblewrap, or reduced).
-//! - [`proxy`]: the allowlisting proxy, the sandbox's only way out.
+//!
+//! A script's network goes through [`crate::net::proxy`] (Online Mode gate,
+//! the script's allowlist), the sandbox's only way out.
 //! - [`python`]: which interpreter runs scripts and the checker.
 //! - [`setup`]: the automation runtime (a venv with Playwright, Chromium).
 //! - [`history`]: runs and their events, and the sweep after a crash.
@@ -23,7 +25,6 @@ pub mod checkpoint;
 pub mod executor;
 pub mod history;
 pub mod protocol;
-pub mod proxy;
 pub mod python;
 pub mod sandbox;
 pub mod scrape;

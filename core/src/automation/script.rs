@@ -524,3 +524,28 @@ pub(crate) fn approval_of(vault: &Vault, script: &Script) -> Result<Approved> {
     }
     Ok(approved)
 }
+
+/// Check the script's current version and approve or reject it in one go
+/// (the fronts' review action). `shown`: the SHA-256 the person was shown,
+/// when the front showed one — a different current source decides nothing.
+/// `repeat`: later runs of an approved version start without asking.
+pub fn decide(
+    vault: &Vault,
+    python: &Interpreter,
+    id: &str,
+    shown: Option<&str>,
+    approve: bool,
+    notes: Option<&str>,
+    repeat: bool,
+) -> Result<(Script, Report)> {
+    let (script, report) = check(vault, python, id)?;
+    if shown.is_some_and(|sha| sha != script.sha256) {
+        return Err(Error::new(
+            ErrorCode::AutomationHashMismatch,
+            "the script changed since it was shown; nothing was decided",
+        ));
+    }
+    let decided = review(vault, &script, &report, approve, notes)?;
+    let decided = if approve { set_auto_approve_repeat(vault, &decided.id, repeat)? } else { decided };
+    Ok((decided, report))
+}

@@ -259,3 +259,30 @@ impl Template {
             .replace("__KEY_NAME__", key_name))
     }
 }
+
+/// The source of template `name` for `provider_id` in this vault: the
+/// provider's CSS selectors filled in, `url` (or the registry's dashboard)
+/// as the page. `automation.script_refused`-style bad input when the
+/// template is for another task.
+pub fn source_for(
+    vault: &crate::vault::Vault,
+    name: &str,
+    task: TaskType,
+    provider_id: &str,
+    url: Option<String>,
+) -> Result<String> {
+    let t = get(name)?;
+    if t.task_type != task && task != TaskType::Custom {
+        return Err(Error::invalid(format!(
+            "the template {name} is for {}, not {}",
+            t.task_type.as_str(),
+            task.as_str()
+        )));
+    }
+    let selectors = super::selectors::list(vault, Some(provider_id))?
+        .into_iter()
+        .filter(|s| s.selector_type == "css")
+        .map(|s| (s.data_type, s.value))
+        .collect();
+    t.render(provider_id, &Fill { url: url.filter(|u| !u.trim().is_empty()), selectors })
+}

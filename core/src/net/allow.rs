@@ -53,6 +53,62 @@ pub fn check(provider_id: &str, url: &Url, endpoint: Option<&Url>) -> Result<()>
     Err(refuse(format!("{host} is not an API host of {provider_id}; nothing was sent")))
 }
 
+/// The hosts a script for a provider may name: the provider's domains and
+/// their subdomains, its API and dashboard hosts, and the exact origins the
+/// user set as the endpoint of one of its keys (the only way to a loopback
+/// host, as for validation).
+#[derive(Debug, Clone, Default)]
+pub struct Allowlist {
+    domains: Vec<String>,
+    origins: Vec<Url>,
+}
+
+impl Allowlist {
+    /// The allowlist of `provider_id`, plus `endpoints` (its keys' own).
+    pub fn for_provider(provider_id: &str, endpoints: &[Url]) -> Allowlist {
+        let mut domains: Vec<String> = Vec::new();
+        if let Some(p) = providers::get(provider_id) {
+            domains.extend(p.domains.iter().map(|d| d.to_ascii_lowercase()));
+            domains.extend(providers::api_hosts(p).into_iter().map(str::to_string));
+            let dashboard = p.dashboard_url.and_then(|u| Url::parse(u).ok());
+            domains.extend(dashboard.and_then(|u| u.host_str().map(str::to_string)));
+        }
+        domains.sort();
+        domains.dedup();
+        Allowlist { domains, origins: endpoints.to_vec() }
+    }
+
+    /// Whether a request to `url` is allowed: an endpoint's exact origin,
+    /// or HTTPS to a provider host.
+    pub fn allows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str().map(|h| h.trim_end_matches('.').to_ascii_lowercase()) else {
+            return false;
+        };
+        if self.origins.iter().any(|o| o.origin() == url.origin()) {
+            return true;
+        }
+        url.scheme() == "https" && self.allows_host(&host, url.port_or_known_default().unwrap_or(0))
+    }
+
+    /// Whether `host:port` may be reached (the proxy's question: a CONNECT
+    /// names no scheme).
+    pub fn allows_host(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let origin = self.origins.iter().any(|o| {
+            o.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&host))
+                && o.port_or_known_default() == Some(port)
+        });
+        origin || (port == 443 && self.domains.iter().any(|d| host == *d || host.ends_with(&format!(".{d}"))))
+    }
+
+    /// The hosts, for the review panel.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = self.domains.clone();
+        out.extend(self.origins.iter().map(|o| o.origin().ascii_serialization()));
+        out
+    }
+}
+
 fn refuse(message: impl AsRef<str>) -> Error {
     Error::new(ErrorCode::NetDomainNotAllowed, message)
 }
@@ -60,6 +116,20 @@ fn refuse(message: impl AsRef<str>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_allowlist_takes_provider_domains_and_exact_endpoint_origins() {
+        let fake = Url::parse("http://127.0.0.1:4545").unwrap();
+        let list = Allowlist::for_provider("openai", &[fake]);
+        assert!(list.allows(&Url::parse("https://platform.openai.com/usage").unwrap()));
+        assert!(list.allows(&Url::parse("http://127.0.0.1:4545/login").unwrap()));
+        assert!(!list.allows(&Url::parse("http://127.0.0.1:4546/login").unwrap()));
+        assert!(!list.allows(&Url::parse("http://platform.openai.com/usage").unwrap()));
+        assert!(!list.allows(&Url::parse("https://evil.example/").unwrap()));
+        assert!(!list.allows(&Url::parse("https://notopenai.com/").unwrap()));
+        assert!(list.allows_host("api.openai.com", 443));
+        assert!(!list.allows_host("api.openai.com", 80));
+    }
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("url")

@@ -31,6 +31,7 @@ pub mod allow;
 pub(crate) mod auth;
 pub mod oplog;
 pub mod polite;
+pub mod proxy;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::path::PathBuf;

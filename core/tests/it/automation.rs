@@ -136,6 +136,11 @@ fn run(
         .expect("run")
 }
 
+/// Online Mode on: the gate a script's network goes through.
+fn go_online(v: &Vault) {
+    v.update_settings(v.settings().with_named("online-mode", "on").unwrap()).unwrap();
+}
+
 fn messages(v: &Vault, summary: &RunSummary) -> Vec<String> {
     history::events(v, &summary.execution_id).unwrap().into_iter().map(|e| e.message).collect()
 }
@@ -748,6 +753,7 @@ fn tiny_server(body: &'static str) -> (u16, Arc<std::sync::atomic::AtomicUsize>)
 fn the_network_is_only_the_proxy_which_lets_allowlisted_origins_through() {
     let f = Fixture::new();
     let v = f.unlock();
+    go_online(&v);
     let (allowed_port, allowed_hits) = tiny_server("usage: 42");
     let (other_port, other_hits) = tiny_server("should not be reached");
     let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
@@ -799,6 +805,7 @@ fn the_dashboard_scrape_template_reads_figures_in_a_real_browser_after_the_login
     assert!(keyclave_core::automation::setup::chromium().is_some(), "make test installs chromium");
     let f = Fixture::new();
     let v = f.unlock();
+    go_online(&v);
     let (port, hits) = fake_dashboard(
         "<html><body><main><span id='requests'>1,234</span><span id='spend'>$5.10</span></main></body></html>",
     );
@@ -890,6 +897,7 @@ fn selectors_are_versioned_and_built_in_ones_start_unverified() {
 fn the_browser_too_reaches_only_allowlisted_hosts() {
     let f = Fixture::new();
     let v = f.unlock();
+    go_online(&v);
     let (allowed_port, _) = tiny_server("<html><body><p id='x'>allowed</p></body></html>");
     let (other_port, other_hits) = tiny_server("<html><body><p id='x'>secret page</p></body></html>");
     let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
@@ -1010,6 +1018,7 @@ fn fake_keys_page() -> (u16, Arc<Mutex<Vec<String>>>) {
 fn the_rotate_template_stores_the_new_key_and_revokes_the_old_one_only_when_approved() {
     let f = Fixture::new();
     let v = f.unlock();
+    go_online(&v);
     let (port, seen) = fake_keys_page();
     let endpoint = format!("http://127.0.0.1:{port}");
     let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
@@ -1120,6 +1129,7 @@ fn fake_dashboard_with_login() -> u16 {
 fn a_login_in_the_providers_browser_profile_survives_to_the_next_run() {
     let f = Fixture::new();
     let v = f.unlock();
+    go_online(&v);
     let port = fake_dashboard_with_login();
     let site = format!("http://127.0.0.1:{port}");
     let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
@@ -1211,4 +1221,45 @@ fn research_and_plan_are_kept_with_the_script_and_may_hold_no_secret() {
     let e = script::create(&v, new(serde_json::json!({"api_key": OPENAI}))).unwrap_err();
     assert_eq!(e.code(), ErrorCode::AutomationScriptRefused);
     assert!(!e.message().contains(OPENAI));
+}
+
+#[test]
+fn with_online_mode_off_the_proxy_sends_nothing_even_to_an_allowlisted_host() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (port, hits) = tiny_server("usage: 42");
+    let mut key = NewSecret::new("OPENAI_API_KEY", OPENAI);
+    key.endpoint = Some(format!("http://127.0.0.1:{port}"));
+    secrets::add(&v, key).unwrap();
+    let s = approved(
+        &f,
+        &v,
+        &format!(
+            "import keyclave_runtime as kc\nimport urllib.request, urllib.error\ntry:\n    urllib.request.urlopen(\"http://127.0.0.1:{port}/usage\", timeout=10)\n    code = 200\nexcept urllib.error.HTTPError as e:\n    code = e.code\nkc.result({{\"code\": code}})\n"
+        ),
+    );
+    let summary = run(&f, &v, &s, approve_all);
+    assert_eq!(summary.result.as_ref().unwrap()["code"], 403);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was sent");
+    assert!(messages(&v, &summary).iter().any(|m| m.contains("Online Mode is off")));
+    // The refusal is in the network log, with the host and never a path.
+    let log = std::fs::read_to_string(f.dir.path().join("logs/network.log")).unwrap();
+    assert!(
+        log.contains(&format!("127.0.0.1:{port}")) && log.contains("net.offline") && !log.contains("/usage"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_decision_on_a_version_other_than_the_one_shown_decides_nothing() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let s = new_script(&v, "import keyclave_runtime as kc\nkc.log('v1')\n").unwrap();
+    let shown = s.sha256.clone();
+    script::edit(&v, &s.id, "import keyclave_runtime as kc\nkc.log('v2')\n").unwrap();
+    let e = script::decide(&v, &py(&f), &s.id, Some(&shown), true, None, false).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AutomationHashMismatch);
+    assert_eq!(script::get(&v, &s.id).unwrap().approval, script::Approval::Pending);
+    let (approved, _) = script::decide(&v, &py(&f), &s.id, None, true, None, true).unwrap();
+    assert!(approved.approval == script::Approval::Approved && approved.auto_approve_repeat);
 }

@@ -13,7 +13,7 @@ use keyclave_core::automation::executor::{self, Person, RunEvent, RunOptions, Ru
 use keyclave_core::automation::history::{self, CheckpointRecord, Execution};
 use keyclave_core::automation::script::{self, NewScript, Script};
 use keyclave_core::automation::templates::{self, Template};
-use keyclave_core::automation::{TaskType, python, selectors, setup};
+use keyclave_core::automation::{TaskType, python, setup};
 use keyclave_core::jobs::JobKind;
 use keyclave_core::{Error, Result};
 use tauri::State;
@@ -92,16 +92,10 @@ pub async fn create_script(state: State<'_, AppState>, input: NewScriptInput) ->
 
 fn create(v: &keyclave_core::Vault, input: NewScriptInput) -> Result<Script> {
     let (source, model_used) = match (&input.template, input.source) {
-        (Some(name), _) => {
-            let t = templates::get(name)?;
-            let css = selectors::list(v, Some(&input.provider_id))?
-                .into_iter()
-                .filter(|s| s.selector_type == "css")
-                .map(|s| (s.data_type, s.value))
-                .collect();
-            let fill = templates::Fill { url: input.url.filter(|u| !u.trim().is_empty()), selectors: css };
-            (t.render(&input.provider_id, &fill)?, format!("template:{name}"))
-        }
+        (Some(name), _) => (
+            templates::source_for(v, name, input.task_type, &input.provider_id, input.url)?,
+            format!("template:{name}"),
+        ),
         (None, Some(source)) => (source, "file".to_string()),
         (None, None) => return Err(Error::invalid("choose a template or paste a script")),
     };
@@ -153,9 +147,9 @@ pub async fn check_script(state: State<'_, AppState>, id: String) -> CmdResult<S
         .await
 }
 
-/// Approve or reject the version that was checked (its SHA-256 must still
-/// be the script's). `repeat`: later runs of this version start without
-/// asking first.
+/// Approve or reject the version that was shown (`sha256`: its SHA-256;
+/// a script changed since decides nothing). `repeat`: later runs of this
+/// version start without asking first.
 #[tauri::command]
 #[specta::specta]
 pub async fn review_script(
@@ -170,15 +164,7 @@ pub async fn review_script(
     state
         .user(move |v| {
             let py = python::find(&root)?;
-            let (script, report) = script::check(&v, &py, &id)?;
-            if script.sha256 != sha256 {
-                return Err(Error::new(
-                    keyclave_core::ErrorCode::AutomationHashMismatch,
-                    "the script changed since it was shown; nothing was decided",
-                ));
-            }
-            let s = script::review(&v, &script, &report, approve, notes.as_deref())?;
-            if approve { script::set_auto_approve_repeat(&v, &s.id, repeat) } else { Ok(s) }
+            Ok(script::decide(&v, &py, &id, Some(&sha256), approve, notes.as_deref(), repeat)?.0)
         })
         .await
 }

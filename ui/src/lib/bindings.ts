@@ -153,9 +153,9 @@ export const commands = {
 	/**  The static checks of a script (runs Python; no lock held). */
 	checkScript: (id: string) => typedError<ScriptReview_Serialize, UiError_Serialize>(__TAURI_INVOKE("check_script", { id })),
 	/**
-	 *  Approve or reject the version that was checked (its SHA-256 must still
-	 *  be the script's). `repeat`: later runs of this version start without
-	 *  asking first.
+	 *  Approve or reject the version that was shown (`sha256`: its SHA-256;
+	 *  a script changed since decides nothing). `repeat`: later runs of this
+	 *  version start without asking first.
 	 */
 	reviewScript: (id: string, sha256: string, approve: boolean, notes: string | null, repeat: boolean) => typedError<Script_Serialize, UiError_Serialize>(__TAURI_INVOKE("review_script", { id, sha256, approve, notes, repeat })),
 	/**  Delete a script with its runs. */

@@ -1,4 +1,6 @@
-//! The allowlisting HTTP proxy a script's network goes through.
+//! The allowlisting HTTP proxy an automation script's network goes through
+//! (security rule 6: part of `core::net`, behind the Online Mode gate, to
+//! allowlisted hosts only, logged to `logs/network.log`).
 //!
 //! The sandbox has a network namespace of its own with nothing in it; the
 //! only way out is this proxy, which core runs on a unix socket mounted
@@ -7,7 +9,8 @@
 //! `CONNECT host:port` (HTTPS, tunnelled without looking inside) and
 //! absolute-form plain HTTP requests (only ever allowed to a key's own
 //! loopback endpoint), each checked against the script's [`Allowlist`].
-//! Anything else gets `403` and an event naming the host; nothing is
+//! Anything else — and everything while Online Mode is off, checked per
+//! connection — gets `403` and an event naming the host; nothing is
 //! resolved for a refused host.
 //!
 //! One thread per connection: a script opens a handful, and the work is
@@ -23,7 +26,8 @@ use std::sync::mpsc::Sender;
 use std::time::Duration;
 use url::Url;
 
-use super::check::Allowlist;
+use super::allow::Allowlist;
+use super::oplog::{Line, OpLog};
 use crate::error::{Error, Result};
 
 /// The longest request head read, in bytes.
@@ -53,9 +57,69 @@ pub struct Proxy {
     stop: Arc<AtomicBool>,
 }
 
+/// Whether the gate is open now (Online Mode), asked per connection.
+pub type GateCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Who the proxy serves, and where it reports.
+struct Context {
+    provider_id: String,
+    allowlist: Allowlist,
+    gate: GateCheck,
+    log: OpLog,
+    events: Sender<ProxyEvent>,
+}
+
+impl Context {
+    fn refuse(&self, mut client: UnixStream, target: String, reason: &str, error: &'static str) {
+        self.log(&target, "CONNECT", None, Some(error));
+        let _ = self.events.send(ProxyEvent::Refused { target, reason: reason.to_string() });
+        let body = format!("KeyClave refused this connection: {reason}\n");
+        let _ = write!(
+            client,
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
+
+    /// One line in the network log: the host and port, never a path or query.
+    fn log(&self, target: &str, method: &str, status: Option<u16>, error: Option<&'static str>) {
+        let line = Line {
+            provider: &self.provider_id,
+            method,
+            path: target,
+            status,
+            error,
+            duration_ms: 0,
+            attempt: 1,
+        };
+        self.log.write(&line);
+    }
+
+    /// The refusal for `host:port`, if any: the gate first, then the list.
+    fn check(&self, host: &str, port: u16, url: Option<&Url>) -> Option<(&'static str, &'static str)> {
+        if !(self.gate)() {
+            return Some(("Online Mode is off; nothing was sent", "net.offline"));
+        }
+        let allowed = match url {
+            Some(u) => u.scheme() == "http" && self.allowlist.allows(u),
+            None => self.allowlist.allows_host(host, port),
+        };
+        (!allowed).then_some(("the host is not on this script's allowlist", "net.domain_not_allowed"))
+    }
+}
+
 impl Proxy {
-    /// Listen on a unix socket at `path` for a script of `allowlist`.
-    pub fn start(path: &Path, allowlist: Allowlist, events: Sender<ProxyEvent>) -> Result<Proxy> {
+    /// Listen on a unix socket at `path` for a script of `provider_id`
+    /// with `allowlist`; `gate` says whether Online Mode is on; requests
+    /// are logged in `logs_dir`.
+    pub fn start(
+        path: &Path,
+        provider_id: &str,
+        allowlist: Allowlist,
+        gate: GateCheck,
+        logs_dir: PathBuf,
+        events: Sender<ProxyEvent>,
+    ) -> Result<Proxy> {
         if path.as_os_str().len() > 100 {
             return Err(Error::invalid(format!(
                 "the data folder's path is too long for a socket: {}",
@@ -66,14 +130,20 @@ impl Proxy {
         let listener = UnixListener::bind(path)?;
         listener.set_nonblocking(true)?;
         let stop = Arc::new(AtomicBool::new(false));
-        let allowlist = Arc::new(allowlist);
+        let context = Arc::new(Context {
+            provider_id: provider_id.to_string(),
+            allowlist,
+            gate,
+            log: OpLog::new(logs_dir),
+            events,
+        });
         let flag = stop.clone();
         std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((client, _)) => {
-                        let (allowlist, events) = (allowlist.clone(), events.clone());
-                        std::thread::spawn(move || serve(client, &allowlist, &events));
+                        let context = context.clone();
+                        std::thread::spawn(move || serve(client, &context));
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(20));
@@ -91,16 +161,6 @@ impl Drop for Proxy {
         self.stop.store(true, Ordering::Relaxed);
         let _ = std::fs::remove_file(&self.path);
     }
-}
-
-fn refuse(mut client: UnixStream, events: &Sender<ProxyEvent>, target: String, reason: &str) {
-    let _ = events.send(ProxyEvent::Refused { target, reason: reason.to_string() });
-    let body = format!("KeyClave refused this connection: {reason}\n");
-    let _ = write!(
-        client,
-        "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 /// Read the request head (up to the blank line).
@@ -122,7 +182,7 @@ fn read_head(reader: &mut BufReader<UnixStream>) -> Option<Vec<String>> {
     }
 }
 
-fn serve(client: UnixStream, allowlist: &Allowlist, events: &Sender<ProxyEvent>) {
+fn serve(client: UnixStream, cx: &Context) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(reader_half) = client.try_clone() else { return };
     let mut reader = BufReader::new(reader_half);
@@ -130,24 +190,26 @@ fn serve(client: UnixStream, allowlist: &Allowlist, events: &Sender<ProxyEvent>)
     let mut parts = head.first().map(|l| l.split_whitespace()).into_iter().flatten();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if method.eq_ignore_ascii_case("CONNECT") {
-        let Some((host, port)) = target
+        let host_port = target
             .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-        else {
-            return refuse(client, events, target.to_string(), "not a host:port");
-        };
-        if !allowlist.allows_host(host, port) {
-            return refuse(
+            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_string(), p.parse::<u16>().ok()?)));
+        let Some((host, port)) = host_port else {
+            return cx.refuse(
                 client,
-                events,
-                format!("{host}:{port}"),
-                "the host is not on this script's allowlist",
+                target.chars().take(100).collect(),
+                "not a host:port",
+                "net.bad_response",
             );
-        }
-        let Some(upstream) = connect(host, port) else {
-            return refuse(client, events, format!("{host}:{port}"), "the host could not be reached");
         };
-        let _ = events.send(ProxyEvent::Allowed { target: format!("{host}:{port}") });
+        let name = format!("{host}:{port}");
+        if let Some((reason, code)) = cx.check(&host, port, None) {
+            return cx.refuse(client, name, reason, code);
+        }
+        let Some(upstream) = connect(&host, port) else {
+            return cx.refuse(client, name, "the host could not be reached", "net.unavailable");
+        };
+        cx.log(&name, "CONNECT", Some(200), None);
+        let _ = cx.events.send(ProxyEvent::Allowed { target: name });
         let mut c = client;
         if c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_err() {
             return;
@@ -160,22 +222,24 @@ fn serve(client: UnixStream, allowlist: &Allowlist, events: &Sender<ProxyEvent>)
     // Plain HTTP in absolute form: only to an allowed origin (a key's own
     // loopback endpoint).
     let Ok(url) = Url::parse(target) else {
-        return refuse(client, events, target.chars().take(100).collect(), "not a proxy request");
+        return cx.refuse(
+            client,
+            target.chars().take(100).collect(),
+            "not a proxy request",
+            "net.bad_response",
+        );
     };
     let host = url.host_str().unwrap_or("").to_string();
     let port = url.port_or_known_default().unwrap_or(80);
-    if url.scheme() != "http" || !allowlist.allows(&url) {
-        return refuse(
-            client,
-            events,
-            format!("{host}:{port}"),
-            "the host is not on this script's allowlist",
-        );
+    let name = format!("{host}:{port}");
+    if let Some((reason, code)) = cx.check(&host, port, Some(&url)) {
+        return cx.refuse(client, name, reason, code);
     }
     let Some(mut upstream) = connect(&host, port) else {
-        return refuse(client, events, format!("{host}:{port}"), "the host could not be reached");
+        return cx.refuse(client, name, "the host could not be reached", "net.unavailable");
     };
-    let _ = events.send(ProxyEvent::Allowed { target: format!("{host}:{port}") });
+    cx.log(&name, method, Some(200), None);
+    let _ = cx.events.send(ProxyEvent::Allowed { target: name });
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
