@@ -84,6 +84,10 @@ pub enum EventType {
     AutomationReview,
     /// An automation run ended (status and counts only).
     AutomationRun,
+    /// A discovery run ended (counts only).
+    DiscoveryRun,
+    /// A discovery finding was marked (the status; the note stays out).
+    DiscoveryMark,
 }
 
 impl EventType {
@@ -125,6 +129,8 @@ impl EventType {
         EventType::AutomationSave,
         EventType::AutomationReview,
         EventType::AutomationRun,
+        EventType::DiscoveryRun,
+        EventType::DiscoveryMark,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -166,6 +172,8 @@ impl EventType {
             EventType::AutomationSave => "automation.save",
             EventType::AutomationReview => "automation.review",
             EventType::AutomationRun => "automation.run",
+            EventType::DiscoveryRun => "discovery.run",
+            EventType::DiscoveryMark => "discovery.mark",
         }
     }
 

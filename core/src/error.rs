@@ -244,6 +244,19 @@ codes! {
     /// The provider's answer could not be read (an error page, garbage, too large).
     NetBadResponse => "net.bad_response", user: false, recoverable: true,
         suggestion: "The provider answered with something KeyClave cannot read; try again later.";
+    /// A discovery source answered something that is not what its kind
+    /// promises (an HTML page for a feed, invalid XML or JSON).
+    DiscoveryBadSource => "discovery.bad_source", user: false, recoverable: true,
+        suggestion: "The source may have moved; check its address (`keyclave discovery source list`) or disable it.";
+    /// The provider's daily discovery budget (10 fetches) is spent: nothing more was fetched.
+    DiscoveryBudgetReached => "discovery.budget_reached", user: true, recoverable: true,
+        suggestion: "Discovery fetches each provider at most 10 times a day; the next run can fetch again tomorrow.";
+    /// No discovery finding with that id.
+    DiscoveryFindingNotFound => "discovery.finding_not_found", user: true, recoverable: true,
+        suggestion: "List findings with `keyclave discovery list`.";
+    /// No discovery source with that id.
+    DiscoverySourceNotFound => "discovery.source_not_found", user: true, recoverable: true,
+        suggestion: "List sources with `keyclave discovery source list`.";
     /// The unlock agent could not be started or did not answer.
     AgentUnavailable => "agent.unavailable", user: false, recoverable: true,
         suggestion: "Run `keyclave unlock` again; without the agent every command asks for the passphrase.";

@@ -32,6 +32,8 @@ pub enum JobKind {
     Refresh,
     /// An automation run (one script).
     Automation,
+    /// A discovery run (manual or scheduled).
+    Discovery,
 }
 
 /// How far a job is, when it can tell.

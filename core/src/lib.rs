@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod conflict;
 pub mod crypto;
 pub mod dashboard;
+pub mod discovery;
 pub mod dotenv;
 pub mod endpoint;
 pub mod error;

@@ -140,6 +140,9 @@ pub struct Request {
     pub endpoint: Option<Url>,
     /// Retries allowed (the profile's `automation_max_retries`).
     pub max_retries: u32,
+    /// Largest body read for this request, when not [`NetConfig::max_body`]
+    /// (discovery reads feeds and pages of a few MiB).
+    pub max_body: Option<usize>,
 }
 
 impl Request {
@@ -155,6 +158,7 @@ impl Request {
             body: None,
             endpoint: None,
             max_retries: 3,
+            max_body: None,
         }
     }
 
@@ -377,7 +381,7 @@ impl Net {
             let started = Instant::now();
             let result = tokio::select! {
                 _ = cancel.cancelled() => Err(cancelled()),
-                r = self.once(&method, &url, &headers, body.as_deref()) => r,
+                r = self.once(&method, &url, &headers, body.as_deref(), req.max_body) => r,
             };
             self.inner.log.write(&oplog::Line {
                 provider: &req.provider_id,
@@ -435,6 +439,7 @@ impl Net {
         url: &Url,
         headers: &HeaderMap,
         body: Option<&[u8]>,
+        max_body: Option<usize>,
     ) -> Result<Response> {
         let mut builder = self.inner.client.request(method.clone(), url.clone()).headers(headers.clone());
         if let Some(b) = body {
@@ -443,7 +448,7 @@ impl Net {
         let mut resp = builder.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let max = self.inner.config.max_body;
+        let max = max_body.unwrap_or(self.inner.config.max_body);
         if resp.content_length().is_some_and(|n| n > max as u64) {
             return Err(too_large(max));
         }

@@ -105,6 +105,15 @@ pub(crate) fn minimal_row(table: &str, key: &str) -> Vec<(&'static str, String)>
             ("relevance_score", s("0.8")),
             ("created_at", ts()),
         ],
+        "discovery_sources" => vec![
+            id(),
+            profile(),
+            provider(),
+            ("kind", s("'feed'")),
+            ("url", format!("'https://github.blog/changelog/feed/{key}'")),
+            ("created_at", ts()),
+            ("updated_at", ts()),
+        ],
         "discovery_search_log" => vec![
             id(),
             profile(),
