@@ -147,8 +147,10 @@ fn api_component(name: &str, usage: &Usage) -> bool {
         || terms(&n).iter().any(|t| usage.terms.contains_key(t))
 }
 
-/// Score `entry` for a user whose use of its provider is `usage`.
-pub fn assess(entry: &Entry, usage: &Usage, now: DateTime<Utc>) -> Relevance {
+/// Score `entry` for a user whose use of its provider is `usage`;
+/// `shared_page` when it comes from a status page that covers more than
+/// the API (a Statuspage's components: OpenAI's lists ChatGPT and Sora).
+pub fn assess(entry: &Entry, usage: &Usage, now: DateTime<Utc>, shared_page: bool) -> Relevance {
     let text = format!("{}\n{}", entry.title, entry.body);
     let mut r = Relevance::default();
     let mut projects: BTreeSet<String> = BTreeSet::new();
@@ -195,7 +197,10 @@ pub fn assess(entry: &Entry, usage: &Usage, now: DateTime<Utc>) -> Relevance {
         score += 0.15;
         reasons.push("you keep a prod key for this provider".into());
     }
-    if !entry.components.is_empty() && !entry.components.iter().any(|c| api_component(c, usage)) {
+    if shared_page
+        && !entry.components.is_empty()
+        && !entry.components.iter().any(|c| api_component(c, usage))
+    {
         score -= 0.3;
         r.other_product = true;
         reasons.push(format!("only affects {}, not the API your keys use", entry.components.join(", ")));
@@ -246,19 +251,19 @@ mod tests {
         let now = Utc::now();
         let hit = Entry { title: "Retiring gpt-4-0613".into(), published: Some(now), ..Entry::default() };
         let miss = Entry { title: "Retiring dall-e-2".into(), published: Some(now), ..Entry::default() };
-        let a = assess(&hit, &u, now);
-        let b = assess(&miss, &u, now);
+        let a = assess(&hit, &u, now, true);
+        let b = assess(&miss, &u, now, true);
         assert!(a.score > b.score, "{a:?} {b:?}");
         assert!(a.reason.contains("gpt-4-0613") && a.reason.contains("'shop'"), "{}", a.reason);
         let chatgpt =
             Entry { title: "Degraded".into(), components: vec!["ChatGPT".into()], ..Entry::default() };
-        let r = assess(&chatgpt, &u, now);
+        let r = assess(&chatgpt, &u, now, true);
         assert!(r.other_product && r.reason.contains("ChatGPT"), "{r:?}");
         let api = Entry {
             title: "Degraded".into(),
             components: vec!["API".into(), "ChatGPT".into()],
             ..Entry::default()
         };
-        assert!(!assess(&api, &u, now).other_product);
+        assert!(!assess(&api, &u, now, true).other_product);
     }
 }

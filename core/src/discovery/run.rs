@@ -338,7 +338,7 @@ pub(crate) fn finding(
     let now = chrono::Utc::now();
     let today = chrono::Local::now().date_naive();
     let category = classify::category(src.kind, e, src.urls.first().map_or("", String::as_str));
-    let rel = relevance::assess(e, usage, now);
+    let rel = relevance::assess(e, usage, now, src.kind == SourceKind::Statuspage);
     let deadline = classify::deadline(e, today);
     let urg = urgency::assess(category, e, &rel, deadline, today);
     let (impact, action) = urgency::texts(provider_name, category, urg, e, &rel, deadline, today);

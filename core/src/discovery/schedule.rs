@@ -44,8 +44,11 @@ pub fn next_due(profile_id: &str, hour: u8, after: DateTime<Utc>) -> DateTime<Ut
     after + chrono::Duration::hours(24)
 }
 
+/// When the next run is due, and when one last ran.
+pub type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// When the next run is due and when one last ran.
-pub fn state(conn: &Connection) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+pub fn state(conn: &Connection) -> Result<Times> {
     let (next, last): (Option<String>, Option<String>) = conn.query_row(
         "SELECT discovery_next_due_at, discovery_last_run_at FROM profile_settings",
         [],

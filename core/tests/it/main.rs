@@ -11,6 +11,7 @@ mod bundle;
 mod bundle_fuzz;
 mod common;
 mod dashboard;
+mod discovery;
 mod dotenv;
 mod dotenv_python;
 mod dotenv_vault;
