@@ -144,6 +144,15 @@ pub enum Command {
         #[command(subcommand)]
         cmd: Option<DashboardCmd>,
     },
+    /// Provider deprecations, pricing changes, outages and SDK advisories for your keys.
+    ///
+    /// Needs the Discovery network switch (`keyclave settings set
+    /// discovery-network on`), which is independent of Online Mode. Each
+    /// provider is fetched at most 10 times a day.
+    Discovery {
+        #[command(subcommand)]
+        cmd: DiscoveryCmd,
+    },
     /// Import secrets from a .env or JSON file, or text on standard input (`-`).
     ///
     /// Shows what it read with --dry-run (key names, lines, providers,
@@ -715,6 +724,84 @@ pub enum DashboardCmd {
         /// How many days back.
         #[arg(long, default_value_t = 30)]
         days: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscoveryCmd {
+    /// Fetch the sources now (progress; obeys the daily budget).
+    Run {
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// The findings, most urgent first.
+    List {
+        /// new, reviewed, actioned or dismissed.
+        #[arg(long)]
+        status: Option<String>,
+        /// informational, advisory, action_needed or critical.
+        #[arg(long)]
+        urgency: Option<String>,
+        /// Only this category (deprecation, pricing_update, …).
+        #[arg(long)]
+        category: Option<String>,
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Mark a finding reviewed, actioned or dismissed (optionally with a note).
+    Mark {
+        /// The finding's id (or a unique prefix of it).
+        id: String,
+        /// reviewed, actioned, dismissed (or new).
+        status: String,
+        /// A note kept with it.
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// The sources: built-in ones and your own.
+    #[command(subcommand)]
+    Source(DiscoverySourceCmd),
+    /// What each run fetched, found and failed at (last 30 days).
+    Log {
+        /// Rows shown.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscoverySourceCmd {
+    /// Every source of the providers watched, with its last fetch.
+    List,
+    /// Watch a URL of your own for a provider.
+    Add {
+        /// Provider id (`openai`, `stripe`, …).
+        provider: String,
+        /// The address (HTTPS; plain HTTP only for localhost).
+        url: String,
+        /// statuspage, status_json, feed, advisories or page.
+        #[arg(long)]
+        kind: String,
+        /// For a page: the CSS selector of the part to watch.
+        #[arg(long)]
+        selector: Option<String>,
+    },
+    /// Remove one of your sources.
+    Rm {
+        /// The source's id.
+        id: String,
+    },
+    /// Stop fetching a source (built-in ones too).
+    Disable {
+        /// The source's id (`builtin:openai/status`, …).
+        id: String,
+    },
+    /// Fetch a disabled source again.
+    Enable {
+        /// The source's id.
+        id: String,
     },
 }
 

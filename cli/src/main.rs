@@ -104,6 +104,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Settings(cmd) => commands::settings::run(ctx, cmd),
         Command::Validate { keys, all } => commands::validate::run(ctx, keys, all),
         Command::Dashboard { cmd } => commands::dashboard::run(ctx, cmd),
+        Command::Discovery { cmd } => commands::discovery::run(ctx, cmd),
         Command::Import(args) => commands::import::run(ctx, args),
         Command::Bundle(cmd) => commands::bundle::run(ctx, cmd),
         Command::Totp(cmd) => commands::totp::run(ctx, cmd),

@@ -11,6 +11,8 @@ use keyclave_core::audit::AuditEvent;
 use keyclave_core::catalog::{Environment, SecretPage, SecretSummary};
 use keyclave_core::crypto::SecretString;
 use keyclave_core::dashboard::{HistoryPoint, Overview, RefreshReport};
+use keyclave_core::discovery::log::LogEntry;
+use keyclave_core::discovery::{Finding, FindingQuery, FindingStatus, RunReport, SourceInfo, SourceKind};
 use keyclave_core::secrets::Saved;
 use keyclave_core::settings::Settings;
 use keyclave_core::validation::Outcome;
@@ -146,6 +148,39 @@ pub enum VaultOp {
         key: String,
         days: u32,
     },
+    /// Fetch discovery sources now.
+    DiscoveryRun {
+        provider: Option<String>,
+    },
+    /// Discovery findings.
+    Findings {
+        query: FindingQuery,
+    },
+    /// Mark a finding (`id` may be a unique prefix).
+    MarkFinding {
+        id: String,
+        status: FindingStatus,
+        notes: Option<String>,
+    },
+    /// Discovery sources.
+    Sources,
+    AddSource {
+        provider: String,
+        url: String,
+        kind: SourceKind,
+        selector: Option<String>,
+    },
+    RemoveSource {
+        id: String,
+    },
+    EnableSource {
+        id: String,
+        enabled: bool,
+    },
+    /// The discovery search log.
+    DiscoveryLog {
+        limit: usize,
+    },
 }
 
 /// One unlocked profile.
@@ -210,6 +245,12 @@ pub enum Reply {
         key: SecretSummary,
         points: Vec<HistoryPoint>,
     },
+    Discovered(RunReport),
+    Findings(Vec<Finding>),
+    Finding(Finding),
+    Sources(Vec<SourceInfo>),
+    Source(SourceInfo),
+    DiscoveryLog(Vec<LogEntry>),
     Error(WireError),
 }
 

@@ -9,6 +9,7 @@ mod agent;
 mod automation;
 mod bundle;
 mod copy;
+mod discovery;
 mod env;
 mod import;
 mod inject;

@@ -15,7 +15,7 @@ use crate::vault::{Vault, Write};
 pub const DAILY_FETCHES: u32 = 10;
 
 /// Fetches made for `provider_id` in the 24 hours before `now`.
-pub fn fetches_today(
+pub(crate) fn fetches_today(
     conn: &Connection,
     provider_id: &str,
     now: chrono::DateTime<chrono::Utc>,

@@ -107,7 +107,7 @@ pub fn packages(text: &str) -> BTreeSet<String> {
 
 /// The use of every provider, from the stored evidence of the scanned
 /// projects' docs and the keys' environments.
-pub fn load(conn: &Connection) -> Result<BTreeMap<String, Usage>> {
+pub(crate) fn load(conn: &Connection) -> Result<BTreeMap<String, Usage>> {
     let mut out: BTreeMap<String, Usage> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT p.display_name, d.findings_json FROM project_docs d JOIN projects p ON p.id = d.project_id",

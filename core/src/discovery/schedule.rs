@@ -45,16 +45,24 @@ pub fn next_due(profile_id: &str, hour: u8, after: DateTime<Utc>) -> DateTime<Ut
 }
 
 /// When the next run is due, and when one last ran.
-pub type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+pub(crate) type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// When the next run is due and when one last ran.
-pub fn state(conn: &Connection) -> Result<Times> {
+pub(crate) fn state(conn: &Connection) -> Result<Times> {
     let (next, last): (Option<String>, Option<String>) = conn.query_row(
         "SELECT discovery_next_due_at, discovery_last_run_at FROM profile_settings",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok((next.as_deref().and_then(crate::time::parse), last.as_deref().and_then(crate::time::parse)))
+}
+
+/// When the next daily run is due and when one last ran (RFC 3339).
+pub fn times(vault: &Vault) -> Result<(Option<String>, Option<String>)> {
+    vault.read(|conn| {
+        let (next, last) = state(conn)?;
+        Ok((next.map(crate::time::format), last.map(crate::time::format)))
+    })
 }
 
 /// A whole run ended at `now`: store it and the next due time.

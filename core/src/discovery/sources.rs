@@ -269,7 +269,7 @@ impl From<&Source> for SourceInfo {
 /// The providers discovery watches: those the vault holds keys for and
 /// those the user added a source to, minus the ones switched off
 /// (`providers.discovery_enabled`), in id order.
-pub fn watched(conn: &Connection) -> Result<Vec<String>> {
+pub(crate) fn watched(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM providers WHERE discovery_enabled = 1 AND id <> 'generic' AND id IN (
              SELECT provider_id FROM secrets UNION
@@ -316,7 +316,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 /// The sources of `providers` (built-in and the user's), with their state.
-pub fn for_providers(conn: &Connection, providers: &[String]) -> Result<Vec<Source>> {
+pub(crate) fn for_providers(conn: &Connection, providers: &[String]) -> Result<Vec<Source>> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {ROW} FROM discovery_sources ORDER BY created_at, id"))?;
     let rows: Vec<Row> = stmt.query_map([], row)?.collect::<rusqlite::Result<_>>()?;
