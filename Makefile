@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-automation bench-scan bench-keepassxc bench-agent bench-idle perf bundle fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-discovery bench-automation bench-scan bench-keepassxc bench-agent bench-idle perf bundle fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -63,6 +63,11 @@ bench: setup
 ## then memory over 100 refresh cycles.
 bench-refresh: setup
 	$(CARGO) bench -p keyclave-core --bench refresh
+
+## Discovery: classify and dedup 10,000 entries; a run over 30 providers
+## whose fake sources answer in 100 ms.
+bench-discovery: setup
+	$(CARGO) bench -p keyclave-core --bench discovery
 
 ## Automation: sandbox start to the first protocol line; 10,000 log lines.
 bench-automation: setup

@@ -7,14 +7,14 @@
 //! `cargo bench -p keyclave-core --bench refresh` (`make bench-refresh`).
 //! Target: one refresh of the 200 keys ≤ 3 s wall.
 
+mod support;
+
 use criterion::Criterion;
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::paths::Root;
 use keyclave_core::providers::{self, Validation, Verdict};
 use keyclave_core::secrets::{self, NewSecret};
 use keyclave_core::{KeyClave, Vault, dashboard, validation};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -42,46 +42,14 @@ fn plain_providers() -> Vec<&'static str> {
         .collect()
 }
 
-/// A fake provider: HTTP/1.1 with keep-alive on 127.0.0.1, every request
-/// answered after 100 ms. A thread per connection and nothing kept: a
-/// recording server (wiremock keeps what each mock matched) would be the
-/// memory growth this bench looks for.
+/// A fake provider: every request answered after 100 ms.
 fn fake_provider() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(conn));
-        }
-    });
-    format!("http://{addr}")
-}
-
-fn serve(conn: TcpStream) {
-    let body = r#"{"login":"bench"}"#;
-    let answer = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-ratelimit-limit: 5000\r\n\
-         x-ratelimit-remaining: 4200\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-    let mut writer = conn;
-    loop {
-        // Requests are GETs without a body: read up to the blank line.
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        if writer.write_all(answer.as_bytes()).is_err() {
-            return;
-        }
-    }
+    support::fake_server(Duration::from_millis(100), |_| {
+        (
+            "content-type: application/json\r\nx-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4200\r\n".to_owned(),
+            r#"{"login":"bench"}"#.to_owned(),
+        )
+    })
 }
 
 fn setup() -> (tempfile::TempDir, Vault) {

@@ -243,9 +243,7 @@ async fn provider_work(
                 work.entries += entries.len() as u32;
                 state.last_status = Some("changed".into());
                 state.last_error = None;
-                for e in entries {
-                    work.findings.extend(finding(&name, &provider_id, &src, &e, usage));
-                }
+                work.findings.extend(findings_for(&name, &provider_id, &src, &entries, usage));
             }
             Err(e) => {
                 if e.code() == ErrorCode::DiscoveryBudgetReached {
@@ -320,8 +318,26 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
+/// The findings of a source's `entries`, one per canonical URL (the first
+/// listed wins): classified, scored against `usage`, with urgency, impact
+/// and action.
+pub fn findings_for(
+    provider_name: &str,
+    provider_id: &str,
+    src: &Source,
+    entries: &[Entry],
+    usage: &Usage,
+) -> Vec<NewFinding> {
+    let mut seen = std::collections::HashSet::new();
+    entries
+        .iter()
+        .filter_map(|e| finding(provider_name, provider_id, src, e, usage))
+        .filter(|f| seen.insert(f.url.clone()))
+        .collect()
+}
+
 /// The finding an entry makes (none when its link is not an http(s) URL).
-pub(crate) fn finding(
+fn finding(
     provider_name: &str,
     provider_id: &str,
     src: &Source,

@@ -109,6 +109,13 @@ pub enum DiscoveryStatus {
         /// Providers in this run.
         total: u32,
     },
+    /// A run just ended (then `Idle`): the findings changed.
+    Ran {
+        /// New findings.
+        new_findings: u32,
+        /// Of them, critical (a desktop notification).
+        new_critical: u32,
+    },
 }
 
 async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
@@ -203,6 +210,9 @@ pub async fn run(
             });
         };
         let outcome = super::run(&vault, trigger, None, job.token(), &progress).await;
+        if let Ok(r) = &outcome {
+            say(DiscoveryStatus::Ran { new_findings: r.new_findings, new_critical: r.new_critical });
+        }
         if let Err(e) = &outcome {
             tracing::debug!("a scheduled discovery run failed: {}", e.code());
             if vault.is_open() && !job.is_cancelled() {
