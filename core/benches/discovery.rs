@@ -118,9 +118,11 @@ fn setup() -> (tempfile::TempDir, Root, String, Vault) {
             sources::set_enabled(&vault, &format!("builtin:{}", b.key), false).expect("disable");
         }
         let host = support::fake_server(Duration::from_millis(100), answer);
-        for (path, kind) in
-            [("/feed", SourceKind::Feed), ("/summary.json", SourceKind::Statuspage), ("/pricing", SourceKind::Page)]
-        {
+        for (path, kind) in [
+            ("/feed", SourceKind::Feed),
+            ("/summary.json", SourceKind::Statuspage),
+            ("/pricing", SourceKind::Page),
+        ] {
             sources::add(&vault, id, &format!("{host}{path}"), kind, None).expect("add");
         }
     }
@@ -154,7 +156,13 @@ fn main() {
                 vault.sync_external_changes().expect("sync");
                 let t0 = Instant::now();
                 let r = rt
-                    .block_on(discovery::run(&vault, Trigger::OnDemand, None, &CancellationToken::new(), &|_, _| {}))
+                    .block_on(discovery::run(
+                        &vault,
+                        Trigger::OnDemand,
+                        None,
+                        &CancellationToken::new(),
+                        &|_, _| {},
+                    ))
                     .expect("run");
                 total += t0.elapsed();
                 assert_eq!(r.fetches as usize, PROVIDERS * 3, "{r:?}");

@@ -46,7 +46,8 @@ fn plain_providers() -> Vec<&'static str> {
 fn fake_provider() -> String {
     support::fake_server(Duration::from_millis(100), |_| {
         (
-            "content-type: application/json\r\nx-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4200\r\n".to_owned(),
+            "content-type: application/json\r\nx-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4200\r\n"
+                .to_owned(),
             r#"{"login":"bench"}"#.to_owned(),
         )
     })

@@ -51,7 +51,8 @@ pub fn fake_server(delay: std::time::Duration, answer: fn(&str) -> (String, Stri
                     }
                     let (headers, body) = answer(&first);
                     std::thread::sleep(delay);
-                    let reply = format!("HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\n\r\n{body}", body.len());
+                    let reply =
+                        format!("HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\n\r\n{body}", body.len());
                     if writer.write_all(reply.as_bytes()).is_err() {
                         return;
                     }

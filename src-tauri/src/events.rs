@@ -92,6 +92,15 @@ pub struct SchedulerChanged {
     pub status: keyclave_core::dashboard::schedule::SchedulerStatus,
 }
 
+/// The daily discovery loop changed state; `ran` means the findings
+/// changed (the Alerts screen and its badge reload).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+#[tauri_specta(event_name = "discovery://changed")]
+pub struct DiscoveryChanged {
+    /// What it does now.
+    pub status: keyclave_core::discovery::schedule::DiscoveryStatus,
+}
+
 /// A checkpoint waits for a person: the global approval dialog shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[tauri_specta(event_name = "hitl://checkpoint")]
@@ -131,6 +140,8 @@ pub enum AppEvent {
     Jobs(JobsChanged),
     /// `dashboard://scheduler`.
     Scheduler(SchedulerChanged),
+    /// `discovery://changed`.
+    Discovery(DiscoveryChanged),
     /// `hitl://checkpoint`.
     Checkpoint(CheckpointAsked),
     /// `hitl://closed`.
@@ -149,6 +160,7 @@ impl AppEvent {
             AppEvent::Scan(e) => e.emit(app),
             AppEvent::Jobs(e) => e.emit(app),
             AppEvent::Scheduler(e) => e.emit(app),
+            AppEvent::Discovery(e) => e.emit(app),
             AppEvent::Checkpoint(e) => e.emit(app),
             AppEvent::CheckpointClosed(e) => e.emit(app),
             AppEvent::Automation(e) => e.emit(app),

@@ -71,6 +71,16 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             dashboard::validate_keys,
             dashboard::online_hosts,
             dashboard::scheduler_status,
+            discovery::list_findings,
+            discovery::mark_finding,
+            discovery::discovery_overview,
+            discovery::run_discovery,
+            discovery::discovery_sources,
+            discovery::set_discovery_source_enabled,
+            discovery::add_discovery_source,
+            discovery::remove_discovery_source,
+            discovery::discovery_log,
+            discovery::open_finding,
             automation::automation_templates,
             automation::automation_setup_status,
             automation::automation_setup,
@@ -93,6 +103,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::ScanProgressed,
             events::JobsChanged,
             events::SchedulerChanged,
+            events::DiscoveryChanged,
             events::CheckpointAsked,
             events::CheckpointClosed,
             events::AutomationLogged
@@ -139,6 +150,9 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        // Opens a finding's page in the system browser (from Rust only: the
+        // window has no opener permission of its own).
+        .plugin(tauri_plugin_opener::init())
         .manage(AppState::new(root))
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

@@ -9,6 +9,7 @@
 //! `touch`, `list_secrets` or the auto-lock timer waiting.
 
 use keyclave_core::dashboard::schedule::{self, SchedulerStatus};
+use keyclave_core::discovery::schedule::DiscoveryStatus;
 use keyclave_core::paths::Root;
 use keyclave_core::session::{Locked, Session};
 use keyclave_core::{Error, KeyClave, Result, Vault};
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::CmdResult;
-use crate::events::{AppEvent, JobEnded, JobsChanged, SchedulerChanged, VaultLocked};
+use crate::events::{AppEvent, DiscoveryChanged, JobEnded, JobsChanged, SchedulerChanged, VaultLocked};
 use keyclave_core::jobs::JobEvent;
 
 type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
@@ -30,6 +31,8 @@ pub struct AppState {
     /// and what it last said.
     scheduler: Mutex<Option<CancellationToken>>,
     scheduler_status: Arc<Mutex<SchedulerStatus>>,
+    /// What the daily discovery loop (same stop token) last said.
+    discovery_status: Arc<Mutex<DiscoveryStatus>>,
     /// Automation checkpoints waiting for the person in this window.
     checkpoints: keyclave_core::automation::checkpoint::Checkpoints,
     /// Tells the person a checkpoint waits when the window is not focused.
@@ -37,6 +40,22 @@ pub struct AppState {
 }
 
 type Notifier = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+/// A desktop notification for new critical discovery findings (public
+/// content; the titles stay in the window).
+pub fn notify_critical(notify: &impl Fn(&str, &str), new_critical: u32) {
+    if new_critical > 0 {
+        let what = if new_critical == 1 {
+            "1 critical alert".to_owned()
+        } else {
+            format!("{new_critical} critical alerts")
+        };
+        notify(
+            &format!("KeyClave: {what}"),
+            "A provider of your keys has an outage or an advisory for an SDK you use. See Alerts.",
+        );
+    }
+}
 
 /// Run blocking work on the blocking thread pool and wait for it without
 /// holding an async worker.
@@ -56,6 +75,7 @@ impl AppState {
             emitter: OnceLock::new(),
             scheduler: Mutex::new(None),
             scheduler_status: Arc::new(Mutex::new(SchedulerStatus::Off { reason: "locked".into() })),
+            discovery_status: Arc::new(Mutex::new(DiscoveryStatus::Off { reason: "locked".into() })),
             checkpoints: Default::default(),
             notifier: OnceLock::new(),
         }
@@ -155,10 +175,28 @@ impl AppState {
         let status = self.scheduler_status.clone();
         let emit = self.emitter();
         let jobs = self.session.jobs().clone();
-        tauri::async_runtime::spawn(schedule::run(vault, jobs, stop, move |s| {
+        tauri::async_runtime::spawn(schedule::run(vault.clone(), jobs.clone(), stop.clone(), move |s| {
             *status.lock().unwrap_or_else(|p| p.into_inner()) = s.clone();
             emit(AppEvent::Scheduler(SchedulerChanged { status: s }));
         }));
+        let status = self.discovery_status.clone();
+        let emit = self.emitter();
+        let notify = self.notifier();
+        tauri::async_runtime::spawn(keyclave_core::discovery::schedule::run(vault, jobs, stop, move |s| {
+            if let DiscoveryStatus::Ran { new_critical, .. } = &s {
+                notify_critical(&notify, *new_critical);
+            }
+            *status.lock().unwrap_or_else(|p| p.into_inner()) = s.clone();
+            emit(AppEvent::Discovery(DiscoveryChanged { status: s }));
+        }));
+    }
+
+    /// What the daily discovery loop last said.
+    pub fn discovery_status(&self) -> DiscoveryStatus {
+        if !self.session.is_unlocked() {
+            return DiscoveryStatus::Off { reason: "locked".into() };
+        }
+        self.discovery_status.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// What the background refresh last said.

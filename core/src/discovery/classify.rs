@@ -19,26 +19,26 @@ use super::sources::SourceKind;
 
 static SECURITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\bCVE-\d{4}-\d+|\bGHSA-[0-9a-z]{4}-|vulnerab|security (?:advisory|fix|bulletin|update|issue)",
+        r"(?i-u)\bCVE-\d{4}-\d+|\bGHSA-[0-9a-z]{4}-|vulnerab|security (?:advisory|fix|bulletin|update|issue)",
     )
     .expect("a valid pattern")
 });
 static DEPRECATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)deprecat|\bsunset|\bretir(?:e|es|ed|ing|ement)|end[- ]of[- ]life|\bEOL\b|shut(?:ting)? ?down|discontinu|no longer (?:be )?(?:available|supported)|\bbreaking change|\[Retirements?\]",
+        r"(?i-u)deprecat|\bsunset|\bretir(?:e|es|ed|ing|ement)|end[- ]of[- ]life|\bEOL\b|shut(?:ting)? ?down|discontinu|no longer (?:be )?(?:available|supported)|\bbreaking change|\[Retirements?\]",
     )
     .expect("a valid pattern")
 });
 static PRICING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bpric(?:e|es|ed|ing)\b|\bbilling\b|\bbilled\b|per (?:million|1M|1K|thousand) tokens|\bfree tier\b|\brate card\b")
+    Regex::new(r"(?i-u)\bpric(?:e|es|ed|ing)\b|\bbilling\b|\bbilled\b|per (?:million|1M|1K|thousand) tokens|\bfree tier\b|\brate card\b")
         .expect("a valid pattern")
 });
 static INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bincident|\boutage|\bdegraded|\bdisruption|\bdowntime|elevated (?:error|latenc)|\bmaintenance\b|\binvestigating\b|\bunavailable\b")
+    Regex::new(r"(?i-u)\bincident|\boutage|\bdegraded|\bdisruption|\bdowntime|elevated (?:error|latenc)|\bmaintenance\b|\binvestigating\b|\bunavailable\b")
         .expect("a valid pattern")
 });
 static ALTERNATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\balternatives?\b|\bdrop-in replacement\b|\bmigrate (?:away )?from\b")
+    Regex::new(r"(?i-u)\balternatives?\b|\bdrop-in replacement\b|\bmigrate (?:away )?from\b")
         .expect("a valid pattern")
 });
 
@@ -71,13 +71,13 @@ pub fn category(kind: SourceKind, entry: &Entry, source_url: &str) -> Category {
 }
 
 static ISO_DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(20\d{2})-(\d{2})-(\d{2})\b").expect("a valid pattern"));
+    LazyLock::new(|| Regex::new(r"(?-u)\b(20\d{2})-(\d{2})-(\d{2})\b").expect("a valid pattern"));
 static MONTH_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (\d{1,2})(?:st|nd|rd|th)?,? (20\d{2})\b")
+    Regex::new(r"(?i-u)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (\d{1,2})(?:st|nd|rd|th)?,? (20\d{2})\b")
         .expect("a valid pattern")
 });
 static DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (20\d{2})\b")
+    Regex::new(r"(?i-u)\b(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (20\d{2})\b")
         .expect("a valid pattern")
 });
 
@@ -90,6 +90,10 @@ fn month(name: &str) -> Option<u32> {
 /// `15 Jan 2027`).
 pub fn dates(text: &str) -> Vec<NaiveDate> {
     let mut out = Vec::new();
+    // Every form carries a year 20xx: most entries have none.
+    if !text.contains("20") {
+        return out;
+    }
     for c in ISO_DATE.captures_iter(text) {
         let (y, m, d) = (c[1].parse().ok(), c[2].parse().ok(), c[3].parse().ok());
         if let (Some(y), Some(m), Some(d)) = (y, m, d) {

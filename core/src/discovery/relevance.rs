@@ -50,7 +50,7 @@ static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9][A-Za-z0-9._@/:-]*[A-Za-z0-9]").expect("a valid pattern"));
 static INSTALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)(?:pip3? install|uv (?:pip install|add)|poetry add|npm (?:install|i)|yarn add|pnpm (?:add|install)|bun add|cargo add|gem install|go get|composer require)((?:[ \t]+(?:-{1,2}[\w-]+|[@\w./=<>~\[\],^-]+))+)|(?:^|\s)(?:from|import)\s+([A-Za-z_][\w.]*)|require\(\s*['"]([@\w./-]+)['"]\s*\)|from\s+['"]([@\w./-]+)['"]"#,
+        r#"(?i-u)(?:pip3? install|uv (?:pip install|add)|poetry add|npm (?:install|i)|yarn add|pnpm (?:add|install)|bun add|cargo add|gem install|go get|composer require)((?:[ \t]+(?:-{1,2}[\w-]+|[@\w./=<>~\[\],^-]+))+)|(?:^|\s)(?:from|import)\s+([A-Za-z_][\w.]*)|require\(\s*['"]([@\w./-]+)['"]\s*\)|from\s+['"]([@\w./-]+)['"]"#,
     )
     .expect("a valid pattern")
 });
@@ -70,6 +70,11 @@ pub fn terms(text: &str) -> BTreeSet<String> {
         .map(|m| m.as_str().trim_end_matches(['.', ':']).to_ascii_lowercase())
         .filter(|t| distinctive(t))
         .collect()
+}
+
+/// Whether `text` may hold an install, import or require.
+fn mentions_install(text: &str) -> bool {
+    ["install", "import", "require", "add ", "go get"].iter().any(|w| text.contains(w))
 }
 
 /// The packages `text` installs or imports, lower case, version pins dropped.
@@ -171,7 +176,11 @@ pub fn assess(entry: &Entry, usage: &Usage, now: DateTime<Utc>, shared_page: boo
         }
     }
     let mut named: BTreeSet<String> = entry.packages.iter().map(|p| p.name.to_ascii_lowercase()).collect();
-    named.extend(packages(&text));
+    // Install lines are rare in announcements: look only when there are
+    // packages to match and a word that starts one.
+    if !usage.packages.is_empty() && mentions_install(&text) {
+        named.extend(packages(&text));
+    }
     for p in named {
         if let Some(ps) = usage.packages.get(&p) {
             r.used_packages.push(p);

@@ -329,9 +329,11 @@ pub fn findings_for(
     usage: &Usage,
 ) -> Vec<NewFinding> {
     let mut seen = std::collections::HashSet::new();
+    // Once per source: the local date reads the time zone.
+    let (now, today) = (chrono::Utc::now(), chrono::Local::now().date_naive());
     entries
         .iter()
-        .filter_map(|e| finding(provider_name, provider_id, src, e, usage))
+        .filter_map(|e| finding(provider_name, provider_id, src, e, usage, now, today))
         .filter(|f| seen.insert(f.url.clone()))
         .collect()
 }
@@ -343,6 +345,8 @@ fn finding(
     src: &Source,
     e: &Entry,
     usage: &Usage,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
 ) -> Option<NewFinding> {
     let base = src.urls.first().and_then(|u| Url::parse(u).ok());
     // A page change keeps its `#change-…` tag: each change is a finding.
@@ -351,8 +355,6 @@ fn finding(
     } else {
         canonical::canonical(&e.url, base.as_ref())?
     };
-    let now = chrono::Utc::now();
-    let today = chrono::Local::now().date_naive();
     let category = classify::category(src.kind, e, src.urls.first().map_or("", String::as_str));
     let rel = relevance::assess(e, usage, now, src.kind == SourceKind::Statuspage);
     let deadline = classify::deadline(e, today);

@@ -373,7 +373,15 @@ pub fn hosts(vault: &Vault) -> Result<Vec<String>> {
         .into_iter()
         .filter(|s| s.enabled)
         .flat_map(|s| std::iter::once(s.url).chain(s.fallbacks))
-        .filter_map(|u| Url::parse(&u).ok().and_then(|u| u.host_str().map(str::to_owned)))
+        .filter_map(|u| {
+            let u = Url::parse(&u).ok()?;
+            let host = u.host_str()?.to_owned();
+            // A port other than the scheme's is part of what is contacted.
+            Some(match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            })
+        })
         .collect();
     hosts.sort();
     hosts.dedup();

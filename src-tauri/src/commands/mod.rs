@@ -6,6 +6,7 @@ pub mod audit;
 pub mod automation;
 pub mod bundle;
 pub mod dashboard;
+pub mod discovery;
 pub mod dotenv;
 pub mod import;
 pub mod projects;

@@ -29,6 +29,7 @@ fn serialized(e: &AppEvent) -> String {
         AppEvent::Scan(x) => serde_json::to_value(x),
         AppEvent::Jobs(x) => serde_json::to_value(x),
         AppEvent::Scheduler(x) => serde_json::to_value(x),
+        AppEvent::Discovery(x) => serde_json::to_value(x),
         AppEvent::Checkpoint(x) => serde_json::to_value(x),
         AppEvent::CheckpointClosed(x) => serde_json::to_value(x),
         AppEvent::Automation(x) => serde_json::to_value(x),

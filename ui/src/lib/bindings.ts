@@ -134,6 +134,35 @@ export const commands = {
 	onlineHosts: () => typedError<string[], UiError_Serialize>(__TAURI_INVOKE("online_hosts")),
 	/**  What the background refresh is doing. */
 	schedulerStatus: () => typedError<SchedulerStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("scheduler_status")),
+	/**  The findings matching `query`, most urgent first. */
+	listFindings: (query: FindingQuery_Deserialize) => typedError<Finding_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_findings", { query })),
+	/**
+	 *  Mark a finding reviewed, actioned or dismissed (or new again), with an
+	 *  optional note.
+	 */
+	markFinding: (id: string, status: FindingStatus, notes: string | null) => typedError<Finding_Serialize, UiError_Serialize>(__TAURI_INVOKE("mark_finding", { id, status, notes })),
+	/**  The Alerts header: the badge count, the hosts, the schedule. */
+	discoveryOverview: () => typedError<DiscoveryOverview_Serialize, UiError_Serialize>(__TAURI_INVOKE("discovery_overview")),
+	/**
+	 *  "Check now": a run over every watched provider, as a job the status bar
+	 *  shows; `net.offline` when the Discovery network is off.
+	 */
+	runDiscovery: () => typedError<RunReport, UiError_Serialize>(__TAURI_INVOKE("run_discovery")),
+	/**  Every source of the watched providers. */
+	discoverySources: () => typedError<SourceInfo_Serialize[], UiError_Serialize>(__TAURI_INVOKE("discovery_sources")),
+	/**  Switch a source on or off. */
+	setDiscoverySourceEnabled: (id: string, enabled: boolean) => typedError<SourceInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("set_discovery_source_enabled", { id, enabled })),
+	/**  Watch a URL of the user's own for a provider. */
+	addDiscoverySource: (providerId: string, url: string, kind: SourceKind, selector: string | null) => typedError<SourceInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("add_discovery_source", { providerId, url, kind, selector })),
+	/**  Remove one of the user's sources. */
+	removeDiscoverySource: (id: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("remove_discovery_source", { id })),
+	/**  The search log, newest first. */
+	discoveryLog: (limit: number) => typedError<LogEntry_Serialize[], UiError_Serialize>(__TAURI_INVOKE("discovery_log", { limit })),
+	/**
+	 *  Open a finding's page in the system browser. The address is the stored
+	 *  finding's, never one the window sends, and only http(s).
+	 */
+	openFinding: (id: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("open_finding", { id })),
 	/**  The built-in templates. */
 	automationTemplates: () => typedError<Template[], UiError_Serialize>(__TAURI_INVOKE("automation_templates")),
 	/**  What the automation runtime has and lacks (Python, Playwright, Chromium, bubblewrap). */
@@ -182,6 +211,7 @@ export const commands = {
 export const events = {
 	automationEvent: makeEvent<AutomationLogged_Serialize, AutomationLogged_Deserialize>("automation://event"),
 	dashboardScheduler: makeEvent<SchedulerChanged_Serialize, SchedulerChanged_Deserialize>("dashboard://scheduler"),
+	discoveryChanged: makeEvent<DiscoveryChanged_Serialize, DiscoveryChanged_Deserialize>("discovery://changed"),
 	hitlCheckpoint: makeEvent<CheckpointAsked, CheckpointAsked>("hitl://checkpoint"),
 	hitlClosed: makeEvent<CheckpointClosed, CheckpointClosed>("hitl://closed"),
 	jobsChanged: makeEvent<JobsChanged_Serialize, JobsChanged_Deserialize>("jobs://changed"),
@@ -463,6 +493,21 @@ export type Cards = {
 	/**  Collectable keys whose data is stale (red). */
 	stale: number,
 };
+
+/**  What a finding is about (seed 003 §3.3). */
+export type Category = 
+/**  A new model, feature or launch. */
+"capability_change" | 
+/**  Prices, billing, free tiers. */
+"pricing_update" | 
+/**  A deprecation, sunset, retirement or end of life. */
+"deprecation" | 
+/**  A CVE / GHSA advisory or a vulnerability. */
+"security_advisory" | 
+/**  Another service suggested in its place. */
+"new_alternative" | 
+/**  An incident, outage, degradation or maintenance. */
+"service_modification";
 
 /**  A checkpoint waits for a person: the global approval dialog shows it. */
 export type CheckpointAsked = {
@@ -785,6 +830,110 @@ export type Decision =
 "skip";
 
 /**
+ *  The daily discovery loop changed state; `ran` means the findings
+ *  changed (the Alerts screen and its badge reload).
+ */
+export type DiscoveryChanged = DiscoveryChanged_Serialize | DiscoveryChanged_Deserialize;
+
+/**
+ *  The daily discovery loop changed state; `ran` means the findings
+ *  changed (the Alerts screen and its badge reload).
+ */
+export type DiscoveryChanged_Deserialize = {
+	/**  What it does now. */
+	status: DiscoveryStatus_Deserialize,
+};
+
+/**
+ *  The daily discovery loop changed state; `ran` means the findings
+ *  changed (the Alerts screen and its badge reload).
+ */
+export type DiscoveryChanged_Serialize = {
+	/**  What it does now. */
+	status: DiscoveryStatus_Serialize,
+};
+
+/**  What the Alerts header shows. */
+export type DiscoveryOverview = DiscoveryOverview_Serialize | DiscoveryOverview_Deserialize;
+
+/**  What the Alerts header shows. */
+export type DiscoveryOverview_Deserialize = {
+	/**  Findings not looked at yet (the navigation badge). */
+	new_count: number,
+	/**  The hosts a run contacts (listed beside the switch). */
+	hosts: string[],
+	/**  When the next daily run is due. */
+	next_run_at?: string | null,
+	/**  When one last ran. */
+	last_run_at?: string | null,
+	/**  What the daily loop is doing. */
+	status: DiscoveryStatus_Deserialize,
+};
+
+/**  What the Alerts header shows. */
+export type DiscoveryOverview_Serialize = {
+	/**  Findings not looked at yet (the navigation badge). */
+	new_count: number,
+	/**  The hosts a run contacts (listed beside the switch). */
+	hosts: string[],
+	/**  When the next daily run is due. */
+	next_run_at: string | null,
+	/**  When one last ran. */
+	last_run_at: string | null,
+	/**  What the daily loop is doing. */
+	status: DiscoveryStatus_Serialize,
+};
+
+/**  What the loop is doing, for the Alerts screen. */
+export type DiscoveryStatus = DiscoveryStatus_Serialize | DiscoveryStatus_Deserialize;
+
+/**  What the loop is doing, for the Alerts screen. */
+export type DiscoveryStatus_Deserialize = 
+/**  The Discovery network or Autonomous Mode is off: only "Check now". */
+{ state: "off"; 
+/**  Which switch. */
+reason: string } | 
+/**  Waiting for the next daily run. */
+{ state: "idle"; 
+/**  When it is due (RFC 3339). */
+next_at?: string | null } | 
+/**  Running. */
+{ state: "running"; 
+/**  Providers done. */
+done: number; 
+/**  Providers in this run. */
+total: number } | 
+/**  A run just ended (then `Idle`): the findings changed. */
+{ state: "ran"; 
+/**  New findings. */
+new_findings: number; 
+/**  Of them, critical (a desktop notification). */
+new_critical: number };
+
+/**  What the loop is doing, for the Alerts screen. */
+export type DiscoveryStatus_Serialize = 
+/**  The Discovery network or Autonomous Mode is off: only "Check now". */
+{ state: "off"; 
+/**  Which switch. */
+reason: string } | 
+/**  Waiting for the next daily run. */
+{ state: "idle"; 
+/**  When it is due (RFC 3339). */
+next_at: string | null } | 
+/**  Running. */
+{ state: "running"; 
+/**  Providers done. */
+done: number; 
+/**  Providers in this run. */
+total: number } | 
+/**  A run just ended (then `Idle`): the findings changed. */
+{ state: "ran"; 
+/**  New findings. */
+new_findings: number; 
+/**  Of them, critical (a desktop notification). */
+new_critical: number };
+
+/**
  *  Which previewed file to write, and a TOTP code when the reveal policy
  *  asks for one.
  */
@@ -1092,6 +1241,17 @@ export type ErrorCode =
 "net.unavailable" | 
 /**  The provider's answer could not be read (an error page, garbage, too large). */
 "net.bad_response" | 
+/**
+ *  A discovery source answered something that is not what its kind
+ *  promises (an HTML page for a feed, invalid XML or JSON).
+ */
+"discovery.bad_source" | 
+/**  The provider's daily discovery budget (10 fetches) is spent: nothing more was fetched. */
+"discovery.budget_reached" | 
+/**  No discovery finding with that id. */
+"discovery.finding_not_found" | 
+/**  No discovery source with that id. */
+"discovery.source_not_found" | 
 /**  The unlock agent could not be started or did not answer. */
 "agent.unavailable" | 
 /**
@@ -1205,12 +1365,133 @@ export type ExportSummary_Serialize = {
 	count: number,
 };
 
+/**  One finding. */
+export type Finding = Finding_Serialize | Finding_Deserialize;
+
+/**  Which findings to list. */
+export type FindingQuery = FindingQuery_Serialize | FindingQuery_Deserialize;
+
+/**  Which findings to list. */
+export type FindingQuery_Deserialize = {
+	/**  Only this status. */
+	status?: FindingStatus | null,
+	/**  Only this urgency. */
+	urgency?: Urgency | null,
+	/**  Only this category. */
+	category?: Category | null,
+	/**  Only this provider. */
+	provider_id?: string | null,
+};
+
+/**  Which findings to list. */
+export type FindingQuery_Serialize = {
+	/**  Only this status. */
+	status: FindingStatus | null,
+	/**  Only this urgency. */
+	urgency: Urgency | null,
+	/**  Only this category. */
+	category: Category | null,
+	/**  Only this provider. */
+	provider_id: string | null,
+};
+
 /**  How bad a finding is. */
 export type FindingSeverity = 
 /**  Blocks approval. */
 "error" | 
 /**  Shown to the reviewer. */
 "warning";
+
+/**  Where the user is with a finding: `new → reviewed → actioned | dismissed`. */
+export type FindingStatus = 
+/**  Not looked at. */
+"new" | 
+/**  Read. */
+"reviewed" | 
+/**  Put aside. */
+"dismissed" | 
+/**  Acted on. */
+"actioned";
+
+/**  One finding. */
+export type Finding_Deserialize = {
+	/**  Id (for `discovery mark`). */
+	id: string,
+	/**  The provider it is about. */
+	provider_id: string,
+	/**  When KeyClave first found it. */
+	discovered_at: string,
+	/**  The entry's canonical address (opened in the browser). */
+	source_url: string,
+	/**  Its title. */
+	source_title: string,
+	/**  Its text (for a watched page: the lines added). */
+	source_snippet: string,
+	/**  What it is about. */
+	category: Category,
+	/**  What it means for the user. */
+	impact_summary: string,
+	/**  What to do. */
+	action_recommendation: string,
+	/**  How soon. */
+	urgency: Urgency,
+	/**  0.0 ..= 1.0. */
+	relevance_score: number | null,
+	/**  Why it is relevant. */
+	relevance_reason: string,
+	/**  The date the entry carries. */
+	published_at?: string | null,
+	/**  The kind of source it came from. */
+	source_kind?: string | null,
+	/**  Where the user is with it. */
+	user_status: FindingStatus,
+	/**  When they marked it. */
+	reviewed_at?: string | null,
+	/**  Their note. */
+	user_notes?: string | null,
+	/**  When it last changed. */
+	updated_at?: string | null,
+};
+
+/**  One finding. */
+export type Finding_Serialize = {
+	/**  Id (for `discovery mark`). */
+	id: string,
+	/**  The provider it is about. */
+	provider_id: string,
+	/**  When KeyClave first found it. */
+	discovered_at: string,
+	/**  The entry's canonical address (opened in the browser). */
+	source_url: string,
+	/**  Its title. */
+	source_title: string,
+	/**  Its text (for a watched page: the lines added). */
+	source_snippet: string,
+	/**  What it is about. */
+	category: Category,
+	/**  What it means for the user. */
+	impact_summary: string,
+	/**  What to do. */
+	action_recommendation: string,
+	/**  How soon. */
+	urgency: Urgency,
+	/**  0.0 ..= 1.0. */
+	relevance_score: number | null,
+	/**  Why it is relevant. */
+	relevance_reason: string,
+	/**  The date the entry carries. */
+	published_at: string | null,
+	/**  The kind of source it came from. */
+	source_kind: string | null,
+	/**  Where the user is with it. */
+	user_status: FindingStatus,
+	/**  When they marked it. */
+	reviewed_at: string | null,
+	/**  Their note. */
+	user_notes: string | null,
+	/**  When it last changed. */
+	updated_at: string | null,
+};
 
 /**  How to read the text. */
 export type Format = 
@@ -1441,7 +1722,9 @@ export type JobKind =
 /**  Dashboard collection (manual or scheduled). */
 "refresh" | 
 /**  An automation run (one script). */
-"automation";
+"automation" | 
+/**  A discovery run (manual or scheduled). */
+"discovery";
 
 /**  How a job ended. */
 export type JobOutcome = 
@@ -1606,6 +1889,49 @@ export type KeyRow_Serialize = {
 	not_collectable: string | null,
 	/**  When the schedule will refresh it next (when it can be collected). */
 	next_refresh_at: string | null,
+};
+
+/**  One provider's part of a run, as logged. */
+export type LogEntry = LogEntry_Serialize | LogEntry_Deserialize;
+
+/**  One provider's part of a run, as logged. */
+export type LogEntry_Deserialize = {
+	/**  The provider. */
+	provider_id: string,
+	/**  When. */
+	searched_at: string,
+	/**  What started it. */
+	trigger_type: Trigger,
+	/**  Fetches made. */
+	queries_executed: number,
+	/**  Entries read. */
+	results_found: number,
+	/**  Findings made or updated. */
+	findings_generated: number,
+	/**  `success`, `partial` or `failed`. */
+	status: string,
+	/**  What went wrong (codes and messages; sources carry no secret). */
+	error_message_redacted?: string | null,
+};
+
+/**  One provider's part of a run, as logged. */
+export type LogEntry_Serialize = {
+	/**  The provider. */
+	provider_id: string,
+	/**  When. */
+	searched_at: string,
+	/**  What started it. */
+	trigger_type: Trigger,
+	/**  Fetches made. */
+	queries_executed: number,
+	/**  Entries read. */
+	results_found: number,
+	/**  Findings made or updated. */
+	findings_generated: number,
+	/**  `success`, `partial` or `failed`. */
+	status: string,
+	/**  What went wrong (codes and messages; sources carry no secret). */
+	error_message_redacted: string | null,
 };
 
 /**  Whether the project needs a provider, as its docs put it. */
@@ -1941,6 +2267,26 @@ export type ProviderInfo = {
 	display_name: string,
 	/**  Canonical env var. */
 	env_var: string,
+};
+
+/**  One provider's part of a run. */
+export type ProviderReport = {
+	/**  The provider. */
+	provider_id: string,
+	/**  Requests made. */
+	fetches: number,
+	/**  Sources that answered "no change" (304, or a page unchanged). */
+	unchanged: number,
+	/**  Entries read. */
+	entries: number,
+	/**  New findings. */
+	new_findings: number,
+	/**  Findings updated. */
+	updated_findings: number,
+	/**  Sources that failed, with why (`host: code: message`). */
+	errors: string[],
+	/**  The daily budget stopped it. */
+	budget_reached: boolean,
 };
 
 /**  Rate limit as the provider reported it. */
@@ -2283,6 +2629,20 @@ export type RunEvent_Serialize = {
 	message: string,
 	/**  Extra fields (redacted). */
 	data: unknown | null,
+};
+
+/**  What a run did. */
+export type RunReport = {
+	/**  Per provider, in id order. */
+	providers: ProviderReport[],
+	/**  Requests made in all. */
+	fetches: number,
+	/**  New findings in all. */
+	new_findings: number,
+	/**  Findings updated in all. */
+	updated_findings: number,
+	/**  New critical findings (a desktop notification each). */
+	new_critical: number,
 };
 
 /**  How a run ended (`automation_executions.status`). */
@@ -2975,6 +3335,78 @@ export type Snapshot_Serialize = {
 	error_message: string | null,
 };
 
+/**  A source as the fronts list it. */
+export type SourceInfo = SourceInfo_Serialize | SourceInfo_Deserialize;
+
+/**  A source as the fronts list it. */
+export type SourceInfo_Deserialize = {
+	/**  Id for `source rm` / `source disable`. */
+	id: string,
+	/**  The provider watched. */
+	provider_id: string,
+	/**  How it is read. */
+	kind: SourceKind,
+	/**  The first address. */
+	url: string,
+	/**  The addresses tried after it. */
+	fallbacks: string[],
+	/**  For pages: the part watched. */
+	selector?: string | null,
+	/**  What it is. */
+	title: string,
+	/**  From the registry (cannot be removed, only disabled). */
+	builtin: boolean,
+	/**  Fetched by runs. */
+	enabled: boolean,
+	/**  When it was last fetched. */
+	last_fetched_at?: string | null,
+	/**  `changed`, `unchanged` or `failed`. */
+	last_status?: string | null,
+	/**  Why the last fetch failed. */
+	last_error?: string | null,
+};
+
+/**  A source as the fronts list it. */
+export type SourceInfo_Serialize = {
+	/**  Id for `source rm` / `source disable`. */
+	id: string,
+	/**  The provider watched. */
+	provider_id: string,
+	/**  How it is read. */
+	kind: SourceKind,
+	/**  The first address. */
+	url: string,
+	/**  The addresses tried after it. */
+	fallbacks: string[],
+	/**  For pages: the part watched. */
+	selector: string | null,
+	/**  What it is. */
+	title: string,
+	/**  From the registry (cannot be removed, only disabled). */
+	builtin: boolean,
+	/**  Fetched by runs. */
+	enabled: boolean,
+	/**  When it was last fetched. */
+	last_fetched_at: string | null,
+	/**  `changed`, `unchanged` or `failed`. */
+	last_status: string | null,
+	/**  Why the last fetch failed. */
+	last_error: string | null,
+};
+
+/**  What a source is and how it is read. */
+export type SourceKind = 
+/**  An Atlassian Statuspage / incident.io API (`/api/v2/summary.json`). */
+"statuspage" | 
+/**  A provider's own status JSON (Slack, Stripe, Google Cloud, AWS). */
+"status_json" | 
+/**  An RSS, Atom or JSON Feed (changelogs, deprecations, SDK releases). */
+"feed" | 
+/**  Security advisories of the official SDKs (OSV, GitHub advisories). */
+"advisories" | 
+/**  An HTML or Markdown page watched for changes (pricing, deprecations). */
+"page";
+
 /**  Where a secret came from. */
 export type SourceType = 
 /**  Typed in by the user. */
@@ -3100,6 +3532,15 @@ export type TotpStatus = {
 	policy: TotpPolicy,
 };
 
+/**  What started a run (the search log's `trigger_type`). */
+export type Trigger = 
+/**  The daily schedule. */
+"scheduled" | 
+/**  The user (`discovery run`, "Check now"). */
+"on_demand" | 
+/**  A run missed while the machine slept, caught up at unlock. */
+"launch_catchup";
+
 /**  A core error for the UI: code, redacted message, suggestion. */
 export type UiError = UiError_Serialize | UiError_Deserialize;
 
@@ -3171,6 +3612,17 @@ export type Unparsed = {
 	/**  [`Reason::message`]. */
 	message: string,
 };
+
+/**  How soon the user should look (ordered: informational < … < critical). */
+export type Urgency = 
+/**  Good to know. */
+"informational" | 
+/**  Worth reading. */
+"advisory" | 
+/**  Something the user uses changes within 90 days. */
+"action_needed" | 
+/**  An advisory for an SDK their projects name, or an ongoing major outage. */
+"critical";
 
 /**  Usage, as far as the API says. */
 export type Usage = Usage_Serialize | Usage_Deserialize;

@@ -4,6 +4,7 @@
 import { api } from "./api";
 import type { ProfileRecord, ProviderInfo, SecretPage, Settings, Unlocked } from "./api";
 import { describeError, type ErrorInfo } from "./errors";
+import { alerts } from "./alerts.svelte";
 import { scheduler } from "./dashboard.svelte";
 import { jobs } from "./jobs.svelte";
 import { scans } from "./scans.svelte";
@@ -13,6 +14,7 @@ import { toasts } from "./toasts.svelte";
 export type View =
   | "secrets"
   | "dashboard"
+  | "alerts"
   | "automation"
   | "import"
   | "projects"
@@ -157,6 +159,7 @@ export class Session {
     jobs.clear();
     scans.clear();
     scheduler.clear();
+    alerts.clear();
   }
 
   /** Lock now (Lock button, Ctrl+L). The UI locks even if the call fails. */
