@@ -331,11 +331,20 @@ pub fn findings_for(
     let mut seen = std::collections::HashSet::new();
     // Once per source: the local date reads the time zone.
     let (now, today) = (chrono::Utc::now(), chrono::Local::now().date_naive());
+    let base = src.urls.first().and_then(|u| Url::parse(u).ok());
+    let at = Context { now, today, base: base.as_ref() };
     entries
         .iter()
-        .filter_map(|e| finding(provider_name, provider_id, src, e, usage, now, today))
+        .filter_map(|e| finding(provider_name, provider_id, src, e, usage, &at))
         .filter(|f| seen.insert(f.url.clone()))
         .collect()
+}
+
+/// What every entry of one source is judged against.
+struct Context<'a> {
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+    base: Option<&'a Url>,
 }
 
 /// The finding an entry makes (none when its link is not an http(s) URL).
@@ -345,15 +354,14 @@ fn finding(
     src: &Source,
     e: &Entry,
     usage: &Usage,
-    now: chrono::DateTime<chrono::Utc>,
-    today: chrono::NaiveDate,
+    at: &Context<'_>,
 ) -> Option<NewFinding> {
-    let base = src.urls.first().and_then(|u| Url::parse(u).ok());
+    let (now, today) = (at.now, at.today);
     // A page change keeps its `#change-…` tag: each change is a finding.
     let url = if src.kind == SourceKind::Page {
         Url::parse(&e.url).ok()?.to_string()
     } else {
-        canonical::canonical(&e.url, base.as_ref())?
+        canonical::canonical(&e.url, at.base)?
     };
     let category = classify::category(src.kind, e, src.urls.first().map_or("", String::as_str));
     let rel = relevance::assess(e, usage, now, src.kind == SourceKind::Statuspage);
