@@ -162,17 +162,30 @@ pub fn assess(entry: &Entry, usage: &Usage, now: DateTime<Utc>, shared_page: boo
     let mut reasons: Vec<String> = Vec::new();
     let mut score: f64 = 0.35;
 
-    for t in terms(&text) {
-        if let Some(ps) = usage.terms.get(&t) {
-            r.used_terms.push(t);
+    // One buffer for every token: this runs for each entry of each feed.
+    let mut token = String::new();
+    for m in TOKEN.find_iter(&text) {
+        let t = m.as_str().trim_end_matches(['.', ':']);
+        if !distinctive(t) {
+            continue;
+        }
+        token.clear();
+        token.push_str(t);
+        token.make_ascii_lowercase();
+        if let Some(ps) = usage.terms.get(token.as_str()) {
+            if !r.used_terms.contains(&token) {
+                r.used_terms.push(token.clone());
+            }
             projects.extend(ps.iter().cloned());
         }
     }
-    let upper = text.to_ascii_uppercase();
-    for (v, ps) in &usage.env_vars {
-        if upper.contains(v.as_str()) {
-            r.used_terms.push(v.clone());
-            projects.extend(ps.iter().cloned());
+    if !usage.env_vars.is_empty() {
+        let upper = text.to_ascii_uppercase();
+        for (v, ps) in &usage.env_vars {
+            if upper.contains(v.as_str()) {
+                r.used_terms.push(v.clone());
+                projects.extend(ps.iter().cloned());
+            }
         }
     }
     let mut named: BTreeSet<String> = entry.packages.iter().map(|p| p.name.to_ascii_lowercase()).collect();
