@@ -267,3 +267,12 @@ impl Drop for Job {
         self.registry.notify(JobEvent::Ended { id: self.id, outcome });
     }
 }
+
+/// Sleep `d` unless `cancel` fires first: `true` when the time passed,
+/// `false` when cancelled (background loops stop on `false`).
+pub async fn pause(cancel: &CancellationToken, d: std::time::Duration) -> bool {
+    tokio::select! {
+        _ = cancel.cancelled() => false,
+        _ = tokio::time::sleep(d) => true,
+    }
+}

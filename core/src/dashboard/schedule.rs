@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Environment, SecretSummary};
 use crate::error::Result;
-use crate::jobs::{JobKind, JobProgress, Jobs};
+use crate::jobs::{JobKind, JobProgress, Jobs, pause};
 use crate::settings::Settings;
 use crate::validation::blocking;
 use crate::vault::Vault;
@@ -114,13 +114,6 @@ pub enum SchedulerStatus {
 pub fn stagger(settings: &Settings, keys: usize) -> Duration {
     let per = f64::from(settings.dashboard_refresh_interval_seconds) / 20.0 / keys.max(1) as f64;
     Duration::from_secs_f64(per.clamp(0.5, 5.0))
-}
-
-async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
-    tokio::select! {
-        _ = cancel.cancelled() => false,
-        _ = tokio::time::sleep(d) => true,
-    }
 }
 
 /// The background loop for one unlock: returns when the vault locks or

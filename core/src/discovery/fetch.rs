@@ -5,13 +5,12 @@
 //! not a failure), never retried within a run (the next daily run is the
 //! retry), and each request taken from the provider's daily budget first.
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::sources::{Source, SourceKind, sdks};
 use crate::error::{Error, ErrorCode, Result};
-use crate::net::{Gate, Net, Request};
+use crate::net::{Gate, Net, Request, Response};
 use crate::settings::Settings;
 
 /// Largest answer read from a source.
@@ -80,7 +79,7 @@ fn origin(url: &Url) -> Url {
     o
 }
 
-fn request(src: &Source, url: &Url, post: Option<Vec<u8>>) -> Result<Request> {
+fn request(src: &Source, url: &Url, post: Option<Vec<u8>>) -> Request {
     let mut req = Request::get(
         Gate::Discovery,
         &src.provider_id,
@@ -92,21 +91,23 @@ fn request(src: &Source, url: &Url, post: Option<Vec<u8>>) -> Result<Request> {
     req.endpoint = Some(origin(url));
     req.max_retries = 0;
     req.max_body = Some(MAX_BODY);
-    req.headers.insert(ACCEPT, HeaderValue::from_static(accept(src.kind)));
-    if let Some(body) = post {
-        req.set_method("POST")?;
-        req.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        req.body = Some(body);
-    } else {
-        let valid = |s: &Option<String>| s.as_deref().and_then(|v| HeaderValue::from_str(v).ok());
-        if let Some(v) = valid(&src.state.etag) {
-            req.headers.insert(IF_NONE_MATCH, v);
-        }
-        if let Some(v) = valid(&src.state.last_modified) {
-            req.headers.insert(IF_MODIFIED_SINCE, v);
+    req.header("accept", accept(src.kind));
+    match post {
+        Some(body) => req.post_json(body),
+        None => {
+            if let Some(v) = &src.state.etag {
+                req.header_text("if-none-match", v);
+            }
+            if let Some(v) = &src.state.last_modified {
+                req.header_text("if-modified-since", v);
+            }
         }
     }
-    Ok(req)
+    req
+}
+
+fn body(url: &Url, r: Response) -> Body {
+    Body { url: url.clone(), content_type: r.header("content-type").map(str::to_owned), bytes: r.body }
 }
 
 /// Whether the next address of a source is worth trying after `e`.
@@ -153,18 +154,14 @@ async fn addresses(
         }
         *budget -= 1;
         *requests += 1;
-        let outcome = net.send(settings, request(src, &url, None)?, cancel).await;
+        let outcome = net.send(settings, request(src, &url, None), cancel).await;
         let e = match outcome {
             Ok(r) if r.status == 304 => return Ok(Answer::Unchanged),
             Ok(r) if (200..300).contains(&r.status) => {
                 return Ok(Answer::Changed {
                     etag: r.header("etag").map(str::to_owned),
                     last_modified: r.header("last-modified").map(str::to_owned),
-                    bodies: vec![Body {
-                        url,
-                        content_type: r.header("content-type").map(str::to_owned),
-                        bytes: r.body,
-                    }],
+                    bodies: vec![body(&url, r)],
                 });
             }
             Ok(r) => http_error(r.status, &url),
@@ -210,13 +207,9 @@ async fn advisories(
         *budget -= 1;
         *requests += 1;
         let query = serde_json::json!({ "package": { "name": name, "ecosystem": ecosystem } });
-        let body = serde_json::to_vec(&query).map_err(|e| Error::internal(format!("an OSV query: {e}")))?;
-        match net.send(settings, request(src, &url, Some(body))?, cancel).await {
-            Ok(r) if (200..300).contains(&r.status) => bodies.push(Body {
-                url: url.clone(),
-                content_type: r.header("content-type").map(str::to_owned),
-                bytes: r.body,
-            }),
+        let query = serde_json::to_vec(&query).map_err(|e| Error::internal(format!("an OSV query: {e}")))?;
+        match net.send(settings, request(src, &url, Some(query)), cancel).await {
+            Ok(r) if (200..300).contains(&r.status) => bodies.push(body(&url, r)),
             Ok(r) => last = Some(http_error(r.status, &url)),
             Err(e) if !try_next(&e) => return Err(e),
             Err(e) => last = Some(e),

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Trigger;
 use crate::error::Result;
-use crate::jobs::{JobKind, JobProgress, Jobs};
+use crate::jobs::{JobKind, JobProgress, Jobs, pause};
 use crate::validation::blocking;
 use crate::vault::{Vault, Write};
 
@@ -116,13 +116,6 @@ pub enum DiscoveryStatus {
         /// Of them, critical (a desktop notification).
         new_critical: u32,
     },
-}
-
-async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
-    tokio::select! {
-        _ = cancel.cancelled() => false,
-        _ = tokio::time::sleep(d) => true,
-    }
 }
 
 /// The loop for one unlock: returns when the vault locks or `cancel`

@@ -179,6 +179,22 @@ impl Request {
         Ok(())
     }
 
+    /// Add a non-secret header known only at run time (a stored `ETag`
+    /// sent back as `If-None-Match`); a value no header can carry is
+    /// left out.
+    pub fn header_text(&mut self, name: &'static str, value: &str) {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(HeaderName::from_static(name), v);
+        }
+    }
+
+    /// Make it a POST of `body` as JSON (OSV's read-only queries).
+    pub fn post_json(&mut self, body: Vec<u8>) {
+        self.method = reqwest::Method::POST;
+        self.headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = Some(body);
+    }
+
     /// Add a fixed, non-secret header (`anthropic-version`).
     pub fn header(&mut self, name: &'static str, value: &'static str) {
         self.headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
