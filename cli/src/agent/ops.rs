@@ -3,10 +3,10 @@
 //! unlocked the profile itself. One function for both, so a command does
 //! the same work, under the same core policy, either way.
 
-use keyclave_core::discovery::{self, FindingQuery, Trigger, sources};
+use keyclave_core::discovery::{self, Trigger, sources};
 use keyclave_core::inject::{self, KeySelection};
 use keyclave_core::secrets::{self, NewSecret, Provenance, SecretEdit, SecretQuery};
-use keyclave_core::{Error, ErrorCode, Result, Vault, dashboard, validation};
+use keyclave_core::{Error, Result, Vault, dashboard, validation};
 
 use super::protocol::{Reply, Sensitive, VaultOp};
 
@@ -153,7 +153,7 @@ pub fn execute_with(
         }
         VaultOp::Findings { query } => Reply::Findings(discovery::findings::list(vault, &query)?),
         VaultOp::MarkFinding { id, status, notes } => {
-            let id = finding_id(vault, &id)?;
+            let id = discovery::findings::find(vault, &id)?.id;
             Reply::Finding(discovery::findings::mark(vault, &id, status, notes.as_deref())?)
         }
         VaultOp::Sources => Reply::Sources(sources::list(vault)?),
@@ -167,17 +167,4 @@ pub fn execute_with(
         VaultOp::EnableSource { id, enabled } => Reply::Source(sources::set_enabled(vault, &id, enabled)?),
         VaultOp::DiscoveryLog { limit } => Reply::DiscoveryLog(discovery::log::list(vault, limit)?),
     })
-}
-
-/// A finding's full id from a unique prefix (ids are long; lists show 8 characters).
-fn finding_id(vault: &Vault, prefix: &str) -> Result<String> {
-    let all = discovery::findings::list(vault, &FindingQuery::default())?;
-    let hits: Vec<&str> = all.iter().map(|f| f.id.as_str()).filter(|id| id.starts_with(prefix)).collect();
-    match hits.as_slice() {
-        [one] => Ok((*one).to_owned()),
-        [] => Err(Error::new(ErrorCode::DiscoveryFindingNotFound, format!("no finding {prefix:?}"))),
-        _ => Err(Error::invalid(format!(
-            "{prefix:?} is the start of more than one finding's id; give more of it"
-        ))),
-    }
 }

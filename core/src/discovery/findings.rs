@@ -289,3 +289,22 @@ pub fn mark(vault: &Vault, id: &str, status: FindingStatus, notes: Option<&str>)
         finish(row)
     })
 }
+
+/// The finding whose id is `id` or starts with it (lists show 8
+/// characters): `discovery.finding_not_found` for none, `input.invalid`
+/// when the prefix names more than one.
+pub fn find(vault: &Vault, id: &str) -> Result<Finding> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(Error::invalid("give a finding's id"));
+    }
+    let mut hits: Vec<Finding> =
+        list(vault, &FindingQuery::default())?.into_iter().filter(|f| f.id.starts_with(id)).collect();
+    match hits.len() {
+        1 => Ok(hits.remove(0)),
+        0 => Err(Error::new(ErrorCode::DiscoveryFindingNotFound, format!("no finding {id:?}"))),
+        _ => {
+            Err(Error::invalid(format!("{id:?} is the start of more than one finding's id; give more of it")))
+        }
+    }
+}

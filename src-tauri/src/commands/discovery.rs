@@ -134,11 +134,7 @@ pub async fn discovery_log(state: State<'_, AppState>, limit: u32) -> CmdResult<
 #[tauri::command]
 #[specta::specta]
 pub async fn open_finding(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    let all = state.user(move |v| discovery::findings::list(&v, &FindingQuery::default())).await?;
-    let f = all
-        .into_iter()
-        .find(|f| f.id == id)
-        .ok_or_else(|| Error::new(ErrorCode::DiscoveryFindingNotFound, "no such finding"))?;
+    let f = state.user(move |v| discovery::findings::find(&v, &id)).await?;
     if !(f.source_url.starts_with("https://") || f.source_url.starts_with("http://")) {
         return Err(Error::invalid("the finding's address is not a web page").into());
     }
