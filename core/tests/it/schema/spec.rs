@@ -796,6 +796,7 @@ pub(crate) const FOREIGN_KEYS: &[(&str, &str, &str, &str, &str)] = &[
     ("dashboard_daily_summaries", "provider_id", "providers", "id", "NO ACTION"),
     ("discovery_findings", "provider_id", "providers", "id", "NO ACTION"),
     ("discovery_search_log", "provider_id", "providers", "id", "NO ACTION"),
+    ("discovery_sources", "provider_id", "providers", "id", "NO ACTION"),
     ("automation_scripts", "provider_id", "providers", "id", "NO ACTION"),
     ("automation_executions", "script_id", "automation_scripts", "id", "CASCADE"),
     ("automation_execution_events", "execution_id", "automation_executions", "id", "CASCADE"),
