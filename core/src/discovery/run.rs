@@ -333,11 +333,25 @@ pub fn findings_for(
     let (now, today) = (chrono::Utc::now(), chrono::Local::now().date_naive());
     let base = src.urls.first().and_then(|u| Url::parse(u).ok());
     let at = Context { now, today, base: base.as_ref() };
+    // Dedup before judging: a feed repeating an entry (other `utm_`
+    // parameters) costs one address parse, not a classification.
     entries
         .iter()
-        .filter_map(|e| finding(provider_name, provider_id, src, e, usage, &at))
-        .filter(|f| seen.insert(f.url.clone()))
+        .filter_map(|e| Some((address(src, e, &at)?, e)))
+        .filter(|(url, _)| seen.insert(url.clone()))
+        .map(|(url, e)| finding(provider_name, provider_id, src, e, url, usage, &at))
         .collect()
+}
+
+/// The address a finding of `e` is known by (none when its link is not an
+/// http(s) URL). A page change keeps its `#change-…` tag: each change is a
+/// finding.
+fn address(src: &Source, e: &Entry, at: &Context<'_>) -> Option<String> {
+    if src.kind == SourceKind::Page {
+        Some(Url::parse(&e.url).ok()?.to_string())
+    } else {
+        canonical::canonical(&e.url, at.base)
+    }
 }
 
 /// What every entry of one source is judged against.
@@ -347,22 +361,17 @@ struct Context<'a> {
     base: Option<&'a Url>,
 }
 
-/// The finding an entry makes (none when its link is not an http(s) URL).
+/// The finding entry `e`, known by `url`, makes.
 fn finding(
     provider_name: &str,
     provider_id: &str,
     src: &Source,
     e: &Entry,
+    url: String,
     usage: &Usage,
     at: &Context<'_>,
-) -> Option<NewFinding> {
+) -> NewFinding {
     let (now, today) = (at.now, at.today);
-    // A page change keeps its `#change-…` tag: each change is a finding.
-    let url = if src.kind == SourceKind::Page {
-        Url::parse(&e.url).ok()?.to_string()
-    } else {
-        canonical::canonical(&e.url, at.base)?
-    };
     let category = classify::category(src.kind, e, src.urls.first().map_or("", String::as_str));
     let rel = relevance::assess(e, usage, now, src.kind == SourceKind::Statuspage);
     let deadline = classify::deadline(e, today);
@@ -370,7 +379,7 @@ fn finding(
     let (impact, action) = urgency::texts(provider_name, category, urg, e, &rel, deadline, today);
     let title = clip(if e.title.is_empty() { &src.title } else { &e.title }, 300);
     let snippet = clip(&e.body, SNIPPET_CHARS);
-    Some(NewFinding {
+    NewFinding {
         provider_id: provider_id.to_owned(),
         content_sha256: findings::content_hash(&title, &format!("{snippet}\n{}", urg.as_str())),
         url,
@@ -384,7 +393,7 @@ fn finding(
         reason: rel.reason,
         published_at: e.published.or(e.updated).map(crate::time::format),
         source_kind: src.kind.as_str(),
-    })
+    }
 }
 
 fn commit(
