@@ -167,6 +167,8 @@ test("with a code required to reveal, copy and writing a .env ask for it", async
   await click(b, '[data-testid="code-prompt"] button[type="submit"]');
   await b.waitUntil(async () => !(await b.$('[data-testid="code-prompt"]').isExisting()), { timeout: 10000, timeoutMsg: "the code was not accepted" });
   await b.waitUntil(async () => /Copied/.test(await b.getPageSource()), { timeout: 10000 });
+  // The copy warning sits over the bottom right for 6 s; close it as a person would.
+  await click(b, '[data-testid="toast"] button[aria-label="Dismiss notification"]');
 
   // .env: preview needs no code (values masked); writing asks for one.
   await click(b, '[data-testid="nav-dotenv"]');

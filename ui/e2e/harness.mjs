@@ -165,7 +165,18 @@ export async function clearByKeyboard(browser, selector) {
 export async function click(browser, selector) {
   const el = await browser.$(selector);
   await el.waitForClickable({ timeout: 10000 });
-  await el.click();
+  try {
+    await el.click();
+  } catch (e) {
+    // Say what covers the element, so a failure names the overlay.
+    const cover = await browser.execute((sel) => {
+      const r = document.querySelector(sel)?.getBoundingClientRect();
+      const top = r && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      return top ? top.outerHTML.slice(0, 160) : null;
+    }, selector).catch(() => null);
+    if (cover) e.message = `${e.message} (${selector} is covered by ${cover})`;
+    throw e;
+  }
 }
 
 export async function visible(browser, selector, timeout = 10000) {
