@@ -670,6 +670,8 @@ pub enum ProfileCmd {
     },
     /// Rotate the profile vault key: re-encrypt the vault and every value.
     RotateKey,
+    /// Check the vault and the profile index for damage (SQLite structure and SQLCipher page HMACs).
+    Check,
     /// Show the profile's settings, or change them.
     Settings {
         /// Lock after this many seconds without a command or click (5 to 86400).

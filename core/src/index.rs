@@ -97,6 +97,11 @@ impl Index {
         Ok(Index { conn })
     }
 
+    /// Run `f` on the index connection (read-only checks).
+    pub(crate) fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn)
+    }
+
     /// All profiles, by name.
     pub fn profiles(&self) -> Result<Vec<ProfileRecord>> {
         let mut stmt = self.conn.prepare_cached(&format!(

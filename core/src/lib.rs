@@ -29,6 +29,7 @@ pub mod error;
 pub mod import;
 pub mod index;
 pub mod inject;
+pub mod integrity;
 pub mod jobs;
 pub mod keyclave;
 pub mod migrations;

@@ -4,7 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use keyclave_core::crypto::KdfParams;
 use keyclave_core::rotation::RotationStep;
 use keyclave_core::{Error, Result};
-use keyclave_core::{passphrase, rotation};
+use keyclave_core::{integrity, passphrase, rotation};
 use serde_json::json;
 
 use super::{Context, kdf_params, unexpected};
@@ -49,6 +49,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
             Ok(())
         }
         ProfileCmd::RotateKey => rotate(ctx),
+        ProfileCmd::Check => check(&ctx),
         ProfileCmd::Settings { auto_lock, clipboard_clear } => {
             let op = VaultOp::Settings {
                 auto_lock_timeout_seconds: auto_lock,
@@ -117,6 +118,28 @@ fn list(ctx: &Context) -> Result<()> {
         output::table(&["NAME", "CREATED", "ID"], &rows);
     }
     Ok(())
+}
+
+fn check(ctx: &Context) -> Result<()> {
+    let vault = ctx.unlock()?;
+    let report = integrity::check(&vault)?;
+    vault.close()?;
+    if ctx.json {
+        output::json(&report);
+    } else {
+        for (name, db) in [("vault", &report.vault), ("index", &report.index)] {
+            outln!("{name}: {}", if db.ok { "ok" } else { "DAMAGED" });
+            for p in db.integrity_problems.iter().chain(&db.cipher_problems) {
+                outln!("  {p}");
+            }
+        }
+    }
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(Error::corruption("the profile's databases failed their integrity checks")
+            .with_suggestion("Restore the profile folder from a backup; export what still reads with `keyclave bundle export`."))
+    }
 }
 
 fn rotate(ctx: Context) -> Result<()> {

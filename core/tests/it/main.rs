@@ -17,6 +17,7 @@ mod dotenv_python;
 mod dotenv_vault;
 mod errors;
 mod import;
+mod integrity;
 mod online;
 mod profiles;
 mod reveal;
