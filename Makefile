@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-discovery bench-automation bench-scan bench-keepassxc bench-agent bench-idle perf bundle fmt
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-discovery bench-automation bench-scan bench-keepassxc bench-agent bench-idle perf bundle fmt crash
 
 setup:
 	@bash scripts/setup.sh
@@ -84,6 +84,11 @@ bench-agent: setup
 
 bench-keepassxc: setup
 	bash scripts/bench-keepassxc.sh
+
+## The kill -9 fault harness in its long mode: 500 kills per operation
+## (`make test` runs 25). KEYCLAVE_CRASH_SEED=N replays a run.
+crash: setup
+	KEYCLAVE_CRASH_KILLS=$${KEYCLAVE_CRASH_KILLS:-500} $(CARGO) test -p keyclave-cli --test it --locked crash:: -- --test-threads=1 --nocapture
 
 ## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
 perf: setup-desktop desktop

@@ -9,6 +9,7 @@ mod agent;
 mod automation;
 mod bundle;
 mod copy;
+mod crash;
 mod discovery;
 mod env;
 mod import;
