@@ -29,6 +29,7 @@ fn keyclave_commands() -> &'static [&'static str] {
         "kdf_info",
         "upgrade_kdf",
         "rotate_key",
+        "export_diagnostics",
         "audit_log",
         "import_preview",
         "import_apply",

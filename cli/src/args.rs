@@ -56,6 +56,24 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Write a diagnostics package for a bug report: versions, OS, schema
+    /// versions, settings, integrity checks, row counts and the last 500
+    /// lines of the operational log. Never a value, a key name, a profile
+    /// name or a home path; nothing is sent anywhere.
+    ///
+    /// Unlocks the selected profile (for its checks, settings and counts)
+    /// unless --locked is given.
+    Diagnostics {
+        /// The file to write (JSON).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Do not unlock: only what the index and the files tell.
+        #[arg(long)]
+        locked: bool,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Unlock a profile in the background agent, so later commands need no passphrase.
     ///
     /// Starts the agent (or reuses it). It keeps the profile unlocked until

@@ -67,6 +67,11 @@ codes! {
     /// Too many failed unlocks: wait before the next attempt.
     VaultThrottled => "vault.throttled", user: true, recoverable: true,
         suggestion: "Wait until the delay has passed, then try again.";
+    /// Another KeyClave process is using the profile in a way that excludes
+    /// this operation for now (a rotation while it is open elsewhere, a
+    /// write that waited too long for another writer). Nothing was changed.
+    VaultBusy => "vault.busy", user: false, recoverable: true,
+        suggestion: "Another KeyClave (the desktop app, the unlock agent or another command) is using this profile; wait for it to finish and try again.";
     /// A vault or index file is damaged or not what it should be.
     VaultCorruption => "vault.corruption", user: false, recoverable: false,
         suggestion: "The vault file is damaged or was replaced. Restore the profile folder from a backup.";
@@ -220,6 +225,14 @@ codes! {
     /// Reading or writing a file failed.
     StorageIo => "storage.io", user: false, recoverable: true,
         suggestion: "Check disk space and permissions of the KeyClave data folder.";
+    /// The disk (or the user's quota) is full: the write was not made and
+    /// nothing already stored was lost.
+    StorageFull => "storage.full", user: false, recoverable: true,
+        suggestion: "Free some disk space where the KeyClave data folder (or the output file) lives, then try again; nothing stored was lost.";
+    /// The data folder (or the output file's folder) cannot be written:
+    /// a read-only file system or missing write permission.
+    StorageReadOnly => "storage.read_only", user: false, recoverable: true,
+        suggestion: "KeyClave needs to write to its data folder; check that its file system is mounted read-write and that you own the folder.";
     /// The database reported an error.
     StorageDatabase => "storage.database", user: false, recoverable: true,
         suggestion: "Try again; if it persists, another KeyClave may be using the profile.";
@@ -475,11 +488,21 @@ impl From<rusqlite::Error> for Error {
             Some(Sql::NotADatabase) | Some(Sql::DatabaseCorrupt) => {
                 Error::corruption(format!("database file is not readable: {e}"))
             }
-            Some(Sql::DatabaseBusy) | Some(Sql::DatabaseLocked) => Error::new(
-                ErrorCode::StorageDatabase,
-                "the database is busy (another KeyClave process is using it)",
-            ),
-            Some(Sql::DiskFull) => Error::new(ErrorCode::StorageIo, "the disk is full"),
+            // Reached only after the busy timeout: another process held
+            // the write lock all that time.
+            Some(Sql::DatabaseBusy) | Some(Sql::DatabaseLocked) => {
+                Error::new(ErrorCode::VaultBusy, "another KeyClave process kept the profile's database busy")
+            }
+            Some(Sql::DiskFull) => Error::new(ErrorCode::StorageFull, "the disk is full"),
+            Some(Sql::ReadOnly) => Error::new(ErrorCode::StorageReadOnly, "the database cannot be written"),
+            Some(Sql::CannotOpen) => {
+                Error::new(ErrorCode::StorageIo, format!("a database file cannot be opened: {e}"))
+            }
+            // sqlcipher_export (key rotation) reports a full disk as a
+            // function error carrying SQLite's own text for SQLITE_FULL.
+            _ if e.to_string().contains("database or disk is full") => {
+                Error::new(ErrorCode::StorageFull, "the disk is full")
+            }
             _ => Error::new(ErrorCode::StorageDatabase, format!("database error: {e}")),
         };
         err.with_source(e)
@@ -497,8 +520,26 @@ impl From<rusqlite_migration::Error> for Error {
     }
 }
 
+/// The code of a failed file operation: a full disk and a read-only file
+/// system are told apart from other I/O failures.
+pub(crate) fn io_code(e: &std::io::Error) -> ErrorCode {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull => ErrorCode::StorageFull,
+        // A full quota (EDQUOT) is a full disk to the user.
+        _ if cfg!(target_os = "linux") && e.raw_os_error() == Some(122) => ErrorCode::StorageFull,
+        std::io::ErrorKind::ReadOnlyFilesystem => ErrorCode::StorageReadOnly,
+        _ => ErrorCode::StorageIo,
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::new(ErrorCode::StorageIo, format!("file operation failed: {e}")).with_source(e)
+        let code = io_code(&e);
+        let message = match code {
+            ErrorCode::StorageFull => format!("the disk is full: {e}"),
+            ErrorCode::StorageReadOnly => format!("the file system is read-only: {e}"),
+            _ => format!("file operation failed: {e}"),
+        };
+        Error::new(code, message).with_source(e)
     }
 }

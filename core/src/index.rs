@@ -88,13 +88,16 @@ fn name_taken(name: &str) -> Error {
 impl Index {
     /// Open (creating and migrating if needed) the index database.
     pub fn open(path: &Path) -> Result<Self> {
-        crate::paths::ensure_private_db_file(path)?;
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        crate::migrations::index().to_latest(&mut conn)?;
-        Ok(Index { conn })
+        let open = || -> Result<Self> {
+            crate::paths::ensure_private_db_file(path)?;
+            let mut conn = Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            crate::migrations::index().to_latest(&mut conn)?;
+            Ok(Index { conn })
+        };
+        open().map_err(|e| crate::paths::explain_storage_failure(e, path))
     }
 
     /// Run `f` on the index connection (read-only checks).

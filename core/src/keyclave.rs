@@ -4,13 +4,13 @@
 use serde_json::json;
 
 use crate::audit::{self, EventType};
-use crate::crypto::{self, KdfParams, Pvk, SecretString};
+use crate::crypto::{self, KdfParams, Kek, Pvk, SecretString};
 use crate::error::{Error, ErrorCode, Result};
 use crate::index::{Index, ProfileRecord, VaultMeta};
 use crate::paths::{self, Root};
 use crate::time;
 use crate::vault::{self, Vault};
-use crate::{passphrase, profile, rotation};
+use crate::{exclusion, passphrase, profile, rotation};
 
 /// The data root and its profile index.
 pub struct KeyClave {
@@ -141,7 +141,14 @@ impl KeyClave {
         let dir = self.root.profile_dir(&rec.id);
         let doomed = self.root.profiles_dir().join(format!(".deleting-{}", rec.id));
         if dir.exists() {
+            // Not while another process has it open (`vault.busy`).
+            let exclusive = exclusion::exclusive(&self.root, &rec.id, exclusion::EXCLUSIVE_WAIT)?;
+            // Windows cannot rename a folder holding an open file.
+            #[cfg(windows)]
+            drop(exclusive);
             std::fs::rename(&dir, &doomed)?;
+            #[cfg(not(windows))]
+            drop(exclusive);
         }
         self.index.delete(&rec.id)?;
         // Never delivered (the vault is gone): it stays in index.db as an
@@ -157,6 +164,15 @@ impl KeyClave {
         Ok(())
     }
 
+    /// Run `f` on `index.db`'s connection (diagnostics: schema version and
+    /// row counts).
+    pub(crate) fn with_index_connection<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
+        self.index.with_connection(f)
+    }
+
     /// Unlock a profile by name.
     pub fn unlock(&self, name: &str, passphrase: &SecretString) -> Result<Vault> {
         let rec = self.index.find_by_name(name)?;
@@ -168,13 +184,60 @@ impl KeyClave {
     /// vault (a new epoch) and record the unlock.
     pub fn unlock_profile(&self, rec: ProfileRecord, passphrase: &SecretString) -> Result<Vault> {
         let auth = passphrase::authenticate(&self.index, &rec.id, passphrase)?;
-        let (pvk, version) =
-            rotation::recover(&self.root, &self.index, &rec, &auth.kek, &auth.meta, auth.pvk)?;
+        let (hold, pvk, version) = self.hold_for_open(&rec, &auth.kek)?;
         drop(auth.kek);
         let index = Index::open(&self.root.index_db())?;
-        let v = Vault::open(self.root.clone(), index, rec, pvk, version)?;
-        after_unlock(&v, auth.meta.failed_unlock_count, auth.meta.last_failed_unlock_at.as_deref())?;
+        let v = Vault::open(self.root.clone(), hold, index, rec, pvk, version)?;
+        match after_unlock(&v, auth.meta.failed_unlock_count, auth.meta.last_failed_unlock_at.as_deref()) {
+            Ok(()) => {}
+            // A full or read-only disk must not keep a person from their
+            // keys: the unlock goes unrecorded (events recorded while
+            // locked stay queued in index.db); every write is refused.
+            Err(e) if matches!(e.code(), ErrorCode::StorageFull | ErrorCode::StorageReadOnly) => {
+                tracing::warn!(code = %e.code(), "the unlock could not be recorded");
+            }
+            Err(e) => return Err(e),
+        }
         Ok(v)
+    }
+
+    /// Take this process's shared hold on the profile, then read the key
+    /// state under it: the KDF ran without it, and another process may have
+    /// rotated the key or changed the passphrase meanwhile (the KEK is kept,
+    /// so re-reading costs no KDF). A rotation that stopped part-way is
+    /// finished or rolled back under the exclusive hold first.
+    fn hold_for_open(&self, rec: &ProfileRecord, kek: &Kek) -> Result<(exclusion::Hold, Pvk, u64)> {
+        // Twice at most: once to recover, once to open what it left.
+        for _ in 0..2 {
+            let hold = exclusion::shared(&self.root, &rec.id, exclusion::SHARED_WAIT)?;
+            let meta = self.index.vault_meta(&rec.id)?;
+            let current = crypto::unwrap_pvk(kek, &meta.wrapped_pvk, &rec.id, meta.rotation_version)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::VaultBusy,
+                        "the passphrase was changed in another KeyClave meanwhile",
+                    )
+                    .with_suggestion("Unlock again with the profile's current passphrase.")
+                })?;
+            let leftover = self.root.rotating_vault_db(&rec.id).exists();
+            if meta.pending.is_none() && !leftover {
+                return Ok((hold, current, meta.rotation_version));
+            }
+            // Holding the shared lock, no rotation is running: these are a
+            // crash's leftovers.
+            drop(hold);
+            let exclusive = exclusion::exclusive(&self.root, &rec.id, exclusion::EXCLUSIVE_WAIT)?;
+            let meta = self.index.vault_meta(&rec.id)?;
+            if let Some(current) = crypto::unwrap_pvk(kek, &meta.wrapped_pvk, &rec.id, meta.rotation_version)
+            {
+                rotation::recover(&self.root, &self.index, rec, kek, &meta, current)?;
+            }
+            drop(exclusive);
+        }
+        Err(Error::new(ErrorCode::VaultBusy, "the profile's key kept changing while it was being unlocked")
+            .with_suggestion(
+                "Another KeyClave is rotating this profile's key; wait for it to finish and unlock again.",
+            ))
     }
 }
 

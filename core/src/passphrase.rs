@@ -15,12 +15,12 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::index::{Index, VaultMeta};
 use crate::vault::Vault;
 
-/// What a right passphrase gives: the KEK, the stored metadata it was
-/// checked against, and the unwrapped profile vault key.
+/// What a right passphrase gives: the KEK and the stored metadata it was
+/// checked against (the KEK unwraps the profile vault key again when that
+/// metadata moved on meanwhile).
 pub(crate) struct Authenticated {
     pub(crate) kek: Kek,
     pub(crate) meta: VaultMeta,
-    pub(crate) pvk: Pvk,
 }
 
 /// Refuse early attempts after repeated failures (`vault.throttled`).
@@ -80,7 +80,7 @@ pub(crate) fn authenticate(
     let meta = index.vault_meta(profile_id)?;
     throttle(&meta)?;
     match unwrap(&meta, profile_id, passphrase)? {
-        Some((kek, pvk)) => Ok(Authenticated { kek, meta, pvk }),
+        Some((kek, _)) => Ok(Authenticated { kek, meta }),
         None => Err(wrong(index, profile_id, &meta)?),
     }
 }
@@ -98,7 +98,7 @@ pub(crate) fn check(vault: &Vault, passphrase: &SecretString) -> Result<Authenti
             if meta.failed_unlock_count > 0 {
                 vault.index().reset_failed_unlocks(&profile_id)?;
             }
-            Ok(Authenticated { kek, meta, pvk })
+            Ok(Authenticated { kek, meta })
         }
         _ => Err(wrong(&vault.index(), &profile_id, &meta)?
             .with_suggestion("Check the current passphrase and try again.")),

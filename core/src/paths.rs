@@ -97,13 +97,40 @@ impl Root {
     }
 }
 
+/// Tell a full disk and a read-only folder apart from other I/O failures
+/// of SQLite: opening a WAL database allocates its shared-memory file and
+/// opens its WAL, and SQLite reports those failing as a plain "disk I/O
+/// error" or "unable to open database file". Looked into only when such
+/// an error happened.
+pub(crate) fn explain_storage_failure(err: Error, path: &Path) -> Error {
+    if !matches!(err.code(), ErrorCode::StorageDatabase | ErrorCode::StorageIo) {
+        return err;
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
+    if fs4::available_space(dir).is_ok_and(|free| free < 64 * 1024) {
+        return Error::new(ErrorCode::StorageFull, "the disk is full: the database cannot be opened");
+    }
+    match tempfile::tempfile_in(dir) {
+        Err(e) if crate::error::io_code(&e) == ErrorCode::StorageReadOnly => {
+            Error::new(ErrorCode::StorageReadOnly, "the data folder is on a read-only file system")
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Error::new(ErrorCode::StorageReadOnly, "the data folder cannot be written (permission denied)")
+        }
+        _ => err,
+    }
+}
+
 /// Create a directory (and parents) readable only by the user.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        // Only when needed: a private folder on a read-only disk is fine.
+        if std::fs::metadata(dir)?.permissions().mode() & 0o777 != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
     }
     Ok(())
 }

@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use crate::audit::{self, EventType};
 use crate::crypto::{self, Kek, Pvk, SealContext, SecretString};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
+use crate::exclusion;
 use crate::index::{Index, ProfileRecord, VaultMeta};
 use crate::paths::{self, Root};
 use crate::session::Session;
@@ -133,15 +134,16 @@ pub fn rotate(
     observer: &mut dyn FnMut(RotationStep) -> Result<()>,
 ) -> Result<Vault> {
     let auth = crate::passphrase::check(&vault, passphrase)?;
-    rotate_checked(vault, auth.kek, observer)
+    rotate_checked(vault, auth.kek, &auth.meta.kdf_salt, observer, &mut None)
 }
 
 /// [`rotate`] the vault unlocked in `session`: the passphrase is checked on
 /// a clone first, so a wrong one leaves the session unlocked; then the
 /// vault leaves the session for the rotation and the new one is put back.
-/// If the rotation itself fails, the session stays locked (unlock again:
-/// the next unlock finishes or rolls back what was done). Returns the new
-/// rotation version.
+/// If another process has the profile open, nothing is done and the
+/// session is unlocked again (`vault.busy`). If the rotation itself fails,
+/// the session stays locked (unlock again: the next unlock finishes or
+/// rolls back what was done). Returns the new rotation version.
 pub fn rotate_in_session(
     session: &Session,
     passphrase: &SecretString,
@@ -149,7 +151,16 @@ pub fn rotate_in_session(
 ) -> Result<u64> {
     let auth = crate::passphrase::check(&session.for_user()?, passphrase)?;
     let vault = session.take()?;
-    let vault = rotate_checked(vault, auth.kek, observer)?;
+    let mut not_started = None;
+    let vault = match rotate_checked(vault, auth.kek, &auth.meta.kdf_salt, observer, &mut not_started) {
+        Ok(v) => v,
+        Err(e) => {
+            if let Some(reopened) = not_started {
+                session.unlocked(reopened);
+            }
+            return Err(e);
+        }
+    };
     let version = vault.rotation_version();
     if let Some(previous) = session.unlocked(vault) {
         previous.close()?;
@@ -157,14 +168,42 @@ pub fn rotate_in_session(
     Ok(version)
 }
 
+/// `salt` is the KDF salt `kek` was derived with: the new key is wrapped
+/// under `kek`, so a passphrase changed meanwhile by another process
+/// (a new salt) must stop the rotation. When another process has the
+/// profile open the rotation does not start: the vault is opened again
+/// under its current key into `not_started`, and `vault.busy` returned.
 fn rotate_checked(
     vault: Vault,
     kek: Kek,
+    salt: &[u8],
     observer: &mut dyn FnMut(RotationStep) -> Result<()>,
+    not_started: &mut Option<Vault>,
 ) -> Result<Vault> {
-    let vault::Owned { root, index, profile, conn, pvk: old_pvk, field_key: old_fk, rotation_version } =
+    let vault::Owned { root, hold, index, profile, conn, pvk: old_pvk, field_key: old_fk, rotation_version } =
         vault.into_owned(WAIT_FOR_EXCLUSIVE)?;
     let id = profile.id.clone();
+    // No other process may write into the file about to be replaced: trade
+    // this process's shared hold for the exclusive one (`vault.busy` while
+    // another KeyClave has the profile open).
+    drop(hold);
+    let exclusive = match exclusion::exclusive(&root, &id, exclusion::EXCLUSIVE_WAIT) {
+        Ok(x) => x,
+        Err(e) => {
+            drop(conn);
+            let reopened = exclusion::shared(&root, &id, exclusion::SHARED_WAIT)
+                .and_then(|hold| Vault::open(root, hold, index, profile, old_pvk, rotation_version));
+            *not_started = reopened.ok();
+            return Err(e);
+        }
+    };
+    let meta = index.vault_meta(&id)?;
+    if meta.rotation_version != rotation_version || meta.kdf_salt != salt {
+        return Err(Error::new(ErrorCode::VaultBusy, "another KeyClave changed the profile's key meanwhile")
+            .with_suggestion(
+                "Unlock again and retry; the passphrase or the key was changed in another KeyClave.",
+            ));
+    }
     let new_pvk = Pvk::generate();
     let new_version = rotation_version + 1;
     let new_wrapped = crypto::wrap_pvk(&kek, &new_pvk, &id, new_version);
@@ -238,7 +277,9 @@ fn rotate_checked(
     // 5. Commit the new key.
     index.commit_rotation(&id)?;
     observer(RotationStep::Committed)?;
-    Vault::open(root, index, profile, new_pvk, new_version)
+    drop(exclusive);
+    let hold = exclusion::shared(&root, &id, exclusion::SHARED_WAIT)?;
+    Vault::open(root, hold, index, profile, new_pvk, new_version)
 }
 
 /// Finish or roll back a PVK rotation that stopped part-way. Returns the

@@ -62,6 +62,10 @@ pub(crate) enum Probe {
 /// Open a SQLCipher database with the raw key, check the key, set the
 /// connection pragmas. No migrations.
 pub(crate) fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
+    open_keyed_here(path, key, create).map_err(|e| paths::explain_storage_failure(e, path))
+}
+
+fn open_keyed_here(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -159,6 +163,9 @@ pub struct Vault {
 
 struct Inner {
     root: Root,
+    /// This process's shared hold on the profile (see [`crate::exclusion`]),
+    /// released with the last clone.
+    hold: crate::exclusion::Hold,
     epoch: EpochId,
     token: CancellationToken,
     profile: RwLock<ProfileRecord>,
@@ -244,6 +251,7 @@ impl Write<'_> {
 /// An unlock taken whole by [`Vault::into_owned`]: no other handle exists.
 pub(crate) struct Owned {
     pub(crate) root: Root,
+    pub(crate) hold: crate::exclusion::Hold,
     pub(crate) index: Index,
     pub(crate) profile: ProfileRecord,
     pub(crate) conn: Connection,
@@ -275,6 +283,7 @@ impl Vault {
     /// load settings and the in-memory catalog of secret names. A new epoch.
     pub(crate) fn open(
         root: Root,
+        hold: crate::exclusion::Hold,
         index: Index,
         profile: ProfileRecord,
         pvk: Pvk,
@@ -294,6 +303,7 @@ impl Vault {
         Ok(Vault {
             inner: Arc::new(Inner {
                 root,
+                hold,
                 epoch: EpochId::next(),
                 token: CancellationToken::new(),
                 profile: RwLock::new(profile),
@@ -343,13 +353,18 @@ impl Vault {
     /// the vault since this handle last looked, reload the catalog and the
     /// settings (kept in memory) from the database. Returns whether it
     /// did. For a long-lived handle that other processes write beside (the
-    /// CLI's unlock agent), before each operation; a few microseconds when
-    /// nothing changed.
+    /// CLI's unlock agent, the desktop app), before each operation; a few
+    /// microseconds when nothing changed. Never waits behind a write in
+    /// flight in this process: then it looks next time.
     pub fn sync_external_changes(&self) -> Result<bool> {
         self.ensure_open(None)?;
         let profile_id = self.profile_id();
         // Writer, then catalog: the order every write takes.
-        let conn = lock(&self.inner.writer);
+        let conn = match self.inner.writer.try_lock() {
+            Ok(c) => c,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
         let now = data_version(&conn)?;
         let mut seen = lock(&self.inner.data_version);
         if *seen == now {
@@ -527,7 +542,7 @@ impl Vault {
     /// Take the unlock whole, for work that replaces the vault file (key
     /// rotation): retire it, then wait up to `wait` for every other clone
     /// (in-flight operations, jobs winding down) to be dropped, so that no
-    /// connection to the old file is left open. `storage.database` if some
+    /// connection to the old file is left open. `vault.busy` if some
     /// clone is still held after `wait`; the vault stays locked then.
     pub(crate) fn into_owned(self, wait: std::time::Duration) -> Result<Owned> {
         self.retire();
@@ -543,7 +558,7 @@ impl Vault {
                 }
                 Err(_) => {
                     return Err(Error::new(
-                        crate::ErrorCode::StorageDatabase,
+                        crate::ErrorCode::VaultBusy,
                         "the vault is still in use by another operation",
                     )
                     .with_suggestion("Wait for running work to finish, unlock again and retry."));
@@ -555,6 +570,7 @@ impl Vault {
         let conn = inner.writer.into_inner().unwrap_or_else(|p| p.into_inner());
         Ok(Owned {
             root: inner.root,
+            hold: inner.hold,
             index,
             profile,
             conn,

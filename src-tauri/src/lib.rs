@@ -40,6 +40,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::kdf_info,
             settings::upgrade_kdf,
             settings::rotate_key,
+            settings::export_diagnostics,
             audit::audit_log,
             import::import_preview,
             import::import_apply,

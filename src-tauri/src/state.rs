@@ -160,7 +160,12 @@ impl AppState {
         f: impl FnOnce(Vault) -> Result<T> + Send + 'static,
     ) -> CmdResult<T> {
         let vault = self.session.for_user()?;
-        blocking(move || f(vault)).await
+        blocking(move || {
+            // The CLI (or another window) may have written meanwhile.
+            vault.sync_external_changes()?;
+            f(vault)
+        })
+        .await
     }
 
     /// (Re)start the background refresh loop for the unlocked vault: after

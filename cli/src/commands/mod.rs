@@ -5,6 +5,7 @@ pub mod audit;
 pub mod automation;
 pub mod bundle;
 pub mod dashboard;
+pub mod diagnostics;
 pub mod discovery;
 pub mod env;
 pub mod import;

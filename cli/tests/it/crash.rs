@@ -77,13 +77,16 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
 }
 
+/// An operation's arguments, for a copy of its template home.
+type ArgsFor = Box<dyn Fn(&Home) -> Vec<String>>;
+
 /// One operation under test.
 struct Operation {
     name: &'static str,
     /// The prepared state each kill starts from.
     template: Home,
     /// Its arguments, for a copy of the template (paths inside it).
-    args: Box<dyn Fn(&Home) -> Vec<String>>,
+    args: ArgsFor,
 }
 
 /// What the kills did.
@@ -270,7 +273,7 @@ fn env_write_of_a_10000_line_file_leaves_the_old_or_the_new_text() {
         assert!(now == old_text || now == new_text, "the .env is torn ({} lines)", now.lines().count());
         let backups = backups_in(&dir);
         if now == new_text {
-            assert!(backups.iter().any(|b| *b == old_text), "new text but no backup of the old");
+            assert!(backups.contains(&old_text), "new text but no backup of the old");
         }
         assert!(backups.iter().all(|b| *b == old_text), "a backup is torn");
         assert_sound(h);

@@ -8,10 +8,13 @@
 mod agent;
 mod automation;
 mod bundle;
+mod concurrency;
 mod copy;
 mod crash;
+mod diagnostics;
 mod discovery;
 mod env;
+mod hostile;
 mod import;
 mod inject;
 mod man;

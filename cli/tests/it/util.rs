@@ -17,7 +17,12 @@ impl Home {
     /// A home with one profile `Work`, created non-interactively with cheap
     /// KDF parameters.
     pub fn with_profile() -> Self {
-        let h = Home { dir: tempfile::tempdir().expect("tempdir") };
+        Home::with_profile_in(Home { dir: tempfile::tempdir().expect("tempdir") })
+    }
+
+    /// [`Home::with_profile`] in an empty home folder made elsewhere (on a
+    /// small file system, under an odd path).
+    pub fn with_profile_in(h: Home) -> Self {
         std::fs::create_dir(h.dir.path().join("run")).expect("mkdir run");
         std::fs::write(h.pass_file(), format!("{PASS}\n")).expect("write pass file");
         #[cfg(unix)]

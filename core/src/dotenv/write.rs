@@ -108,7 +108,7 @@ impl ApplyReport {
 }
 
 fn io_error(what: &str, e: io::Error) -> Error {
-    Error::new(ErrorCode::StorageIo, format!("{what}: {e}"))
+    Error::new(crate::error::io_code(&e), format!("{what}: {e}"))
 }
 
 fn file_label(path: &Path) -> String {

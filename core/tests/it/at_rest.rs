@@ -43,11 +43,17 @@ fn vault_wal_and_shm_hold_no_values_names_or_notes() {
     check("unlocked");
     vault.close().expect("lock");
     check("locked");
-    // Nothing else beside the vault (no journal, no temp file).
+    // Nothing else beside the vault (no journal, no temp file) but the
+    // empty files other processes lock (keyclave_core::exclusion).
     let profile_dir = db.parent().expect("dir");
     for entry in std::fs::read_dir(profile_dir).expect("read dir") {
-        let name = entry.expect("entry").file_name().into_string().expect("utf8");
-        assert!(name.starts_with("vault.db"), "unexpected file {name}");
+        let entry = entry.expect("entry");
+        let name = entry.file_name().into_string().expect("utf8");
+        if name == "vault.lock" || name == "vault.lock.gate" {
+            assert_eq!(entry.metadata().expect("metadata").len(), 0, "{name} holds data");
+        } else {
+            assert!(name.starts_with("vault.db"), "unexpected file {name}");
+        }
     }
 }
 

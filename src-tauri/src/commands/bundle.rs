@@ -52,12 +52,7 @@ pub struct BundleKeyDecision {
 }
 
 fn absolute(path: &str) -> Result<&Path> {
-    let p = Path::new(path.trim());
-    if p.is_absolute() {
-        Ok(p)
-    } else {
-        Err(Error::invalid("the bundle path must be absolute").with_suggestion("Paste the file's full path."))
-    }
+    super::absolute_path(path, "bundle")
 }
 
 fn read(path: &str) -> Result<Vec<u8>> {

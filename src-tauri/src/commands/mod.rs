@@ -14,3 +14,18 @@ pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod totp;
+
+use keyclave_core::{Error, Result};
+use std::path::Path;
+
+/// A path typed into the window: it must be absolute (the app has no
+/// working folder a person would know of). `what` names it in the error.
+pub(crate) fn absolute_path<'a>(path: &'a str, what: &str) -> Result<&'a Path> {
+    let p = Path::new(path.trim());
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(Error::invalid(format!("the {what} path must be absolute"))
+            .with_suggestion("Paste the file's full path."))
+    }
+}

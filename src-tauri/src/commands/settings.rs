@@ -3,7 +3,7 @@
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::rotation::{self, RotationStep};
 use keyclave_core::settings::Settings;
-use keyclave_core::{ErrorCode, passphrase};
+use keyclave_core::{ErrorCode, diagnostics, passphrase};
 use serde::Serialize;
 use tauri::State;
 
@@ -91,4 +91,49 @@ pub async fn rotate_key(state: State<'_, AppState>, passphrase: String) -> CmdRe
             Err(e)
         }
     }
+}
+
+/// What a written diagnostics package holds, for the confirmation.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DiagnosticsWritten {
+    /// Where it was written.
+    pub path: String,
+    /// Profiles listed.
+    pub profiles: u32,
+    /// Log records included.
+    pub log_lines: u32,
+    /// Whether the unlocked profile's integrity checks passed.
+    pub integrity_ok: bool,
+}
+
+/// Write a diagnostics package of the unlocked profile to an absolute
+/// path, or to the Downloads folder when `path` is empty
+/// (`keyclave_core::diagnostics`: no value, key name, profile name or home
+/// path; nothing is sent). An existing file is replaced only with
+/// `overwrite`.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_diagnostics(
+    state: State<'_, AppState>,
+    path: String,
+    overwrite: bool,
+) -> CmdResult<DiagnosticsWritten> {
+    let keyclave = state.keyclave();
+    state
+        .user(move |v| {
+            let default = diagnostics::default_path();
+            let target = match (path.trim(), &default) {
+                ("", Some(d)) => d.as_path(),
+                (typed, _) => super::absolute_path(typed, "diagnostics")?,
+            };
+            let package = diagnostics::collect(&keyclave?, Some(&v))?;
+            diagnostics::write(&package, target, overwrite)?;
+            Ok(DiagnosticsWritten {
+                path: target.display().to_string(),
+                profiles: u32::try_from(package.profile_count).unwrap_or(u32::MAX),
+                log_lines: u32::try_from(package.log_tail.len()).unwrap_or(u32::MAX),
+                integrity_ok: package.profiles.iter().filter_map(|p| p.integrity.as_ref()).all(|r| r.ok()),
+            })
+        })
+        .await
 }

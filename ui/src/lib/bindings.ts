@@ -59,6 +59,14 @@ export const commands = {
 	 *  vault stays locked and the UI is told.
 	 */
 	rotateKey: (passphrase: string) => typedError<number, UiError_Serialize>(__TAURI_INVOKE("rotate_key", { passphrase })),
+	/**
+	 *  Write a diagnostics package of the unlocked profile to an absolute
+	 *  path, or to the Downloads folder when `path` is empty
+	 *  (`keyclave_core::diagnostics`: no value, key name, profile name or home
+	 *  path; nothing is sent). An existing file is replaced only with
+	 *  `overwrite`.
+	 */
+	exportDiagnostics: (path: string, overwrite: boolean) => typedError<DiagnosticsWritten, UiError_Serialize>(__TAURI_INVOKE("export_diagnostics", { path, overwrite })),
 	/**  Newest first, optionally one event type. */
 	auditLog: (limit: number, eventType: string | null) => typedError<AuditEntry[], UiError_Serialize>(__TAURI_INVOKE("audit_log", { limit, eventType })),
 	/**  What importing would do; writes nothing. */
@@ -829,6 +837,18 @@ export type Decision =
 /**  Do not touch this key at all, not even to add it. */
 "skip";
 
+/**  What a written diagnostics package holds, for the confirmation. */
+export type DiagnosticsWritten = {
+	/**  Where it was written. */
+	path: string,
+	/**  Profiles listed. */
+	profiles: number,
+	/**  Log records included. */
+	log_lines: number,
+	/**  Whether the unlocked profile's integrity checks passed. */
+	integrity_ok: boolean,
+};
+
 /**
  *  The daily discovery loop changed state; `ran` means the findings
  *  changed (the Alerts screen and its badge reload).
@@ -1116,6 +1136,12 @@ export type ErrorCode =
 "vault.passphrase_missing" | 
 /**  Too many failed unlocks: wait before the next attempt. */
 "vault.throttled" | 
+/**
+ *  Another KeyClave process is using the profile in a way that excludes
+ *  this operation for now (a rotation while it is open elsewhere, a
+ *  write that waited too long for another writer). Nothing was changed.
+ */
+"vault.busy" | 
 /**  A vault or index file is damaged or not what it should be. */
 "vault.corruption" | 
 /**  No profile with that name. */
@@ -1225,6 +1251,16 @@ export type ErrorCode =
 "crypto.kdf_failed" | 
 /**  Reading or writing a file failed. */
 "storage.io" | 
+/**
+ *  The disk (or the user's quota) is full: the write was not made and
+ *  nothing already stored was lost.
+ */
+"storage.full" | 
+/**
+ *  The data folder (or the output file's folder) cannot be written:
+ *  a read-only file system or missing write permission.
+ */
+"storage.read_only" | 
 /**  The database reported an error. */
 "storage.database" | 
 /**  A network feature was asked for while its switch is off: nothing was sent. */
