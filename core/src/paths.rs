@@ -208,7 +208,10 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Resul
         _ => PathBuf::from("."),
     };
     if !overwrite && path.exists() {
-        return Err(Error::invalid(format!("{name} exists already")));
+        // Not named: error redaction can mask a file name that looks like
+        // a token (a time stamp, a run number), and the caller knows it.
+        return Err(Error::invalid("the file exists already")
+            .with_suggestion("Choose another file name, or allow replacing it."));
     }
     let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     let mut opts = std::fs::OpenOptions::new();
