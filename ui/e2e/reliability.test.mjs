@@ -84,6 +84,6 @@ test("a rotation is refused while the app has the profile open; diagnostics hold
   // Writing again to the same file without "replace" is refused, clearly.
   await click(b, '[data-testid="diagnostics-export"]');
   const exists = await visible(b, '[data-testid="form-error"]', 10000);
-  assert.match(await exists.getText(), /the file exists already/);
+  assert.match(await exists.getText(), /the file exists already/i);
   await screenshot(b, "diagnostics-exists");
 });
