@@ -56,38 +56,6 @@ fn expected(w: usize) -> BTreeMap<String, String> {
     m
 }
 
-/// Every secret's value, read through `inject` in one command.
-fn values(h: &Home) -> BTreeMap<String, String> {
-    let list = h.json(&["secret", "list"]);
-    let names: Vec<&str> = list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|s| s["key_name"].as_str().expect("name"))
-        .collect();
-    let template: String = names.iter().map(|n| format!("{n}={{{{ keyclave://{n} }}}}\n")).collect();
-    let tpl = h.file("values.tpl", &template);
-    let out = h.run(&["inject", "-i", tpl.to_str().expect("utf8")], None);
-    assert_ok(&out);
-    stdout(&out)
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once('=').expect("NAME=value");
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
-
-/// The error code of a failed `--json` command.
-fn error_code(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr.lines().last().unwrap_or_default();
-    serde_json::from_str::<serde_json::Value>(line)
-        .ok()
-        .and_then(|v| v["code"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("not a JSON error: {stderr}"))
-}
-
 fn assert_no_locked_message(out: &Output) {
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.to_lowercase().contains("database is locked"), "SQLite's message reached the user: {all}");
@@ -125,7 +93,7 @@ fn writers_side_by_side_with_rotations_lose_no_update() {
             if out.status.success() {
                 rotated += 1;
             } else {
-                assert_eq!(error_code(&out), "vault.busy", "a rotation failed otherwise");
+                assert_eq!(failure(&out).0, "vault.busy", "a rotation failed otherwise");
                 refused += 1;
             }
             std::thread::sleep(Duration::from_millis(150));
@@ -136,7 +104,7 @@ fn writers_side_by_side_with_rotations_lose_no_update() {
     for w in 0..WRITERS {
         want.extend(expected(w));
     }
-    let got = values(&h);
+    let got = all_values(&h);
     let lost: Vec<&String> = want.keys().filter(|k| got.get(*k) != want.get(*k)).collect();
     eprintln!(
         "concurrency: {WRITERS} writers × {OPS} ops, {} values expected, {} lost; {rotated} rotations, {refused} refused",
@@ -176,7 +144,7 @@ fn a_profile_open_in_the_app_refuses_rotation_and_keeps_both_fronts_writes() {
         let t = Instant::now();
         let out = h.run(&["--json", "profile", "rotate-key"], None);
         assert!(!out.status.success(), "a rotation ran while the app had the profile open");
-        assert_eq!(error_code(&out), "vault.busy");
+        assert_eq!(failure(&out).0, "vault.busy");
         assert!(String::from_utf8_lossy(&out.stderr).contains("keyclave lock"), "the error says what to do");
         assert!(t.elapsed() < Duration::from_secs(30), "the refusal waited {:?}", t.elapsed());
         app_writer.join().expect("app writer");
@@ -188,7 +156,7 @@ fn a_profile_open_in_the_app_refuses_rotation_and_keeps_both_fronts_writes() {
     vault.close().expect("lock in the app");
     drop(app);
     assert_ok(&h.run(&["profile", "rotate-key"], None));
-    let got = values(&h);
+    let got = all_values(&h);
     let mut want = expected(0);
     want.extend((0..40).map(|j| (format!("APP_{j:02}"), format!("zqxapp-{j}"))));
     assert_eq!(got, want, "after {:?}", started.elapsed());

@@ -147,26 +147,6 @@ impl Operation {
     }
 }
 
-/// Every secret's name and value, read back through `inject` (one command).
-fn read_all(h: &Home) -> BTreeMap<String, String> {
-    let list = h.json(&["secret", "list"]);
-    let items = list["items"].as_array().expect("items");
-    assert_eq!(list["total"].as_u64(), Some(items.len() as u64), "the list is whole");
-    let names: Vec<String> = items.iter().map(|s| s["key_name"].as_str().expect("name").to_owned()).collect();
-    let template: String = names.iter().map(|n| format!("{n}={{{{ keyclave://{n} }}}}\n")).collect();
-    let tpl = h.file("read-all.tpl", &template);
-    let out = h.run(&["inject", "-i", tpl.to_str().expect("utf8")], None);
-    assert_ok(&out);
-    std::fs::remove_file(&tpl).expect("rm template");
-    stdout(&out)
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once('=').expect("NAME=value");
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
-
 /// The checks every kill ends with: both databases sound, and no planted
 /// value anywhere in the data folder in plaintext.
 fn assert_sound(h: &Home) {
@@ -174,23 +154,7 @@ fn assert_sound(h: &Home) {
     assert_ok(&out);
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!((report["vault"]["ok"].as_bool(), report["index"]["ok"].as_bool()), (Some(true), Some(true)));
-    assert_no_plaintext(&h.dir.path().join("data"));
-}
-
-fn assert_no_plaintext(dir: &Path) {
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            assert_no_plaintext(&path);
-        } else {
-            let bytes = std::fs::read(&path).expect("read");
-            assert!(
-                !bytes.windows(MARK.len()).any(|w| w == MARK.as_bytes()),
-                "{} holds a value in plaintext",
-                path.display()
-            );
-        }
-    }
+    assert_no_plaintext(&h.dir.path().join("data"), MARK);
 }
 
 fn secrets_map(range: std::ops::Range<usize>, generation: &str) -> BTreeMap<String, String> {
@@ -222,12 +186,12 @@ fn import_of_10000_lines_lands_whole_or_not_at_all() {
     let old = secrets_map(0..100, "old");
     let new = secrets_map(0..10_000, "new");
     let (_, done) = op.reference();
-    assert!(read_all(&done) == new, "the reference import stores every line");
+    assert!(all_values(&done) == new, "the reference import stores every line");
     // The harness itself: some kills must land before the commit, or the
     // moments are wrong and nothing is tested.
     let before_commit = std::cell::Cell::new(0);
     op.kill_repeatedly(|h| {
-        let now = read_all(h);
+        let now = all_values(h);
         assert!(
             now == old || now == new,
             "{} secrets after the kill: neither the old set nor the new",
@@ -307,7 +271,7 @@ fn rotate_key_with_5000_secrets_keeps_every_value() {
     };
     let all = secrets_map(0..5_000, "old");
     op.kill_repeatedly(|h| {
-        assert!(read_all(h) == all, "a value changed or went missing in a killed rotation");
+        assert!(all_values(h) == all, "a value changed or went missing in a killed rotation");
         assert_sound(h);
     });
 }
@@ -331,7 +295,7 @@ fn passwd_leaves_the_old_or_the_new_passphrase_working() {
             h.file("pass.txt", &format!("{NEW_PASS}\n"));
             assert_ok(&h.run(&["secret", "list"], None));
         }
-        assert!(read_all(h) == all);
+        assert!(all_values(h) == all);
         assert_sound(h);
     });
 }
@@ -376,7 +340,7 @@ fn bundle_export_leaves_a_whole_bundle_or_none() {
             assert_eq!(r["added"], 2_000, "{r}");
         }
         assert!(left.len() <= 1 && left.iter().all(|p| *p == out), "temp files beside the bundle: {left:?}");
-        assert_no_plaintext(h.dir.path());
+        assert_no_plaintext(h.dir.path(), MARK);
         let work = h.json(&["--profile", "Work", "secret", "list"]);
         assert_eq!(work["total"].as_u64(), Some(all.len() as u64));
         let out = h.run(&["--profile", "Work", "--json", "profile", "check"], None);
@@ -475,7 +439,7 @@ fn dashboard_refresh_of_200_keys_writes_whole_snapshots() {
         assert_ok(&template.run(&["secret", "edit", &format!("GH_{i:03}"), "--endpoint", &uri], None));
     }
     assert_ok(&template.run(&["settings", "set", "online-mode", "on"], None));
-    let before = read_all(&template);
+    let before = all_values(&template);
     let op = Operation {
         name: "dashboard refresh",
         template,
@@ -488,7 +452,7 @@ fn dashboard_refresh_of_200_keys_writes_whole_snapshots() {
         "the reference refresh checks every key"
     );
     op.kill_repeatedly(|h| {
-        assert!(read_all(h) == before, "a refresh changed a secret");
+        assert!(all_values(h) == before, "a refresh changed a secret");
         let rows = h.json(&["dashboard"]);
         let rows = rows.as_array().expect("rows");
         assert_eq!(rows.len(), 200);

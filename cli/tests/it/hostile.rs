@@ -10,7 +10,6 @@ use keyclave_core::crypto::SecretString;
 use keyclave_core::paths::Root;
 use keyclave_core::secrets::{self, NewSecret};
 use keyclave_core::{ErrorCode, KeyClave};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -63,60 +62,6 @@ fn fill(dir: &Path, slack: u64) -> PathBuf {
     path
 }
 
-/// The error code of a failed `--json` command, and its whole stderr.
-fn failure(out: &Output) -> (String, String) {
-    assert!(!out.status.success(), "should have failed: {}", stdout(out));
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    let code = stderr
-        .lines()
-        .last()
-        .and_then(|l| serde_json::from_str::<Value>(l).ok())
-        .and_then(|v| v["code"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("not a JSON error: {stderr}"));
-    (code, stderr)
-}
-
-fn values(h: &Home) -> Vec<(String, String)> {
-    let list = h.json(&["secret", "list"]);
-    let names: Vec<&str> = list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|s| s["key_name"].as_str().expect("name"))
-        .collect();
-    let template: String = names.iter().map(|n| format!("{n}={{{{ keyclave://{n} }}}}\n")).collect();
-    // The template lives outside the full disk.
-    let tpl = std::env::temp_dir().join(format!("hostile-{}.tpl", std::process::id()));
-    std::fs::write(&tpl, template).expect("template");
-    let out = h.run(&["inject", "-i", tpl.to_str().expect("utf8")], None);
-    std::fs::remove_file(&tpl).ok();
-    assert_ok(&out);
-    stdout(&out)
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once('=').expect("NAME=value");
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
-
-fn no_plaintext_under(dir: &Path, mark: &str) {
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            no_plaintext_under(&path, mark);
-        } else {
-            let bytes = std::fs::read(&path).expect("read");
-            assert!(
-                !bytes.windows(mark.len()).any(|w| w == mark.as_bytes()),
-                "{} holds a value",
-                path.display()
-            );
-        }
-    }
-}
-
 #[test]
 fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     if reexec_in_namespace("hostile::a_full_disk_is_a_clear_error_and_loses_nothing") {
@@ -139,7 +84,7 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     let big: String = (0..5_000).map(|i| format!("MORE_{i:04}=zqxfull-more-{i:04}\n")).collect();
     let big = h.file("more.env", &big);
     let bp = h.file("bundle-pass.txt", &format!("{BUNDLE_PASS}\n"));
-    let before = values(&h);
+    let before = all_values(&h);
     assert_eq!(before.len(), 2_000);
 
     // 1. The app has the vault open when the disk fills: a new key is
@@ -156,7 +101,7 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
 
     // 2. A little space left (enough to open and read, not for the work).
     let filler = fill(h.dir.path(), 192 * 1024);
-    assert_eq!(values(&h), before, "secrets read back on a nearly full disk");
+    assert_eq!(all_values(&h), before, "secrets read back on a nearly full disk");
     let project_s = project.to_str().expect("utf8");
     let out = h.path("out.kcbundle");
     let mut export = vec![
@@ -188,10 +133,10 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
 
     // 3. Space back: nothing was lost and everything works again.
     std::fs::remove_file(&filler).expect("free");
-    assert_eq!(values(&h), before, "every value is still there");
+    assert_eq!(all_values(&h), before, "every value is still there");
     let report = h.json(&["profile", "check"]);
     assert_eq!((report["vault"]["ok"].as_bool(), report["index"]["ok"].as_bool()), (Some(true), Some(true)));
-    no_plaintext_under(&h.dir.path().join("data"), "zqxfull");
+    assert_no_plaintext(&h.dir.path().join("data"), "zqxfull");
     let project_files: Vec<String> = std::fs::read_dir(&project)
         .expect("project")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -201,7 +146,7 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     assert_ok(&h.run(&["profile", "rotate-key"], None));
     assert_ok(&h.run(&["env", "write", project_s, "--on-conflict", "overwrite"], None));
     assert_ok(&h.run(&export[1..], None));
-    assert_eq!(values(&h).len(), 7_000);
+    assert_eq!(all_values(&h).len(), 7_000);
     let leftovers: Vec<String> = std::fs::read_dir(&project)
         .expect("project")
         .chain(std::fs::read_dir(h.dir.path()).expect("home"))
@@ -261,7 +206,10 @@ fn a_data_root_with_spaces_and_unicode_works() {
         format!("GITHUB_TOKEN={ENV_GH}\n")
     );
     assert_ok(&h.run(&["profile", "rotate-key"], None));
-    assert_eq!(values(&h), vec![("GITHUB_TOKEN".to_owned(), ENV_GH.to_owned())]);
+    assert_eq!(
+        all_values(&h),
+        std::collections::BTreeMap::from([("GITHUB_TOKEN".to_owned(), ENV_GH.to_owned())])
+    );
     let report = h.json(&["profile", "check"]);
     assert_eq!(report["vault"]["ok"], true);
 }

@@ -200,3 +200,60 @@ pub fn requirement_id(report: &Value, provider: &str) -> String {
     let r = reqs.iter().find(|r| r["provider_id"] == provider).expect("requirement");
     r["id"].as_str().expect("id").to_owned()
 }
+
+/// Every secret's name and value, read back through `inject` in one
+/// command. The template is written outside the home (which may be on a
+/// full disk) and removed.
+pub fn all_values(h: &Home) -> std::collections::BTreeMap<String, String> {
+    let list = h.json(&["secret", "list"]);
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(list["total"].as_u64(), Some(items.len() as u64), "the list is whole");
+    let template: String = items
+        .iter()
+        .map(|s| s["key_name"].as_str().expect("name"))
+        .map(|n| format!("{n}={{{{ keyclave://{n} }}}}\n"))
+        .collect();
+    let tpl = tempfile::NamedTempFile::new().expect("template file");
+    std::fs::write(tpl.path(), template).expect("template");
+    let out = h.run(&["inject", "-i", tpl.path().to_str().expect("utf8")], None);
+    assert_ok(&out);
+    stdout(&out)
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').expect("NAME=value");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// The error code of a failed `--json` command, and its whole stderr.
+pub fn failure(out: &Output) -> (String, String) {
+    assert!(!out.status.success(), "should have failed: {}", stdout(out));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let code = stderr
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("not a JSON error: {stderr}"));
+    (code, stderr)
+}
+
+/// No file under `dir` (however deep) holds `mark`, which every planted
+/// value contains: a plaintext leak is a byte search.
+pub fn assert_no_plaintext(dir: &std::path::Path, mark: &str) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            assert_no_plaintext(&path, mark);
+        } else {
+            let bytes = std::fs::read(&path).expect("read");
+            assert!(
+                !bytes.windows(mark.len()).any(|w| w == mark.as_bytes()),
+                "{} holds a value in plaintext",
+                path.display()
+            );
+        }
+    }
+}
