@@ -52,6 +52,14 @@ pub struct Diagnostics {
     pub log_lines_left_out: usize,
 }
 
+impl Diagnostics {
+    /// Whether every integrity check in the package passed (true when no
+    /// profile was unlocked to check).
+    pub fn integrity_ok(&self) -> bool {
+        self.profiles.iter().filter_map(|p| p.integrity.as_ref()).all(IntegrityReport::ok)
+    }
+}
+
 /// The machine.
 #[derive(Debug, Clone, Serialize)]
 pub struct OsInfo {

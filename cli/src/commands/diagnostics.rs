@@ -16,7 +16,7 @@ pub fn run(ctx: Context, out: &Path, locked: bool, force: bool) -> Result<()> {
     }
     let package = package?;
     diagnostics::write(&package, out, force)?;
-    let checks_ok = package.profiles.iter().filter_map(|p| p.integrity.as_ref()).all(|r| r.ok());
+    let checks_ok = package.integrity_ok();
     if ctx.json {
         output::json(&json!({
             "out": out,

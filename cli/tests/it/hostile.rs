@@ -65,6 +65,8 @@ fn fill(dir: &Path, slack: u64) -> PathBuf {
 #[test]
 fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     if reexec_in_namespace("hostile::a_full_disk_is_a_clear_error_and_loses_nothing") {
+        // Not a skip: the test ran whole in its namespace child, and
+        // reexec_in_namespace failed this process if the child did.
         return;
     }
     // The whole home (data root, project, bundle target) on a 16 MiB tmpfs.
@@ -159,6 +161,8 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
 #[test]
 fn a_read_only_data_root_is_a_clear_error() {
     if reexec_in_namespace("hostile::a_read_only_data_root_is_a_clear_error") {
+        // Not a skip: the test ran whole in its namespace child, and
+        // reexec_in_namespace failed this process if the child did.
         return;
     }
     let h = Home::with_profile();

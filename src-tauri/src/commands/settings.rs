@@ -121,18 +121,20 @@ pub async fn export_diagnostics(
     let keyclave = state.keyclave();
     state
         .user(move |v| {
-            let default = diagnostics::default_path();
-            let target = match (path.trim(), &default) {
-                ("", Some(d)) => d.as_path(),
-                (typed, _) => super::absolute_path(typed, "diagnostics")?,
+            let target = match path.trim() {
+                "" => diagnostics::default_path().ok_or_else(|| {
+                    keyclave_core::Error::invalid("there is no Downloads or home folder to write to")
+                })?,
+                typed => super::absolute_path(typed, "diagnostics")?.to_path_buf(),
             };
+            let target = target.as_path();
             let package = diagnostics::collect(&keyclave?, Some(&v))?;
             diagnostics::write(&package, target, overwrite)?;
             Ok(DiagnosticsWritten {
                 path: target.display().to_string(),
                 profiles: u32::try_from(package.profile_count).unwrap_or(u32::MAX),
                 log_lines: u32::try_from(package.log_tail.len()).unwrap_or(u32::MAX),
-                integrity_ok: package.profiles.iter().filter_map(|p| p.integrity.as_ref()).all(|r| r.ok()),
+                integrity_ok: package.integrity_ok(),
             })
         })
         .await
