@@ -8,6 +8,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # OpenSSL's libcrypto.
 bash "$here/ensure-apt.sh" build-essential pkg-config libssl-dev ca-certificates
 
+# Keychain unlock: the keyring crate reaches the Secret Service through
+# libdbus; its tests run a real gnome-keyring-daemon in a dbus-run-session.
+bash "$here/ensure-apt.sh" libdbus-1-dev dbus gnome-keyring
+
 if ! command -v cargo >/dev/null 2>&1; then
   if [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

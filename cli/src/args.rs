@@ -183,6 +183,9 @@ pub enum Command {
     /// Two-factor codes (TOTP) for the profile: enroll, confirm, status, disable.
     #[command(subcommand)]
     Totp(TotpCmd),
+    /// The profile's identity for bundles sent to it (`bundle export --recipient`).
+    #[command(subcommand)]
+    Identity(IdentityCmd),
     /// Automation scripts: templates, review, runs that stop at checkpoints for a person.
     ///
     /// A script is checked (syntax, secrets, hosts, sandbox, a checkpoint
@@ -435,8 +438,12 @@ pub enum BundleCmd {
         #[arg(long, value_name = "RFC3339")]
         expires: Option<String>,
         /// Read the bundle password from the first line of FILE (else asked twice).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "recipients")]
         bundle_passphrase_file: Option<PathBuf>,
+        /// Encrypt to this person's profile instead of a password: the
+        /// `age1…` line their `keyclave identity show` prints (repeatable).
+        #[arg(long = "recipient", value_name = "AGE1…")]
+        recipients: Vec<String>,
         /// A TOTP code (or recovery code), when TOTP is enabled.
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
@@ -604,6 +611,14 @@ pub enum AutomationCmd {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCmd {
+    /// Print the profile's recipient (age1…): give it to people who send you
+    /// bundles. It is a public key; the private half stays sealed in the
+    /// vault. Created on first use.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

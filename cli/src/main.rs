@@ -109,6 +109,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => commands::import::run(ctx, args),
         Command::Bundle(cmd) => commands::bundle::run(ctx, cmd),
         Command::Totp(cmd) => commands::totp::run(ctx, cmd),
+        Command::Identity(cmd) => commands::identity::run(ctx, cmd),
         Command::Automation(cmd) => commands::automation::run(ctx, cmd),
         Command::Selectors(cmd) => commands::automation::selectors(ctx, cmd),
         Command::Env(cmd) => commands::env::run(ctx, cmd),

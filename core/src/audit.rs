@@ -88,6 +88,12 @@ pub enum EventType {
     DiscoveryRun,
     /// A discovery finding was marked (the status; the note stays out).
     DiscoveryMark,
+    /// The profile's bundle identity (X25519) was created.
+    IdentityCreate,
+    /// Unlock with the OS keychain was turned on.
+    KeychainEnable,
+    /// Unlock with the OS keychain was turned off.
+    KeychainDisable,
 }
 
 impl EventType {
@@ -131,6 +137,9 @@ impl EventType {
         EventType::AutomationRun,
         EventType::DiscoveryRun,
         EventType::DiscoveryMark,
+        EventType::IdentityCreate,
+        EventType::KeychainEnable,
+        EventType::KeychainDisable,
     ];
 
     /// The stored name, e.g. `secret.reveal`.
@@ -174,6 +183,9 @@ impl EventType {
             EventType::AutomationRun => "automation.run",
             EventType::DiscoveryRun => "discovery.run",
             EventType::DiscoveryMark => "discovery.mark",
+            EventType::IdentityCreate => "identity.create",
+            EventType::KeychainEnable => "profile.keychain_enable",
+            EventType::KeychainDisable => "profile.keychain_disable",
         }
     }
 

@@ -126,6 +126,12 @@ codes! {
     /// The password is wrong, or the bundle was changed after it was written.
     ImportBundleWrongPasswordOrTampered => "import.bundle_wrong_password_or_tampered", user: true, recoverable: true,
         suggestion: "Check the bundle password. If it is right, the file was modified or damaged: ask the sender for it again.";
+    /// A recipient bundle was not encrypted to this profile's identity.
+    ImportBundleNotForThisProfile => "import.bundle_not_for_this_profile", user: true, recoverable: true,
+        suggestion: "Import it into the profile whose recipient (keyclave identity show) the sender used, or ask the sender to export it to this profile's recipient.";
+    /// A recipient bundle was changed after it was written.
+    ImportBundleTampered => "import.bundle_tampered", user: true, recoverable: true,
+        suggestion: "The file was modified or damaged: ask the sender for it again.";
     /// The bundle's structure (lengths, header) is damaged or invalid.
     ImportBundleMalformed => "import.bundle_malformed", user: true, recoverable: true,
         suggestion: "The bundle file is truncated or damaged; ask the sender for it again.";

@@ -28,6 +28,7 @@ pub mod dotenv;
 pub mod endpoint;
 pub mod error;
 pub mod exclusion;
+pub mod identity;
 pub mod import;
 pub mod index;
 pub mod inject;

@@ -36,6 +36,7 @@ pub const VAULT_FILES: &[MigrationFile] = &[
     migration!("vault", "0008_secret_endpoint.sql"),
     migration!("vault", "0009_automation_versions.sql"),
     migration!("vault", "0010_discovery_sources.sql"),
+    migration!("vault", "0011_identity.sql"),
 ];
 
 /// `reference_library/manifest.db`: downloaded reference content (no secrets).

@@ -23,6 +23,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("profile_settings", "totp_secret_enc", "profile_id"),
     ("profile_settings", "recovery_codes_enc", "profile_id"),
     ("profile_settings", "totp_pending_secret_enc", "profile_id"),
+    ("profile_settings", "identity_secret_enc", "profile_id"),
 ];
 
 /// How long a rotation waits for in-flight work on the vault to finish.

@@ -1,6 +1,6 @@
 //! `keyclave bundle …`
 
-use keyclave_core::bundle::{self, BundleExport, BundleSelection, ImportDecisions};
+use keyclave_core::bundle::{self, BundleExport, BundleKey, BundleMode, BundleSelection, ImportDecisions};
 use keyclave_core::crypto::KdfParams;
 use keyclave_core::{Error, ErrorCode, Result};
 use serde_json::json;
@@ -32,7 +32,7 @@ fn read_bundle(path: &std::path::Path) -> Result<Vec<u8>> {
 
 pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
     match cmd {
-        BundleCmd::Export { out, keys, expires, bundle_passphrase_file, totp, force, kdf } => {
+        BundleCmd::Export { out, keys, expires, bundle_passphrase_file, recipients, totp, force, kdf } => {
             let expires_at = expires
                 .map(|e| {
                     keyclave_core::time::parse(&e).ok_or_else(|| {
@@ -42,19 +42,25 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                 })
                 .transpose()?;
             let selection = if keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(keys) };
+            // A typo in a recipient fails before the unlock and any prompt.
+            let to_people = !recipients.is_empty();
+            if to_people {
+                bundle::check_key(BundleKey::Recipients(&recipients))?;
+            }
             let vault = ctx.unlock()?;
-            let password = input::new_passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
+            let password = if to_people {
+                None
+            } else {
+                Some(input::new_passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?)
+            };
+            let key = match &password {
+                Some(password) => BundleKey::Password { password, kdf: kdf_params(&kdf) },
+                None => BundleKey::Recipients(&recipients),
+            };
             let summary = bundle::export(
                 &vault,
                 &out,
-                BundleExport {
-                    selection,
-                    password: &password,
-                    kdf: kdf_params(&kdf),
-                    expires_at,
-                    totp_code: totp.as_deref(),
-                    overwrite: force,
-                },
+                BundleExport { selection, key, expires_at, totp_code: totp.as_deref(), overwrite: force },
             )?;
             vault.close()?;
             if ctx.json {
@@ -66,17 +72,30 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                     out.display(),
                     summary.header.bundle_id
                 );
-                outln!("Send the password by another channel than the file.");
+                if to_people {
+                    outln!("Only the profiles of those {} recipient(s) can open it.", recipients.len());
+                } else {
+                    outln!("Send the password by another channel than the file.");
+                }
             }
             Ok(())
         }
         BundleCmd::Inspect { file } => {
             let header = bundle::inspect(&read_bundle(&file)?)?;
             let expired = header.is_expired_now();
+            let version = match header.mode() {
+                BundleMode::Password => bundle::VERSION,
+                BundleMode::Recipients => bundle::RECIPIENT_VERSION,
+            };
             if ctx.json {
-                output::json(&json!({ "version": bundle::VERSION, "header": header, "expired": expired }));
+                output::json(&json!({
+                    "version": version,
+                    "mode": header.mode(),
+                    "header": header,
+                    "expired": expired,
+                }));
             } else {
-                outln!("KeyClave bundle, format version {}", bundle::VERSION);
+                outln!("KeyClave bundle, format version {version}");
                 outln!("  id:       {}", header.bundle_id);
                 outln!("  created:  {}", header.created_at);
                 let expiry = match &header.expires_at {
@@ -86,13 +105,12 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                 };
                 outln!("  expires:  {expiry}");
                 outln!("  secrets:  {}", header.count);
-                outln!(
-                    "  key:      {} m={} KiB t={} p={}",
-                    header.kdf.alg,
-                    header.kdf.m,
-                    header.kdf.t,
-                    header.kdf.p
-                );
+                if let Some(k) = &header.kdf {
+                    outln!("  key:      password, {} m={} KiB t={} p={}", k.alg, k.m, k.t, k.p);
+                }
+                if let Some(r) = &header.recipients {
+                    outln!("  key:      {} to {} recipient(s), no password", r.alg, r.count);
+                }
                 outln!("  cipher:   {}", header.aead.alg);
             }
             Ok(())
@@ -104,11 +122,16 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
             };
             let bytes = read_bundle(&file)?;
             // Refuse what is not a bundle before asking for any password.
-            bundle::inspect(&bytes)?;
+            let mode = bundle::inspect(&bytes)?.mode();
             let vault = ctx.unlock()?;
-            let password = input::passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?;
+            let password = match mode {
+                BundleMode::Password => {
+                    Some(input::passphrase(bundle_passphrase_file.as_deref(), "Bundle password: ")?)
+                }
+                BundleMode::Recipients => None,
+            };
             if preview {
-                let p = bundle::preview_import(&vault, &bytes, &password)?;
+                let p = bundle::preview_import(&vault, &bytes, password.as_ref())?;
                 vault.close()?;
                 if ctx.json {
                     output::json(&p);
@@ -128,7 +151,7 @@ pub fn run(ctx: Context, cmd: BundleCmd) -> Result<()> {
                 }
                 return Ok(());
             }
-            let counts = bundle::import(&vault, &bytes, &password, &decisions).map_err(|e| {
+            let counts = bundle::import(&vault, &bytes, password.as_ref(), &decisions).map_err(|e| {
                 if e.code() == ErrorCode::ImportConflict {
                     e.with_suggestion(
                         "Pass --on-conflict keep, replace or skip (see them first with --preview).",

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod diagnostics;
 pub mod discovery;
 pub mod env;
+pub mod identity;
 pub mod import;
 pub mod inject;
 pub mod profile;

@@ -156,3 +156,60 @@ fn bundle_errors_have_distinct_codes() {
     // Nothing was imported by any of the failures.
     assert_eq!(h.json(&["secret", "list"])["total"], 1);
 }
+
+/// A bundle to a person: `identity show` on the receiving profile, export
+/// with `--recipient` (no password asked), import with no password; a
+/// third profile is told it is not for it.
+#[test]
+fn bundle_to_a_recipient_needs_no_password() {
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some("ghp_cliRecipient0123456789abcdefgh")));
+    h.add_profile("Home");
+    h.add_profile("Other");
+    let recipient = stdout(&h.run(&["--profile", "Home", "identity", "show"], None));
+    let recipient = recipient.trim();
+    assert!(recipient.starts_with("age1") && !recipient.contains(' '), "{recipient}");
+    let shown = h.json(&["--profile", "Home", "identity", "show"]);
+    assert_eq!(shown["recipient"], recipient, "the same identity every time");
+
+    let out = h.path("to-home.kcbundle");
+    // The vault passphrase is the only thing on stdin: no bundle password is read.
+    let summary = h.json(&["--profile", "Work", "bundle", "export", &out, "--recipient", recipient]);
+    assert_eq!(summary["count"], 1);
+    assert_eq!(summary["header"]["recipients"]["count"], 1);
+    let header = h.json(&["bundle", "inspect", &out]);
+    assert_eq!((header["version"].as_u64(), header["mode"].as_str()), (Some(2), Some("recipients")));
+    let human = stdout(&h.run(&["bundle", "inspect", &out], None));
+    assert!(human.contains("age-x25519 to 1 recipient(s), no password"), "{human}");
+
+    let (_, err) = h.fails(&["--profile", "Other", "bundle", "import", &out], None);
+    assert_eq!(err["code"], "import.bundle_not_for_this_profile");
+    assert!(err["suggestion"].as_str().is_some_and(|s| s.contains("identity show")), "{err}");
+    assert_eq!(h.json(&["--profile", "Home", "bundle", "import", &out])["added"], 1);
+    assert_eq!(
+        stdout(&h.run(&["--profile", "Home", "secret", "reveal", "GH_TOKEN"], None)),
+        "ghp_cliRecipient0123456789abcdefgh\n"
+    );
+
+    // A mistyped recipient is refused before anything is unlocked or written.
+    let bad = h.path("bad.kcbundle");
+    let (code, err) =
+        h.fails(&["--profile", "Work", "bundle", "export", &bad, "--recipient", "age1typo"], None);
+    assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+    assert!(!std::path::Path::new(&bad).exists());
+    // A password and recipients together are refused by the parser.
+    let bp = h.bundle_pass_file();
+    let o = h.run(
+        &[
+            "bundle",
+            "export",
+            &bad,
+            "--recipient",
+            recipient,
+            "--bundle-passphrase-file",
+            bp.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+}

@@ -1,5 +1,6 @@
-//! `.kcbundle` v1: secrets sealed under a password, to move them between
-//! profiles or machines (security.md, "`.kcbundle` v1").
+//! `.kcbundle`: secrets sealed under a password (v1) or to people's
+//! public keys (v2), to move them between profiles or machines
+//! (security.md, "`.kcbundle` v1").
 //!
 //! # Layout
 //!
@@ -8,17 +9,23 @@
 //! ```text
 //! offset  size        field
 //! 0       4           magic "KCB1"
-//! 4       2           u16 format version (1)
+//! 4       2           u16 format version (1: password, 2: recipients)
 //! 6       4           u32 header_len (1 ..= 64 KiB)
 //! 10      header_len  header: JSON, UTF-8 (see BundleHeader)
 //! 10+h    8           u64 ct_len (16 ..= 64 MiB + 16)
 //! 18+h    ct_len      XChaCha20-Poly1305 ciphertext + 16-byte tag
 //! ```
 //!
-//! Nothing may follow the ciphertext. The key is Argon2id(password, salt)
-//! with the parameters in the header; the nonce is in the header; the
+//! Nothing may follow the ciphertext. The nonce is in the header; the
 //! associated data is the whole prefix, magic through header, so no header
-//! byte (expiry, count, KDF parameters) can change without the AEAD failing.
+//! byte (expiry, count, KDF parameters, recipients) can change without the
+//! AEAD failing.
+//!
+//! The key: in v1, Argon2id(password, salt) with the parameters in the
+//! header's `kdf`. In v2, a random 32-byte file key, encrypted with the
+//! `age` format to each X25519 recipient (`age1…`, see [`crate::identity`])
+//! and stored in the header's `recipients.wrapped_key`; whoever holds one
+//! of the identities recovers the file key, nobody needs a password.
 //!
 //! The plaintext is JSON `{"secrets":[{"provider_id","key_name","secret_value"}]}`
 //! and nothing else: no notes, tags, environments or ids leave the vault.
@@ -26,12 +33,13 @@
 //! # Reading
 //!
 //! [`inspect`] checks the structure and returns the header without a
-//! password. [`open`] also checks the expiry (before the costly KDF), then
+//! key. [`open`] also checks the expiry (before the costly KDF), then
 //! decrypts. Each way to fail has its own [`ErrorCode`]: not a bundle,
 //! unsupported version, malformed (structure or header), expired, wrong
-//! password or tampered (AEAD cannot tell the two apart), malformed payload.
-//! Every length is bounds-checked before use and the header's KDF cost is
-//! capped, so a hostile file cannot make KeyClave allocate without limit.
+//! password or tampered (AEAD cannot tell the two apart), not for this
+//! profile, tampered (v2), malformed payload. Every length is
+//! bounds-checked before use and the header's KDF cost is capped, so a
+//! hostile file cannot make KeyClave allocate without limit.
 
 mod transfer;
 
@@ -42,6 +50,7 @@ pub use transfer::{
 // reachable here for callers written against bundles.
 pub use crate::conflict::{ConflictDecision, ImportCounts, ImportDecisions};
 
+use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, Utc};
@@ -56,8 +65,14 @@ use crate::secrets::{self, MAX_VALUE_LEN};
 
 /// The four bytes every bundle starts with.
 pub const MAGIC: &[u8; 4] = b"KCB1";
-/// The format version this module writes and reads.
+/// The format version of password bundles.
 pub const VERSION: u16 = 1;
+/// The format version of recipient bundles (the key wrapped with age).
+pub const RECIPIENT_VERSION: u16 = 2;
+/// Most recipients one bundle is encrypted to.
+pub const MAX_RECIPIENTS: usize = 64;
+/// `recipients.alg` of a v2 bundle.
+pub const RECIPIENT_ALG: &str = "age-x25519";
 /// Largest header accepted (64 KiB); real headers are a few hundred bytes.
 pub const MAX_HEADER_LEN: u32 = 64 * 1024;
 /// Largest payload (plaintext JSON) written or accepted: 64 MiB.
@@ -97,8 +112,12 @@ pub struct BundleHeader {
     /// After this instant (UTC, RFC 3339) the bundle is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    /// How the key is derived from the password.
-    pub kdf: BundleKdf,
+    /// How the key is derived from the password (password bundles, v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf: Option<BundleKdf>,
+    /// Whom the key is encrypted to (recipient bundles, v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<BundleRecipients>,
     /// How the payload is sealed.
     pub aead: BundleAead,
     /// Always `secrets_v1`.
@@ -124,6 +143,53 @@ pub struct BundleKdf {
     pub salt: String,
 }
 
+/// The file key of a recipient bundle, encrypted with age.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleRecipients {
+    /// Always `age-x25519`.
+    pub alg: String,
+    /// How many recipients can open it (age does not say who they are).
+    pub count: u32,
+    /// The age file holding the 32-byte key, base64 (standard, padded).
+    pub wrapped_key: String,
+}
+
+/// How a bundle is opened: with a password, or with a profile's identity.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BundleMode {
+    /// v1: the person types the bundle password.
+    Password,
+    /// v2: the key is encrypted to recipients; no password.
+    Recipients,
+}
+
+/// The key material to seal a bundle with.
+#[derive(Debug, Clone, Copy)]
+pub enum BundleKey<'a> {
+    /// A password and the Argon2id costs for it.
+    Password {
+        /// The bundle password (at least 8 characters).
+        password: &'a SecretString,
+        /// [`KdfParams::DEFAULT`] unless testing.
+        kdf: KdfParams,
+    },
+    /// Recipient strings (`age1…`), at least one.
+    Recipients(&'a [String]),
+}
+
+/// What opens a bundle.
+#[derive(Clone, Copy)]
+pub enum BundleOpener<'a> {
+    /// The password of a v1 bundle.
+    Password(&'a SecretString),
+    /// The identity of the profile importing a v2 bundle (`None`: it has none).
+    Identity(Option<&'a age::x25519::Identity>),
+}
+
 /// AEAD algorithm and nonce of a bundle.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,9 +202,14 @@ pub struct BundleAead {
 }
 
 impl BundleHeader {
-    /// The KDF parameters as KeyClave's type.
-    pub fn kdf_params(&self) -> KdfParams {
-        KdfParams { m_kib: self.kdf.m, t: self.kdf.t, p: self.kdf.p }
+    /// The KDF parameters as KeyClave's type (`None` for a recipient bundle).
+    pub fn kdf_params(&self) -> Option<KdfParams> {
+        self.kdf.as_ref().map(|k| KdfParams { m_kib: k.m, t: k.t, p: k.p })
+    }
+
+    /// Whether a password or the profile's identity opens the bundle.
+    pub fn mode(&self) -> BundleMode {
+        if self.recipients.is_some() { BundleMode::Recipients } else { BundleMode::Password }
     }
 
     /// The expiry, parsed (`None` when the bundle never expires).
@@ -193,6 +264,17 @@ fn malformed_payload(why: impl AsRef<str>) -> Error {
         ErrorCode::ImportBundleMalformedPayload,
         format!("the bundle decrypted but its contents are invalid: {}", why.as_ref()),
     )
+}
+
+fn not_for_this_profile() -> Error {
+    Error::new(
+        ErrorCode::ImportBundleNotForThisProfile,
+        "the bundle was not encrypted to this profile's recipient",
+    )
+}
+
+fn tampered() -> Error {
+    Error::new(ErrorCode::ImportBundleTampered, "the bundle cannot be decrypted: the file was modified")
 }
 
 fn wrong_password_or_tampered() -> Error {
@@ -250,18 +332,53 @@ fn check_secret_fields(provider_id: &str, key_name: &str, value: &SecretString) 
     Ok(())
 }
 
-/// Seal `secrets` under `password` into a v1 bundle.
+/// The key checked and ready: recipients parsed, password and costs valid.
+enum Sealing<'a> {
+    Password { password: &'a SecretString, kdf: KdfParams },
+    Recipients(Vec<age::x25519::Recipient>),
+}
+
+fn prepare(key: BundleKey<'_>) -> Result<Sealing<'_>> {
+    match key {
+        BundleKey::Password { password, kdf } => {
+            crate::profile::validate_bundle_password(password)?;
+            validate_kdf_params(kdf)?;
+            Ok(Sealing::Password { password, kdf })
+        }
+        BundleKey::Recipients(texts) => {
+            let mut out: Vec<age::x25519::Recipient> = Vec::with_capacity(texts.len());
+            for t in texts {
+                let r = crate::identity::parse_recipient(t)?;
+                if !out.iter().any(|o| o.to_string() == r.to_string()) {
+                    out.push(r);
+                }
+            }
+            if out.is_empty() {
+                return Err(Error::invalid("a recipient bundle needs at least one recipient"));
+            }
+            if out.len() > MAX_RECIPIENTS {
+                return Err(Error::invalid(format!("a bundle can have at most {MAX_RECIPIENTS} recipients")));
+            }
+            Ok(Sealing::Recipients(out))
+        }
+    }
+}
+
+/// Check a bundle key before any secret is decrypted for it (a bad
+/// recipient or a short password fails first).
+pub fn check_key(key: BundleKey<'_>) -> Result<()> {
+    prepare(key).map(|_| ())
+}
+
+/// Seal `secrets` into a bundle: v1 under a password, v2 to recipients.
 ///
-/// `params` are the Argon2id costs (use [`KdfParams::DEFAULT`]; tests pass
-/// cheap ones); `expires_at`, when given, must be in the future.
+/// `expires_at`, when given, must be in the future.
 pub fn write_bundle(
     secrets: &[BundleSecret],
-    password: &SecretString,
-    params: KdfParams,
+    key: BundleKey<'_>,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>> {
-    crate::profile::validate_bundle_password(password)?;
-    validate_kdf_params(params)?;
+    let sealing = prepare(key)?;
     let now = Utc::now();
     if expires_at.is_some_and(|e| e <= now) {
         return Err(Error::invalid("the expiry date of the bundle is in the past"));
@@ -298,7 +415,43 @@ pub fn write_bundle(
     if plaintext.len() as u64 > MAX_PAYLOAD_LEN {
         return Err(Error::invalid("the selected secrets are too large for one bundle (64 MiB)"));
     }
-    seal(&plaintext, count, password, params, now, expires_at)
+    seal(&plaintext, count, &sealing, now, expires_at)
+}
+
+/// Encrypt a 32-byte file key to recipients as an age file (binary).
+fn wrap_file_key(file_key: &[u8; 32], recipients: &[age::x25519::Recipient]) -> Result<Vec<u8>> {
+    use std::io::Write as _;
+    let failed = |e: &dyn fmt::Display| Error::internal(format!("cannot encrypt the bundle key: {e}"));
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| failed(&e))?;
+    let mut wrapped = Vec::with_capacity(256 * recipients.len());
+    let mut w = encryptor.wrap_output(&mut wrapped).map_err(|e| failed(&e))?;
+    w.write_all(file_key).map_err(|e| failed(&e))?;
+    w.finish().map_err(|e| failed(&e))?;
+    Ok(wrapped)
+}
+
+/// Recover the file key of a recipient bundle with `identity`.
+fn unwrap_file_key(wrapped: &[u8], identity: Option<&age::x25519::Identity>) -> Result<Zeroizing<[u8; 32]>> {
+    use std::io::Read as _;
+    let decryptor = age::Decryptor::new(wrapped).map_err(|_| tampered())?;
+    if decryptor.is_scrypt() {
+        return Err(malformed("the key is not encrypted to recipients"));
+    }
+    let Some(identity) = identity else { return Err(not_for_this_profile()) };
+    let mut reader =
+        decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => not_for_this_profile(),
+            _ => tampered(),
+        })?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    reader.read_exact(&mut key[..]).map_err(|_| tampered())?;
+    // Exactly 32 bytes: a longer age payload is not a KeyClave bundle key.
+    let mut rest = [0u8; 1];
+    if reader.read(&mut rest).map_err(|_| tampered())? != 0 {
+        return Err(tampered());
+    }
+    Ok(key)
 }
 
 /// Frame and seal an encoded payload (the writer's second half; tests use
@@ -306,27 +459,44 @@ pub fn write_bundle(
 fn seal(
     plaintext: &[u8],
     count: u32,
-    password: &SecretString,
-    params: KdfParams,
+    sealing: &Sealing<'_>,
     now: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>> {
-    let salt: [u8; SALT_LEN] = crypto::random_bytes();
     let nonce: [u8; NONCE_LEN] = crypto::random_bytes();
-    let header = BundleHeader {
+    let mut header = BundleHeader {
         bundle_id: uuid::Uuid::new_v4().to_string(),
         created_at: crate::time::format(now),
         expires_at: expires_at.map(crate::time::format),
-        kdf: BundleKdf {
-            alg: KDF_ALG.into(),
-            m: params.m_kib,
-            t: params.t,
-            p: params.p,
-            salt: hex::encode(salt),
-        },
+        kdf: None,
+        recipients: None,
         aead: BundleAead { alg: AEAD_ALG.into(), nonce: hex::encode(nonce) },
         payload_type: PAYLOAD_TYPE.into(),
         count,
+    };
+    let (version, key): (u16, Zeroizing<[u8; 32]>) = match sealing {
+        Sealing::Password { password, kdf } => {
+            let salt: [u8; SALT_LEN] = crypto::random_bytes();
+            header.kdf = Some(BundleKdf {
+                alg: KDF_ALG.into(),
+                m: kdf.m_kib,
+                t: kdf.t,
+                p: kdf.p,
+                salt: hex::encode(salt),
+            });
+            let kek = crypto::derive_kek(password.expose_secret().as_bytes(), &salt, *kdf)?;
+            (VERSION, Zeroizing::new(*kek.expose_secret()))
+        }
+        Sealing::Recipients(recipients) => {
+            let file_key: Zeroizing<[u8; 32]> = Zeroizing::new(crypto::random_bytes());
+            let wrapped = wrap_file_key(&file_key, recipients)?;
+            header.recipients = Some(BundleRecipients {
+                alg: RECIPIENT_ALG.into(),
+                count: recipients.len() as u32,
+                wrapped_key: base64::engine::general_purpose::STANDARD.encode(wrapped),
+            });
+            (RECIPIENT_VERSION, file_key)
+        }
     };
     let header_json = serde_json::to_vec(&header)
         .map_err(|e| Error::internal(format!("cannot encode the bundle header: {e}")))?;
@@ -337,16 +507,15 @@ fn seal(
 
     let mut out = Vec::with_capacity(FIXED_PREFIX + header_json.len() + 8 + plaintext.len() + 16);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_be_bytes());
+    out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(&header_len.to_be_bytes());
     out.extend_from_slice(&header_json);
 
-    let kek = crypto::derive_kek(password.expose_secret().as_bytes(), &salt, params)?;
-    let cipher = XChaCha20Poly1305::new(Key::from_slice(kek.expose_secret()));
+    let cipher = XChaCha20Poly1305::new(Key::from_slice(&key[..]));
     let ciphertext = cipher
         .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &out })
         .map_err(|_| Error::internal("bundle encryption failed"))?;
-    drop(kek);
+    drop(key);
     out.extend_from_slice(&(ciphertext.len() as u64).to_be_bytes());
     out.extend_from_slice(&ciphertext);
     Ok(out)
@@ -360,8 +529,16 @@ struct Parsed<'a> {
     /// magic through header: the associated data.
     aad: &'a [u8],
     ciphertext: &'a [u8],
-    salt: Vec<u8>,
+    key: StoredKey,
     nonce: [u8; NONCE_LEN],
+}
+
+/// Where the key of a parsed bundle comes from.
+enum StoredKey {
+    /// v1: the Argon2id salt (the costs are in the header).
+    Salt(Vec<u8>),
+    /// v2: the age file holding the file key.
+    Wrapped(Vec<u8>),
 }
 
 fn take<'a>(bytes: &'a [u8], at: usize, n: usize, what: &str) -> Result<&'a [u8]> {
@@ -376,10 +553,12 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
     }
     let version_bytes = take(bytes, 4, 2, "version")?;
     let version = u16::from_be_bytes([version_bytes[0], version_bytes[1]]);
-    if version != VERSION {
+    if version != VERSION && version != RECIPIENT_VERSION {
         return Err(Error::new(
             ErrorCode::ImportBundleUnsupportedVersion,
-            format!("the bundle is format version {version}; this KeyClave reads version {VERSION}"),
+            format!(
+                "the bundle is format version {version}; this KeyClave reads versions {VERSION} and {RECIPIENT_VERSION}"
+            ),
         ));
     }
     let len_bytes = take(bytes, 6, 4, "header length")?;
@@ -391,7 +570,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
     let header_end = FIXED_PREFIX + header_len as usize;
     let header: BundleHeader = serde_json::from_slice(header_bytes)
         .map_err(|e| malformed(format!("the header is not valid: {e}")))?;
-    let (salt, nonce) = validate_header(&header)?;
+    let (key, nonce) = validate_header(&header, version)?;
 
     let ct_len_bytes = take(bytes, header_end, 8, "ciphertext length")?;
     let mut be = [0u8; 8];
@@ -405,24 +584,44 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
     if bytes.len() != ct_start + ct_len as usize {
         return Err(malformed("unexpected bytes after the ciphertext"));
     }
-    Ok(Parsed { header, aad: &bytes[..header_end], ciphertext, salt, nonce })
+    Ok(Parsed { header, aad: &bytes[..header_end], ciphertext, key, nonce })
 }
 
-fn validate_header(h: &BundleHeader) -> Result<(Vec<u8>, [u8; NONCE_LEN])> {
+fn validate_header(h: &BundleHeader, version: u16) -> Result<(StoredKey, [u8; NONCE_LEN])> {
     if h.payload_type != PAYLOAD_TYPE {
         return Err(malformed("unknown payload type"));
-    }
-    if h.kdf.alg != KDF_ALG {
-        return Err(malformed("unknown key derivation algorithm"));
     }
     if h.aead.alg != AEAD_ALG {
         return Err(malformed("unknown encryption algorithm"));
     }
-    validate_kdf_params(h.kdf_params()).map_err(|e| malformed(e.message()))?;
-    let salt = hex::decode(&h.kdf.salt).map_err(|_| malformed("the salt is not hex"))?;
-    if !(SALT_LEN..=MAX_SALT_LEN).contains(&salt.len()) {
-        return Err(malformed("the salt has the wrong length"));
-    }
+    let key = match (version, &h.kdf, &h.recipients) {
+        (VERSION, Some(kdf), None) => {
+            if kdf.alg != KDF_ALG {
+                return Err(malformed("unknown key derivation algorithm"));
+            }
+            validate_kdf_params(KdfParams { m_kib: kdf.m, t: kdf.t, p: kdf.p })
+                .map_err(|e| malformed(e.message()))?;
+            let salt = hex::decode(&kdf.salt).map_err(|_| malformed("the salt is not hex"))?;
+            if !(SALT_LEN..=MAX_SALT_LEN).contains(&salt.len()) {
+                return Err(malformed("the salt has the wrong length"));
+            }
+            StoredKey::Salt(salt)
+        }
+        (RECIPIENT_VERSION, None, Some(r)) => {
+            if r.alg != RECIPIENT_ALG {
+                return Err(malformed("unknown recipient algorithm"));
+            }
+            if r.count == 0 || r.count as usize > MAX_RECIPIENTS {
+                return Err(malformed("the recipient count is out of range"));
+            }
+            let wrapped = base64::engine::general_purpose::STANDARD
+                .decode(&r.wrapped_key)
+                .map_err(|_| malformed("the wrapped key is not base64"))?;
+            StoredKey::Wrapped(wrapped)
+        }
+        (VERSION, _, _) => return Err(malformed("a password bundle needs exactly its KDF parameters")),
+        _ => return Err(malformed("a recipient bundle needs exactly its recipients")),
+    };
     let nonce_vec = hex::decode(&h.aead.nonce).map_err(|_| malformed("the nonce is not hex"))?;
     let nonce: [u8; NONCE_LEN] =
         nonce_vec.as_slice().try_into().map_err(|_| malformed("the nonce has the wrong length"))?;
@@ -438,7 +637,7 @@ fn validate_header(h: &BundleHeader) -> Result<(Vec<u8>, [u8; NONCE_LEN])> {
     if h.expires_at.as_deref().is_some_and(|e| crate::time::parse(e).is_none()) {
         return Err(malformed("the expiry date is not a date"));
     }
-    Ok((salt, nonce))
+    Ok((key, nonce))
 }
 
 /// Check a bundle's structure and return its header. Needs no password;
@@ -448,14 +647,14 @@ pub fn inspect(bytes: &[u8]) -> Result<BundleHeader> {
 }
 
 /// Decrypt a bundle: its secrets, in the order written.
-pub fn open(bytes: &[u8], password: &SecretString, now: DateTime<Utc>) -> Result<Vec<BundleSecret>> {
-    open_with_header(bytes, password, now).map(|(_, secrets)| secrets)
+pub fn open(bytes: &[u8], opener: BundleOpener<'_>, now: DateTime<Utc>) -> Result<Vec<BundleSecret>> {
+    open_with_header(bytes, opener, now).map(|(_, secrets)| secrets)
 }
 
 /// Decrypt a bundle: its header (now authenticated) and its secrets.
 pub fn open_with_header(
     bytes: &[u8],
-    password: &SecretString,
+    opener: BundleOpener<'_>,
     now: DateTime<Utc>,
 ) -> Result<(BundleHeader, Vec<BundleSecret>)> {
     let parsed = parse(bytes)?;
@@ -464,15 +663,29 @@ pub fn open_with_header(
         let when = parsed.header.expires_at.clone().unwrap_or_default();
         return Err(Error::new(ErrorCode::ImportBundleExpired, format!("the bundle expired at {when}")));
     }
-    let kek =
-        crypto::derive_kek(password.expose_secret().as_bytes(), &parsed.salt, parsed.header.kdf_params())?;
-    let cipher = XChaCha20Poly1305::new(Key::from_slice(kek.expose_secret()));
+    let (key, failed): (Zeroizing<[u8; 32]>, fn() -> Error) = match (&parsed.key, opener) {
+        (StoredKey::Salt(salt), BundleOpener::Password(password)) => {
+            let params = parsed.header.kdf_params().ok_or_else(|| malformed("no KDF parameters"))?;
+            let kek = crypto::derive_kek(password.expose_secret().as_bytes(), salt, params)?;
+            (Zeroizing::new(*kek.expose_secret()), wrong_password_or_tampered)
+        }
+        (StoredKey::Wrapped(wrapped), BundleOpener::Identity(identity)) => {
+            (unwrap_file_key(wrapped, identity)?, tampered)
+        }
+        (StoredKey::Salt(_), BundleOpener::Identity(_)) => {
+            return Err(Error::invalid("this bundle is sealed with a password; give the bundle password"));
+        }
+        (StoredKey::Wrapped(_), BundleOpener::Password(_)) => {
+            return Err(Error::invalid("this bundle is encrypted to recipients; it needs no password"));
+        }
+    };
+    let cipher = XChaCha20Poly1305::new(Key::from_slice(&key[..]));
     let plaintext = Zeroizing::new(
         cipher
             .decrypt(XNonce::from_slice(&parsed.nonce), Payload { msg: parsed.ciphertext, aad: parsed.aad })
-            .map_err(|_| wrong_password_or_tampered())?,
+            .map_err(|_| failed())?,
     );
-    drop(kek);
+    drop(key);
     let secrets = decode_payload(&plaintext, parsed.header.count)?;
     Ok((parsed.header, secrets))
 }
@@ -561,7 +774,7 @@ mod tests {
 
     #[test]
     fn layout_is_as_documented() {
-        let b = write_bundle(&one(), &pw(), CHEAP, None).unwrap();
+        let b = write_bundle(&one(), BundleKey::Password { password: &pw(), kdf: CHEAP }, None).unwrap();
         assert_eq!(&b[..4], b"KCB1");
         assert_eq!(u16::from_be_bytes([b[4], b[5]]), 1);
         let h = u32::from_be_bytes([b[6], b[7], b[8], b[9]]) as usize;
@@ -584,6 +797,8 @@ mod tests {
     #[test]
     fn a_payload_that_decrypts_but_is_wrong_is_malformed_payload() {
         let now = Utc::now();
+        let password = pw();
+        let sealing = Sealing::Password { password: &password, kdf: CHEAP };
         let v = r#"{"provider_id":"github","key_name":"GH_TOKEN","secret_value":"ghp_x123"}"#;
         let cases: &[(&str, u32)] = &[
             ("not json", 1),
@@ -599,32 +814,46 @@ mod tests {
             (r#"{"secrets":"ghp_shouldNotLeak0123456789"}"#, 0),
         ];
         for (payload, count) in cases {
-            let b = seal(payload.as_bytes(), *count, &pw(), CHEAP, now, None).unwrap();
-            let e = open(&b, &pw(), now).unwrap_err();
+            let b = seal(payload.as_bytes(), *count, &sealing, now, None).unwrap();
+            let e = open(&b, BundleOpener::Password(&pw()), now).unwrap_err();
             assert_eq!(e.code(), ErrorCode::ImportBundleMalformedPayload, "{payload}");
             assert!(!e.message().contains("ghp_"), "{}", e.message());
         }
         // And a well-formed one sealed the same way opens.
-        let b = seal(format!(r#"{{"secrets":[{v}]}}"#).as_bytes(), 1, &pw(), CHEAP, now, None).unwrap();
-        assert_eq!(open(&b, &pw(), now).unwrap()[0].key_name, "GH_TOKEN");
+        let b = seal(format!(r#"{{"secrets":[{v}]}}"#).as_bytes(), 1, &sealing, now, None).unwrap();
+        assert_eq!(open(&b, BundleOpener::Password(&pw()), now).unwrap()[0].key_name, "GH_TOKEN");
     }
 
     #[test]
     fn write_checks_input() {
         let short = SecretString::from("short");
         assert_eq!(
-            write_bundle(&one(), &short, CHEAP, None).unwrap_err().code(),
+            write_bundle(&one(), BundleKey::Password { password: &short, kdf: CHEAP }, None)
+                .unwrap_err()
+                .code(),
             ErrorCode::PassphraseTooShort
         );
         let past = Utc::now() - chrono::Duration::seconds(1);
         assert_eq!(
-            write_bundle(&one(), &pw(), CHEAP, Some(past)).unwrap_err().code(),
+            write_bundle(&one(), BundleKey::Password { password: &pw(), kdf: CHEAP }, Some(past))
+                .unwrap_err()
+                .code(),
             ErrorCode::InputInvalid
         );
         let costly = KdfParams { m_kib: MAX_BUNDLE_M_KIB + 1, t: 1, p: 1 };
-        assert_eq!(write_bundle(&one(), &pw(), costly, None).unwrap_err().code(), ErrorCode::InputInvalid);
+        assert_eq!(
+            write_bundle(&one(), BundleKey::Password { password: &pw(), kdf: costly }, None)
+                .unwrap_err()
+                .code(),
+            ErrorCode::InputInvalid
+        );
         let mut twice = one();
         twice.extend(one());
-        assert_eq!(write_bundle(&twice, &pw(), CHEAP, None).unwrap_err().code(), ErrorCode::InputInvalid);
+        assert_eq!(
+            write_bundle(&twice, BundleKey::Password { password: &pw(), kdf: CHEAP }, None)
+                .unwrap_err()
+                .code(),
+            ErrorCode::InputInvalid
+        );
     }
 }

@@ -8,13 +8,13 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::{BundleHeader, BundleSecret};
+use super::{BundleHeader, BundleKey, BundleMode, BundleOpener, BundleSecret};
 use crate::audit::EventType;
 use crate::conflict::{
     ConflictDecision, ImportCounts, ImportDecisions, ImportWrites, commit_import, prepare_replace,
     undecided_error,
 };
-use crate::crypto::{KdfParams, SecretString};
+use crate::crypto::SecretString;
 use crate::error::{Error, ErrorCode, Result};
 use crate::providers;
 use crate::reveal::{self, Purpose};
@@ -36,10 +36,9 @@ pub enum BundleSelection {
 pub struct BundleExport<'a> {
     /// Which secrets.
     pub selection: BundleSelection,
-    /// The bundle password (at least 8 characters), not the profile passphrase.
-    pub password: &'a SecretString,
-    /// Argon2id costs for the bundle key ([`KdfParams::DEFAULT`] unless testing).
-    pub kdf: KdfParams,
+    /// A bundle password (at least 8 characters, not the profile
+    /// passphrase) or the recipients to encrypt to.
+    pub key: BundleKey<'a>,
     /// Refuse the bundle after this instant.
     pub expires_at: Option<DateTime<Utc>>,
     /// A TOTP code (or recovery code), required when TOTP is enabled and
@@ -106,8 +105,7 @@ pub fn export(vault: &Vault, path: &Path, req: BundleExport<'_>) -> Result<Expor
             .with_suggestion("Choose another file name, or allow overwriting (--force)."));
     }
     let chosen = select_for_export(vault, &req.selection)?;
-    crate::profile::validate_bundle_password(req.password)?;
-    super::validate_kdf_params(req.kdf)?;
+    super::check_key(req.key)?;
     let grant = reveal::authorize(vault, Purpose::Export, req.totp_code)?;
     let mut secrets = Vec::with_capacity(chosen.len());
     for s in &chosen {
@@ -117,7 +115,7 @@ pub fn export(vault: &Vault, path: &Path, req: BundleExport<'_>) -> Result<Expor
             secret_value: secrets::decrypt(vault, s, &grant)?,
         });
     }
-    let bytes = super::write_bundle(&secrets, req.password, req.kdf, req.expires_at)?;
+    let bytes = super::write_bundle(&secrets, req.key, req.expires_at)?;
     drop(secrets);
     let header = super::inspect(&bytes)?;
     // Refused if the vault locked while the bundle key was derived.
@@ -169,11 +167,34 @@ fn place(vault: &Vault, secrets: Vec<BundleSecret>) -> Vec<Placed> {
         .collect()
 }
 
+/// Open a bundle for this vault: a password bundle with `password`
+/// (required), a recipient bundle with the profile's identity.
+fn open_for(
+    vault: &Vault,
+    bytes: &[u8],
+    password: Option<&SecretString>,
+) -> Result<(BundleHeader, Vec<BundleSecret>)> {
+    match super::inspect(bytes)?.mode() {
+        BundleMode::Recipients => {
+            let identity = crate::identity::secret(vault)?;
+            super::open_with_header(bytes, BundleOpener::Identity(identity.as_ref()), Utc::now())
+        }
+        BundleMode::Password => {
+            let password = password.ok_or_else(|| {
+                Error::invalid("this bundle is sealed with a password")
+                    .with_suggestion("Give the bundle password.")
+            })?;
+            super::open_with_header(bytes, BundleOpener::Password(password), Utc::now())
+        }
+    }
+}
+
 /// Decrypt a bundle and show what importing it would do: each secret's
 /// provider and key name and whether it conflicts. No value is returned
 /// and nothing is written. The bundle's KDF runs with no lock held.
-pub fn preview_import(vault: &Vault, bytes: &[u8], password: &SecretString) -> Result<BundlePreview> {
-    let (header, secrets) = super::open_with_header(bytes, password, Utc::now())?;
+/// `password` is needed for a password bundle only.
+pub fn preview_import(vault: &Vault, bytes: &[u8], password: Option<&SecretString>) -> Result<BundlePreview> {
+    let (header, secrets) = open_for(vault, bytes, password)?;
     let entries = place(vault, secrets)
         .into_iter()
         .map(|p| PreviewEntry {
@@ -190,14 +211,15 @@ pub fn preview_import(vault: &Vault, bytes: &[u8], password: &SecretString) -> R
 /// provenance `export_bundle_import` (label: the bundle id); each conflict
 /// is kept, replaced or skipped as decided. An undecided conflict fails the
 /// whole import (`import.conflict`) before anything is written. Records
-/// `bundle.import` with counts only.
+/// `bundle.import` with counts only. `password` is needed for a password
+/// bundle only; a recipient bundle opens with the profile's identity.
 pub fn import(
     vault: &Vault,
     bytes: &[u8],
-    password: &SecretString,
+    password: Option<&SecretString>,
     decisions: &ImportDecisions,
 ) -> Result<ImportCounts> {
-    let (header, secrets) = super::open_with_header(bytes, password, Utc::now())?;
+    let (header, secrets) = open_for(vault, bytes, password)?;
     let placed = place(vault, secrets);
     let decide =
         |p: &Placed| decisions.decide(&p.secret.provider_id, &p.secret.key_name, p.existing.is_some());

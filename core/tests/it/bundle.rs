@@ -4,7 +4,8 @@
 use crate::common::*;
 use chrono::{Duration, Utc};
 use keyclave_core::bundle::{
-    self, BundleExport, BundleSecret, BundleSelection, ConflictDecision, ImportCounts, ImportDecisions,
+    self, BundleExport, BundleKey, BundleOpener, BundleSecret, BundleSelection, ConflictDecision,
+    ImportCounts, ImportDecisions,
 };
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::secrets;
@@ -40,7 +41,8 @@ pub fn sample() -> Vec<BundleSecret> {
 }
 
 pub fn sample_bundle() -> Vec<u8> {
-    bundle::write_bundle(&sample(), &bpass(), BUNDLE_KDF, None).expect("write bundle")
+    bundle::write_bundle(&sample(), BundleKey::Password { password: &bpass(), kdf: BUNDLE_KDF }, None)
+        .expect("write bundle")
 }
 
 /// Split a bundle into (header JSON, ciphertext).
@@ -64,7 +66,7 @@ pub fn assemble(version: u16, header: &serde_json::Value, ct: &[u8]) -> Vec<u8> 
 }
 
 fn code_of(bytes: &[u8]) -> ErrorCode {
-    bundle::open(bytes, &bpass(), Utc::now()).unwrap_err().code()
+    bundle::open(bytes, BundleOpener::Password(&bpass()), Utc::now()).unwrap_err().code()
 }
 
 #[test]
@@ -73,13 +75,15 @@ fn round_trip_keeps_every_secret_exactly() {
     let header = bundle::inspect(&b).expect("inspect");
     assert_eq!(header.count, 3);
     assert_eq!(header.payload_type, "secrets_v1");
-    assert_eq!(header.kdf.alg, "argon2id");
-    assert_eq!((header.kdf.m, header.kdf.t, header.kdf.p), (8, 1, 1));
-    assert_eq!(header.kdf.salt.len(), 32, "16-byte salt in hex");
+    let kdf = header.kdf.as_ref().expect("a password bundle has KDF parameters");
+    assert_eq!(kdf.alg, "argon2id");
+    assert_eq!((kdf.m, kdf.t, kdf.p), (8, 1, 1));
+    assert_eq!(kdf.salt.len(), 32, "16-byte salt in hex");
+    assert!(header.recipients.is_none());
     assert_eq!(header.aead.alg, "xchacha20poly1305");
     assert_eq!(header.aead.nonce.len(), 48, "24-byte nonce in hex");
     assert_eq!(header.expires_at, None);
-    let opened = bundle::open(&b, &bpass(), Utc::now()).expect("open");
+    let opened = bundle::open(&b, BundleOpener::Password(&bpass()), Utc::now()).expect("open");
     let expected = sample();
     assert_eq!(opened.len(), expected.len());
     for (a, e) in opened.iter().zip(&expected) {
@@ -102,7 +106,8 @@ fn the_file_holds_no_value_or_key_name_in_clear() {
 #[test]
 fn wrong_password_is_one_error_that_says_it_may_be_tampering() {
     let b = sample_bundle();
-    let e = bundle::open(&b, &SecretString::from("not the password"), Utc::now()).unwrap_err();
+    let e = bundle::open(&b, BundleOpener::Password(&SecretString::from("not the password")), Utc::now())
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportBundleWrongPasswordOrTampered);
     assert!(e.message().contains("password") && e.message().contains("modified"), "{}", e.message());
     assert!(e.code().is_user_error());
@@ -121,7 +126,7 @@ fn not_a_bundle_wrong_magic_or_too_short() {
 #[test]
 fn a_future_version_is_unsupported_not_damaged() {
     let b = sample_bundle();
-    for v in [0u16, 2, u16::MAX] {
+    for v in [0u16, 3, u16::MAX] {
         let mut c = b.clone();
         c[4..6].copy_from_slice(&v.to_be_bytes());
         let e = bundle::inspect(&c).unwrap_err();
@@ -222,7 +227,7 @@ fn an_edited_header_fails_authentication() {
         );
     }
     // The untouched header re-assembled opens: the edits, not assembly, broke it.
-    assert!(bundle::open(&assemble_raw(&header, &ct), &bpass(), Utc::now()).is_ok());
+    assert!(bundle::open(&assemble_raw(&header, &ct), BundleOpener::Password(&bpass()), Utc::now()).is_ok());
 }
 
 type HeaderEdit = Box<dyn Fn(&mut serde_json::Value)>;
@@ -279,16 +284,22 @@ fn huge_declared_lengths_are_refused_without_allocating() {
 #[test]
 fn expiry_is_checked_before_the_password() {
     let expires = Utc::now() + Duration::hours(1);
-    let b = bundle::write_bundle(&sample(), &bpass(), BUNDLE_KDF, Some(expires)).expect("write");
+    let b = bundle::write_bundle(
+        &sample(),
+        BundleKey::Password { password: &bpass(), kdf: BUNDLE_KDF },
+        Some(expires),
+    )
+    .expect("write");
     let header = bundle::inspect(&b).expect("inspect");
     assert!(header.expires_at.is_some());
-    assert!(bundle::open(&b, &bpass(), Utc::now()).is_ok(), "not yet expired");
+    assert!(bundle::open(&b, BundleOpener::Password(&bpass()), Utc::now()).is_ok(), "not yet expired");
     let later = expires + Duration::seconds(1);
     assert!(header.is_expired(later));
-    let e = bundle::open(&b, &bpass(), later).unwrap_err();
+    let e = bundle::open(&b, BundleOpener::Password(&bpass()), later).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportBundleExpired);
     // Expired wins over a wrong password: no KDF runs for an expired bundle.
-    let e = bundle::open(&b, &SecretString::from("wrong password!"), later).unwrap_err();
+    let e =
+        bundle::open(&b, BundleOpener::Password(&SecretString::from("wrong password!")), later).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportBundleExpired);
     // Moving the expiry later in the header is tampering, not a way in.
     let hl = u32::from_be_bytes(b[6..10].try_into().unwrap()) as usize;
@@ -297,7 +308,9 @@ fn expiry_is_checked_before_the_password() {
     let edited = header.replacen(&old, "\"expires_at\":\"2999-01-01T00:00:00.000Z\"", 1);
     let (_, ct) = split(&b);
     assert_eq!(
-        bundle::open(&assemble_raw(&edited, &ct), &bpass(), later).unwrap_err().code(),
+        bundle::open(&assemble_raw(&edited, &ct), BundleOpener::Password(&bpass()), later)
+            .unwrap_err()
+            .code(),
         ErrorCode::ImportBundleWrongPasswordOrTampered
     );
 }
@@ -309,7 +322,7 @@ fn errors_never_carry_the_values() {
     let last = c.len() - 1;
     c[last] ^= 1;
     for bytes in [&c[..], &b[..20], b"KCB1\0\x01\0\0\0\x02{}"] {
-        let e = bundle::open(bytes, &bpass(), Utc::now()).unwrap_err();
+        let e = bundle::open(bytes, BundleOpener::Password(&bpass()), Utc::now()).unwrap_err();
         let rendered = format!("{e:?} {} {}", e.message(), e.suggestion());
         for s in sample() {
             assert!(!rendered.contains(s.secret_value.expose_secret()), "{rendered}");
@@ -324,8 +337,7 @@ fn export_req(selection: BundleSelection) -> BundleExport<'static> {
     static PASS: std::sync::LazyLock<SecretString> = std::sync::LazyLock::new(bpass);
     BundleExport {
         selection,
-        password: &PASS,
-        kdf: BUNDLE_KDF,
+        key: BundleKey::Password { password: &PASS, kdf: BUNDLE_KDF },
         expires_at: None,
         totp_code: None,
         overwrite: false,
@@ -369,7 +381,7 @@ fn export_then_import_into_another_profile() {
 
     let bytes = std::fs::read(&out).expect("read bundle");
     let home = second_profile(&mut f);
-    let preview = bundle::preview_import(&home, &bytes, &bpass()).expect("preview");
+    let preview = bundle::preview_import(&home, &bytes, Some(&bpass())).expect("preview");
     assert_eq!(preview.header.bundle_id, summary.header.bundle_id);
     assert_eq!(preview.entries.len(), 3);
     assert!(preview.entries.iter().all(|e| !e.conflict));
@@ -379,7 +391,7 @@ fn export_then_import_into_another_profile() {
     }
     assert_eq!(secrets::count(&home), 0, "preview writes nothing");
 
-    let counts = bundle::import(&home, &bytes, &bpass(), &ImportDecisions::default()).expect("import");
+    let counts = bundle::import(&home, &bytes, Some(&bpass()), &ImportDecisions::default()).expect("import");
     assert_eq!(counts, ImportCounts { added: 3, replaced: 0, kept: 0, skipped: 0 });
     for s in sample() {
         let got = secrets::reveal(&home, &s.key_name, Some(&s.provider_id), None).expect("reveal");
@@ -410,7 +422,8 @@ fn export_selects_by_key_name_and_refuses_unknown_names_and_overwrites() {
     let s =
         bundle::export(&v, &out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).expect("export");
     assert_eq!(s.count, 1);
-    let opened = bundle::open(&std::fs::read(&out).unwrap(), &bpass(), Utc::now()).unwrap();
+    let opened =
+        bundle::open(&std::fs::read(&out).unwrap(), BundleOpener::Password(&bpass()), Utc::now()).unwrap();
     assert_eq!(opened[0].key_name, "GH_TOKEN");
 
     let e = bundle::export(&v, &out, export_req(BundleSelection::Keys(vec!["GH_TOKEN".into()]))).unwrap_err();
@@ -444,13 +457,13 @@ fn conflicts_need_a_decision_and_are_resolved_per_key() {
     let home = second_profile(&mut f);
     secrets::add(&home, NewSecret::new("GH_TOKEN", "ghp_homeOwnValue000000000000")).expect("add");
     secrets::add(&home, NewSecret::new("OPENAI_API_KEY", "sk-home-own-value-0000")).expect("add");
-    let preview = bundle::preview_import(&home, &bytes, &bpass()).expect("preview");
+    let preview = bundle::preview_import(&home, &bytes, Some(&bpass())).expect("preview");
     let conflicts: Vec<&str> =
         preview.entries.iter().filter(|e| e.conflict).map(|e| e.key_name.as_str()).collect();
     assert_eq!(conflicts, ["GH_TOKEN", "OPENAI_API_KEY"]);
 
     // No decision: nothing is written, the error names the keys (not values).
-    let e = bundle::import(&home, &bytes, &bpass(), &ImportDecisions::default()).unwrap_err();
+    let e = bundle::import(&home, &bytes, Some(&bpass()), &ImportDecisions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportConflict);
     assert!(e.message().contains("GH_TOKEN") && e.message().contains("OPENAI_API_KEY"), "{}", e.message());
     assert_eq!(secrets::count(&home), 2);
@@ -459,7 +472,7 @@ fn conflicts_need_a_decision_and_are_resolved_per_key() {
     let mut d = ImportDecisions::all(ConflictDecision::Keep);
     d.per_key.insert(("github".into(), "GH_TOKEN".into()), ConflictDecision::Replace);
     d.per_key.insert(("generic".into(), "MULTI_LINE".into()), ConflictDecision::Skip);
-    let counts = bundle::import(&home, &bytes, &bpass(), &d).expect("import");
+    let counts = bundle::import(&home, &bytes, Some(&bpass()), &d).expect("import");
     assert_eq!(counts, ImportCounts { added: 0, replaced: 1, kept: 1, skipped: 1 });
     assert_eq!(
         secrets::reveal(&home, "GH_TOKEN", None, None).unwrap().expose_secret(),
@@ -475,13 +488,18 @@ fn conflicts_need_a_decision_and_are_resolved_per_key() {
 
     // Skip everything that conflicts, add the rest.
     let counts =
-        bundle::import(&home, &bytes, &bpass(), &ImportDecisions::all(ConflictDecision::Skip)).unwrap();
+        bundle::import(&home, &bytes, Some(&bpass()), &ImportDecisions::all(ConflictDecision::Skip)).unwrap();
     assert_eq!(counts, ImportCounts { added: 1, replaced: 0, kept: 0, skipped: 2 });
     assert_eq!(secrets::count(&home), 3);
 
     // A wrong password changes nothing.
-    let e = bundle::import(&home, &bytes, &SecretString::from("wrong password"), &ImportDecisions::default())
-        .unwrap_err();
+    let e = bundle::import(
+        &home,
+        &bytes,
+        Some(&SecretString::from("wrong password")),
+        &ImportDecisions::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ImportBundleWrongPasswordOrTampered);
 }
 
@@ -494,11 +512,12 @@ fn an_unknown_provider_is_imported_as_generic() {
         key_name: "FUTURE_KEY".into(),
         secret_value: "future-value-123".into(),
     }];
-    let b = bundle::write_bundle(&secrets, &bpass(), BUNDLE_KDF, None).unwrap();
-    let preview = bundle::preview_import(&v, &b, &bpass()).unwrap();
+    let b = bundle::write_bundle(&secrets, BundleKey::Password { password: &bpass(), kdf: BUNDLE_KDF }, None)
+        .unwrap();
+    let preview = bundle::preview_import(&v, &b, Some(&bpass())).unwrap();
     assert_eq!(preview.entries[0].provider_id, "generic");
     assert_eq!(preview.entries[0].original_provider_id.as_deref(), Some("some_future_provider"));
-    bundle::import(&v, &b, &bpass(), &ImportDecisions::default()).unwrap();
+    bundle::import(&v, &b, Some(&bpass()), &ImportDecisions::default()).unwrap();
     assert_eq!(secrets::find(&v, "FUTURE_KEY", None).unwrap().provider_id, "generic");
 }
 

@@ -5,12 +5,14 @@
 use crate::bundle::{BUNDLE_KDF, assemble, bpass, sample, split};
 use chrono::Utc;
 use keyclave_core::ErrorCode;
-use keyclave_core::bundle;
+use keyclave_core::bundle::{self, BundleKey, BundleOpener};
 use proptest::prelude::*;
 use std::sync::LazyLock;
 
-static VALID: LazyLock<Vec<u8>> =
-    LazyLock::new(|| bundle::write_bundle(&sample(), &bpass(), BUNDLE_KDF, None).expect("write"));
+static VALID: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    bundle::write_bundle(&sample(), BundleKey::Password { password: &bpass(), kdf: BUNDLE_KDF }, None)
+        .expect("write")
+});
 
 /// The codes a bundle reader may answer with.
 fn is_bundle_error(code: ErrorCode) -> bool {
@@ -31,7 +33,7 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
         prop_assert!(is_bundle_error(e.code()), "inspect: unexpected {}", e.code());
         prop_assert!(!e.message().is_empty() && !e.suggestion().is_empty());
     }
-    match bundle::open(bytes, &bpass(), Utc::now()) {
+    match bundle::open(bytes, BundleOpener::Password(&bpass()), Utc::now()) {
         Ok(secrets) => {
             prop_assert_eq!(bytes, &VALID[..], "only the untouched bundle opens ({} secrets)", secrets.len())
         }
@@ -110,7 +112,7 @@ proptest! {
 #[test]
 fn every_truncation_of_a_valid_bundle() {
     for len in 0..VALID.len() {
-        let r = bundle::open(&VALID[..len], &bpass(), Utc::now());
+        let r = bundle::open(&VALID[..len], BundleOpener::Password(&bpass()), Utc::now());
         let code = r.expect_err("a truncated bundle never opens").code();
         assert!(is_bundle_error(code), "{len}: {code}");
     }

@@ -20,6 +20,7 @@ mod import;
 mod integrity;
 mod online;
 mod profiles;
+mod recipient_bundle;
 mod reveal;
 mod rotation;
 mod scan;

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use crate::totp::enable;
-use keyclave_core::bundle::{self, BundleExport, BundleSelection};
+use keyclave_core::bundle::{self, BundleExport, BundleKey, BundleSelection};
 use keyclave_core::dotenv::{ApplyOptions, GenerateOptions, Policy};
 use keyclave_core::inject::{self, KeySelection};
 use keyclave_core::reveal::{self, Purpose};
@@ -58,8 +58,7 @@ fn every_value_handing_path_refuses_without_a_code_and_works_with_one() {
     let password = "a bundle password".into();
     let export = |code| BundleExport {
         selection: BundleSelection::All,
-        password: &password,
-        kdf: CHEAP,
+        key: BundleKey::Password { password: &password, kdf: CHEAP },
         expires_at: None,
         totp_code: code,
         overwrite: false,

@@ -4,7 +4,7 @@
 
 use crate::bundle::{BUNDLE_KDF, bpass};
 use crate::common::*;
-use keyclave_core::bundle::{BundleExport, BundleSelection};
+use keyclave_core::bundle::{BundleExport, BundleKey, BundleSelection};
 use keyclave_core::crypto::SecretString;
 use keyclave_core::reveal::{self, Purpose};
 use keyclave_core::secrets::NewSecret;
@@ -155,8 +155,7 @@ fn a_recovery_code_works_once() {
 fn export<'a>(password: &'a SecretString, totp_code: Option<&'a str>) -> BundleExport<'a> {
     BundleExport {
         selection: BundleSelection::All,
-        password,
-        kdf: BUNDLE_KDF,
+        key: BundleKey::Password { password, kdf: BUNDLE_KDF },
         expires_at: None,
         totp_code,
         overwrite: true,
