@@ -705,6 +705,18 @@ pub enum ProfileCmd {
     RotateKey,
     /// Check the vault and the profile index for damage (SQLite structure and SQLCipher page HMACs).
     Check,
+    /// Unlock with the OS keychain (optional, off by default): on, off, or status.
+    ///
+    /// When on, commands that are not given --passphrase-file unlock with
+    /// the key the OS keychain (Secret Service, Keychain, Credential Manager)
+    /// holds for the profile, and fall back to asking for the passphrase when
+    /// it cannot. Turning it on or off needs the passphrase; the passphrase
+    /// always still works.
+    Keychain {
+        /// on | off | status
+        #[arg(value_parser = ["on", "off", "status"])]
+        action: String,
+    },
     /// Show the profile's settings, or change them.
     Settings {
         /// Lock after this many seconds without a command or click (5 to 86400).

@@ -123,6 +123,20 @@ key_type!(
     FieldKey
 );
 
+impl Kek {
+    /// A fresh random KEK for a second wrap of the PVK (the OS keychain's).
+    pub(crate) fn generate() -> Self {
+        let mut k = [0u8; KEY_LEN];
+        OsRng.fill_bytes(&mut k);
+        Kek(k)
+    }
+
+    /// A KEK from its bytes as stored outside the vault (the OS keychain).
+    pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Kek(bytes)
+    }
+}
+
 impl Pvk {
     /// A fresh random PVK from the OS CSPRNG.
     pub fn generate() -> Self {

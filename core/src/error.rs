@@ -126,6 +126,18 @@ codes! {
     /// The password is wrong, or the bundle was changed after it was written.
     ImportBundleWrongPasswordOrTampered => "import.bundle_wrong_password_or_tampered", user: true, recoverable: true,
         suggestion: "Check the bundle password. If it is right, the file was modified or damaged: ask the sender for it again.";
+    /// Keychain unlock is not turned on for this profile.
+    KeychainNotEnabled => "keychain.not_enabled", user: true, recoverable: true,
+        suggestion: "Unlock with the passphrase; keychain unlock can be turned on in Settings (or `keyclave profile keychain on`).";
+    /// The OS keychain holds no entry for this profile (removed, or another machine).
+    KeychainEntryMissing => "keychain.entry_missing", user: true, recoverable: true,
+        suggestion: "Unlock with the passphrase, then turn keychain unlock off and on again to store a new entry.";
+    /// The OS keychain could not be reached or refused access (locked, no Secret Service).
+    KeychainUnavailable => "keychain.unavailable", user: true, recoverable: true,
+        suggestion: "Unlock with the passphrase; check that your desktop session's keyring is running and unlocked.";
+    /// Keychain unlock cannot be used right now; the passphrase is needed.
+    KeychainNeedsPassphrase => "keychain.needs_passphrase", user: true, recoverable: true,
+        suggestion: "Unlock once with the passphrase.";
     /// A recipient bundle was not encrypted to this profile's identity.
     ImportBundleNotForThisProfile => "import.bundle_not_for_this_profile", user: true, recoverable: true,
         suggestion: "Import it into the profile whose recipient (keyclave identity show) the sender used, or ask the sender to export it to this profile's recipient.";

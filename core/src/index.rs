@@ -24,6 +24,8 @@ pub struct ProfileRecord {
     pub updated_at: String,
     /// Whether TOTP is enabled for the profile.
     pub totp_enabled: bool,
+    /// Whether the person turned on unlock with the OS keychain.
+    pub keychain_unlock: bool,
 }
 
 /// Key material metadata of a profile (no secret: the PVK is wrapped).
@@ -43,6 +45,8 @@ pub struct VaultMeta {
     pub failed_unlock_count: u32,
     /// When the last one happened.
     pub last_failed_unlock_at: Option<String>,
+    /// The PVK wrapped under the OS keychain's key (keychain unlock on).
+    pub keychain_wrapped_pvk: Option<Vec<u8>>,
 }
 
 /// An audit event recorded in index.db for a profile while it was locked.
@@ -63,7 +67,10 @@ pub struct Index {
     conn: Connection,
 }
 
-const PROFILE_COLUMNS: &str = "id, display_name, created_at, updated_at, totp_enabled";
+const PROFILE_COLUMNS: &str = "id, display_name, created_at, updated_at, totp_enabled, vault_storage_mode";
+
+/// `vault_storage_mode` of a profile with keychain unlock on.
+const KEYCHAIN_MODE: &str = "os_keychain_optional";
 
 fn profile_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileRecord> {
     Ok(ProfileRecord {
@@ -72,6 +79,7 @@ fn profile_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileRecord> {
         created_at: r.get(2)?,
         updated_at: r.get(3)?,
         totp_enabled: r.get(4)?,
+        keychain_unlock: r.get::<_, String>(5)? == KEYCHAIN_MODE,
     })
 }
 
@@ -178,7 +186,8 @@ impl Index {
             .conn
             .prepare_cached(
                 "SELECT kdf_params_json, kdf_salt, wrapped_pvk, rotation_version, pending_wrapped_pvk,
-                        pending_rotation_version, failed_unlock_count, last_failed_unlock_at
+                        pending_rotation_version, failed_unlock_count, last_failed_unlock_at,
+                        keychain_wrapped_pvk
                  FROM profile_vault_meta WHERE profile_id = ?1",
             )?
             .query_row([id], |r| {
@@ -191,11 +200,12 @@ impl Index {
                     r.get::<_, Option<i64>>(5)?,
                     r.get::<_, i64>(6)?,
                     r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<Vec<u8>>>(8)?,
                 ))
             })
             .optional()?
             .ok_or_else(|| Error::corruption("the profile has no key metadata in index.db"))?;
-        let (params_json, salt, wrapped, version, pending_w, pending_v, failed, last_failed) = row;
+        let (params_json, salt, wrapped, version, pending_w, pending_v, failed, last_failed, keychain) = row;
         let kdf_params: KdfParams = serde_json::from_str(&params_json)
             .map_err(|_| Error::corruption("the profile's KDF parameters in index.db are unreadable"))?;
         kdf_params
@@ -216,6 +226,7 @@ impl Index {
             pending,
             failed_unlock_count: u32::try_from(failed).unwrap_or(u32::MAX),
             last_failed_unlock_at: last_failed,
+            keychain_wrapped_pvk: keychain,
         })
     }
 
@@ -249,13 +260,37 @@ impl Index {
         self.touch(id)
     }
 
-    /// Rotation step: remember the next wrapped PVK before the vault switches.
-    pub fn set_pending_rotation(&self, id: &str, wrapped: &[u8], version: u64) -> Result<()> {
+    /// Rotation step: remember the next wrapped PVK (and its keychain
+    /// wrap, when keychain unlock is on and reachable) before the vault
+    /// switches.
+    pub fn set_pending_rotation(
+        &self,
+        id: &str,
+        wrapped: &[u8],
+        version: u64,
+        keychain_wrapped: Option<&[u8]>,
+    ) -> Result<()> {
         self.conn.execute(
-            "UPDATE profile_vault_meta SET pending_wrapped_pvk = ?2, pending_rotation_version = ?3
+            "UPDATE profile_vault_meta SET pending_wrapped_pvk = ?2, pending_rotation_version = ?3,
+               pending_keychain_wrapped_pvk = ?4
              WHERE profile_id = ?1",
-            params![id, wrapped, version as i64],
+            params![id, wrapped, version as i64, keychain_wrapped],
         )?;
+        Ok(())
+    }
+
+    /// Turn keychain unlock on (with the PVK's keychain wrap) or off.
+    pub fn set_keychain_wrap(&self, id: &str, wrapped: Option<&[u8]>) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE profile_vault_meta SET keychain_wrapped_pvk = ?2 WHERE profile_id = ?1",
+            params![id, wrapped],
+        )?;
+        tx.execute(
+            "UPDATE app_profiles SET vault_storage_mode = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, if wrapped.is_some() { KEYCHAIN_MODE } else { "passphrase_only" }, time::now()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -264,7 +299,9 @@ impl Index {
         self.conn.execute(
             "UPDATE profile_vault_meta SET wrapped_pvk = pending_wrapped_pvk,
                rotation_version = pending_rotation_version,
-               pending_wrapped_pvk = NULL, pending_rotation_version = NULL
+               keychain_wrapped_pvk = pending_keychain_wrapped_pvk,
+               pending_wrapped_pvk = NULL, pending_rotation_version = NULL,
+               pending_keychain_wrapped_pvk = NULL
              WHERE profile_id = ?1 AND pending_wrapped_pvk IS NOT NULL",
             [id],
         )?;
@@ -274,7 +311,8 @@ impl Index {
     /// Rotation recovery: the vault never switched; forget the pending key.
     pub fn clear_pending_rotation(&self, id: &str) -> Result<()> {
         self.conn.execute(
-            "UPDATE profile_vault_meta SET pending_wrapped_pvk = NULL, pending_rotation_version = NULL
+            "UPDATE profile_vault_meta SET pending_wrapped_pvk = NULL, pending_rotation_version = NULL,
+               pending_keychain_wrapped_pvk = NULL
              WHERE profile_id = ?1",
             [id],
         )?;

@@ -1,5 +1,6 @@
 //! [`KeyClave`]: the profiles of one data root, before unlock — create,
-//! list, rename, delete, unlock (with back-off and rotation recovery).
+//! list, rename, delete, unlock (with back-off and rotation recovery; or
+//! with the OS keychain).
 
 use serde_json::json;
 
@@ -88,6 +89,7 @@ impl KeyClave {
                 created_at: now.clone(),
                 updated_at: now,
                 totp_enabled: false,
+                keychain_unlock: false,
             };
             let meta = VaultMeta {
                 kdf_params: used,
@@ -95,6 +97,7 @@ impl KeyClave {
                 wrapped_pvk: wrapped,
                 rotation_version: 1,
                 pending: None,
+                keychain_wrapped_pvk: None,
                 failed_unlock_count: 0,
                 last_failed_unlock_at: None,
             };
@@ -161,6 +164,9 @@ impl KeyClave {
         if doomed.exists() {
             std::fs::remove_dir_all(&doomed)?;
         }
+        if rec.keychain_unlock {
+            crate::keychain::forget(&rec.id);
+        }
         Ok(())
     }
 
@@ -184,11 +190,46 @@ impl KeyClave {
     /// vault (a new epoch) and record the unlock.
     pub fn unlock_profile(&self, rec: ProfileRecord, passphrase: &SecretString) -> Result<Vault> {
         let auth = passphrase::authenticate(&self.index, &rec.id, passphrase)?;
-        let (hold, pvk, version) = self.hold_for_open(&rec, &auth.kek)?;
+        let (hold, pvk, version) = self.hold_for_open(&rec, &auth.kek, Wrap::Passphrase)?;
         drop(auth.kek);
+        self.open_unlocked(rec, hold, pvk, version, &auth.meta)
+    }
+
+    /// Unlock a profile with the key the OS keychain holds for it, without
+    /// the passphrase ([`crate::keychain`]). `keychain.not_enabled`,
+    /// `keychain.entry_missing` or `keychain.unavailable` when it cannot;
+    /// `keychain.needs_passphrase` when a key rotation was interrupted (its
+    /// recovery needs the passphrase's key). The keychain is asked with no
+    /// lock held.
+    pub fn unlock_with_keychain(&self, rec: ProfileRecord) -> Result<Vault> {
+        let meta = self.index.vault_meta(&rec.id)?;
+        if !rec.keychain_unlock {
+            return Err(Error::new(ErrorCode::KeychainNotEnabled, "keychain unlock is off for this profile"));
+        }
+        if meta.keychain_wrapped_pvk.is_none() {
+            return Err(Error::new(
+                ErrorCode::KeychainNeedsPassphrase,
+                "the profile's key changed while the OS keychain was unreachable",
+            )
+            .with_suggestion("Unlock with the passphrase, then turn keychain unlock off and on again."));
+        }
+        let key = crate::keychain::load_key(&rec.id)?;
+        let (hold, pvk, version) = self.hold_for_open(&rec, &key, Wrap::Keychain)?;
+        drop(key);
+        self.open_unlocked(rec, hold, pvk, version, &meta)
+    }
+
+    fn open_unlocked(
+        &self,
+        rec: ProfileRecord,
+        hold: exclusion::Hold,
+        pvk: Pvk,
+        version: u64,
+        meta: &VaultMeta,
+    ) -> Result<Vault> {
         let index = Index::open(&self.root.index_db())?;
         let v = Vault::open(self.root.clone(), hold, index, rec, pvk, version)?;
-        match after_unlock(&v, auth.meta.failed_unlock_count, auth.meta.last_failed_unlock_at.as_deref()) {
+        match after_unlock(&v, meta.failed_unlock_count, meta.last_failed_unlock_at.as_deref()) {
             Ok(()) => {}
             // A full or read-only disk must not keep a person from their
             // keys: the unlock goes unrecorded (events recorded while
@@ -205,23 +246,44 @@ impl KeyClave {
     /// state under it: the KDF ran without it, and another process may have
     /// rotated the key or changed the passphrase meanwhile (the KEK is kept,
     /// so re-reading costs no KDF). A rotation that stopped part-way is
-    /// finished or rolled back under the exclusive hold first.
-    fn hold_for_open(&self, rec: &ProfileRecord, kek: &Kek) -> Result<(exclusion::Hold, Pvk, u64)> {
+    /// finished or rolled back under the exclusive hold first (with the
+    /// passphrase's KEK only).
+    fn hold_for_open(
+        &self,
+        rec: &ProfileRecord,
+        kek: &Kek,
+        wrap: Wrap,
+    ) -> Result<(exclusion::Hold, Pvk, u64)> {
         // Twice at most: once to recover, once to open what it left.
         for _ in 0..2 {
             let hold = exclusion::shared(&self.root, &rec.id, exclusion::SHARED_WAIT)?;
             let meta = self.index.vault_meta(&rec.id)?;
-            let current = crypto::unwrap_pvk(kek, &meta.wrapped_pvk, &rec.id, meta.rotation_version)
-                .ok_or_else(|| {
-                    Error::new(
+            let wrapped = match wrap {
+                Wrap::Passphrase => Some(&meta.wrapped_pvk),
+                Wrap::Keychain => meta.keychain_wrapped_pvk.as_ref(),
+            };
+            let current = wrapped
+                .and_then(|w| crypto::unwrap_pvk(kek, w, &rec.id, meta.rotation_version))
+                .ok_or_else(|| match wrap {
+                    Wrap::Passphrase => Error::new(
                         ErrorCode::VaultBusy,
                         "the passphrase was changed in another KeyClave meanwhile",
                     )
-                    .with_suggestion("Unlock again with the profile's current passphrase.")
+                    .with_suggestion("Unlock again with the profile's current passphrase."),
+                    Wrap::Keychain => Error::new(
+                        ErrorCode::KeychainEntryMissing,
+                        "the OS keychain's entry does not open this profile (it was replaced)",
+                    ),
                 })?;
             let leftover = self.root.rotating_vault_db(&rec.id).exists();
             if meta.pending.is_none() && !leftover {
                 return Ok((hold, current, meta.rotation_version));
+            }
+            if wrap == Wrap::Keychain {
+                return Err(Error::new(
+                    ErrorCode::KeychainNeedsPassphrase,
+                    "a key rotation was interrupted; finishing it needs the passphrase",
+                ));
             }
             // Holding the shared lock, no rotation is running: these are a
             // crash's leftovers.
@@ -239,6 +301,15 @@ impl KeyClave {
                 "Another KeyClave is rotating this profile's key; wait for it to finish and unlock again.",
             ))
     }
+}
+
+/// Which wrap of the PVK a KEK opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrap {
+    /// The passphrase's (Argon2id) KEK.
+    Passphrase,
+    /// The OS keychain's random key.
+    Keychain,
 }
 
 /// Work done right after unlock, in one transaction: deliver events

@@ -34,6 +34,7 @@ pub mod index;
 pub mod inject;
 pub mod integrity;
 pub mod jobs;
+pub mod keychain;
 pub mod keyclave;
 pub mod migrations;
 pub mod net;

@@ -22,7 +22,8 @@ macro_rules! migration {
 }
 
 /// `index.db`: profile list and KDF metadata, readable before unlock.
-pub const INDEX_FILES: &[MigrationFile] = &[migration!("index", "0001_init.sql")];
+pub const INDEX_FILES: &[MigrationFile] =
+    &[migration!("index", "0001_init.sql"), migration!("index", "0002_keychain.sql")];
 
 /// `profiles/<id>/vault.db`: everything about one profile (SQLCipher).
 pub const VAULT_FILES: &[MigrationFile] = &[

@@ -135,7 +135,24 @@ pub fn rotate(
     observer: &mut dyn FnMut(RotationStep) -> Result<()>,
 ) -> Result<Vault> {
     let auth = crate::passphrase::check(&vault, passphrase)?;
-    rotate_checked(vault, auth.kek, &auth.meta.kdf_salt, observer, &mut None)
+    let keychain = keychain_key(&vault);
+    rotate_checked(vault, auth.kek, keychain, &auth.meta.kdf_salt, observer, &mut None)
+}
+
+/// The OS keychain's key when keychain unlock is on, read before any hold
+/// is taken (it may block on the OS). `None` when off or unreachable: the
+/// new key then gets no keychain wrap and the profile says it needs repair.
+fn keychain_key(vault: &Vault) -> Option<Kek> {
+    if !vault.profile().keychain_unlock {
+        return None;
+    }
+    match crate::keychain::load_key(&vault.profile_id()) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            tracing::warn!(code = %e.code(), "the rotation cannot re-wrap the keychain key");
+            None
+        }
+    }
 }
 
 /// [`rotate`] the vault unlocked in `session`: the passphrase is checked on
@@ -150,18 +167,22 @@ pub fn rotate_in_session(
     passphrase: &SecretString,
     observer: &mut dyn FnMut(RotationStep) -> Result<()>,
 ) -> Result<u64> {
-    let auth = crate::passphrase::check(&session.for_user()?, passphrase)?;
+    let current = session.for_user()?;
+    let auth = crate::passphrase::check(&current, passphrase)?;
+    let keychain = keychain_key(&current);
+    drop(current);
     let vault = session.take()?;
     let mut not_started = None;
-    let vault = match rotate_checked(vault, auth.kek, &auth.meta.kdf_salt, observer, &mut not_started) {
-        Ok(v) => v,
-        Err(e) => {
-            if let Some(reopened) = not_started {
-                session.unlocked(reopened);
+    let vault =
+        match rotate_checked(vault, auth.kek, keychain, &auth.meta.kdf_salt, observer, &mut not_started) {
+            Ok(v) => v,
+            Err(e) => {
+                if let Some(reopened) = not_started {
+                    session.unlocked(reopened);
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
-    };
+        };
     let version = vault.rotation_version();
     if let Some(previous) = session.unlocked(vault) {
         previous.close()?;
@@ -177,6 +198,7 @@ pub fn rotate_in_session(
 fn rotate_checked(
     vault: Vault,
     kek: Kek,
+    keychain: Option<Kek>,
     salt: &[u8],
     observer: &mut dyn FnMut(RotationStep) -> Result<()>,
     not_started: &mut Option<Vault>,
@@ -209,6 +231,16 @@ fn rotate_checked(
     let new_version = rotation_version + 1;
     let new_wrapped = crypto::wrap_pvk(&kek, &new_pvk, &id, new_version);
     drop(kek);
+    // Re-wrapped under the keychain's key only if that key still opens the
+    // current wrap (the entry may have been replaced by hand).
+    let new_keychain_wrapped = keychain
+        .filter(|k| {
+            meta.keychain_wrapped_pvk
+                .as_ref()
+                .and_then(|w| crypto::unwrap_pvk(k, w, &id, rotation_version))
+                .is_some_and(|p| p.expose_secret() == old_pvk.expose_secret())
+        })
+        .map(|k| crypto::wrap_pvk(&k, &new_pvk, &id, new_version));
     observer(RotationStep::Started)?;
 
     // 1. Copy the database, re-encrypted under the new key, beside the old.
@@ -266,7 +298,7 @@ fn rotate_checked(
     conn.pragma_update(None, "journal_mode", "DELETE")?;
     drop(conn);
     drop(old_pvk);
-    index.set_pending_rotation(&id, &new_wrapped, new_version)?;
+    index.set_pending_rotation(&id, &new_wrapped, new_version, new_keychain_wrapped.as_deref())?;
     observer(RotationStep::Prepared)?;
 
     // 4. Switch atomically.

@@ -468,6 +468,12 @@ impl Vault {
         Ok(())
     }
 
+    /// Record in the in-memory profile whether keychain unlock is on
+    /// (index.db is written by [`crate::keychain`]).
+    pub(crate) fn set_keychain_flag(&self, enabled: bool) {
+        write_lock(&self.inner.profile).keychain_unlock = enabled;
+    }
+
     fn ensure_open(&self, job: Option<&CancellationToken>) -> Result<()> {
         if self.inner.token.is_cancelled() {
             return Err(Error::locked());

@@ -163,8 +163,20 @@ impl Context {
         Ok(())
     }
 
-    /// Ask for the selected profile's passphrase and unlock it.
+    /// Unlock the selected profile: with the OS keychain when it is on for
+    /// the profile and no --passphrase-file is given, else (or when the
+    /// keychain cannot) with the passphrase.
     pub fn unlock(&self) -> Result<Vault> {
+        let rec = self.keyclave()?.select_profile(self.profile.as_deref())?;
+        if rec.keychain_unlock && self.passphrase_file.is_none() {
+            match self.keyclave()?.unlock_with_keychain(rec.clone()) {
+                Ok(v) => return Ok(v),
+                Err(e) if e.code().as_str().starts_with("keychain.") => {
+                    crate::output::warn(&format!("{}; asking for the passphrase instead", e.message()));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         Ok(self.unlock_keeping_passphrase()?.0)
     }
 

@@ -7,6 +7,8 @@ use keyclave_core::{Error, Result};
 use keyclave_core::{integrity, passphrase, rotation};
 use serde_json::json;
 
+use keyclave_core::keychain::KeychainState;
+
 use super::{Context, kdf_params, unexpected};
 use crate::agent::protocol::{Reply, VaultOp};
 use crate::args::ProfileCmd;
@@ -50,6 +52,7 @@ pub fn run(ctx: Context, cmd: ProfileCmd) -> Result<()> {
         }
         ProfileCmd::RotateKey => rotate(ctx),
         ProfileCmd::Check => check(&ctx),
+        ProfileCmd::Keychain { action } => keychain(&ctx, &action),
         ProfileCmd::Settings { auto_lock, clipboard_clear } => {
             let op = VaultOp::Settings {
                 auto_lock_timeout_seconds: auto_lock,
@@ -116,6 +119,40 @@ fn list(ctx: &Context) -> Result<()> {
             .map(|p| vec![p.display_name.clone(), p.created_at.clone(), p.id.clone()])
             .collect();
         output::table(&["NAME", "CREATED", "ID"], &rows);
+    }
+    Ok(())
+}
+
+fn keychain(ctx: &Context, action: &str) -> Result<()> {
+    let (vault, pass) = match action {
+        // Status needs no passphrase when the keychain itself unlocks.
+        "status" => (ctx.unlock()?, None),
+        _ => {
+            let (v, p) = ctx.unlock_keeping_passphrase()?;
+            (v, Some(p))
+        }
+    };
+    match (action, &pass) {
+        ("on", Some(p)) => keyclave_core::keychain::enable(&vault, p)?,
+        ("off", Some(p)) => keyclave_core::keychain::disable(&vault, p)?,
+        _ => {}
+    }
+    let state = keyclave_core::keychain::status(&vault)?;
+    vault.close()?;
+    if ctx.json {
+        output::json(&serde_json::json!({ "keychain": state }));
+    } else {
+        outln!(
+            "Keychain unlock: {}",
+            match state {
+                KeychainState::Off => "off (the passphrase unlocks)",
+                KeychainState::Ready => "on (the OS keychain unlocks; the passphrase still works)",
+                KeychainState::EntryMissing =>
+                    "on, but the OS keychain has no entry for this profile: run `profile keychain on` again",
+                KeychainState::Unavailable => "on, but the OS keychain cannot be reached now",
+                KeychainState::NeedsRepair => "on, but it needs repair: run `profile keychain on` again",
+            }
+        );
     }
     Ok(())
 }

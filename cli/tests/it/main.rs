@@ -17,6 +17,7 @@ mod env;
 mod hostile;
 mod import;
 mod inject;
+mod keychain;
 mod man;
 mod online;
 mod output;
