@@ -2,8 +2,8 @@
 //! preview and import one.
 
 use keyclave_core::bundle::{
-    self, BundleExport, BundleHeader, BundlePreview, BundleSelection, ConflictDecision, ExportSummary,
-    ImportCounts, ImportDecisions,
+    self, BundleExport, BundleHeader, BundleKey, BundleMode, BundlePreview, BundleSelection,
+    ConflictDecision, ExportSummary, ImportCounts, ImportDecisions,
 };
 use keyclave_core::crypto::{KdfParams, SecretString};
 use keyclave_core::{Error, ErrorCode, Result};
@@ -21,8 +21,11 @@ pub struct BundleExportInput {
     pub path: String,
     /// Key names; empty exports every secret.
     pub keys: Vec<String>,
-    /// The bundle password (not the profile passphrase).
+    /// The bundle password (not the profile passphrase); ignored when
+    /// `recipients` is not empty.
     pub password: String,
+    /// Recipients (`age1…`) to encrypt to instead of a password.
+    pub recipients: Vec<String>,
     /// Refuse the bundle after this time (RFC 3339).
     pub expires_at: Option<String>,
     /// A TOTP code, when TOTP is on.
@@ -38,6 +41,8 @@ pub struct BundleInfo {
     pub header: BundleHeader,
     /// Past its expiry.
     pub expired: bool,
+    /// Whether it opens with a password or with this profile's identity.
+    pub mode: BundleMode,
 }
 
 /// A decision for one previewed secret.
@@ -78,6 +83,7 @@ pub async fn bundle_export(state: State<'_, AppState>, input: BundleExportInput)
         })
         .transpose()?;
     let password = SecretString::new(input.password);
+    let recipients = input.recipients;
     let selection =
         if input.keys.is_empty() { BundleSelection::All } else { BundleSelection::Keys(input.keys) };
     let code = input.totp_code.filter(|c| !c.trim().is_empty());
@@ -88,8 +94,11 @@ pub async fn bundle_export(state: State<'_, AppState>, input: BundleExportInput)
                 &path,
                 BundleExport {
                     selection,
-                    password: &password,
-                    kdf: KdfParams::DEFAULT,
+                    key: if recipients.is_empty() {
+                        BundleKey::Password { password: &password, kdf: KdfParams::DEFAULT }
+                    } else {
+                        BundleKey::Recipients(&recipients)
+                    },
                     expires_at,
                     totp_code: code.as_deref(),
                     overwrite: input.overwrite,
@@ -106,21 +115,23 @@ pub async fn bundle_inspect(path: String) -> CmdResult<BundleInfo> {
     blocking(move || {
         let header = bundle::inspect(&read(&path)?)?;
         let expired = header.is_expired_now();
-        Ok(BundleInfo { header, expired })
+        let mode = header.mode();
+        Ok(BundleInfo { header, expired, mode })
     })
     .await
 }
 
 /// What importing would do: names, providers, conflicts (no values).
+/// `password` only for a password bundle.
 #[tauri::command]
 #[specta::specta]
 pub async fn bundle_import_preview(
     state: State<'_, AppState>,
     path: String,
-    password: String,
+    password: Option<String>,
 ) -> CmdResult<BundlePreview> {
-    let password = SecretString::new(password);
-    state.user(move |v| bundle::preview_import(&v, &read(&path)?, &password)).await
+    let password = password.map(SecretString::new);
+    state.user(move |v| bundle::preview_import(&v, &read(&path)?, password.as_ref())).await
 }
 
 /// Import with a decision per conflicting key (and a default for the rest).
@@ -129,14 +140,22 @@ pub async fn bundle_import_preview(
 pub async fn bundle_import(
     state: State<'_, AppState>,
     path: String,
-    password: String,
+    password: Option<String>,
     default_decision: Option<ConflictDecision>,
     decisions: Vec<BundleKeyDecision>,
 ) -> CmdResult<ImportCounts> {
-    let password = SecretString::new(password);
+    let password = password.map(SecretString::new);
     let decisions = ImportDecisions {
         default: default_decision,
         per_key: decisions.into_iter().map(|d| ((d.provider_id, d.key_name), d.decision)).collect(),
     };
-    state.user(move |v| bundle::import(&v, &read(&path)?, &password, &decisions)).await
+    state.user(move |v| bundle::import(&v, &read(&path)?, password.as_ref(), &decisions)).await
+}
+
+/// This profile's recipient (`age1…`) for bundles sent to it; created on
+/// first use.
+#[tauri::command]
+#[specta::specta]
+pub async fn identity_show(state: State<'_, AppState>) -> CmdResult<String> {
+    state.user(|v| keyclave_core::identity::recipient(&v)).await
 }

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod discovery;
 pub mod dotenv;
 pub mod import;
+pub mod keychain;
 pub mod projects;
 pub mod secrets;
 pub mod session;

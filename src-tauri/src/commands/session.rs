@@ -100,6 +100,22 @@ pub async fn unlock(state: State<'_, AppState>, profile: String, passphrase: Str
     Ok(store(&state, vault))
 }
 
+/// Unlock with the key the OS keychain holds for the profile (keychain
+/// unlock on); a `keychain.*` error tells the window to ask for the
+/// passphrase instead.
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock_with_keychain(state: State<'_, AppState>, profile: String) -> CmdResult<Unlocked> {
+    let kc = state.keyclave();
+    let vault = blocking(move || {
+        let kc = kc?;
+        let rec = kc.select_profile(Some(&profile))?;
+        kc.unlock_with_keychain(rec)
+    })
+    .await?;
+    Ok(store(&state, vault))
+}
+
 /// Lock now. Answers at once: the vault leaves the session, running jobs
 /// stop, and the lock is recorded once in-flight work has committed.
 #[tauri::command]

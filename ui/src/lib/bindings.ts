@@ -16,6 +16,12 @@ export const commands = {
 	/**  Unlock a profile by name. The KDF runs on a blocking thread. */
 	unlock: (profile: string, passphrase: string) => typedError<Unlocked_Serialize, UiError_Serialize>(__TAURI_INVOKE("unlock", { profile, passphrase })),
 	/**
+	 *  Unlock with the key the OS keychain holds for the profile (keychain
+	 *  unlock on); a `keychain.*` error tells the window to ask for the
+	 *  passphrase instead.
+	 */
+	unlockWithKeychain: (profile: string) => typedError<Unlocked_Serialize, UiError_Serialize>(__TAURI_INVOKE("unlock_with_keychain", { profile })),
+	/**
 	 *  Lock now. Answers at once: the vault leaves the session, running jobs
 	 *  stop, and the lock is recorded once in-flight work has committed.
 	 */
@@ -92,10 +98,18 @@ export const commands = {
 	bundleExport: (input: BundleExportInput_Deserialize) => typedError<ExportSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_export", { input })),
 	/**  A bundle's header, without its password. */
 	bundleInspect: (path: string) => typedError<BundleInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_inspect", { path })),
-	/**  What importing would do: names, providers, conflicts (no values). */
-	bundleImportPreview: (path: string, password: string) => typedError<BundlePreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_import_preview", { path, password })),
+	/**
+	 *  What importing would do: names, providers, conflicts (no values).
+	 *  `password` only for a password bundle.
+	 */
+	bundleImportPreview: (path: string, password: string | null) => typedError<BundlePreview_Serialize, UiError_Serialize>(__TAURI_INVOKE("bundle_import_preview", { path, password })),
 	/**  Import with a decision per conflicting key (and a default for the rest). */
-	bundleImport: (path: string, password: string, defaultDecision: ConflictDecision | null, decisions: BundleKeyDecision[]) => typedError<ImportCounts, UiError_Serialize>(__TAURI_INVOKE("bundle_import", { path, password, defaultDecision, decisions })),
+	bundleImport: (path: string, password: string | null, defaultDecision: ConflictDecision | null, decisions: BundleKeyDecision[]) => typedError<ImportCounts, UiError_Serialize>(__TAURI_INVOKE("bundle_import", { path, password, defaultDecision, decisions })),
+	/**
+	 *  This profile's recipient (`age1…`) for bundles sent to it; created on
+	 *  first use.
+	 */
+	identityShow: () => typedError<string, UiError_Serialize>(__TAURI_INVOKE("identity_show")),
 	/**  Whether TOTP is on, pending, and its policy. */
 	totpStatus: () => typedError<TotpStatus, UiError_Serialize>(__TAURI_INVOKE("totp_status")),
 	/**  Start enrolling an authenticator app. */
@@ -106,6 +120,12 @@ export const commands = {
 	totpSetPolicy: (policy: TotpPolicy, code: string | null) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_set_policy", { policy, code })),
 	/**  Turn TOTP off (passphrase and a code or recovery code). */
 	totpDisable: (passphrase: string, code: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("totp_disable", { passphrase, code })),
+	/**  Whether keychain unlock is on for the unlocked profile and would work. */
+	keychainStatus: () => typedError<KeychainState, UiError_Serialize>(__TAURI_INVOKE("keychain_status")),
+	/**  Turn keychain unlock on (or repair it). */
+	keychainEnable: (passphrase: string) => typedError<KeychainState, UiError_Serialize>(__TAURI_INVOKE("keychain_enable", { passphrase })),
+	/**  Turn keychain unlock off and remove the OS keychain's entry. */
+	keychainDisable: (passphrase: string) => typedError<KeychainState, UiError_Serialize>(__TAURI_INVOKE("keychain_disable", { passphrase })),
 	/**  Every registered project. */
 	listProjects: () => typedError<Project_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_projects")),
 	/**  Scan a folder; see [`scan`]. */
@@ -352,8 +372,13 @@ export type BundleExportInput_Deserialize = {
 	path: string,
 	/**  Key names; empty exports every secret. */
 	keys: string[],
-	/**  The bundle password (not the profile passphrase). */
+	/**
+	 *  The bundle password (not the profile passphrase); ignored when
+	 *  `recipients` is not empty.
+	 */
 	password: string,
+	/**  Recipients (`age1…`) to encrypt to instead of a password. */
+	recipients: string[],
 	/**  Refuse the bundle after this time (RFC 3339). */
 	expires_at?: string | null,
 	/**  A TOTP code, when TOTP is on. */
@@ -368,8 +393,13 @@ export type BundleExportInput_Serialize = {
 	path: string,
 	/**  Key names; empty exports every secret. */
 	keys: string[],
-	/**  The bundle password (not the profile passphrase). */
+	/**
+	 *  The bundle password (not the profile passphrase); ignored when
+	 *  `recipients` is not empty.
+	 */
 	password: string,
+	/**  Recipients (`age1…`) to encrypt to instead of a password. */
+	recipients: string[],
 	/**  Refuse the bundle after this time (RFC 3339). */
 	expires_at: string | null,
 	/**  A TOTP code, when TOTP is on. */
@@ -395,8 +425,10 @@ export type BundleHeader_Deserialize = {
 	created_at: string,
 	/**  After this instant (UTC, RFC 3339) the bundle is refused. */
 	expires_at?: string | null,
-	/**  How the key is derived from the password. */
-	kdf: BundleKdf,
+	/**  How the key is derived from the password (password bundles, v1). */
+	kdf?: BundleKdf | null,
+	/**  Whom the key is encrypted to (recipient bundles, v2). */
+	recipients?: BundleRecipients | null,
 	/**  How the payload is sealed. */
 	aead: BundleAead,
 	/**  Always `secrets_v1`. */
@@ -416,8 +448,10 @@ export type BundleHeader_Serialize = {
 	created_at: string,
 	/**  After this instant (UTC, RFC 3339) the bundle is refused. */
 	expires_at?: string,
-	/**  How the key is derived from the password. */
-	kdf: BundleKdf,
+	/**  How the key is derived from the password (password bundles, v1). */
+	kdf?: BundleKdf,
+	/**  Whom the key is encrypted to (recipient bundles, v2). */
+	recipients?: BundleRecipients,
 	/**  How the payload is sealed. */
 	aead: BundleAead,
 	/**  Always `secrets_v1`. */
@@ -435,6 +469,8 @@ export type BundleInfo_Deserialize = {
 	header: BundleHeader_Deserialize,
 	/**  Past its expiry. */
 	expired: boolean,
+	/**  Whether it opens with a password or with this profile's identity. */
+	mode: BundleMode,
 };
 
 /**  A bundle file's header and whether it has expired (no password needed). */
@@ -443,6 +479,8 @@ export type BundleInfo_Serialize = {
 	header: BundleHeader_Serialize,
 	/**  Past its expiry. */
 	expired: boolean,
+	/**  Whether it opens with a password or with this profile's identity. */
+	mode: BundleMode,
 };
 
 /**  Argon2id parameters and salt of a bundle. */
@@ -469,6 +507,13 @@ export type BundleKeyDecision = {
 	decision: ConflictDecision,
 };
 
+/**  How a bundle is opened: with a password, or with a profile's identity. */
+export type BundleMode = 
+/**  v1: the person types the bundle password. */
+"password" | 
+/**  v2: the key is encrypted to recipients; no password. */
+"recipients";
+
 /**  What an import would do: the (authenticated) header and one entry per secret. */
 export type BundlePreview = BundlePreview_Serialize | BundlePreview_Deserialize;
 
@@ -486,6 +531,16 @@ export type BundlePreview_Serialize = {
 	header: BundleHeader_Serialize,
 	/**  Its secrets, without values, in bundle order. */
 	entries: PreviewEntry_Serialize[],
+};
+
+/**  The file key of a recipient bundle, encrypted with age. */
+export type BundleRecipients = {
+	/**  Always `age-x25519`. */
+	alg: string,
+	/**  How many recipients can open it (age does not say who they are). */
+	count: number,
+	/**  The age file holding the 32-byte key, base64 (standard, padded). */
+	wrapped_key: string,
 };
 
 /**  The summary cards. */
@@ -1178,6 +1233,18 @@ export type ErrorCode =
 "import.bundle_expired" | 
 /**  The password is wrong, or the bundle was changed after it was written. */
 "import.bundle_wrong_password_or_tampered" | 
+/**  Keychain unlock is not turned on for this profile. */
+"keychain.not_enabled" | 
+/**  The OS keychain holds no entry for this profile (removed, or another machine). */
+"keychain.entry_missing" | 
+/**  The OS keychain could not be reached or refused access (locked, no Secret Service). */
+"keychain.unavailable" | 
+/**  Keychain unlock cannot be used right now; the passphrase is needed. */
+"keychain.needs_passphrase" | 
+/**  A recipient bundle was not encrypted to this profile's identity. */
+"import.bundle_not_for_this_profile" | 
+/**  A recipient bundle was changed after it was written. */
+"import.bundle_tampered" | 
 /**  The bundle's structure (lengths, header) is damaged or invalid. */
 "import.bundle_malformed" | 
 /**  The bundle decrypted, but its contents are not a valid list of secrets. */
@@ -1927,6 +1994,22 @@ export type KeyRow_Serialize = {
 	next_refresh_at: string | null,
 };
 
+/**  Whether keychain unlock is on for a profile and whether it would work. */
+export type KeychainState = 
+/**  Off: only the passphrase unlocks. */
+"off" | 
+/**  On, and the OS keychain holds the profile's entry. */
+"ready" | 
+/**  On, but the OS keychain has no entry for it (removed, another machine). */
+"entry_missing" | 
+/**  On, but the OS keychain cannot be reached or refused access. */
+"unavailable" | 
+/**
+ *  On, but the key changed without the keychain (a rotation while the
+ *  keychain was unreachable): turn it off and on again.
+ */
+"needs_repair";
+
 /**  One provider's part of a run, as logged. */
 export type LogEntry = LogEntry_Serialize | LogEntry_Deserialize;
 
@@ -2239,6 +2322,8 @@ export type ProfileRecord = {
 	updated_at: string,
 	/**  Whether TOTP is enabled for the profile. */
 	totp_enabled: boolean,
+	/**  Whether the person turned on unlock with the OS keychain. */
+	keychain_unlock: boolean,
 };
 
 /**  A registered project folder. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bundlePasswordProblem, defaultBundleName, expiryFor, selectedKeyNames } from "./bundles";
+import { bundlePasswordProblem, defaultBundleName, expiryFor, parseRecipients, selectedKeyNames } from "./bundles";
 import type { SecretSummary } from "./bindings";
 
 describe("expiryFor", () => {
@@ -30,5 +30,22 @@ describe("bundlePasswordProblem", () => {
     expect(bundlePasswordProblem("short", "short")).toMatch(/8/);
     expect(bundlePasswordProblem("long enough", "long enougH")).toMatch(/differ/);
     expect(bundlePasswordProblem("long enough", "long enough")).toBeNull();
+  });
+});
+
+describe("parseRecipients", () => {
+  const a = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+  const b = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+  it("splits lines, spaces and commas and keeps each once", () => {
+    expect(parseRecipients(`${a}\n ${b}, ${a}\n`)).toEqual({ recipients: [a, b], problem: null });
+  });
+  it("asks for one when empty", () => {
+    expect(parseRecipients("  \n").problem).toMatch(/at least one/);
+  });
+  it("names the start of a bad one, not all of it", () => {
+    const r = parseRecipients(`${a}\nage1typo`);
+    expect(r.problem).toMatch(/^age1typo… is not a recipient/);
+    expect(parseRecipients("ssh-ed25519 AAAAC3Nza").problem).toMatch(/^ssh-ed25519… is not/);
+    expect(parseRecipients(a.toUpperCase()).problem).not.toBeNull();
   });
 });

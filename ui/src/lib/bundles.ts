@@ -47,3 +47,19 @@ export const CONFLICT_DECISIONS: { id: ConflictDecision; label: string }[] = [
 export function entryId(e: { provider_id: string; key_name: string }): string {
   return `${e.provider_id}/${e.key_name}`;
 }
+
+/** How an exported bundle is protected. */
+export type BundleProtection = "password" | "recipients";
+
+/**
+ * The recipients typed into the export form: one `age1…` per line (spaces
+ * and commas also separate), each once; `problem` says why they cannot be
+ * used yet. The backend checks each key fully; this catches typos early.
+ */
+export function parseRecipients(text: string): { recipients: string[]; problem: string | null } {
+  const recipients = [...new Set(text.split(/[\s,]+/).filter((t) => t !== ""))];
+  if (recipients.length === 0) return { recipients, problem: "Paste at least one recipient (age1…)." };
+  const bad = recipients.find((r) => !/^age1[02-9ac-hj-np-z]{58}$/.test(r));
+  if (bad !== undefined) return { recipients, problem: `${bad.slice(0, 12)}… is not a recipient (an age1… key of 62 characters).` };
+  return { recipients, problem: null };
+}

@@ -145,6 +145,15 @@ export class Session {
     }
   }
 
+  /** Keychain unlock was turned on or off for the unlocked profile: the
+   * unlock screen offers it (or not) from the next lock. */
+  setKeychainUnlock(on: boolean): void {
+    const id = this.unlocked?.profile.id;
+    if (!id) return;
+    this.profiles = this.profiles.map((p) => (p.id === id ? { ...p, keychain_unlock: on } : p));
+    if (this.unlocked) this.unlocked = { ...this.unlocked, profile: { ...this.unlocked.profile, keychain_unlock: on } };
+  }
+
   /** The vault is locked: forget everything from it and show the unlock screen. */
   setLocked(reason: LockReason): void {
     const wasUnlocked = this.unlocked !== null;

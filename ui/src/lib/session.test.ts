@@ -10,7 +10,7 @@ import { toasts } from "./toasts.svelte";
 import { DEFAULT_SETTINGS } from "./settings.fixture";
 
 function profile(name: string): ProfileRecord {
-  return { id: `id-${name}`, display_name: name, created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:00Z", totp_enabled: false };
+  return { id: `id-${name}`, display_name: name, created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:00Z", totp_enabled: false, keychain_unlock: false };
 }
 
 function unlocked(name: string): Unlocked {

@@ -11,7 +11,7 @@ import Unlock from "./Unlock.svelte";
 import { DEFAULT_SETTINGS } from "../lib/settings.fixture";
 
 function profile(name: string): ProfileRecord {
-  return { id: `id-${name}`, display_name: name, created_at: "", updated_at: "", totp_enabled: false };
+  return { id: `id-${name}`, display_name: name, created_at: "", updated_at: "", totp_enabled: false, keychain_unlock: false };
 }
 
 function passphraseInput(): HTMLInputElement {

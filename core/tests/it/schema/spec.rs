@@ -57,6 +57,9 @@ pub(crate) const INDEX_TABLES: &[Table] = &[
             "pending_rotation_version?",
             "failed_unlock_count",
             "last_failed_unlock_at?",
+            // 0002_keychain
+            "keychain_wrapped_pvk?",
+            "pending_keychain_wrapped_pvk?",
         ],
     },
     Table {
@@ -107,6 +110,9 @@ pub(crate) const VAULT_TABLES: &[Table] = &[
             // 0010_discovery_sources
             "discovery_next_due_at?",
             "discovery_last_run_at?",
+            // 0011_identity
+            "identity_secret_enc?",
+            "identity_recipient?",
         ],
     },
     Table {
