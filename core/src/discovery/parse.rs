@@ -117,7 +117,8 @@ fn root_element(text: &str) -> Option<String> {
             rest = r.split_once("?>")?.1.trim_start();
         } else if let Some(r) = rest.strip_prefix("<!--") {
             rest = r.split_once("-->")?.1.trim_start();
-        } else if rest.len() > 9 && rest[..9].eq_ignore_ascii_case("<!doctype") {
+        } else if rest.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("<!doctype")) {
+            // `get`: byte 9 may fall inside a character of a hostile body.
             return Some("!doctype".into());
         } else if let Some(r) = rest.strip_prefix('<') {
             let name: String =

@@ -19,6 +19,7 @@ mod errors;
 mod import;
 mod integrity;
 mod online;
+mod parser_fuzz;
 mod profiles;
 mod recipient_bundle;
 mod reveal;
