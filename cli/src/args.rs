@@ -56,6 +56,11 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Rebuild index.db, the list of profiles, from the profile folders
+    /// when it is damaged (`index.damaged`). The damaged file is kept as
+    /// index.db.damaged-<time>; the vaults are not touched. Keychain unlock
+    /// is off for every rebuilt profile.
+    RepairIndex,
     /// Write a diagnostics package for a bug report: versions, OS, schema
     /// versions, settings, integrity checks, row counts and the last 500
     /// lines of the operational log. Never a value, a key name, a profile

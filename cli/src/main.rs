@@ -101,6 +101,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Secret(cmd) => commands::secret::run(ctx, cmd),
         Command::Audit { limit, event_type } => commands::audit::run(ctx, limit, event_type),
         Command::Providers => commands::providers::run(&ctx),
+        Command::RepairIndex => commands::profile::repair_index(&ctx),
         Command::Diagnostics { out, locked, force } => commands::diagnostics::run(ctx, &out, locked, force),
         Command::Settings(cmd) => commands::settings::run(ctx, cmd),
         Command::Validate { keys, all } => commands::validate::run(ctx, keys, all),

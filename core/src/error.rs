@@ -126,6 +126,9 @@ codes! {
     /// The password is wrong, or the bundle was changed after it was written.
     ImportBundleWrongPasswordOrTampered => "import.bundle_wrong_password_or_tampered", user: true, recoverable: true,
         suggestion: "Check the bundle password. If it is right, the file was modified or damaged: ask the sender for it again.";
+    /// index.db (the profile list, outside the vaults) is damaged.
+    IndexDamaged => "index.damaged", user: true, recoverable: true,
+        suggestion: "The vaults are untouched: rebuild the list from the profile folders with `keyclave repair-index` (or the button on the start screen).";
     /// Keychain unlock is not turned on for this profile.
     KeychainNotEnabled => "keychain.not_enabled", user: true, recoverable: true,
         suggestion: "Unlock with the passphrase; keychain unlock can be turned on in Settings (or `keyclave profile keychain on`).";

@@ -83,6 +83,12 @@ fn profile_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProfileRecord> {
     })
 }
 
+/// SQLite's "not a database" / "malformed" (mapped to corruption): the
+/// file itself is damaged.
+fn is_damaged(e: &Error) -> bool {
+    e.code() == ErrorCode::VaultCorruption
+}
+
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -105,7 +111,12 @@ impl Index {
             crate::migrations::index().to_latest(&mut conn)?;
             Ok(Index { conn })
         };
-        open().map_err(|e| crate::paths::explain_storage_failure(e, path))
+        open().map_err(|e| {
+            if is_damaged(&e) {
+                return Error::new(ErrorCode::IndexDamaged, "index.db, the list of profiles, is damaged");
+            }
+            crate::paths::explain_storage_failure(e, path)
+        })
     }
 
     /// Run `f` on the index connection (read-only checks).
@@ -153,6 +164,46 @@ impl Index {
                 meta.kdf_salt,
                 meta.wrapped_pvk,
                 meta.rotation_version as i64
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One profile by id.
+    pub fn find_by_id(&self, id: &str) -> Result<ProfileRecord> {
+        self.conn
+            .prepare_cached(&format!("SELECT {PROFILE_COLUMNS} FROM app_profiles WHERE id = ?1"))?
+            .query_row([id], profile_from_row)
+            .optional()?
+            .ok_or_else(|| Error::new(ErrorCode::ProfileNotFound, "no such profile"))
+    }
+
+    /// Put back a profile's row and key metadata (rebuilding index.db from
+    /// the profiles' copies), including a rotation's pending key.
+    pub fn restore_profile(&mut self, rec: &ProfileRecord, meta: &VaultMeta) -> Result<()> {
+        let (pending_w, pending_v) = match &meta.pending {
+            Some((w, v)) => (Some(w.as_slice()), Some(*v as i64)),
+            None => (None, None),
+        };
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO app_profiles (id, display_name, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![rec.id, rec.display_name, rec.created_at, rec.updated_at],
+        )
+        .map_err(|e| if is_unique_violation(&e) { name_taken(&rec.display_name) } else { e.into() })?;
+        tx.execute(
+            "INSERT INTO profile_vault_meta (profile_id, kdf_params_json, kdf_salt, wrapped_pvk, rotation_version,
+                 pending_wrapped_pvk, pending_rotation_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                rec.id,
+                crate::error::to_json(&meta.kdf_params)?,
+                meta.kdf_salt,
+                meta.wrapped_pvk,
+                meta.rotation_version as i64,
+                pending_w,
+                pending_v
             ],
         )?;
         tx.commit()?;

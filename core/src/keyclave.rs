@@ -102,6 +102,7 @@ impl KeyClave {
                 last_failed_unlock_at: None,
             };
             self.index.insert_profile(&rec, &meta)?;
+            crate::index_copy::save_or_warn(&self.root, &self.index, &id);
             Ok(rec)
         });
         if created.is_err() {
@@ -127,6 +128,7 @@ impl KeyClave {
             ));
         }
         self.index.rename(&rec.id, &new)?;
+        crate::index_copy::save_or_warn(&self.root, &self.index, &rec.id);
         self.index.push_event(
             &rec.id,
             EventType::ProfileRename,
@@ -318,6 +320,8 @@ enum Wrap {
 /// mirror of it).
 fn after_unlock(vault: &Vault, failed_attempts: u32, last_failed_at: Option<&str>) -> Result<()> {
     let profile_id = vault.profile_id();
+    // Written here too, so profiles made before the copy existed get one.
+    crate::index_copy::save_or_warn(vault.root(), &vault.index(), &profile_id);
     let pending = vault.index().pending_events(&profile_id)?;
     let s = vault.settings();
     let totp_enabled = vault.write(|w| {

@@ -31,6 +31,7 @@ pub mod exclusion;
 pub mod identity;
 pub mod import;
 pub mod index;
+pub mod index_copy;
 pub mod inject;
 pub mod integrity;
 pub mod jobs;

@@ -131,6 +131,7 @@ fn rewrap(
     // Inside the vault's write: refused if the vault locked meanwhile.
     vault.write(|w| {
         vault.index().set_wrap(&profile_id, used, &salt, &wrapped)?;
+        crate::index_copy::save_or_warn(vault.root(), &vault.index(), &profile_id);
         w.record(event, metadata(used))
     })?;
     Ok(used)

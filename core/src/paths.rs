@@ -74,6 +74,12 @@ impl Root {
         self.profile_dir(profile_id).join("vault.db")
     }
 
+    /// `profiles/<id>/index-copy.json`: the profile's row of index.db, to
+    /// rebuild a damaged index ([`crate::index_copy`]).
+    pub fn index_copy(&self, profile_id: &str) -> PathBuf {
+        self.profile_dir(profile_id).join("index-copy.json")
+    }
+
     /// Where a PVK rotation writes the re-encrypted vault before switching.
     pub fn rotating_vault_db(&self, profile_id: &str) -> PathBuf {
         self.profile_dir(profile_id).join("vault.db.rotating")

@@ -299,6 +299,9 @@ fn rotate_checked(
     drop(conn);
     drop(old_pvk);
     index.set_pending_rotation(&id, &new_wrapped, new_version, new_keychain_wrapped.as_deref())?;
+    // Before the switch, or a rebuilt index could not open the new file:
+    // if this fails the rotation stops here and is rolled back at unlock.
+    crate::index_copy::save(&root, &index, &id)?;
     observer(RotationStep::Prepared)?;
 
     // 4. Switch atomically.
@@ -309,6 +312,7 @@ fn rotate_checked(
 
     // 5. Commit the new key.
     index.commit_rotation(&id)?;
+    crate::index_copy::save_or_warn(&root, &index, &id);
     observer(RotationStep::Committed)?;
     drop(exclusive);
     let hold = exclusion::shared(&root, &id, exclusion::SHARED_WAIT)?;
@@ -337,12 +341,14 @@ pub(crate) fn recover(
         // The switch happened; commit the new key.
         tracing::info!("completing an interrupted key rotation");
         index.commit_rotation(&rec.id)?;
+        crate::index_copy::save_or_warn(root, index, &rec.id);
         remove_leftovers(root, &rec.id)?;
         Ok((pending, *pending_version))
     } else if vault::key_opens(&vault_path, &current.db_key())? {
         // The switch never happened; forget the new key.
         tracing::info!("rolling back an interrupted key rotation");
         index.clear_pending_rotation(&rec.id)?;
+        crate::index_copy::save_or_warn(root, index, &rec.id);
         remove_leftovers(root, &rec.id)?;
         Ok((current, meta.rotation_version))
     } else {

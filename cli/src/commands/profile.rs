@@ -157,6 +157,26 @@ fn keychain(ctx: &Context, action: &str) -> Result<()> {
     Ok(())
 }
 
+/// `keyclave repair-index`: needs no index (it is what is damaged).
+pub fn repair_index(ctx: &Context) -> Result<()> {
+    let report = keyclave_core::index_copy::rebuild(ctx.root())?;
+    if ctx.json {
+        output::json(&report);
+    } else {
+        outln!("Rebuilt the profile list: {} profile(s) restored.", report.restored.len());
+        for name in &report.restored {
+            outln!("  {name}");
+        }
+        for why in &report.skipped {
+            crate::output::warn(&format!("not restored: {why}"));
+        }
+        if let Some(p) = &report.damaged_copy {
+            outln!("The damaged index was kept as {}.", p.display());
+        }
+    }
+    Ok(())
+}
+
 fn check(ctx: &Context) -> Result<()> {
     let vault = ctx.unlock()?;
     let report = integrity::check(&vault)?;

@@ -11,6 +11,7 @@ mod bundle;
 mod concurrency;
 mod copy;
 mod crash;
+mod damage;
 mod diagnostics;
 mod discovery;
 mod env;
