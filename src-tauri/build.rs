@@ -14,6 +14,7 @@ fn keyclave_commands() -> &'static [&'static str] {
         "create_profile",
         "unlock",
         "unlock_with_keychain",
+        "repair_index",
         "lock",
         "touch",
         "list_providers",

@@ -113,7 +113,7 @@ impl Index {
         };
         open().map_err(|e| {
             if is_damaged(&e) {
-                return Error::new(ErrorCode::IndexDamaged, "index.db, the list of profiles, is damaged");
+                return Error::new(ErrorCode::IndexDamaged, "the list of profiles (index.db) is damaged");
             }
             crate::paths::explain_storage_failure(e, path)
         })

@@ -25,6 +25,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             session::create_profile,
             session::unlock,
             session::unlock_with_keychain,
+            session::repair_index,
             session::lock,
             session::touch,
             secrets::list_providers,

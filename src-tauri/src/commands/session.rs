@@ -116,6 +116,15 @@ pub async fn unlock_with_keychain(state: State<'_, AppState>, profile: String) -
     Ok(store(&state, vault))
 }
 
+/// Rebuild index.db from the profile folders (after `index.damaged` at
+/// start); the damaged file is kept beside it.
+#[tauri::command]
+#[specta::specta]
+pub async fn repair_index(state: State<'_, AppState>) -> CmdResult<keyclave_core::index_copy::RebuildReport> {
+    let root = state.root().clone();
+    Ok(blocking(move || keyclave_core::index_copy::rebuild(&root)).await?)
+}
+
 /// Lock now. Answers at once: the vault leaves the session, running jobs
 /// stop, and the lock is recorded once in-flight work has committed.
 #[tauri::command]

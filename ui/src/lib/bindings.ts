@@ -22,6 +22,11 @@ export const commands = {
 	 */
 	unlockWithKeychain: (profile: string) => typedError<Unlocked_Serialize, UiError_Serialize>(__TAURI_INVOKE("unlock_with_keychain", { profile })),
 	/**
+	 *  Rebuild index.db from the profile folders (after `index.damaged` at
+	 *  start); the damaged file is kept beside it.
+	 */
+	repairIndex: () => typedError<RebuildReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("repair_index")),
+	/**
 	 *  Lock now. Answers at once: the vault leaves the session, running jobs
 	 *  stop, and the lock is recorded once in-flight work has committed.
 	 */
@@ -1233,6 +1238,8 @@ export type ErrorCode =
 "import.bundle_expired" | 
 /**  The password is wrong, or the bundle was changed after it was written. */
 "import.bundle_wrong_password_or_tampered" | 
+/**  index.db (the profile list, outside the vaults) is damaged. */
+"index.damaged" | 
 /**  Keychain unlock is not turned on for this profile. */
 "keychain.not_enabled" | 
 /**  The OS keychain holds no entry for this profile (removed, or another machine). */
@@ -2458,6 +2465,29 @@ export type Reason =
 "nested_array" | 
 /**  JSON `null` as the value. */
 "null_value";
+
+/**  What [`rebuild`] did. */
+export type RebuildReport = RebuildReport_Serialize | RebuildReport_Deserialize;
+
+/**  What [`rebuild`] did. */
+export type RebuildReport_Deserialize = {
+	/**  Profiles put back, by name. */
+	restored: string[],
+	/**  Profile folders that could not be put back, and why. */
+	skipped: string[],
+	/**  Where the damaged index.db was moved (kept for inspection). */
+	damaged_copy?: string | null,
+};
+
+/**  What [`rebuild`] did. */
+export type RebuildReport_Serialize = {
+	/**  Profiles put back, by name. */
+	restored: string[],
+	/**  Profile folders that could not be put back, and why. */
+	skipped: string[],
+	/**  Where the damaged index.db was moved (kept for inspection). */
+	damaged_copy: string | null,
+};
 
 /**  A service suggested for a capability the docs describe. */
 export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
