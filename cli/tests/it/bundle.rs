@@ -115,7 +115,7 @@ fn bundle_errors_have_distinct_codes() {
     assert_eq!(import(&not).1["code"], "import.not_a_bundle");
 
     let mut future = good.clone();
-    future[4..6].copy_from_slice(&2u16.to_be_bytes());
+    future[4..6].copy_from_slice(&3u16.to_be_bytes());
     let future = write("future.kcbundle", &future);
     assert_eq!(h.fails(&["bundle", "inspect", &future], None).1["code"], "import.bundle_unsupported_version");
     assert_eq!(import(&future).1["code"], "import.bundle_unsupported_version");

@@ -85,7 +85,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
 /// are not entries (see [`super::page`]).
 pub fn parse(kind: SourceKind, body: &[u8], content_type: Option<&str>, url: &Url) -> Result<Vec<Entry>> {
     match kind {
-        SourceKind::Feed => feed(body),
+        SourceKind::Feed => feed(body, url),
         SourceKind::Statuspage | SourceKind::StatusJson => {
             let text = decode(body, content_type);
             let v = json(&text)?;
@@ -130,9 +130,11 @@ fn root_element(text: &str) -> Option<String> {
     }
 }
 
-/// An RSS, Atom or JSON Feed document. The root element is checked first:
-/// some "feeds" answer 200 with an HTML page.
-pub fn feed(body: &[u8]) -> Result<Vec<Entry>> {
+/// An RSS, Atom or JSON Feed document fetched from `base`. The root
+/// element is checked first: some "feeds" answer 200 with an HTML page.
+/// Relative links are resolved against `base`; an entry whose link is not
+/// http(s) (`javascript:`, `data:`) is dropped.
+pub fn feed(body: &[u8], base: &Url) -> Result<Vec<Entry>> {
     let text = decode(body, None);
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if !trimmed.starts_with('{') {
@@ -147,7 +149,10 @@ pub fn feed(body: &[u8]) -> Result<Vec<Entry>> {
             None => return Err(bad("the answer is not a feed (no XML or JSON document)")),
         }
     }
-    let parsed = feed_rs::parser::parse(trimmed.as_bytes())
+    let parsed = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        .build()
+        .parse(trimmed.as_bytes())
         .map_err(|e| bad(format!("the feed could not be read ({})", feed_error(&e))))?;
     Ok(parsed
         .entries
@@ -159,7 +164,10 @@ pub fn feed(body: &[u8]) -> Result<Vec<Entry>> {
                 .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
                 .or(e.links.first())
                 .map(|l| l.href.clone())
-                .or_else(|| e.id.starts_with("http").then(|| e.id.clone()))?;
+                .or_else(|| e.id.starts_with("http").then(|| e.id.clone()))
+                .and_then(|href| base.join(&href).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"))?
+                .to_string();
             let title = e.title.map(|t| plain(&t.content)).unwrap_or_default();
             let body = e
                 .summary
