@@ -170,6 +170,12 @@ impl Session {
             let mut state = self.state();
             let timeout =
                 Duration::from_secs(u64::from(state.vault.as_ref()?.settings().auto_lock_timeout_seconds));
+            // A clock set back leaves the last activity in the future:
+            // count from now on, or the vault would stay open until the
+            // clock caught up (a day for a clock set back a day).
+            if state.last_activity > now {
+                state.last_activity = now;
+            }
             if idle_between(state.last_activity, now) < timeout {
                 return None;
             }

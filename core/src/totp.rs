@@ -462,7 +462,7 @@ pub fn check_code(vault: &Vault, code: &str) -> Result<TotpVerified> {
 /// What one verification did, committed before it is reported.
 enum Checked {
     Passed(TotpVerified),
-    Refused { failed: u32 },
+    Refused { failed: u32, clock_behind: bool },
 }
 
 fn check(vault: &Vault, code: &str, purpose: &str) -> Result<TotpVerified> {
@@ -542,15 +542,25 @@ fn check(vault: &Vault, code: &str, purpose: &str) -> Result<TotpVerified> {
                     EventType::TotpVerifyFailed,
                     json!({ "purpose": purpose, "failed_attempts": failed }),
                 )?;
-                Ok(Checked::Refused { failed })
+                // A code was accepted at a later step than the clock now
+                // reads: the clock was set back, and every code it makes
+                // is "already used" until it catches up.
+                let clock_behind = row.last_step.is_some_and(|last| now_unix() / PERIOD + 1 < last);
+                Ok(Checked::Refused { failed, clock_behind })
             }
         }
     })?;
     match checked {
         Checked::Passed(v) => Ok(v),
-        Checked::Refused { failed } => {
+        Checked::Refused { failed, clock_behind } => {
             let next = crate::backoff::delay_after(failed);
             let mut err = invalid();
+            if clock_behind {
+                err = err.with_suggestion(
+                    "This computer's clock is behind the time of the last code accepted: set the clock right \
+                     (or use a recovery code).",
+                );
+            }
             if !next.is_zero() {
                 err = err.with_retry_after(next.as_secs());
             }

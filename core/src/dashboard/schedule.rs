@@ -39,6 +39,9 @@ pub fn next_due(
     let Some(last_at) = last.and_then(crate::time::parse) else {
         return now;
     };
+    // A collection "in the future" means the clock was set back: count the
+    // interval from now, not from a time that will take a day to come.
+    let last_at = last_at.min(now);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (&secret.id, last).hash(&mut h);
     // 0.90 ..= 1.10 of the interval.
@@ -235,6 +238,16 @@ mod tests {
             updated_at: String::new(),
             endpoint: None,
         }
+    }
+
+    #[test]
+    fn a_clock_set_back_counts_the_interval_from_now() {
+        let settings = Settings::default();
+        let now = chrono::Utc::now();
+        let tomorrow = crate::time::format(now + chrono::Duration::days(1));
+        let at = next_due(&secret("k"), Some(&tomorrow), &settings, now);
+        let secs = (at - now).num_seconds();
+        assert!((3239..=3960).contains(&secs), "due {secs} s from now, not a day and an hour");
     }
 
     #[test]

@@ -76,6 +76,13 @@ pub(crate) fn ran(w: &Write<'_>, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
+/// The stored due time, unless it is further ahead than a daily schedule
+/// can put it: then the clock was set back, and waiting for it would skip
+/// a day or more (`None`: schedule again from now).
+fn trusted_due(stored: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    stored.filter(|due| *due - now <= chrono::Duration::hours(25))
+}
+
 /// Set the next due time without a run (first unlock, or a run that could
 /// not happen): never a hot loop.
 fn postpone(vault: &Vault, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
@@ -165,9 +172,9 @@ pub async fn run(
         }
         let now = Utc::now();
         let v = vault.clone();
-        let due = match blocking(move || v.read(state)).await {
-            Ok((Some(due), _)) => due,
-            Ok((None, _)) => {
+        let due = match blocking(move || v.read(state)).await.map(|(due, _)| trusted_due(due, now)) {
+            Ok(Some(due)) => due,
+            Ok(None) => {
                 let v = vault.clone();
                 match blocking(move || postpone(&v, now)).await {
                     Ok(d) => d,
@@ -221,6 +228,20 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_due_time_from_a_clock_set_back_is_scheduled_again() {
+        let now = Utc::now();
+        let next = next_due("p", 3, now);
+        assert_eq!(trusted_due(Some(next), now), Some(next));
+        assert_eq!(
+            trusted_due(Some(now - chrono::Duration::hours(1)), now),
+            Some(now - chrono::Duration::hours(1))
+        );
+        // The clock went back a day after `next` was stored.
+        assert_eq!(trusted_due(Some(next), now - chrono::Duration::days(1)), None);
+        assert_eq!(trusted_due(None, now), None);
+    }
 
     #[test]
     fn due_at_the_hour_with_a_jitter_and_always_ahead() {

@@ -19,6 +19,23 @@ fn locked_session_refuses_access() {
     assert!(s.lock().is_none(), "nothing to lock");
 }
 
+/// Clock set back a day while unlocked: the auto-lock counts from when the
+/// change is first seen, not from a last activity that is now "tomorrow".
+#[test]
+fn a_clock_set_back_a_day_does_not_keep_the_vault_open_a_day() {
+    let f = Fixture::new();
+    let s = Session::new();
+    assert!(s.unlocked(f.unlock()).is_none());
+    let t0 = SystemTime::now();
+    s.touch_at(t0);
+    let back = t0 - Duration::from_secs(86_400);
+    assert!(s.lock_if_idle(back).is_none(), "no time has passed yet");
+    assert!(s.lock_if_idle(back + Duration::from_secs(290)).is_none());
+    let locked =
+        s.lock_if_idle(back + Duration::from_secs(301)).expect("locked after the timeout, not a day later");
+    locked.close().expect("record the lock");
+}
+
 #[test]
 fn auto_lock_counts_wall_clock_time_from_the_last_user_activity() {
     let f = Fixture::new();

@@ -335,3 +335,20 @@ fn refused_codes_are_throttled_like_unlocking() {
     }
     assert_eq!(totp::check_code(&v, &recovery[1]).unwrap(), TotpVerified::RecoveryCode { remaining: 6 });
 }
+
+/// The clock set back a day after a code was used: every code it makes is
+/// older than the last one accepted, so it is refused (a code never works
+/// twice), the error says the clock is behind, and a recovery code still
+/// gets the person through.
+#[test]
+fn a_clock_set_back_refuses_codes_says_why_and_recovery_codes_still_work() {
+    let f = Fixture::new();
+    let v = f.unlock();
+    let (_, recovery, [cur, _]) = enable(&v);
+    let ahead = unix_now() / totp::PERIOD + 2880;
+    f.raw_vault().execute("UPDATE profile_settings SET totp_last_step = ?1", [ahead as i64]).unwrap();
+    let e = totp::check_code(&v, &cur).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TotpInvalid);
+    assert!(e.suggestion().contains("clock is behind"), "{}", e.suggestion());
+    totp::check_code(&v, &recovery[0]).expect("a recovery code works whatever the clock");
+}
