@@ -122,7 +122,7 @@ pub async fn unlock_with_keychain(state: State<'_, AppState>, profile: String) -
 #[specta::specta]
 pub async fn repair_index(state: State<'_, AppState>) -> CmdResult<keyclave_core::index_copy::RebuildReport> {
     let root = state.root().clone();
-    Ok(blocking(move || keyclave_core::index_copy::rebuild(&root)).await?)
+    blocking(move || keyclave_core::index_copy::rebuild(&root)).await
 }
 
 /// Lock now. Answers at once: the vault leaves the session, running jobs
