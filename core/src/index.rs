@@ -147,29 +147,6 @@ impl Index {
         Ok(self.conn.prepare_cached("SELECT 1 FROM app_profiles WHERE display_name = ?1")?.exists([name])?)
     }
 
-    /// Insert a new profile with its key metadata, in one transaction.
-    pub fn insert_profile(&mut self, rec: &ProfileRecord, meta: &VaultMeta) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO app_profiles (id, display_name, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
-            params![rec.id, rec.display_name, rec.created_at, rec.updated_at],
-        )
-        .map_err(|e| if is_unique_violation(&e) { name_taken(&rec.display_name) } else { e.into() })?;
-        tx.execute(
-            "INSERT INTO profile_vault_meta (profile_id, kdf_params_json, kdf_salt, wrapped_pvk, rotation_version)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                rec.id,
-                crate::error::to_json(&meta.kdf_params)?,
-                meta.kdf_salt,
-                meta.wrapped_pvk,
-                meta.rotation_version as i64
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// One profile by id.
     pub fn find_by_id(&self, id: &str) -> Result<ProfileRecord> {
         self.conn
@@ -179,9 +156,10 @@ impl Index {
             .ok_or_else(|| Error::new(ErrorCode::ProfileNotFound, "no such profile"))
     }
 
-    /// Put back a profile's row and key metadata (rebuilding index.db from
-    /// the profiles' copies), including a rotation's pending key.
-    pub fn restore_profile(&mut self, rec: &ProfileRecord, meta: &VaultMeta) -> Result<()> {
+    /// Add a profile's row and key metadata: a new profile, or one put
+    /// back when index.db is rebuilt from the profiles' copies (with a
+    /// rotation's pending key, if one was in flight).
+    pub fn insert_profile(&mut self, rec: &ProfileRecord, meta: &VaultMeta) -> Result<()> {
         let (pending_w, pending_v) = match &meta.pending {
             Some((w, v)) => (Some(w.as_slice()), Some(*v as i64)),
             None => (None, None),

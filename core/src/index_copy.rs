@@ -140,7 +140,7 @@ pub fn rebuild(root: &Root) -> Result<RebuildReport> {
     };
     folders.sort();
     for folder in folders.into_iter().filter(|f| uuid::Uuid::parse_str(f).is_ok()) {
-        match load(root, &folder).and_then(|(rec, meta)| index.restore_profile(&rec, &meta).map(|()| rec)) {
+        match load(root, &folder).and_then(|(rec, meta)| index.insert_profile(&rec, &meta).map(|()| rec)) {
             Ok(rec) => report.restored.push(rec.display_name),
             Err(e) => {
                 let why = if e.code() == ErrorCode::ProfileAlreadyExists {

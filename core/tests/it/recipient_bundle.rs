@@ -17,6 +17,16 @@ fn second(f: &mut Fixture, name: &str) -> Vault {
     f.kc.unlock(name, &pass()).expect("unlock")
 }
 
+/// A fixture whose first profile (the sender) holds the sample secrets,
+/// plus one empty profile per name.
+fn sender_and(names: &[&str]) -> (Fixture, Vault, Vec<Vault>) {
+    let mut f = Fixture::new();
+    let sender = f.unlock();
+    seed(&sender);
+    let others = names.iter().map(|n| second(&mut f, n)).collect();
+    (f, sender, others)
+}
+
 fn seed(v: &Vault) {
     for s in sample() {
         let mut n = NewSecret::new(s.key_name, s.secret_value);
@@ -74,11 +84,8 @@ fn the_recipient_is_stable_and_parses() {
 
 #[test]
 fn a_bundle_to_a_recipient_opens_in_that_profile_only() {
-    let mut f = Fixture::new();
-    let sender = f.unlock();
-    seed(&sender);
-    let alice = second(&mut f, "Alice");
-    let mallory = second(&mut f, "Mallory");
+    let (f, sender, others) = sender_and(&["Alice", "Mallory"]);
+    let [alice, mallory] = <[Vault; 2]>::try_from(others).unwrap();
     let alice_r = identity::recipient(&alice).unwrap();
     identity::recipient(&mallory).unwrap();
 
@@ -123,11 +130,8 @@ fn a_bundle_to_a_recipient_opens_in_that_profile_only() {
 
 #[test]
 fn several_recipients_each_open_it_and_bad_recipients_write_nothing() {
-    let mut f = Fixture::new();
-    let sender = f.unlock();
-    seed(&sender);
-    let a = second(&mut f, "A");
-    let b = second(&mut f, "B");
+    let (f, sender, others) = sender_and(&["A", "B"]);
+    let [a, b] = <[Vault; 2]>::try_from(others).unwrap();
     let rs = vec![
         identity::recipient(&a).unwrap(),
         identity::recipient(&b).unwrap(),
@@ -154,10 +158,8 @@ fn several_recipients_each_open_it_and_bad_recipients_write_nothing() {
 /// distinct error, never opened and never mistaken for a wrong password.
 #[test]
 fn a_modified_recipient_bundle_is_refused() {
-    let mut f = Fixture::new();
-    let sender = f.unlock();
-    seed(&sender);
-    let alice = second(&mut f, "Alice");
+    let (f, sender, mut others) = sender_and(&["Alice"]);
+    let alice = others.remove(0);
     let out = f.dir.path().join("t.kcbundle");
     export_to(&sender, &out, &[identity::recipient(&alice).unwrap()]).unwrap();
     let good = std::fs::read(&out).unwrap();
@@ -220,10 +222,8 @@ fn a_modified_recipient_bundle_is_refused() {
 
 #[test]
 fn an_expired_recipient_bundle_is_refused_first() {
-    let mut f = Fixture::new();
-    let sender = f.unlock();
-    seed(&sender);
-    let alice = second(&mut f, "Alice");
+    let (f, sender, mut others) = sender_and(&["Alice"]);
+    let alice = others.remove(0);
     let rs = [identity::recipient(&alice).unwrap()];
     let out = f.dir.path().join("e.kcbundle");
     bundle::export(
@@ -246,10 +246,8 @@ fn an_expired_recipient_bundle_is_refused_first() {
 
 #[test]
 fn rotation_keeps_the_identity() {
-    let mut f = Fixture::new();
-    let sender = f.unlock();
-    seed(&sender);
-    let alice = second(&mut f, "Alice");
+    let (f, sender, mut others) = sender_and(&["Alice"]);
+    let alice = others.remove(0);
     let r = identity::recipient(&alice).unwrap();
     let out = f.dir.path().join("r.kcbundle");
     export_to(&sender, &out, std::slice::from_ref(&r)).unwrap();
