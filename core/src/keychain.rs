@@ -73,9 +73,21 @@ pub(crate) fn load_key(profile_id: &str) -> Result<Kek> {
     Ok(Kek::from_bytes(arr))
 }
 
+/// Whether a failed keychain unlock should make a front ask for the
+/// passphrase instead (every `keychain.*` refusal), rather than fail.
+pub fn falls_back(e: &Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::KeychainNotEnabled
+            | ErrorCode::KeychainEntryMissing
+            | ErrorCode::KeychainUnavailable
+            | ErrorCode::KeychainNeedsPassphrase
+    )
+}
+
 /// The state of keychain unlock for a profile, asking the OS keychain
-/// whether the entry is there (no secret leaves it for this).
-pub fn state(keychain_unlock: bool, keychain_wrapped: bool, profile_id: &str) -> KeychainState {
+/// whether the entry is there (the key is read, and dropped at once).
+fn state(keychain_unlock: bool, keychain_wrapped: bool, profile_id: &str) -> KeychainState {
     if !keychain_unlock {
         return KeychainState::Off;
     }

@@ -171,7 +171,7 @@ impl Context {
         if rec.keychain_unlock && self.passphrase_file.is_none() {
             match self.keyclave()?.unlock_with_keychain(rec.clone()) {
                 Ok(v) => return Ok(v),
-                Err(e) if e.code().as_str().starts_with("keychain.") => {
+                Err(e) if keyclave_core::keychain::falls_back(&e) => {
                     crate::output::warn(&format!("{}; asking for the passphrase instead", e.message()));
                 }
                 Err(e) => return Err(e),
