@@ -59,6 +59,30 @@ fn a_damaged_index_is_rebuilt_from_the_profile_folders() {
     assert_no_plaintext(&data, "damage");
 }
 
+/// A profile folder copied into another machine's (empty) data folder:
+/// `repair-index` lists it there, the passphrase opens it, every value and
+/// check is intact, and the copy on the first machine is unaffected.
+#[test]
+fn a_profile_folder_copied_to_another_machine_opens_there() {
+    let a = Home::with_profile();
+    assert_ok(&a.run(&["secret", "add", "GH_TOKEN"], Some("ghp_movedProfile0123456789abcdefAB")));
+    assert_ok(&a.run(&["profile", "rotate-key"], None));
+    let b = Home::with_profile();
+    assert_ok(&b.run(&["profile", "rename", "Work", "Local"], None));
+    let from = a.dir.path().join("data/profiles");
+    let id = std::fs::read_dir(&from).unwrap().filter_map(|e| e.ok()).find(|e| e.path().is_dir()).unwrap();
+    copy_dir(&id.path(), &b.dir.path().join("data/profiles").join(id.file_name()));
+    let report = b.json(&["repair-index"]);
+    let mut names: Vec<&str> =
+        report["restored"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Local", "Work"], "{report}");
+    let moved = stdout(&b.run(&["--profile", "Work", "secret", "reveal", "GH_TOKEN"], None));
+    assert_eq!(moved, "ghp_movedProfile0123456789abcdefAB\n");
+    assert_ok(&b.run(&["--profile", "Work", "profile", "check"], None));
+    assert_eq!(stdout(&a.run(&["secret", "reveal", "GH_TOKEN"], None)), moved);
+}
+
 /// A folder whose copy was never written (a crash between creating the
 /// vault and listing it) or was edited is left out, and said so.
 #[test]
