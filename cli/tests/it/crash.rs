@@ -456,3 +456,29 @@ fn dashboard_refresh_of_200_keys_writes_whole_snapshots() {
     });
     drop(rt);
 }
+
+#[test]
+fn repair_index_killed_part_way_is_finished_by_running_it_again() {
+    let template = home_with_secrets(10);
+    for i in 0..30 {
+        template.add_profile(&format!("Extra {i:02}"));
+    }
+    let data = template.dir.path().join("data");
+    let len = std::fs::metadata(data.join("index.db")).expect("index").len() as usize;
+    std::fs::write(data.join("index.db"), vec![0x5a; len.max(4096)]).expect("damage");
+    for side in ["index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(data.join(side));
+    }
+    let op = Operation { name: "repair-index", template, args: Box::new(|_| strings(&["repair-index"])) };
+    let all = secrets_map(0..10, "old");
+    op.kill_repeatedly(|h| {
+        // Whatever the kill left (the damaged file moved aside or not, a
+        // part-built index), running it again puts every profile back.
+        let report = h.json(&["repair-index"]);
+        assert_eq!(report["restored"].as_array().map(Vec::len), Some(31), "{report}");
+        assert!(report["skipped"].as_array().is_some_and(Vec::is_empty), "{report}");
+        assert_eq!(h.json(&["profile", "list"]).as_array().map(Vec::len), Some(31));
+        assert!(all_values_in(h, &["--profile", "Work"]) == all);
+        assert_no_plaintext(&h.dir.path().join("data"), MARK);
+    });
+}

@@ -205,7 +205,15 @@ pub fn requirement_id(report: &Value, provider: &str) -> String {
 /// command. The template is written outside the home (which may be on a
 /// full disk) and removed.
 pub fn all_values(h: &Home) -> std::collections::BTreeMap<String, String> {
-    let list = h.json(&["secret", "list"]);
+    all_values_in(h, &[])
+}
+
+/// [`all_values`] of the profile `--profile` names (`profile`: those two
+/// arguments, or none for the only profile).
+pub fn all_values_in(h: &Home, profile: &[&str]) -> std::collections::BTreeMap<String, String> {
+    let mut args = profile.to_vec();
+    args.extend(["secret", "list"]);
+    let list = h.json(&args);
     let items = list["items"].as_array().expect("items");
     assert_eq!(list["total"].as_u64(), Some(items.len() as u64), "the list is whole");
     let template: String = items
@@ -215,7 +223,9 @@ pub fn all_values(h: &Home) -> std::collections::BTreeMap<String, String> {
         .collect();
     let tpl = tempfile::NamedTempFile::new().expect("template file");
     std::fs::write(tpl.path(), template).expect("template");
-    let out = h.run(&["inject", "-i", tpl.path().to_str().expect("utf8")], None);
+    let mut args = profile.to_vec();
+    args.extend(["inject", "-i", tpl.path().to_str().expect("utf8")]);
+    let out = h.run(&args, None);
     assert_ok(&out);
     stdout(&out)
         .lines()
