@@ -38,6 +38,9 @@ pub enum Request {
     Status,
     /// Unlock a profile (the agent runs the KDF, off any lock).
     Unlock { profile: Option<String>, passphrase: Sensitive },
+    /// Unlock a profile with the key the OS keychain holds for it (keychain
+    /// unlock on; the agent asks the keychain of the session it runs in).
+    UnlockWithKeychain { profile: Option<String> },
     /// Lock one profile (the selected one), or every profile.
     Lock { profile: Option<String>, all: bool },
     /// An operation on an unlocked profile.

@@ -151,6 +151,24 @@ impl Agent {
         }
     }
 
+    /// Hold a vault just unlocked (replacing an older unlock of it).
+    fn keep(&self, vault: keyclave_core::Vault) -> Result<Reply> {
+        let profile = vault.profile();
+        let (id, display_name) = (profile.id, profile.display_name);
+        let entry = {
+            let mut map = lock(&self.profiles);
+            let entry = Arc::clone(map.entry(id.clone()).or_insert_with(|| {
+                Arc::new(Profile { display_name: display_name.clone(), session: Session::new() })
+            }));
+            *lock(&self.empty_since) = None;
+            entry
+        };
+        if let Some(previous) = entry.session.unlocked(vault) {
+            previous.close()?;
+        }
+        Ok(Reply::Unlocked(describe(&id, &entry)))
+    }
+
     /// The profile a request names (or the only one).
     fn select(&self, profile: Option<&str>) -> Result<ProfileRecord> {
         lock(&self.index).select_profile(profile)
@@ -169,24 +187,17 @@ impl Agent {
             }),
             Request::Unlock { profile, passphrase } => {
                 let rec = self.select(profile.as_deref())?;
-                let display_name = rec.display_name.clone();
-                let id = rec.id.clone();
                 // Its own index connection, outside the shared lock: the
                 // KDF takes half a second.
                 let keyclave = KeyClave::open(self.root.clone())?;
                 let vault = keyclave.unlock_profile(rec, &passphrase.into_secret())?;
-                let entry = {
-                    let mut map = lock(&self.profiles);
-                    let entry = Arc::clone(map.entry(id.clone()).or_insert_with(|| {
-                        Arc::new(Profile { display_name: display_name.clone(), session: Session::new() })
-                    }));
-                    *lock(&self.empty_since) = None;
-                    entry
-                };
-                if let Some(previous) = entry.session.unlocked(vault) {
-                    previous.close()?;
-                }
-                Ok(Reply::Unlocked(describe(&id, &entry)))
+                self.keep(vault)
+            }
+            Request::UnlockWithKeychain { profile } => {
+                let rec = self.select(profile.as_deref())?;
+                let keyclave = KeyClave::open(self.root.clone())?;
+                let vault = keyclave.unlock_with_keychain(rec)?;
+                self.keep(vault)
             }
             Request::Lock { profile, all } => {
                 let ids: Vec<String> = if all {

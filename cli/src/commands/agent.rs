@@ -28,15 +28,33 @@ pub fn unlock(ctx: Context) -> Result<()> {
     let unlocked = match already {
         Some(u) => u,
         None => {
-            let pass = input::passphrase(
-                ctx.passphrase_file.as_deref(),
-                &format!("Passphrase for {}: ", rec.display_name),
-            )?;
-            let request = Request::Unlock {
-                profile: Some(rec.display_name.clone()),
-                passphrase: Sensitive::new(pass.expose_secret()),
+            let mut reply = None;
+            // As every command does: the OS keychain first when it is on.
+            if rec.keychain_unlock && ctx.passphrase_file.is_none() {
+                let request = Request::UnlockWithKeychain { profile: Some(rec.display_name.clone()) };
+                match conn.request(&request, &mut |_| false) {
+                    Ok(r) => reply = Some(r),
+                    Err(e) if keyclave_core::keychain::falls_back(&e) => {
+                        crate::output::warn(&format!("{}; asking for the passphrase instead", e.message()));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let reply = match reply {
+                Some(r) => r,
+                None => {
+                    let pass = input::passphrase(
+                        ctx.passphrase_file.as_deref(),
+                        &format!("Passphrase for {}: ", rec.display_name),
+                    )?;
+                    let request = Request::Unlock {
+                        profile: Some(rec.display_name.clone()),
+                        passphrase: Sensitive::new(pass.expose_secret()),
+                    };
+                    conn.request(&request, &mut |_| false)?
+                }
             };
-            match conn.request(&request, &mut |_| false)? {
+            match reply {
                 Reply::Unlocked(u) => u,
                 other => return Err(unexpected(&other)),
             }

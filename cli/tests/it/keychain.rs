@@ -160,6 +160,12 @@ fn keychain_unlock_on_off_rotation_and_a_lost_entry() {
     assert_eq!(stdout(&o), format!("{VALUE}\n"));
     // The passphrase still works.
     assert_eq!(stdout(&h.run(&["secret", "reveal", "GH_TOKEN"], None)), format!("{VALUE}\n"));
+    // `keyclave unlock` (the agent) uses the keychain as well; the
+    // commands after it go through the agent.
+    let o = run_on(&h, &bus, &["unlock"], None);
+    assert_ok(&o);
+    assert_eq!(stdout(&run_on(&h, &bus, &["secret", "reveal", "GH_TOKEN"], None)), format!("{VALUE}\n"));
+    assert_ok(&run_on(&h, &bus, &["lock", "--all"], None));
 
     // Rotation re-wraps both: keychain and passphrase open the new key.
     let mut c = h.cmd(&["profile", "rotate-key"]);
