@@ -112,15 +112,30 @@ fn a_truncated_or_missing_wal_after_a_crash_leaves_a_sound_vault() {
         let mut c =
             h.cmd(&["import", file.to_str().unwrap(), "--format", "dotenv", "--on-conflict", "replace"]);
         c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        // Killed once the import's pages reach the WAL (polled, not
+        // timed: a loaded machine starts it late), while it still runs.
+        let profiles = h.dir.path().join("data/profiles");
         let mut killed = false;
-        for attempt in 0..6 {
+        for _ in 0..10 {
             let mut child = c.spawn().expect("spawn");
-            std::thread::sleep(Duration::from_millis(250 + 150 * attempt));
-            let wal = h.dir.path().join("data/profiles");
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while std::time::Instant::now() < deadline {
+                if child.try_wait().expect("try_wait").is_some() {
+                    break;
+                }
+                let grown = wal_of(&profiles)
+                    .and_then(|w| std::fs::metadata(w).ok())
+                    .is_some_and(|m| m.len() > 256 * 1024);
+                if grown {
+                    let _ = child.kill();
+                    killed = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
             let _ = child.kill();
             let _ = child.wait();
-            if wal_of(&wal).is_some_and(|w| std::fs::metadata(w).map(|m| m.len() > 0).unwrap_or(false)) {
-                killed = true;
+            if killed {
                 break;
             }
         }
