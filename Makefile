@@ -8,7 +8,7 @@ APP := $(TARGET_DIR)/debug/keyclave-desktop
 CLI := $(TARGET_DIR)/debug/keyclave
 XVFB := xvfb-run -a --server-args="-screen 0 1280x900x24"
 
-.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-discovery bench-automation bench-scan bench-keepassxc bench-agent bench-idle perf bundle fmt crash
+.PHONY: run test setup setup-desktop ui-deps ui desktop cli lint test-rust test-ui e2e bindings bench bench-refresh bench-discovery bench-automation bench-scan bench-keepassxc bench-desktop bench-agent bench-idle perf bundle fmt crash
 
 setup:
 	@bash scripts/setup.sh
@@ -89,6 +89,11 @@ bench-keepassxc: setup
 ## (`make test` runs 25). KEYCLAVE_CRASH_SEED=N replays a run.
 crash: setup
 	KEYCLAVE_CRASH_KILLS=$${KEYCLAVE_CRASH_KILLS:-500} $(CARGO) test -p keyclave-cli --test it --locked crash:: -- --test-threads=1 --nocapture
+
+## KeyClave's window against KeePassXC's (1,000 entries, same KDF): memory
+## of every process, launch -> first paint, idle CPU, and the ratios.
+bench-desktop:
+	bash scripts/bench-desktop.sh
 
 ## Desktop figures: launch, unlock→list with 1,000 secrets, idle memory.
 perf: setup-desktop desktop
