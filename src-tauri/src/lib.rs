@@ -9,6 +9,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod state;
+pub mod webview;
 
 use keyclave_core::paths::Root;
 use tauri::Manager;
@@ -164,6 +165,9 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window);
+            }
             let state = app.state::<AppState>();
             let handle = app.handle().clone();
             state.set_emitter(move |event| event.emit(&handle));

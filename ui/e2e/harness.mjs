@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { remote } from "webdriverio";
+import { saveWindowPng } from "./xshot.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, "../..");
@@ -117,14 +118,14 @@ let shotCounter = 0;
 /** Save a screenshot named NN-name.png and return its path. */
 export async function screenshot(browser, name) {
   mkdirSync(screenshotDir, { recursive: true });
-  // WebKit's snapshot can lag the DOM by a frame or two: let it paint.
+  // The window can lag the DOM by a frame or two: let it paint.
   await browser.execute(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
   await browser.pause(250);
   shotCounter += 1;
   // node --test runs each file in its own process: name shots after the file.
   const suite = path.basename(process.argv[1] ?? "e2e", ".test.mjs");
   const file = path.join(screenshotDir, `${suite}-${String(shotCounter).padStart(2, "0")}-${name}.png`);
-  await browser.saveScreenshot(file);
+  await saveWindowPng("KeyClave", file);
   return file;
 }
 
