@@ -120,6 +120,7 @@ test("a bundle to a person's recipient: shown, exported to, imported without a p
 test("keychain unlock: turned on in Settings, offered on the unlock screen, unlocks without the passphrase", async () => {
   const b = app.browser;
   await click(b, '[data-testid="nav-settings"]');
+  await visible(b, '[data-testid="keychain-settings"]');
   await b.execute(() => document.querySelector('[data-testid="keychain-settings"]').scrollIntoView());
   assert.match(await textOf(b, '[data-testid="keychain-state"]'), /^Off/);
   await fill(b, "#keychain-passphrase", "not the passphrase");
@@ -151,6 +152,7 @@ test("keychain unlock: turned on in Settings, offered on the unlock screen, unlo
 
   // Off again: removed from the keychain, the unlock screen no longer offers it.
   await click(b, '[data-testid="nav-settings"]');
+  await visible(b, '[data-testid="keychain-settings"]');
   await b.execute(() => document.querySelector('[data-testid="keychain-settings"]').scrollIntoView());
   await fill(b, "#keychain-passphrase", PASS);
   await click(b, '[data-testid="keychain-off"]');

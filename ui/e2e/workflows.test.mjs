@@ -75,6 +75,7 @@ test("import, scan a project, .env from what it needs, then a bundle into a seco
   // Import: paste dotenv text with a comment, an export line, a quoted
   // value and a line that is not an assignment.
   await click(b, '[data-testid="nav-import"]');
+  await visible(b, '[data-testid="import-text"]');
   const pasted = [
     "# keys from the old laptop",
     `export GITHUB_TOKEN=${KEYS.GITHUB_TOKEN}`,
