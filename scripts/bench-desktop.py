@@ -9,6 +9,7 @@ passphrase and Return (XTEST key events), wait for the list. Runs alternate
 (KeyClave, KeePassXC, KeyClave, ...) and each figure is the median of the
 runs. Per run:
 
+- launch -> window mapped: from starting the process to its window on screen;
 - launch -> first paint: from starting the process to the first frame of
   its window with content (at least 16 colours; an empty WebKit view or
   Qt window is one or two);
@@ -223,7 +224,7 @@ def run_app(screen: Screen, label: str, argv: list[str], env: dict, shots: Path,
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        first_paint = ready = None
+        mapped = first_paint = ready = None
         window, last, last_change = None, None, None
         deadline = t0 + 60
         while time.monotonic() < deadline:
@@ -235,6 +236,7 @@ def run_app(screen: Screen, label: str, argv: list[str], env: dict, shots: Path,
             if grid is None:
                 window = None
             else:
+                mapped = mapped or now
                 if first_paint is None and len(set(grid)) >= PAINTED_COLOURS:
                     first_paint = now
                 if first_paint is not None:
@@ -277,6 +279,7 @@ def run_app(screen: Screen, label: str, argv: list[str], env: dict, shots: Path,
         time.sleep(cpu_s)
         spent = cpu_ticks(process_tree(proc.pid)) - before
         return {
+            "window_mapped_ms": round((mapped - t0) * 1000),
             "first_paint_ms": round((first_paint - t0) * 1000),
             "unlock_window_ms": round((ready - t0) * 1000),
             "return_to_list_ms": round((shown - typed) * 1000),
@@ -382,12 +385,12 @@ def main() -> int:
             for name, (argv, env) in apps.items():
                 r = run_app(screen, name, argv, env, out, i, args.idle, args.cpu)
                 runs[name].append(r)
-                print(f"run {i + 1}/{args.runs} {name:9}: first paint {r['first_paint_ms']} ms, unlock window {r['unlock_window_ms']} ms, "
+                print(f"run {i + 1}/{args.runs} {name:9}: window {r['window_mapped_ms']} ms, first paint {r['first_paint_ms']} ms, unlock window {r['unlock_window_ms']} ms, "
                       f"PSS {r['pss_mib']} MiB, RSS {r['rss_mib']} MiB, idle CPU {r['idle_cpu_pct']} %", file=sys.stderr)
     finally:
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
-    figures = ("first_paint_ms", "unlock_window_ms", "return_to_list_ms", "pss_mib", "rss_mib", "idle_cpu_pct")
+    figures = ("window_mapped_ms", "first_paint_ms", "unlock_window_ms", "return_to_list_ms", "pss_mib", "rss_mib", "idle_cpu_pct")
     medians = {name: {f: statistics.median(r[f] for r in rs) for f in figures} for name, rs in runs.items()}
     for name, rs in runs.items():
         procs: dict[str, dict] = {}
@@ -409,6 +412,7 @@ def main() -> int:
     labels = {
         "pss_mib": "PSS, all processes (MiB)",
         "rss_mib": "RSS, all processes (MiB)",
+        "window_mapped_ms": "launch -> window mapped (ms)",
         "first_paint_ms": "launch -> first paint (ms)",
         "unlock_window_ms": "launch -> unlock window (ms)",
         "return_to_list_ms": "Return -> list shown (ms)",
