@@ -19,7 +19,12 @@ if ! "$venv/bin/python" -c "import pykeepass, Xlib" 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pykeepass python-xlib
 fi
 
-(cd "$repo/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build >/dev/null)
+# Rebuild the UI only when its sources changed: a fresh dist/ makes cargo
+# relink the whole (LTO) release app.
+(cd "$repo/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } &&
+  if [ ! -f dist/index.html ] || [ -n "$(find src index.html package-lock.json vite.config.ts -newer dist/index.html -print -quit)" ]; then
+    npm run build >/dev/null
+  fi)
 (cd "$repo" && cargo build --release --locked -p keyclave-desktop -p keyclave-cli)
 
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
