@@ -232,13 +232,16 @@ mod tests {
     #[test]
     fn a_due_time_from_a_clock_set_back_is_scheduled_again() {
         let now = Utc::now();
-        let next = next_due("p", 3, now);
-        assert_eq!(trusted_due(Some(next), now), Some(next));
+        // What the schedule stores is always trusted, whatever the hour now.
+        let scheduled = next_due("p", 3, now);
+        assert_eq!(trusted_due(Some(scheduled), now), Some(scheduled));
         assert_eq!(
             trusted_due(Some(now - chrono::Duration::hours(1)), now),
             Some(now - chrono::Duration::hours(1))
         );
-        // The clock went back a day after `next` was stored.
+        // A run due in 20 h, then the clock goes back a day: 44 h ahead.
+        let next = now + chrono::Duration::hours(20);
+        assert_eq!(trusted_due(Some(next), now), Some(next));
         assert_eq!(trusted_due(Some(next), now - chrono::Duration::days(1)), None);
         assert_eq!(trusted_due(None, now), None);
     }
