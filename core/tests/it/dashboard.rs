@@ -145,7 +145,13 @@ async fn a_lock_mid_refresh_leaves_each_key_whole_or_untouched() {
         .await;
     let v = online_with(
         &f,
-        keyclave_core::net::NetConfig { request_timeout: Duration::from_secs(15), ..quick() },
+        // All four in flight at once: with the default two per provider,
+        // the fast key could queue behind two slow ones.
+        keyclave_core::net::NetConfig {
+            request_timeout: Duration::from_secs(15),
+            max_in_flight: 4,
+            ..quick()
+        },
     );
     add(&v, "GITHUB_TOKEN", GH, "github", Some(&fast.uri()));
     for i in 0..3 {
@@ -161,8 +167,16 @@ async fn a_lock_mid_refresh_leaves_each_key_whole_or_untouched() {
     let t = validation::select(&v, &[], true).unwrap();
     let v2 = v.clone();
     let run = tokio::spawn(async move { dashboard::refresh(&v2, t, &token, &|_, _| {}).await });
+    // Once the fast key's answer is stored (polled: a loaded machine can
+    // take a while), the slow requests are still out (5 s).
+    let raw = f.raw_vault();
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while raw.query_row("SELECT count(*) FROM dashboard_snapshots", [], |r| r.get::<_, i64>(0)).unwrap() == 0
+    {
+        assert!(Instant::now() < deadline, "the fast key's answer was never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // While the slow requests are out, the vault answers at once.
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
     assert_eq!(secrets::list(&v, &Default::default()).total, 4);
     let q = keyclave_core::catalog::SecretQuery { search: Some("slow".into()), ..Default::default() };
@@ -171,7 +185,6 @@ async fn a_lock_mid_refresh_leaves_each_key_whole_or_untouched() {
     v.retire();
     let e = run.await.unwrap().unwrap_err();
     assert!(matches!(e.code(), ErrorCode::JobCancelled | ErrorCode::VaultLocked), "{e:?}");
-    let raw = f.raw_vault();
     let rows: Vec<(String, String)> = raw
         .prepare("SELECT s.key_name, d.health_status FROM dashboard_snapshots d JOIN secrets s ON s.id = d.secret_id")
         .unwrap()
