@@ -184,14 +184,18 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 /// Check a file path the user chose to write: its folder exists and it is
 /// not itself a folder. A mistake there is the user's to fix (exit 2),
 /// named as such, not a storage failure of the data folder.
+///
+/// The path is not named in the error: the person just gave it, and error
+/// redaction would mask a part of it that looks like a token (a time
+/// stamp, a run number), which reads as if the path were wrong.
 pub fn check_output_file(path: &Path) -> Result<()> {
     if path.is_dir() {
-        return Err(Error::invalid(format!("{} is a folder", path.display()))
+        return Err(Error::invalid("the output path is a folder, not a file")
             .with_suggestion("Give a file name inside it, e.g. secrets.kcbundle."));
     }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(Error::invalid(format!("the folder {} does not exist", dir.display()))
+        return Err(Error::invalid("the output file's folder does not exist")
             .with_suggestion("Create the folder first, or choose a file in an existing one."));
     }
     Ok(())

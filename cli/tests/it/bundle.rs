@@ -100,6 +100,20 @@ fn bundle_errors_have_distinct_codes() {
     assert_ne!(good, good2);
     let good = good2;
 
+    // A path the person gave is never masked as if it were a token:
+    // errors about it do not name it (the person just typed it).
+    let tokenish = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    std::fs::create_dir(h.dir.path().join(tokenish)).expect("mkdir");
+    for (path, said) in [
+        (h.path(tokenish), "is a folder"),
+        (h.path(&format!("{tokenish}-missing/x.kcbundle")), "folder does not exist"),
+    ] {
+        let (code, err) = h.fails(&export_args(&path, bp, &[]), None);
+        assert_eq!((code, err["code"].as_str()), (2, Some("input.invalid")));
+        let text = err.to_string();
+        assert!(text.contains(said) && !text.contains("REDACTED"), "{text}");
+    }
+
     let bad_expiry = h.fails(&export_args(&h.path("x.kcbundle"), bp, &["--expires", "next tuesday"]), None);
     assert_eq!(bad_expiry.1["code"], "input.invalid");
 
