@@ -103,10 +103,11 @@ impl Index {
     /// Open (creating and migrating if needed) the index database.
     pub fn open(path: &Path) -> Result<Self> {
         let open = || -> Result<Self> {
-            crate::paths::ensure_private_db_file(path)?;
-            let mut conn = Connection::open(path)?;
+            let (mut conn, access) = crate::sqlite_file::open(path, true)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            if access == crate::sqlite_file::Access::ReadWrite {
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+            }
             conn.pragma_update(None, "foreign_keys", "ON")?;
             crate::migrations::index().to_latest(&mut conn)?;
             Ok(Index { conn })

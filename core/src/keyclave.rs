@@ -231,6 +231,11 @@ impl KeyClave {
     ) -> Result<Vault> {
         let index = Index::open(&self.root.index_db())?;
         let v = Vault::open(self.root.clone(), hold, index, rec, pvk, version)?;
+        if v.read_only() {
+            // Nothing of the unlock can be kept there; fronts say so once.
+            tracing::debug!("unlocked read-only: the unlock is not recorded");
+            return Ok(v);
+        }
         match after_unlock(&v, meta.failed_unlock_count, meta.last_failed_unlock_at.as_deref()) {
             Ok(()) => {}
             // A full or read-only disk must not keep a person from their

@@ -52,6 +52,7 @@ pub mod scan;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod sqlite_file;
 pub mod time;
 pub mod totp;
 pub mod validation;

@@ -37,7 +37,16 @@ fn throttle(meta: &VaultMeta) -> Result<()> {
 /// Count a failure in index.db and build the `vault.wrong_passphrase`
 /// error, saying when the next attempt is allowed once a delay applies.
 fn wrong(index: &Index, profile_id: &str, meta: &VaultMeta) -> Result<Error> {
-    index.record_failed_unlock(profile_id)?;
+    match index.record_failed_unlock(profile_id) {
+        Ok(()) => {}
+        // A disk that cannot be written still gets "wrong passphrase", not
+        // a storage error; its back-off cannot be kept (a copy there can be
+        // attacked offline anyway, the back-off is no defence for it).
+        Err(e) if matches!(e.code(), ErrorCode::StorageFull | ErrorCode::StorageReadOnly) => {
+            tracing::warn!(code = %e.code(), "a failed unlock could not be counted");
+        }
+        Err(e) => return Err(e),
+    }
     let failed = meta.failed_unlock_count.saturating_add(1);
     let mut err = Error::new(ErrorCode::VaultWrongPassphrase, "wrong passphrase");
     let next = backoff::delay_after(failed);

@@ -703,6 +703,9 @@ fn project_for_file(conn: &Connection, file: &Path) -> Result<Option<(Project, P
 /// Remember, in the same transaction as its audit event, that a `.env` of
 /// a project was written, with a summary of the changes (counts only).
 pub(crate) fn record_dotenv_target(w: &Write<'_>, file: &Path, summary: &serde_json::Value) -> Result<()> {
+    if w.unrecorded() {
+        return Ok(());
+    }
     let Some((project, full)) = project_for_file(w, file)? else { return Ok(()) };
     let rel = scan::relative(Path::new(&project.root_path), &full);
     w.execute(

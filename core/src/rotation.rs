@@ -259,7 +259,7 @@ fn rotate_checked(
     observer(RotationStep::Exported)?;
 
     // 2. Re-seal every sealed field in the copy, in one transaction.
-    let Probe::Opens(mut new_conn) = vault::open_keyed(&rotating, &new_pvk.db_key(), false)? else {
+    let Probe::Opens(mut new_conn, _) = vault::open_keyed(&rotating, &new_pvk.db_key(), false)? else {
         return Err(Error::internal("the rotated vault did not accept its new key"));
     };
     let new_fk = new_pvk.field_key();

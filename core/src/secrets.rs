@@ -426,7 +426,7 @@ fn hand_out<T>(
     if let Some(delivered) = delivered {
         metadata["delivered"] = delivered.into();
     }
-    vault.write(|w| w.record(event, metadata))?;
+    vault.write_hand_out(|w| w.record(event, metadata))?;
     Ok(out)
 }
 

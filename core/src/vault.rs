@@ -32,7 +32,7 @@
 //! event is written under that mutex after the cancel: no commit can land
 //! after a lock.
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use serde_json::json;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -49,13 +49,14 @@ use crate::index::{Index, ProfileRecord};
 use crate::paths::{self, Root};
 use crate::providers;
 use crate::settings::{self, Settings};
+use crate::sqlite_file::{self, Access};
 
 /// Idle reader connections kept for reuse.
 const MAX_IDLE_READERS: usize = 4;
 
 /// Outcome of probing a database file with a key.
 pub(crate) enum Probe {
-    Opens(Connection),
+    Opens(Connection, Access),
     WrongKey,
 }
 
@@ -66,15 +67,11 @@ pub(crate) fn open_keyed(path: &Path, key: &DbKey, create: bool) -> Result<Probe
 }
 
 fn open_keyed_here(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    } else if !path.exists() {
+    if !create && !path.exists() {
         return Err(Error::corruption("the profile's vault file is missing")
             .with_suggestion("Restore the profile folder from a backup, or delete the profile."));
     }
-    crate::paths::ensure_private_db_file(path)?;
-    let conn = Connection::open_with_flags(path, flags)?;
+    let (conn, access) = sqlite_file::open(path, create)?;
     // SQLCipher logs a failed key check to stderr itself; we report it as a
     // structured error instead.
     conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(())).or_else(ignore_no_rows)?;
@@ -90,7 +87,7 @@ fn open_keyed_here(path: &Path, key: &DbKey, create: bool) -> Result<Probe> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Keep temporary tables and sort spills in memory: no plaintext temp files.
     conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")?;
-    Ok(Probe::Opens(conn))
+    Ok(Probe::Opens(conn, access))
 }
 
 fn ignore_no_rows(e: rusqlite::Error) -> rusqlite::Result<()> {
@@ -102,11 +99,13 @@ fn ignore_no_rows(e: rusqlite::Error) -> rusqlite::Result<()> {
 
 /// Open an existing vault file whose key is known to be right (it was
 /// unwrapped by an authenticated AEAD): failing to read it is corruption.
-fn open_vault_db(path: &Path, key: &DbKey) -> Result<Connection> {
+fn open_vault_db(path: &Path, key: &DbKey) -> Result<(Connection, Access)> {
     match open_keyed(path, key, false)? {
-        Probe::Opens(conn) => {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            Ok(conn)
+        Probe::Opens(conn, access) => {
+            if access == Access::ReadWrite {
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+            }
+            Ok((conn, access))
         }
         Probe::WrongKey => {
             Err(Error::corruption("the vault file cannot be decrypted with the profile's key"))
@@ -120,7 +119,7 @@ pub(crate) fn create_vault_db(root: &Root, profile_id: &str, pvk: &Pvk, name: &s
     let dir = root.profile_dir(profile_id);
     paths::create_private_dir(&dir)?;
     let path = root.vault_db(profile_id);
-    let Probe::Opens(mut conn) = open_keyed(&path, &pvk.db_key(), true)? else {
+    let Probe::Opens(mut conn, _) = open_keyed(&path, &pvk.db_key(), true)? else {
         return Err(Error::internal("a new vault file did not accept its key"));
     };
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -135,7 +134,7 @@ pub(crate) fn create_vault_db(root: &Root, profile_id: &str, pvk: &Pvk, name: &s
 
 /// Whether `key` opens the database at `path` (rotation recovery).
 pub(crate) fn key_opens(path: &Path, key: &DbKey) -> Result<bool> {
-    Ok(matches!(open_keyed(path, key, false)?, Probe::Opens(_)))
+    Ok(matches!(open_keyed(path, key, false)?, Probe::Opens(..)))
 }
 
 /// Identifies one unlock of one profile. Two handles with the same epoch
@@ -173,6 +172,9 @@ struct Inner {
     pvk: Pvk,
     field_key: FieldKey,
     rotation_version: u64,
+    /// Read-only when the profile's folder cannot be written: every write
+    /// is refused up front, with one clear error.
+    access: Access,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     catalog: RwLock<Catalog>,
@@ -215,6 +217,9 @@ fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 pub(crate) struct Write<'a> {
     tx: rusqlite::Transaction<'a>,
     profile_id: &'a str,
+    /// A [`Vault::write_hand_out`] on a read-only data folder: the records
+    /// have nowhere to go and are skipped (see there).
+    unrecorded: bool,
     catalog: Vec<CatalogChange>,
     settings: Option<Settings>,
 }
@@ -229,7 +234,19 @@ impl Deref for Write<'_> {
 impl Write<'_> {
     /// Record an audit event in this transaction.
     pub(crate) fn record(&self, event: EventType, metadata: serde_json::Value) -> Result<()> {
+        if self.unrecorded {
+            // Fronts tell the person once, when the vault opens read-only.
+            tracing::debug!(event = event.as_str(), "not recorded: the data folder is read-only");
+            return Ok(());
+        }
         audit::record(&self.tx, self.profile_id, event, metadata)
+    }
+
+    /// Whether this transaction can keep only what it hands out, not
+    /// records or bookkeeping ([`Vault::write_hand_out`] on a read-only
+    /// data folder).
+    pub(crate) fn unrecorded(&self) -> bool {
+        self.unrecorded
     }
 
     /// The profile this transaction writes to.
@@ -289,9 +306,9 @@ impl Vault {
         pvk: Pvk,
         rotation_version: u64,
     ) -> Result<Vault> {
-        let mut conn = open_vault_db(&root.vault_db(&profile.id), &pvk.db_key())?;
+        let (mut conn, access) = open_vault_db(&root.vault_db(&profile.id), &pvk.db_key())?;
         crate::migrations::vault().to_latest(&mut conn)?;
-        {
+        if access == Access::ReadWrite {
             let tx = conn.transaction()?;
             providers::seed(&tx, &crate::time::now())?;
             tx.commit()?;
@@ -311,6 +328,7 @@ impl Vault {
                 pvk,
                 field_key,
                 rotation_version,
+                access,
                 writer: Mutex::new(conn),
                 readers: Mutex::new(Vec::new()),
                 catalog: RwLock::new(catalog),
@@ -396,6 +414,12 @@ impl Vault {
     /// This unlock.
     pub fn epoch(&self) -> EpochId {
         self.inner.epoch
+    }
+
+    /// Whether the profile's folder is read-only: it reads, every change
+    /// is refused with `storage.read_only`.
+    pub fn read_only(&self) -> bool {
+        self.inner.access == Access::ReadOnly
     }
 
     /// Whether this handle's unlock is still current (not locked since).
@@ -501,14 +525,15 @@ impl Vault {
     }
 
     fn open_reader(&self) -> Result<Connection> {
-        let conn = open_vault_db(&self.db_path(), &self.inner.pvk.db_key())?;
+        let (conn, _) = open_vault_db(&self.db_path(), &self.inner.pvk.db_key())?;
         conn.pragma_update(None, "query_only", true)?;
         Ok(conn)
     }
 
     /// Run `f` in one immediate write transaction with the writer
     /// connection and commit it; then apply its catalog and settings
-    /// changes. Refused with `vault.locked` once the vault locked.
+    /// changes. Refused with `vault.locked` once the vault locked, and
+    /// with `storage.read_only` on a read-only data folder.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Write<'_>) -> Result<T>) -> Result<T> {
         self.write_for(None, f)
     }
@@ -519,11 +544,37 @@ impl Vault {
         job: Option<&CancellationToken>,
         f: impl FnOnce(&mut Write<'_>) -> Result<T>,
     ) -> Result<T> {
+        if self.read_only() {
+            return Err(sqlite_file::read_only_error());
+        }
+        self.transact(job, false, f)
+    }
+
+    /// [`Vault::write`] for handing values out (a reveal, a `.env` write, a
+    /// bundle export), whose only changes are the audit record and
+    /// bookkeeping. On a read-only data folder (a backup on a locked disk)
+    /// there is nowhere to keep those: the values still go out, as the
+    /// unlock there does, and the record is skipped with a warning in the
+    /// log, rather than keeping a person from their own keys. `f` asks
+    /// [`Write::unrecorded`] before bookkeeping of its own.
+    pub(crate) fn write_hand_out<T>(&self, f: impl FnOnce(&mut Write<'_>) -> Result<T>) -> Result<T> {
+        self.transact(None, self.read_only(), f)
+    }
+
+    fn transact<T>(
+        &self,
+        job: Option<&CancellationToken>,
+        unrecorded: bool,
+        f: impl FnOnce(&mut Write<'_>) -> Result<T>,
+    ) -> Result<T> {
         let profile_id = self.profile_id();
         let mut conn = lock(&self.inner.writer);
         self.ensure_open(job)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut w = Write { tx, profile_id: &profile_id, catalog: Vec::new(), settings: None };
+        // A read-only connection cannot start an immediate transaction.
+        let behavior =
+            if unrecorded { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
+        let tx = conn.transaction_with_behavior(behavior)?;
+        let mut w = Write { tx, profile_id: &profile_id, unrecorded, catalog: Vec::new(), settings: None };
         let out = f(&mut w)?;
         // Checked again right before the commit: a lock that came during
         // `f` wins (the transaction rolls back when dropped).
@@ -593,6 +644,10 @@ impl Vault {
         self.retire();
         self.inner.readers.lock().map(|mut r| r.clear()).ok();
         let conn = lock(&self.inner.writer);
+        if self.inner.access == Access::ReadOnly {
+            // Nothing can be recorded there; the lock itself still holds.
+            return Ok(());
+        }
         audit::record(&conn, &read_lock(&self.inner.profile).id, EventType::Lock, json!({}))
     }
 }

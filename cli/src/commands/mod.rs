@@ -170,7 +170,7 @@ impl Context {
         let rec = self.keyclave()?.select_profile(self.profile.as_deref())?;
         if rec.keychain_unlock && self.passphrase_file.is_none() {
             match self.keyclave()?.unlock_with_keychain(rec.clone()) {
-                Ok(v) => return Ok(v),
+                Ok(v) => return Ok(notice_read_only(v)),
                 Err(e) if keyclave_core::keychain::falls_back(&e) => {
                     crate::output::warn(&format!("{}; asking for the passphrase instead", e.message()));
                 }
@@ -189,8 +189,18 @@ impl Context {
             &format!("Passphrase for {}: ", rec.display_name),
         )?;
         let vault = self.keyclave()?.unlock_profile(rec, &pass)?;
-        Ok((vault, pass))
+        Ok((notice_read_only(vault), pass))
     }
+}
+
+/// Say once, when a profile unlocks read-only, what that means.
+fn notice_read_only(vault: Vault) -> Vault {
+    if vault.read_only() {
+        crate::output::warn(
+            "the data folder is read-only: keys can be read and handed out, changes are refused, and nothing is recorded in the audit log",
+        );
+    }
+    vault
 }
 
 /// KDF parameters from flags, starting from `base`. A memory size in MiB

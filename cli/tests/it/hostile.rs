@@ -159,31 +159,109 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
 }
 
 #[test]
-fn a_read_only_data_root_is_a_clear_error() {
-    if reexec_in_namespace("hostile::a_read_only_data_root_is_a_clear_error") {
+fn a_read_only_data_root_reads_and_refuses_writes_clearly() {
+    if reexec_in_namespace("hostile::a_read_only_data_root_reads_and_refuses_writes_clearly") {
         // Not a skip: the test ran whole in its namespace child, and
         // reexec_in_namespace failed this process if the child did.
         return;
     }
     let h = Home::with_profile();
     assert_ok(&h.run(&["secret", "add", "RO_KEY"], Some("zqxro-value")));
+    assert_ok(&h.run(&["secret", "add", "GITHUB_TOKEN"], Some(ENV_GH)));
     let data = h.dir.path().join("data");
-    // A read-only bind mount of the data root (as a remounted disk would be).
-    for args in [vec!["--bind"], vec!["-o", "remount,bind,ro"]] {
-        let out = Command::new("mount").args(&args).arg(&data).arg(&data).output().expect("mount");
-        assert!(out.status.success(), "mount {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    // Reading needs the WAL and its shared memory beside the vault, which
-    // cannot be made there: a clear error too, not "unable to open".
-    let (code, stderr) = failure(&h.run(&["--json", "secret", "list"], None));
-    assert_eq!(code, "storage.read_only", "{stderr}");
+    let before = files_under(&data);
+    // A read-only bind mount of the data root (as a remounted disk, or a
+    // backup on a write-protected medium, would be).
+    remount_read_only(&data);
+    // Reading works: the list, a value, a .env written into a project
+    // elsewhere, the profile check.
+    let list = h.json(&["secret", "list"]);
+    assert_eq!(list["total"], 2, "{list}");
+    let out = h.run(&["secret", "reveal", "RO_KEY"], None);
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), "zqxro-value");
+    let project = tempfile::tempdir().expect("project");
+    std::fs::write(project.path().join("README.md"), "Releases need `GITHUB_TOKEN`.\n").expect("readme");
+    let dir = project.path().to_str().expect("utf8");
+    assert_ok(&h.run(&["env", "write", dir, "--key", "GITHUB_TOKEN"], None));
+    let written = std::fs::read_to_string(project.path().join(".env")).expect(".env");
+    assert!(written.lines().any(|l| l == format!("GITHUB_TOKEN={ENV_GH}")), "{written}");
+    assert_eq!(h.json(&["profile", "check"])["vault"]["ok"], true);
+    // A wrong passphrase is still "wrong passphrase", not a storage error.
+    let wrong = h.file("wrong.txt", "not the passphrase\n");
+    let mut c = h.cmd_without_passphrase(&["--json", "secret", "list"]);
+    c.arg("--passphrase-file").arg(&wrong);
+    let (code, stderr) = failure(&run_cmd(c, None));
+    assert_eq!(code, "vault.wrong_passphrase", "{stderr}");
+    // Every change is one clear error, before anything is attempted.
     let (code, stderr) = failure(&h.run(&["--json", "secret", "add", "OTHER"], Some("zqxro-other")));
+    assert_eq!(code, "storage.read_only", "{stderr}");
+    assert!(stderr.contains("KEYCLAVE_HOME"), "the suggestion says what to do: {stderr}");
+    let (code, stderr) = failure(&h.run(&["--json", "secret", "rm", "RO_KEY"], None));
     assert_eq!(code, "storage.read_only", "{stderr}");
     let (code, stderr) = failure(&h.run(
         &["--json", "profile", "create", "Second", "--kdf-memory-kib", "256", "--kdf-iterations", "1"],
         None,
     ));
     assert_eq!(code, "storage.read_only", "{stderr}");
+    // Nothing was made or left beside the files (no -wal, no -shm).
+    assert_eq!(files_under(&data), before);
+
+    // A vault whose last commits are still in its WAL (the app had it open
+    // when the disk went read-only): read through the WAL, so the newest
+    // key is there, never the older state.
+    umount(&data);
+    let app = KeyClave::open(Root::at(&data)).expect("data root");
+    let vault = app.unlock("Work", &SecretString::from(PASS.to_owned())).expect("unlock");
+    secrets::add(&vault, NewSecret::new("WAL_ONLY", "zqxro-in-the-wal")).expect("add");
+    // Left open, as by a process that died: its WAL is not checkpointed.
+    std::mem::forget(vault);
+    let vault_db = files_under(&data).into_iter().find(|p| p.ends_with("vault.db")).expect("vault.db");
+    let wal = data.join(format!("{}-wal", vault_db.display()));
+    assert!(std::fs::metadata(&wal).expect("-wal").len() > 0);
+    remount_read_only(&data);
+    let out = h.run(&["secret", "reveal", "WAL_ONLY"], None);
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), "zqxro-in-the-wal");
+    // Without the WAL's index (-shm) those commits cannot be read there:
+    // a clear refusal, not the older state.
+    umount(&data);
+    std::fs::remove_file(data.join(format!("{}-shm", vault_db.display()))).expect("rm -shm");
+    remount_read_only(&data);
+    let (code, stderr) = failure(&h.run(&["--json", "secret", "list"], None));
+    assert_eq!(code, "storage.read_only", "{stderr}");
+    assert!(stderr.contains("journal"), "{stderr}");
+}
+
+/// Bind `dir` onto itself and make that mount read-only.
+fn remount_read_only(dir: &Path) {
+    for args in [vec!["--bind"], vec!["-o", "remount,bind,ro"]] {
+        let out = Command::new("mount").args(&args).arg(dir).arg(dir).output().expect("mount");
+        assert!(out.status.success(), "mount {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+fn umount(dir: &Path) {
+    let out = Command::new("umount").arg(dir).output().expect("umount");
+    assert!(out.status.success(), "umount: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("under").to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[test]

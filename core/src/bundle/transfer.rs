@@ -119,7 +119,7 @@ pub fn export(vault: &Vault, path: &Path, req: BundleExport<'_>) -> Result<Expor
     drop(secrets);
     let header = super::inspect(&bytes)?;
     // Refused if the vault locked while the bundle key was derived.
-    vault.write(|w| {
+    vault.write_hand_out(|w| {
         crate::paths::write_private_atomic(path, &bytes, req.overwrite)?;
         w.record(EventType::BundleExport, json!({ "bundle_id": header.bundle_id, "count": header.count }))
     })?;

@@ -282,7 +282,7 @@ pub fn write_dotenv(
     }
     // The file is written inside the vault's write, so a vault locked
     // meanwhile writes nothing.
-    vault.write(|w| {
+    vault.write_hand_out(|w| {
         let report = dotenv::apply(file, &plan.plan, options)?;
         if report.written {
             w.record(EventType::DotenvWrite, report.audit_metadata())?;
@@ -344,7 +344,9 @@ pub fn command_env(
         .map(|s| Ok((s.key_name.clone(), secrets::decrypt(vault, s, &grant)?)))
         .collect::<Result<Vec<_>>>()?;
     let keys: Vec<&str> = secrets.iter().map(|s| s.key_name.as_str()).collect();
-    vault.write(|w| w.record(EventType::SecretInject, json!({ "count": keys.len(), "key_names": keys })))?;
+    vault.write_hand_out(|w| {
+        w.record(EventType::SecretInject, json!({ "count": keys.len(), "key_names": keys }))
+    })?;
     Ok(env)
 }
 

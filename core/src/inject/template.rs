@@ -96,7 +96,7 @@ pub fn render(vault: &Vault, template: &str, code: Option<&str>) -> Result<Rende
     let mut keys: Vec<String> = found.iter().map(|s| format!("{}/{}", s.provider_id, s.key_name)).collect();
     keys.sort();
     keys.dedup();
-    vault.write(|w| {
+    vault.write_hand_out(|w| {
         w.record(
             EventType::SecretInject,
             json!({ "into": "template", "count": keys.len(), "key_names": keys }),

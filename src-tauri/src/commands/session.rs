@@ -21,6 +21,10 @@ pub struct Unlocked {
     pub settings: Settings,
     /// How many secrets it holds.
     pub secret_count: u32,
+    /// Its folder cannot be written (a read-only disk): keys read and go
+    /// out, every change is refused, nothing is recorded, and no
+    /// background job runs.
+    pub read_only: bool,
 }
 
 impl Unlocked {
@@ -29,6 +33,7 @@ impl Unlocked {
             profile: v.profile(),
             settings: v.settings(),
             secret_count: u32::try_from(secrets::count(v)).unwrap_or(u32::MAX),
+            read_only: v.read_only(),
         }
     }
 }

@@ -3740,6 +3740,12 @@ export type Unlocked_Deserialize = {
 	settings: Settings_Deserialize,
 	/**  How many secrets it holds. */
 	secret_count: number,
+	/**
+	 *  Its folder cannot be written (a read-only disk): keys read and go
+	 *  out, every change is refused, nothing is recorded, and no
+	 *  background job runs.
+	 */
+	read_only: boolean,
 };
 
 /**  The unlocked profile, as the UI needs it. */
@@ -3750,6 +3756,12 @@ export type Unlocked_Serialize = {
 	settings: Settings_Serialize,
 	/**  How many secrets it holds. */
 	secret_count: number,
+	/**
+	 *  Its folder cannot be written (a read-only disk): keys read and go
+	 *  out, every change is refused, nothing is recorded, and no
+	 *  background job runs.
+	 */
+	read_only: boolean,
 };
 
 /**  A line that is not an entry at all (dotenv only). Its text is not kept. */

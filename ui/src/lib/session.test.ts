@@ -18,6 +18,7 @@ function unlocked(name: string): Unlocked {
     profile: profile(name),
     settings: { ...DEFAULT_SETTINGS },
     secret_count: 0,
+    read_only: false,
   };
 }
 

@@ -58,6 +58,7 @@ describe("Unlock", () => {
       profile: profile("work"),
       settings: { ...DEFAULT_SETTINGS },
       secret_count: 2,
+      read_only: false,
     };
     unlock.mockResolvedValue(result);
     render(Unlock);
