@@ -466,6 +466,16 @@ enum Checked {
 }
 
 fn check(vault: &Vault, code: &str, purpose: &str) -> Result<TotpVerified> {
+    if vault.read_only() {
+        // A code's use must be stored for it to work once; there it cannot be.
+        return Err(Error::new(
+            ErrorCode::StorageReadOnly,
+            "a TOTP code cannot be accepted on a read-only data folder: its use must be recorded so that it works only once",
+        )
+        .with_suggestion(
+            "Copy the KeyClave data folder to a writable disk and point KEYCLAVE_HOME at the copy, or remount the disk read-write.",
+        ));
+    }
     let profile_id = vault.profile_id();
     let code6 = normalize_code(code);
     let recovery = normalize_recovery(code);

@@ -233,6 +233,35 @@ fn a_read_only_data_root_reads_and_refuses_writes_clearly() {
     assert!(stderr.contains("journal"), "{stderr}");
 }
 
+#[test]
+fn a_read_only_data_root_refuses_totp_codes_clearly() {
+    if reexec_in_namespace("hostile::a_read_only_data_root_refuses_totp_codes_clearly") {
+        // Not a skip: see a_full_disk_is_a_clear_error_and_loses_nothing.
+        return;
+    }
+    let h = Home::with_profile();
+    assert_ok(&h.run(&["secret", "add", "GH_TOKEN"], Some(ENV_GH)));
+    let b32 = h.json(&["totp", "enroll"])["secret_base32"].as_str().expect("secret").to_owned();
+    let secret = keyclave_core::totp::secret_from_base32(&b32).expect("base32");
+    let now = settled_now();
+    h.json(&["totp", "confirm", &keyclave_core::totp::code_at(&secret, now - 30)]);
+    remount_read_only(&h.dir.path().join("data"));
+    // An export needs a code (the default policy); a code's use cannot be
+    // stored there, so it is refused for that reason, never as "invalid".
+    let out = h.path("t.kcbundle");
+    let bp = h.bundle_pass_file();
+    let code = keyclave_core::totp::code_at(&secret, now);
+    let (exit, err) = h.fails(&export_args(&out, bp.to_str().expect("utf8"), &["--totp", &code]), None);
+    assert_eq!(err["code"], "storage.read_only", "{err}");
+    assert!(err["message"].as_str().expect("message").contains("TOTP"), "{err}");
+    assert_ne!(exit, 0);
+    assert!(!Path::new(&out).exists());
+    // A reveal (no code needed by the default policy) still works.
+    let out = h.run(&["secret", "reveal", "GH_TOKEN"], None);
+    assert_ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), ENV_GH);
+}
+
 /// Bind `dir` onto itself and make that mount read-only.
 fn remount_read_only(dir: &Path) {
     for args in [vec!["--bind"], vec!["-o", "remount,bind,ro"]] {
