@@ -135,7 +135,13 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         // Only when needed: a private folder on a read-only disk is fine.
         if std::fs::metadata(dir)?.permissions().mode() & 0o777 != 0o700 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            match std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+                Ok(()) => {}
+                // A copy on a read-only disk (a USB stick's 0755) cannot be
+                // narrowed, and nothing can be written into it either.
+                Err(e) if crate::error::io_code(&e) == ErrorCode::StorageReadOnly => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(())

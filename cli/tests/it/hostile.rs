@@ -170,6 +170,12 @@ fn a_read_only_data_root_reads_and_refuses_writes_clearly() {
     assert_ok(&h.run(&["secret", "add", "GITHUB_TOKEN"], Some(ENV_GH)));
     let data = h.dir.path().join("data");
     let before = files_under(&data);
+    // As a copy on another disk would be: not narrowed to 0700.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
     // A read-only bind mount of the data root (as a remounted disk, or a
     // backup on a write-protected medium, would be).
     remount_read_only(&data);
