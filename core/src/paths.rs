@@ -116,14 +116,23 @@ pub(crate) fn explain_storage_failure(err: Error, path: &Path) -> Error {
     if fs4::available_space(dir).is_ok_and(|free| free < 64 * 1024) {
         return Error::new(ErrorCode::StorageFull, "the disk is full: the database cannot be opened");
     }
+    unwritable(dir).unwrap_or(err)
+}
+
+/// Why files cannot be made in `dir` (`storage.read_only`: a read-only
+/// file system, or permission denied); `None` when they can, or when the
+/// probe failed for another reason (the caller's own open reports it).
+/// Probes with an unnamed temporary file.
+pub(crate) fn unwritable(dir: &Path) -> Option<Error> {
     match tempfile::tempfile_in(dir) {
         Err(e) if crate::error::io_code(&e) == ErrorCode::StorageReadOnly => {
-            Error::new(ErrorCode::StorageReadOnly, "the data folder is on a read-only file system")
+            Some(Error::new(ErrorCode::StorageReadOnly, "the data folder is on a read-only file system"))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            Error::new(ErrorCode::StorageReadOnly, "the data folder cannot be written (permission denied)")
-        }
-        _ => err,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Some(Error::new(
+            ErrorCode::StorageReadOnly,
+            "the data folder cannot be written (permission denied)",
+        )),
+        _ => None,
     }
 }
 

@@ -33,11 +33,7 @@ impl Access {
     /// system or a folder this user may not write. A folder that does not
     /// exist is `ReadWrite` (the open reports it).
     pub fn of(dir: &Path) -> Access {
-        match tempfile::tempfile_in(dir) {
-            Err(e) if crate::error::io_code(&e) == ErrorCode::StorageReadOnly => Access::ReadOnly,
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Access::ReadOnly,
-            _ => Access::ReadWrite,
-        }
+        if crate::paths::unwritable(dir).is_some() { Access::ReadOnly } else { Access::ReadWrite }
     }
 }
 
