@@ -173,10 +173,6 @@ impl AppState {
     /// change. It ends by itself when the vault locks.
     pub fn start_scheduler(&self) {
         let Ok(vault) = self.session.vault() else { return };
-        if vault.read_only() {
-            // Every run would fail to store what it collected.
-            return;
-        }
         let stop = CancellationToken::new();
         if let Some(old) = self.scheduler.lock().unwrap_or_else(|p| p.into_inner()).replace(stop.clone()) {
             old.cancel();

@@ -120,14 +120,19 @@ pub fn stagger(settings: &Settings, keys: usize) -> Duration {
 }
 
 /// The background loop for one unlock: returns when the vault locks or
-/// `cancel` fires. Refresh passes are jobs in `jobs` (kind `refresh`), so
-/// the status bar and `cancel` of a job work on them as on any job.
+/// `cancel` fires, and at once on a read-only data folder. Refresh passes
+/// are jobs in `jobs` (kind `refresh`), so the status bar and `cancel` of
+/// a job work on them as on any job.
 pub async fn run(
     vault: Vault,
     jobs: Jobs,
     cancel: CancellationToken,
     report: impl Fn(SchedulerStatus) + Send + Sync,
 ) {
+    if vault.read_only() {
+        // A read-only data folder: no pass could store what it collected.
+        return;
+    }
     let token = vault.job_token();
     let stop = CancellationToken::new();
     let any = {

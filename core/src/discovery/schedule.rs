@@ -126,13 +126,18 @@ pub enum DiscoveryStatus {
 }
 
 /// The loop for one unlock: returns when the vault locks or `cancel`
-/// fires. Runs are jobs of kind `discovery`.
+/// fires, and at once on a read-only data folder. Runs are jobs of kind
+/// `discovery`.
 pub async fn run(
     vault: Vault,
     jobs: Jobs,
     cancel: CancellationToken,
     report: impl Fn(DiscoveryStatus) + Send + Sync,
 ) {
+    if vault.read_only() {
+        // A read-only data folder: no pass could store what it collected.
+        return;
+    }
     let stop = vault.job_token().child_token();
     let relay = {
         let (c, s) = (cancel.clone(), stop.clone());
