@@ -192,6 +192,12 @@ fn a_read_only_data_root_reads_and_refuses_writes_clearly() {
     assert_ok(&h.run(&["env", "write", dir, "--key", "GITHUB_TOKEN"], None));
     let written = std::fs::read_to_string(project.path().join(".env")).expect(".env");
     assert!(written.lines().any(|l| l == format!("GITHUB_TOKEN={ENV_GH}")), "{written}");
+    // A bundle export (restoring from a backup to a new machine).
+    let bundle = project.path().join("from-backup.kcbundle");
+    let bundle = bundle.to_str().expect("utf8");
+    let bp = h.bundle_pass_file();
+    assert_ok(&h.run(&export_args(bundle, bp.to_str().expect("utf8"), &[]), None));
+    assert_eq!(h.json(&["bundle", "inspect", bundle])["header"]["count"], 2);
     assert_eq!(h.json(&["profile", "check"])["vault"]["ok"], true);
     // A wrong passphrase is still "wrong passphrase", not a storage error.
     let wrong = h.file("wrong.txt", "not the passphrase\n");
